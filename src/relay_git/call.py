@@ -1,0 +1,142 @@
+"""Calling a model: ledger bookkeeping, context checks, and validated structured replies.
+
+Model output is untrusted input: a structured reply is parsed, validated with
+pydantic, and on failure sent back with the precise error, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from relay_git.backends.base import Backend, ChatRequest, ChatResult, Message, OnToken
+from relay_git.errors import ModelOutputError, UsageError
+from relay_git.ledger import Ledger, ParseOutcome
+from relay_git.types import LedgerEntry
+
+T = TypeVar("T", bound=BaseModel)
+
+_FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(.*?)\n?```\s*$", re.DOTALL)
+
+
+def ask(
+    backend: Backend,
+    messages: list[Message],
+    *,
+    stage: str,
+    role: str,
+    ledger: Ledger,
+    max_tokens: int,
+    schema: dict[str, object] | None = None,
+    on_token: OnToken | None = None,
+) -> ChatResult:
+    """One model call, refused up front if it cannot fit the model's context."""
+    prompt_tokens = sum(backend.count_tokens(m["content"]) + 4 for m in messages)
+    limit = backend.context_length()
+    if prompt_tokens + max_tokens > limit:
+        raise UsageError(
+            f"{stage}: prompt of ~{prompt_tokens} tokens plus {max_tokens} to write "
+            f"does not fit {backend.spec}'s {limit}-token context",
+            "split the work or choose a model with a larger context",
+        )
+    request = ChatRequest(messages=tuple(messages), max_tokens=max_tokens, schema=schema)
+    result = backend.chat(request, on_token)
+    ledger.record(
+        LedgerEntry(
+            stage=stage,
+            role=role,
+            model=backend.spec.full,
+            prompt_tokens=result.prompt_tokens,
+            output_tokens=result.output_tokens,
+            seconds=result.seconds,
+            context=result.context,
+        )
+    )
+    return result
+
+
+def extract_json(text: str) -> object:
+    """Parse a JSON value from a reply, tolerating markdown fences and chatter around it."""
+    stripped = text.strip()
+    fenced = _FENCE.match(stripped)
+    if fenced:
+        stripped = fenced.group(1).strip()
+    try:
+        return json.loads(stripped)
+    except json.JSONDecodeError as first:
+        start = min((i for i in (stripped.find("{"), stripped.find("[")) if i >= 0), default=-1)
+        if start < 0:
+            raise ValueError(f"no JSON found: {first.msg}") from None
+        decoder = json.JSONDecoder()
+        try:
+            value, _ = decoder.raw_decode(stripped[start:])
+        except json.JSONDecodeError as err:
+            raise ValueError(f"invalid JSON at char {err.pos}: {err.msg}") from None
+        return value
+
+
+def _problem(result: ChatResult, model_cls: type[BaseModel]) -> tuple[BaseModel | None, str]:
+    if result.done_reason == "length":
+        return None, "the reply was cut off at the token limit; reply again, much shorter"
+    try:
+        data = extract_json(result.text)
+    except ValueError as err:
+        return None, str(err)
+    try:
+        return model_cls.model_validate(data), ""
+    except ValidationError as err:
+        lines = [
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in err.errors()
+        ]
+        return None, "; ".join(lines[:8])
+
+
+def ask_json(
+    backend: Backend,
+    messages: list[Message],
+    model_cls: type[T],
+    *,
+    stage: str,
+    role: str,
+    ledger: Ledger,
+    max_tokens: int,
+    retries: int = 2,
+    on_token: OnToken | None = None,
+) -> T:
+    """A schema-constrained call whose reply is validated, retried with the error on failure."""
+    schema = model_cls.model_json_schema()
+    convo = list(messages)
+    raw = ""
+    for attempt in range(1, retries + 2):
+        result = ask(
+            backend,
+            convo,
+            stage=stage,
+            role=role,
+            ledger=ledger,
+            max_tokens=max_tokens,
+            schema=schema,
+            on_token=on_token,
+        )
+        raw = result.text
+        value, problem = _problem(result, model_cls)
+        if value is not None:
+            ledger.record_outcome(ParseOutcome(stage, backend.spec.full, attempt, True))
+            return value  # type: ignore[return-value]
+        convo = [
+            *messages,
+            {"role": "assistant", "content": raw[:4000]},
+            {
+                "role": "user",
+                "content": f"That reply was not valid: {problem}. "
+                "Reply again with only a JSON object that matches the schema.",
+            },
+        ]
+    ledger.record_outcome(ParseOutcome(stage, backend.spec.full, retries + 1, False))
+    raise ModelOutputError(
+        f"{stage}: {backend.spec} gave no valid reply after {retries + 1} tries ({problem})",
+        raw=raw,
+    )

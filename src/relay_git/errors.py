@@ -1,0 +1,53 @@
+"""Every error relay-git reports to a user, each tied to its exit code.
+
+The CLI maps these (and only these) to a one-line message and an exit code;
+anything else is a bug and is allowed to raise.
+"""
+
+from __future__ import annotations
+
+
+class RelayError(Exception):
+    """Base class: a message for the user, and the exit code that goes with it."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.fix})" if self.fix else self.message
+
+
+class UsageError(RelayError):
+    """Bad arguments, bad configuration, not a repository, bad revision: exit 2."""
+
+    exit_code = 2
+
+
+class GitError(UsageError):
+    """A git command failed for a reason the user can act on."""
+
+
+class BackendUnavailable(RelayError):
+    """Model server down, model missing, key missing, timeout: exit 3."""
+
+    exit_code = 3
+
+
+class ModelOutputError(RelayError):
+    """The model's reply never validated, even after retries."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, raw: str = "", fix: str | None = None) -> None:
+        super().__init__(message, fix)
+        self.raw = raw
+
+
+class UnsafeEdit(RelayError):
+    """A model-proposed edit tried to leave the worktree or touch .git."""
+
+    exit_code = 2

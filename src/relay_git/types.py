@@ -1,0 +1,133 @@
+"""Plain immutable values shared by every layer."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class Category(enum.StrEnum):
+    BUG = "bug"
+    SECURITY = "security"
+    TESTS = "tests"
+    DESIGN = "design"
+    STYLE = "style"
+    PERF = "perf"
+
+
+class Verdict(enum.StrEnum):
+    APPROVE = "approve"
+    FIX = "fix"
+    REJECT = "reject"
+
+
+class Role(enum.StrEnum):
+    CODER = "coder"
+    REVIEWER = "reviewer"
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    end_line: int
+    severity: Severity
+    category: Category
+    message: str
+    side: str = "new"
+    suggestion: str | None = None
+    fingerprint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "end_line": self.end_line,
+            "side": self.side,
+            "severity": self.severity.value,
+            "category": self.category.value,
+            "message": self.message,
+            "suggestion": self.suggestion,
+            "fingerprint": self.fingerprint,
+        }
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    stage: str
+    role: str
+    model: str
+    prompt_tokens: int
+    output_tokens: int
+    seconds: float
+    context: int
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.output_tokens / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "role": self.role,
+            "model": self.model,
+            "prompt_tokens": self.prompt_tokens,
+            "output_tokens": self.output_tokens,
+            "seconds": round(self.seconds, 3),
+            "tokens_per_second": round(self.tokens_per_second, 2),
+            "context": self.context,
+        }
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str  # binary | deleted | lockfile | generated | excluded | secret | budget
+
+
+@dataclass(frozen=True)
+class Coverage:
+    reviewed: tuple[str, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
+    split: tuple[str, ...] = ()  # files reviewed in more than one chunk
+    hunks_reviewed: int = 0
+    hunks_total: int = 0
+    cached_chunks: int = 0
+    chunks: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return not self.skipped and self.hunks_reviewed == self.hunks_total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reviewed": list(self.reviewed),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "split": list(self.split),
+            "hunks_reviewed": self.hunks_reviewed,
+            "hunks_total": self.hunks_total,
+            "chunks": self.chunks,
+            "cached_chunks": self.cached_chunks,
+            "complete": self.complete,
+        }
+
+
+@dataclass(frozen=True)
+class Review:
+    verdict: Verdict
+    summary: str
+    findings: tuple[Finding, ...]
+    coverage: Coverage
+    ledger: tuple[LedgerEntry, ...] = field(default=())
+    notes: tuple[str, ...] = ()  # unanchored remarks moved out of findings
