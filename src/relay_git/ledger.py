@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,23 @@ class ModelTotals:
         }
 
 
+def totals(entries: Iterable[LedgerEntry]) -> list[ModelTotals]:
+    """Per-model sums, in order of first appearance."""
+    by_model: dict[str, list[LedgerEntry]] = {}
+    for entry in entries:
+        by_model.setdefault(entry.model, []).append(entry)
+    return [
+        ModelTotals(
+            model=model,
+            calls=len(rows),
+            prompt_tokens=sum(r.prompt_tokens for r in rows),
+            output_tokens=sum(r.output_tokens for r in rows),
+            seconds=sum(r.seconds for r in rows),
+        )
+        for model, rows in by_model.items()
+    ]
+
+
 class Ledger:
     """Thread-safe: chunks of a review are sent concurrently."""
 
@@ -69,19 +87,7 @@ class Ledger:
             return tuple(self._outcomes)
 
     def totals(self) -> list[ModelTotals]:
-        by_model: dict[str, list[LedgerEntry]] = {}
-        for entry in self.entries:
-            by_model.setdefault(entry.model, []).append(entry)
-        return [
-            ModelTotals(
-                model=model,
-                calls=len(rows),
-                prompt_tokens=sum(r.prompt_tokens for r in rows),
-                output_tokens=sum(r.output_tokens for r in rows),
-                seconds=sum(r.seconds for r in rows),
-            )
-            for model, rows in by_model.items()
-        ]
+        return totals(self.entries)
 
     def model_seconds(self) -> float:
         return sum(e.seconds for e in self.entries)
