@@ -45,6 +45,7 @@ class ModelOutputError(RelayError):
     def __init__(self, message: str, raw: str = "", fix: str | None = None) -> None:
         super().__init__(message, fix)
         self.raw = raw
+        self.saved: str | None = None  # where the CLI saved ``raw`` for the user
 
 
 class UnsafeEdit(RelayError):

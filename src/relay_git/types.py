@@ -93,7 +93,8 @@ class LedgerEntry:
 @dataclass(frozen=True)
 class SkippedFile:
     path: str
-    reason: str  # binary | deleted | lockfile | generated | excluded | secret | budget
+    reason: str  # binary | deleted | lockfile | generated | excluded | secret | a limit
+    limit: bool = False  # skipped for want of budget, not by policy: the review is partial
 
 
 @dataclass(frozen=True)
@@ -108,12 +109,14 @@ class Coverage:
 
     @property
     def complete(self) -> bool:
-        return not self.skipped and self.hunks_reviewed == self.hunks_total
+        return self.hunks_reviewed == self.hunks_total and not any(s.limit for s in self.skipped)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "reviewed": list(self.reviewed),
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "skipped": [
+                {"path": s.path, "reason": s.reason, "limit": s.limit} for s in self.skipped
+            ],
             "split": list(self.split),
             "hunks_reviewed": self.hunks_reviewed,
             "hunks_total": self.hunks_total,

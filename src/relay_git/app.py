@@ -1,0 +1,106 @@
+"""The composition root: configuration, repository, ledger and backends built once per command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from relay_git.backends.base import Backend, BackendOptions, create
+from relay_git.cache import Cache
+from relay_git.config import Config, load
+from relay_git.errors import UsageError
+from relay_git.gitops import Repository
+from relay_git.ledger import Ledger
+from relay_git.review import Reviewer, ReviewSettings
+
+BackendFactory = Callable[[str], Backend]
+
+
+@dataclass
+class App:
+    config: Config
+    environ: Mapping[str, str]
+    repo: Repository | None
+    ledger: Ledger
+    make_backend: BackendFactory
+
+    @property
+    def templates_dir(self) -> Path | None:
+        if self.config.templates_dir:
+            return Path(self.config.templates_dir)
+        if self.repo is not None:
+            return self.repo.root / ".relay-git" / "templates"
+        return None
+
+    def require_repo(self) -> Repository:
+        if self.repo is None:
+            raise UsageError("not inside a git repository", "run it in a repository, or `git init`")
+        return self.repo
+
+    def cache(self, enabled: bool = True) -> Cache | None:
+        if not enabled or self.repo is None:
+            return None
+        return Cache(self.repo.state_dir / "cache")
+
+    def reviewer(
+        self,
+        *,
+        use_cache: bool = True,
+        progress: Callable[[str], None] | None = None,
+        max_output_tokens: int = 1024,
+        stage: str = "review",
+    ) -> Reviewer:
+        cfg = self.config
+        settings = ReviewSettings(
+            reviewer=cfg.reviewer,
+            exclude=cfg.exclude,
+            secret_patterns=cfg.secret_patterns,
+            max_files=cfg.max_files,
+            jobs=cfg.jobs,
+            max_output_tokens=max_output_tokens,
+            templates_dir=self.templates_dir,
+            stage=stage,
+        )
+        return Reviewer(
+            settings,
+            lambda: self.make_backend(cfg.reviewer),
+            self.ledger,
+            self.cache(use_cache),
+            progress,
+        )
+
+
+def default_backend_factory(config: Config, environ: Mapping[str, str]) -> BackendFactory:
+    options = BackendOptions(
+        environ=environ,
+        openai_base_url=config.openai_base_url,
+        timeout=config.timeout,
+        max_context=config.max_context,
+    )
+    built: dict[str, Backend] = {}
+
+    def make(spec: str) -> Backend:
+        if spec not in built:
+            built[spec] = create(spec, options)
+        return built[spec]
+
+    return make
+
+
+def build(
+    cwd: Path,
+    environ: Mapping[str, str],
+    overrides: Mapping[str, object],
+    make_backend: BackendFactory | None = None,
+    need_repo: bool = False,
+) -> App:
+    try:
+        repo: Repository | None = Repository.discover(cwd)
+    except UsageError:
+        if need_repo:
+            raise
+        repo = None
+    config = load(repo.root if repo else None, environ).replace(**overrides)
+    factory = make_backend or default_backend_factory(config, environ)
+    return App(config, environ, repo, Ledger(), factory)

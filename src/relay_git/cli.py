@@ -1,0 +1,81 @@
+"""The command line: parse, build dependencies once, call the core, render, exit code.
+
+Only this module imports click and writes to the terminal. Heavy imports (backends,
+pydantic, rich) are deferred into the commands that need them.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from relay_git import __version__
+from relay_git.errors import ModelOutputError, RelayError
+
+FORMATS = ("text", "json", "sarif", "markdown")
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="relay-git")
+def cli() -> None:
+    """Small model writes, large model reviews — on git branches.
+
+    \b
+    Examples:
+      relay-git scaffold "add a slugify() helper with tests"
+      relay-git review                      # review the staged diff
+      relay-git review main..feature --format markdown
+      relay-git doctor                      # check git, model servers and models
+
+    Models are named BACKEND:NAME (ollama, openai, anthropic, llamacpp); a bare
+    name means Ollama. Settings come from flags, RELAY_GIT_* variables,
+    .relay-git.toml or [tool.relay-git] in pyproject.toml.
+    """
+
+
+def _register() -> None:
+    from relay_git.commands import doctor, review
+
+    cli.add_command(review.review)
+    cli.add_command(doctor.doctor)
+
+
+def report_error(err: RelayError) -> int:
+    click.echo(f"relay-git: error: {err}", err=True)
+    if isinstance(err, ModelOutputError) and err.saved:
+        click.echo(f"relay-git: the model's last raw reply is saved in {err.saved}", err=True)
+    return err.exit_code
+
+
+def main(argv: Sequence[str] | None = None, *, obj: dict[str, Any] | None = None) -> int:
+    """Run the CLI; ``obj`` lets tests inject a backend factory (``{"make_backend": f}``)."""
+    _register()
+    try:
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            standalone_mode=False,
+            prog_name="relay-git",
+            obj=obj,
+        )
+    except RelayError as err:
+        return report_error(err)
+    except click.exceptions.Abort:
+        click.echo("relay-git: interrupted", err=True)
+        return 130
+    except click.ClickException as err:
+        err.show()
+        return 2
+    except KeyboardInterrupt:
+        click.echo("relay-git: interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 141
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

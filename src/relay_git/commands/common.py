@@ -1,0 +1,70 @@
+"""What every command shares: building the App, progress on stderr, writing output."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from relay_git.app import App, build
+from relay_git.errors import ModelOutputError
+
+
+def build_app(
+    ctx: click.Context, *, need_repo: bool = False, local: bool = False, **overrides: Any
+) -> App:
+    """The composition root for a command; ``local`` selects the packaged GGUF models."""
+    if local:
+        from relay_git.localmodels import local_specs
+
+        coder, reviewer = local_specs()
+        overrides["coder"] = overrides.get("coder") or coder
+        overrides["reviewer"] = overrides.get("reviewer") or reviewer
+    injected = (ctx.obj or {}).get("make_backend")
+    return build(Path.cwd(), dict(os.environ), overrides, injected, need_repo)
+
+
+@contextmanager
+def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
+    """A spinner on a terminal; silence when stderr is not a terminal or --quiet is given."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda _msg: None
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status("starting…") as status:
+        yield lambda msg: status.update(msg)
+
+
+def emit(text: str, output: str | None) -> None:
+    if output:
+        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        click.echo(text.rstrip("\n"))
+
+
+def save_raw_reply(app: App, err: ModelOutputError) -> None:
+    """Keep the model's last invalid reply for the user, next to relay-git's other state."""
+    if app.repo is None or not err.raw:
+        return
+    path = app.repo.state_dir / "last-invalid-reply.txt"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(err.raw, encoding="utf-8")
+        err.saved = str(path)
+    except OSError:
+        pass
+
+
+def echo_ledger(app: App) -> None:
+    if not app.ledger.entries:
+        return
+    from relay_git.reporters.ledger import render_table
+
+    click.echo(render_table(app.ledger.entries), err=True)

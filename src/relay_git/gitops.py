@@ -1,0 +1,129 @@
+"""Every git command relay-git runs goes through ``Repository.git`` (one choke point).
+
+Plain ``git`` subprocesses keep the hook's cached path fast; user configuration that
+would change diff output (colour, external diff, prefixes) is overridden per call.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from relay_git.errors import GitError, UsageError
+
+# Diff output we can parse whatever the user's config says.
+DIFF_FLAGS = (
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--find-renames",
+    "--unified=3",
+)
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def run_git(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    try:
+        proc = subprocess.run(
+            ["git", "-c", "core.quotepath=true", *args],
+            cwd=cwd,
+            env=None if env is None else dict(env),
+            input=input_text,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="surrogateescape",
+        )
+    except FileNotFoundError:
+        raise UsageError("git is not installed or not on PATH", "install git") from None
+    if check and proc.returncode != 0:
+        first = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise GitError(f"git {args[0]} failed: {first}")
+    return proc
+
+
+@dataclass(frozen=True)
+class Repository:
+    root: Path  # top of the working tree
+    git_dir: Path  # this worktree's git dir
+    common_dir: Path  # shared git dir (same as git_dir outside linked worktrees)
+
+    @classmethod
+    def discover(cls, path: Path) -> Repository:
+        if not path.is_dir():
+            raise UsageError(f"{path}: no such directory")
+        proc = run_git(
+            ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
+            path,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise UsageError(
+                f"{path} is not inside a git repository", "run it in a repository, or `git init`"
+            )
+        top, git_dir, common = proc.stdout.splitlines()[:3]
+        common_path = Path(common)
+        if not common_path.is_absolute():
+            common_path = (path / common_path).resolve()
+        return cls(Path(top), Path(git_dir), common_path)
+
+    def git(self, *args: str, check: bool = True, input_text: str | None = None) -> str:
+        return run_git(args, self.root, input_text=input_text, check=check).stdout
+
+    @property
+    def state_dir(self) -> Path:
+        """relay-git's own files (cache, locks, saved replies) live under the git dir."""
+        return self.common_dir / "relay-git"
+
+    def has_head(self) -> bool:
+        return (
+            run_git(["rev-parse", "--verify", "-q", "HEAD"], self.root, check=False).returncode == 0
+        )
+
+    def resolve(self, rev: str) -> str:
+        if rev.startswith("-"):
+            raise UsageError(f"bad revision {rev!r}")
+        proc = run_git(["rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], self.root, check=False)
+        if proc.returncode != 0:
+            raise UsageError(f"unknown revision {rev!r}", "check the name with `git log --oneline`")
+        return proc.stdout.strip()
+
+    def diff_staged(self) -> str:
+        return self.git("diff", "--cached", *DIFF_FLAGS)
+
+    def diff_range(self, spec: str) -> str:
+        """``A..B`` (B's tree against A's), ``A...B`` (against their merge-base), or ``A``."""
+        if "..." in spec:
+            left, right = spec.split("...", 1)
+            base = self.merge_base(left or "HEAD", right or "HEAD")
+            return self.diff_commits(base, self.resolve(right or "HEAD"))
+        if ".." in spec:
+            left, right = spec.split("..", 1)
+            return self.diff_commits(self.resolve(left or "HEAD"), self.resolve(right or "HEAD"))
+        return self.diff_commits(self.resolve(spec), self.resolve("HEAD"))
+
+    def diff_commits(self, old: str, new: str) -> str:
+        return self.git("diff", *DIFF_FLAGS, old, new, "--")
+
+    def merge_base(self, a: str, b: str = "HEAD") -> str:
+        ra, rb = self.resolve(a), self.resolve(b)
+        proc = run_git(["merge-base", ra, rb], self.root, check=False)
+        if proc.returncode != 0:
+            raise UsageError(f"{a} and {b} have no common ancestor")
+        return proc.stdout.strip()
+
+
+def find_repository(start: Path | None = None) -> Repository:
+    return Repository.discover(start or Path(os.getcwd()))

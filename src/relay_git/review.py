@@ -1,0 +1,257 @@
+"""The review engine: diff text in, a Review out — filtered, chunked, cached, concurrent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from relay_git import prompts
+from relay_git.backends.base import LOCAL_BACKENDS, Backend, parse_spec
+from relay_git.cache import Cache, key
+from relay_git.diff import FileDiff, parse
+from relay_git.findings import Proposed, anchor, dedupe
+from relay_git.ledger import Ledger
+from relay_git.selection import Chunk, plan_chunks, select
+from relay_git.types import Coverage, Finding, Review, Severity, SkippedFile, Verdict
+
+SYSTEM_TEMPLATE = "review.system.j2"
+USER_TEMPLATE = "review.user.j2"
+_VERDICT_RANK = {Verdict.APPROVE: 0, Verdict.FIX: 1, Verdict.REJECT: 2}
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    reviewer: str
+    exclude: tuple[str, ...] = ()
+    secret_patterns: tuple[str, ...] = ()
+    max_files: int = 200
+    jobs: int = 2
+    max_output_tokens: int = 1024
+    templates_dir: Path | None = None
+    stage: str = "review"
+    role: str = "reviewer"
+
+
+@dataclass(frozen=True)
+class ChunkReply:
+    verdict: Verdict
+    summary: str
+    proposed: tuple[Proposed, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict.value,
+            "summary": self.summary,
+            "findings": [p.to_dict() for p in self.proposed],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChunkReply:
+        return cls(
+            Verdict(data["verdict"]),
+            str(data["summary"]),
+            tuple(Proposed.from_dict(f) for f in data["findings"]),
+        )
+
+
+Progress = Callable[[str], None]
+
+
+def _ask_chunk(
+    backend: Backend,
+    system: str,
+    user_text: str,
+    settings: ReviewSettings,
+    ledger: Ledger,
+) -> ChunkReply:
+    from relay_git.call import ask_json  # deferred with pydantic: not needed on a cache hit
+    from relay_git.schema import ReviewReply
+
+    reply = ask_json(
+        backend,
+        [{"role": "system", "content": system}, {"role": "user", "content": user_text}],
+        ReviewReply,
+        stage=settings.stage,
+        role=settings.role,
+        ledger=ledger,
+        max_tokens=settings.max_output_tokens,
+    )
+    return ChunkReply(
+        reply.verdict, reply.summary.strip(), tuple(f.to_proposed() for f in reply.findings)
+    )
+
+
+def _combine(replies: Sequence[ChunkReply], findings: Sequence[Finding]) -> tuple[Verdict, str]:
+    verdict = max(
+        (r.verdict for r in replies), key=_VERDICT_RANK.__getitem__, default=Verdict.APPROVE
+    )
+    if verdict is Verdict.APPROVE and any(f.severity is Severity.ERROR for f in findings):
+        verdict = Verdict.FIX  # an approval cannot outvote its own error findings
+    if len(replies) == 1:
+        return verdict, replies[0].summary
+    parts = [f"Part {i}: {r.summary}" for i, r in enumerate(replies, 1) if r.summary]
+    return verdict, "\n".join(parts)
+
+
+class Reviewer:
+    """Reviews diffs with one reviewer model; the backend is only built on a cache miss."""
+
+    def __init__(
+        self,
+        settings: ReviewSettings,
+        make_backend: Callable[[], Backend],
+        ledger: Ledger,
+        cache: Cache | None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.settings = settings
+        self._make_backend = make_backend
+        self._backend: Backend | None = None
+        self.ledger = ledger
+        self.cache = cache
+        self.progress = progress or (lambda _msg: None)
+        self.system = prompts.source(SYSTEM_TEMPLATE, settings.templates_dir)
+        self.user = prompts.source(USER_TEMPLATE, settings.templates_dir)
+        self.template_hash = prompts.digest(self.system, self.user)
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._backend = self._make_backend()
+        return self._backend
+
+    def review(self, diff_text: str) -> Review:
+        s = self.settings
+        files = parse(diff_text)
+        local = parse_spec(s.reviewer).backend in LOCAL_BACKENDS
+        kept, skipped = select(files, s.exclude, s.secret_patterns, local, s.max_files)
+        total_hunks = sum(len(fd.hunks) for fd in kept)
+        whole_key = key("review/1", s.reviewer, self.template_hash, *(fd.text for fd in kept))
+        cached = self.cache.get("reviews", whole_key) if self.cache else None
+        if isinstance(cached, dict):
+            self.progress("answered from the review cache")
+            return _from_cache(cached)
+        start = len(self.ledger.entries)
+        replies, plan_coverage = self._review_files(kept, skipped, total_hunks)
+        proposed = [p for r in replies for p in r.proposed]
+        anchored, notes = anchor(proposed, {fd.path: fd for fd in kept})
+        findings = dedupe(anchored)
+        verdict, summary = _combine(replies, findings)
+        review = Review(
+            verdict=verdict,
+            summary=summary or ("Nothing to review." if not kept else ""),
+            findings=tuple(findings),
+            coverage=plan_coverage,
+            ledger=self.ledger.entries[start:],
+            notes=tuple(notes),
+        )
+        if self.cache is not None and plan_coverage.complete:
+            self.cache.put("reviews", whole_key, _to_cache(review))
+        return review
+
+    def _review_files(
+        self, kept: Sequence[FileDiff], skipped: Sequence[SkippedFile], total_hunks: int
+    ) -> tuple[list[ChunkReply], Coverage]:
+        if not kept:
+            return [], Coverage(skipped=tuple(skipped))
+        backend = self.backend
+        system = prompts.render(self.system, SYSTEM_TEMPLATE)
+        overhead = backend.count_tokens(system) + backend.count_tokens(self.user) + 64
+        budget = backend.context_length() - self.settings.max_output_tokens - overhead
+        if budget < 256:
+            from relay_git.errors import UsageError
+
+            raise UsageError(
+                f"{backend.spec}'s context is too small to review anything",
+                "use a reviewer with a larger context or lower the output budget",
+            )
+        plan = plan_chunks(kept, budget, backend.count_tokens)
+        replies = self._run_chunks(plan.chunks, system)
+        reviewed = tuple(dict.fromkeys(p for c in plan.chunks for p in c.paths))
+        coverage = Coverage(
+            reviewed=reviewed,
+            skipped=(*skipped, *plan.too_large),
+            split=plan.split,
+            hunks_reviewed=sum(c.hunks for c in plan.chunks),
+            hunks_total=total_hunks,
+            chunks=len(plan.chunks),
+            cached_chunks=sum(1 for _, hit in replies if hit),
+        )
+        return [r for r, _ in replies], coverage
+
+    def _run_chunks(self, chunks: Sequence[Chunk], system: str) -> list[tuple[ChunkReply, bool]]:
+        count = len(chunks)
+
+        def one(index: int, chunk: Chunk) -> tuple[ChunkReply, bool]:
+            user_text = prompts.render(
+                self.user,
+                USER_TEMPLATE,
+                diff=chunk.text,
+                paths=list(chunk.paths),
+                part_number=index + 1,
+                part_count=count,
+            )
+            k = key("chunk/1", self.settings.reviewer, self.template_hash, user_text)
+            hit = self.cache.get("chunks", k) if self.cache else None
+            if isinstance(hit, dict):
+                return ChunkReply.from_dict(hit), True
+            self.progress(f"reviewing part {index + 1}/{count} ({', '.join(chunk.paths)[:60]})")
+            reply = _ask_chunk(self.backend, system, user_text, self.settings, self.ledger)
+            if self.cache is not None:
+                self.cache.put("chunks", k, reply.to_dict())
+            return reply, False
+
+        with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
+            futures = [pool.submit(one, i, c) for i, c in enumerate(chunks)]
+            return [f.result() for f in futures]
+
+
+def _to_cache(review: Review) -> dict[str, Any]:
+    return {
+        "verdict": review.verdict.value,
+        "summary": review.summary,
+        "findings": [f.to_dict() for f in review.findings],
+        "notes": list(review.notes),
+        "coverage": review.coverage.to_dict(),
+    }
+
+
+def _from_cache(data: dict[str, Any]) -> Review:
+    from relay_git.types import Category
+
+    findings = tuple(
+        Finding(
+            path=f["path"],
+            line=f["line"],
+            end_line=f["end_line"],
+            severity=Severity(f["severity"]),
+            category=Category(f["category"]),
+            message=f["message"],
+            side=f.get("side", "new"),
+            suggestion=f.get("suggestion"),
+            fingerprint=f["fingerprint"],
+        )
+        for f in data["findings"]
+    )
+    cov = data["coverage"]
+    coverage = Coverage(
+        reviewed=tuple(cov["reviewed"]),
+        skipped=tuple(
+            SkippedFile(s["path"], s["reason"], s.get("limit", False)) for s in cov["skipped"]
+        ),
+        split=tuple(cov["split"]),
+        hunks_reviewed=cov["hunks_reviewed"],
+        hunks_total=cov["hunks_total"],
+        chunks=cov["chunks"],
+        cached_chunks=cov["chunks"],
+    )
+    return Review(
+        verdict=Verdict(data["verdict"]),
+        summary=data["summary"],
+        findings=findings,
+        coverage=coverage,
+        notes=tuple(data["notes"]),
+    )

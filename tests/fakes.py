@@ -1,0 +1,87 @@
+"""A deterministic fake backend: scripted replies with ``enqueue()``, every request in ``history``.
+
+Used for pipeline logic only; adapters are tested against loopback servers and the
+end-to-end runs use real llama.cpp models.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from relay_git.backends.base import (
+    Backend,
+    ChatRequest,
+    ChatResult,
+    ModelSpec,
+    OnToken,
+    estimate_tokens,
+    parse_spec,
+)
+from relay_git.errors import BackendUnavailable
+
+Reply = str | dict[str, Any] | Callable[[ChatRequest], str] | Exception
+
+
+class FakeBackend:
+    def __init__(self, spec: str = "ollama:fake-reviewer", context: int = 8192) -> None:
+        self.spec: ModelSpec = parse_spec(spec)
+        self.context = context
+        self.history: list[ChatRequest] = []
+        self._queue: list[Reply] = []
+        self._lock = threading.Lock()
+        self.default: Reply | None = None  # answered when the queue is empty
+
+    def enqueue(self, *replies: Reply) -> FakeBackend:
+        self._queue.extend(replies)
+        return self
+
+    def context_length(self) -> int:
+        return self.context
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def check(self) -> None:
+        return None
+
+    def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
+        with self._lock:
+            self.history.append(request)
+            if self._queue:
+                reply = self._queue.pop(0)
+            elif self.default is not None:
+                reply = self.default
+            else:
+                raise AssertionError(f"{self.spec}: unexpected model call #{len(self.history)}")
+        if isinstance(reply, Exception):
+            raise reply
+        if callable(reply):
+            reply = reply(request)
+        text = reply if isinstance(reply, str) else json.dumps(reply)
+        prompt = sum(estimate_tokens(m["content"]) for m in request.messages)
+        out = estimate_tokens(text)
+        if on_token:
+            on_token(out)
+        return ChatResult(text, prompt, out, 0.01, self.context, "stop")
+
+
+def factory(*backends: FakeBackend) -> Callable[[str], Backend]:
+    """A make_backend for App: the fake whose spec matches, else BackendUnavailable."""
+    by_spec = {b.spec.full: b for b in backends}
+
+    def make(spec: str) -> Backend:
+        full = parse_spec(spec).full
+        if full not in by_spec:
+            raise BackendUnavailable(f"no fake backend for {full}")
+        return by_spec[full]
+
+    return make
+
+
+def review_reply(
+    verdict: str = "approve", summary: str = "ok", findings: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {"verdict": verdict, "summary": summary, "findings": findings or []}
