@@ -1,4 +1,4 @@
-"""The GitHub side of a pull-request review: the Actions context, the event payload, the REST client.
+"""The GitHub side of a PR review: the Actions context, the event payload, the REST client.
 
 Besides ``backends/`` this is the only module that touches the network. Everything it
 reads from GitHub (the event file, API replies) passes a pydantic model first; the token
@@ -194,7 +194,8 @@ class GitHubClient:
     ) -> None:
         if not token:
             raise UsageError(
-                "GITHUB_TOKEN is not set", "pass `env: GITHUB_TOKEN: ${{ github.token }}` to the step"
+                "GITHUB_TOKEN is not set",
+                "pass `env: GITHUB_TOKEN: ${{ github.token }}` to the step",
             )
         self.api_url = api_url.rstrip("/")
         self._origin = urlsplit(self.api_url)[:2]
@@ -223,7 +224,9 @@ class GitHubClient:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _request(self, method: str, url: str, body: Mapping[str, Any] | None = None) -> httpx.Response:
+    def _request(
+        self, method: str, url: str, body: Mapping[str, Any] | None = None
+    ) -> httpx.Response:
         if urlsplit(url)[:2] not in (("", ""), self._origin):
             raise GitHubError(f"GitHub pointed relay-git at another host ({urlsplit(url).netloc})")
         try:

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -23,18 +23,12 @@ from relay_git.diff import FileDiff, parse
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.findings import reaches
 from relay_git.gitops import Repository
-from relay_git.github import (
-    ActionsContext,
-    GitHubClient,
-    GitHubError,
-    PullRequest,
-    ReadOnlyToken,
-    load_event,
-    offending_comments,
-)
 from relay_git.ledger import Ledger
 from relay_git.reporters import github as gh
 from relay_git.types import Coverage, Review, Verdict
+
+if TYPE_CHECKING:  # httpx and pydantic load only when the command runs
+    from relay_git.github import ActionsContext, GitHubClient, PullRequest
 
 FETCH_FIX = "check out with actions/checkout and `fetch-depth: 0` so both commits are present"
 TRUSTED_FILES = (".relay-git.toml", "pyproject.toml", ".relay-git/templates")
@@ -49,7 +43,9 @@ class PostOptions:
 
 
 @click.command("github")
-@click.option("--reviewer", metavar="SPEC", help="Reviewer model, e.g. anthropic:claude-sonnet-4-5.")
+@click.option(
+    "--reviewer", metavar="SPEC", help="Reviewer model, e.g. anthropic:claude-sonnet-4-5."
+)
 @click.option("--local", is_flag=True, help="Use the packaged offline GGUF models.")
 @click.option("--fail-on", type=click.Choice(FAIL_ON), help="Exit 1 at or above this severity.")
 @click.option(
@@ -72,8 +68,12 @@ class PostOptions:
 @click.option("--sarif", metavar="FILE", envvar="RELAY_GIT_SARIF", help="Also write SARIF here.")
 @click.option("--no-post", is_flag=True, help="Annotations and job summary only; post nothing.")
 @click.option("--api-url", metavar="URL", help="REST API root [default: $GITHUB_API_URL].")
-@click.option("--author", metavar="LOGIN", envvar="RELAY_GIT_GITHUB_AUTHOR", help=(
-    "Also trust markers in comments by LOGIN (when github-token is a personal token)."))
+@click.option(
+    "--author",
+    metavar="LOGIN",
+    envvar="RELAY_GIT_GITHUB_AUTHOR",
+    help=("Also trust markers in comments by LOGIN (when github-token is a personal token)."),
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no ledger on stderr.")
 @click.pass_context
 def github(
@@ -103,6 +103,8 @@ def github(
     comment up to date; prints ::error annotations; appends to $GITHUB_STEP_SUMMARY.
     Exit codes as for review: 0 ok, 1 findings at or above --fail-on, 2 usage, 3 backend.
     """
+    from relay_git.github import ActionsContext, load_event
+
     actx = ActionsContext.from_environ(os.environ, api_url)
     pr = load_event(actx.event_path, actx.repository)
     overrides = {"reviewer": reviewer, "fail_on": fail_on, "jobs": jobs}
@@ -110,7 +112,7 @@ def github(
         app = trusted_app(ctx, pr, Path(tmp), overrides, local, exclude)
         diff_text = pr_diff(app.require_repo(), pr)
         result = run_review(app, diff_text, no_cache, quiet)
-    click.echo(gh.annotations(result))
+    click.echo(gh.workflow_commands(result))
     if sarif:
         from relay_git.reporters import sarif as sarif_reporter
 
@@ -191,6 +193,8 @@ def publish(
     opts: PostOptions,
 ) -> str:
     """Post the review and the summary; a read-only token degrades to annotations + job summary."""
+    from relay_git.github import GitHubClient, ReadOnlyToken
+
     try:
         with GitHubClient(actx.api_url, actx.token) as client:
             return post_all(client, pr, review, files, opts)
@@ -249,6 +253,8 @@ def post_review(client: GitHubClient, pr: PullRequest, payload: dict[str, Any]) 
     Returns the payload GitHub accepted. A review is created all-or-nothing, so a refused
     one was not created and retrying cannot duplicate it.
     """
+    from relay_git.github import GitHubError, offending_comments
+
     attempt, partial_tried = payload, False
     while True:
         try:

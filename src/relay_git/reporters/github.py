@@ -264,7 +264,7 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotations(review: Review) -> str:
+def workflow_commands(review: Review) -> str:
     """``::error file=…,line=…,endLine=…,title=…::message`` lines, one per finding and note."""
     out: list[str] = []
     for f in review.findings:
