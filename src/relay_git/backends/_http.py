@@ -9,7 +9,9 @@ sleeps more than ``RetryPolicy.max_total`` seconds in all.
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,6 +29,12 @@ Sleep = Callable[[float], None]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503})
 TIMEOUT_FIX = "raise RELAY_GIT_TIMEOUT (seconds), or ask for less output"
+
+
+@functools.cache
+def ssl_context() -> ssl.SSLContext:
+    """One TLS context per process: building one costs ~50 ms, and every client needs it."""
+    return httpx.create_ssl_context()
 
 
 @dataclass(frozen=True)
@@ -139,3 +147,34 @@ def transport_error(
         f"connection to {what} at {where} failed: {one_line(str(err)) or type(err).__name__}",
         "check that the server is healthy and retry",
     )
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    policy: RetryPolicy,
+    headers: dict[str, str],
+    payload: object = None,
+    on_transport: Callable[[httpx.TransportError], BackendUnavailable],
+    on_status: Callable[[httpx.Response], BackendUnavailable],
+    retry_statuses: frozenset[int] = RETRY_STATUSES,
+) -> httpx.Response:
+    """One JSON request with retries; returns the final response whatever its status.
+
+    Transient statuses are retried (``on_status`` builds the error raised when the
+    budget runs out); any other status, 4xx included, is returned for the caller.
+    """
+
+    def attempt() -> httpx.Response:
+        try:
+            response = client.request(method, url, json=payload, headers=headers)
+        except httpx.TransportError as err:
+            raise on_transport(err) from None
+        if response.status_code in retry_statuses:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise Retryable(on_status(response), retry_after)
+        return response
+
+    return with_retries(attempt, policy)

@@ -90,6 +90,7 @@ class OllamaBackend:
         self._client = ollama.Client(
             host=self.host,
             timeout=options.timeout,
+            verify=_http.ssl_context(),
             event_hooks={"response": [self._remember_retry_after]},
         )
 
