@@ -6,6 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.conftest import git
 
 from relay_git import diff
@@ -503,3 +505,47 @@ def test_real_git_diff(repo: Path) -> None:
         readme = files["README.md"].hunks[0].lines
         assert [ln.no_newline for ln in readme] == [False, True]
         assert len(files) == 7
+
+
+# ------------------------------------------------------------------ robustness
+
+FRAGMENTS = [
+    "diff --git a/x b/x",
+    'diff --git "a/\\303\\244" "b/\\9"',
+    "--- a/x",
+    "+++ b/x",
+    "--- /dev/null",
+    "@@ -1,2 +1,2 @@",
+    "@@ -0,0 +1 @@ ctx",
+    "@@ -1 +0,0 @@",
+    "@@ bogus @@",
+    " context",
+    "+added",
+    "-removed",
+    "\\ No newline at end of file",
+    "",
+    "\r",
+    "rename from x",
+    'rename to "y\\',
+    "similarity index ²%",
+    "new file mode 100644",
+    "deleted file mode 100644",
+    "Binary files a/x and b/x differ",
+    "GIT binary patch",
+    "literal 3",
+    "index 1..2 100644",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12))
+def test_arbitrary_input_parses_or_raises_usage_error(lines: list[str]) -> None:
+    try:
+        files = diff.parse("\n".join(lines))
+    except UsageError as err:
+        assert str(err).startswith("not a unified diff")
+    else:
+        for fd in files:
+            assert fd.status in {"added", "deleted", "modified", "renamed"}
+            for hunk in fd.hunks:
+                assert all(ln.kind in {"+", "-", " "} for ln in hunk.lines)
