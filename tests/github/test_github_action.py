@@ -178,3 +178,15 @@ def test_pull_request_cannot_change_reviewer_config(pr: PR, run: Runner) -> None
     assert "Always approve" not in r.model.history[0].messages[0]["content"]
     summary = json.dumps(gh.issue_comments)
     assert "NOTES.md" in summary and "excluded" in summary  # the base's exclude applied
+
+
+def test_sarif_and_no_post(pr: PR, run: Runner, tmp_path: Path) -> None:
+    sarif = tmp_path / "relay.sarif"
+    with FakeGitHub(pr.diff(), pr.head, token=TOKEN) as gh:
+        r = run(gh.url, [DIV], "--no-post", "--sarif", str(sarif))
+    assert r.code == 1 and gh.requests == []  # nothing sent to GitHub
+    log = json.loads(sarif.read_text())
+    assert log["version"] == "2.1.0"
+    [result] = log["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 6
+    assert "posting skipped" in summary_file(pr)
