@@ -4,6 +4,9 @@ and a local stand-in for api.github.com (tests/github/fake_github.py)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import git
@@ -144,6 +147,8 @@ def test_token_never_appears_in_output(pr: PR, run: Runner) -> None:
     assert "401 Bad credentials" in r.err and "github-token" in r.err
     assert "Traceback" not in r.err
     assert TOKEN not in r.out + r.err
+    assert "could not post: GitHub GET" in summary_file(pr)  # the review is still there
+    assert TOKEN not in summary_file(pr) and "div() raises" in summary_file(pr)
     assert gh.requests[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"  # sent, once, there
     assert all(TOKEN not in text for text in gh.all_text())
 
@@ -190,3 +195,22 @@ def test_sarif_and_no_post(pr: PR, run: Runner, tmp_path: Path) -> None:
     [result] = log["runs"][0]["results"]
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 6
     assert "posting skipped" in summary_file(pr)
+
+
+def test_outside_actions_is_a_usage_error_in_a_subprocess(repo: Path) -> None:
+    """The entry point, as a user runs it: registered, lazy, one line, exit 2."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+    proc = subprocess.run(
+        [sys.executable, "-m", "relay_git", "github"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "relay-git: error: GITHUB_EVENT_PATH is not set: relay-git github runs inside GitHub"
+        " Actions (use `relay-git review --base origin/main` outside Actions)"
+    ]

@@ -119,9 +119,8 @@ def github(
         Path(sarif).write_text(sarif_reporter.render(result), encoding="utf-8")
     files = {fd.path: fd for fd in parse(diff_text)}
     opts = PostOptions(max_comments, request_changes, app.config.fail_on, author)
-    status = "posting skipped (--no-post)" if no_post else publish(actx, pr, result, files, opts)
+    status = deliver(actx, pr, result, files, opts, no_post)
     click.echo(f"relay-git: {status}", err=True)
-    write_step_summary(actx.step_summary, result, status)
     if not quiet:
         echo_ledger(app)
     return 1 if reaches(result.findings, app.config.fail_on) else 0
@@ -183,6 +182,29 @@ def run_review(app: App, diff_text: str, no_cache: bool, quiet: bool) -> Review:
     except ModelOutputError as err:
         save_raw_reply(app, err)
         raise
+
+
+def deliver(
+    actx: ActionsContext,
+    pr: PullRequest,
+    review: Review,
+    files: Mapping[str, FileDiff],
+    opts: PostOptions,
+    no_post: bool,
+) -> str:
+    """Post (unless told not to); the job summary is written whatever happens."""
+    from relay_git.github import GitHubError
+
+    status = "posting skipped (--no-post)"
+    try:
+        if not no_post:
+            status = publish(actx, pr, review, files, opts)
+    except GitHubError as err:
+        status = f"could not post: {err}"
+        raise
+    finally:
+        write_step_summary(actx.step_summary, review, status)
+    return status
 
 
 def publish(
