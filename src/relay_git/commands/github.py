@@ -137,8 +137,8 @@ def trusted_app(
     """The App with settings and templates read from the base commit, not the pull request."""
     repo = Repository.discover(Path.cwd())
     require_commit(repo, pr.base_sha, "base")
-    names = repo.git("ls-tree", "-r", "--name-only", pr.base_sha, "--", *TRUSTED_FILES)
-    for name in names.splitlines():
+    names = repo.git("ls-tree", "-r", "-z", "--name-only", pr.base_sha, "--", *TRUSTED_FILES)
+    for name in filter(None, names.split("\0")):
         target = scratch / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(repo.git("show", f"{pr.base_sha}:{name}"), encoding="utf-8")
