@@ -15,7 +15,11 @@ def test_shape(review: Review) -> None:
     assert data["findings"] == [f.to_dict() for f in review.findings]
     assert data["notes"] == list(review.notes)
     assert data["coverage"]["complete"] is False
-    assert data["coverage"]["skipped"][0] == {"path": "poetry.lock", "reason": "lockfile"}
+    assert data["coverage"]["skipped"][0] == {
+        "path": "poetry.lock",
+        "reason": "lockfile",
+        "limit": False,
+    }
 
 
 def test_ledger_and_totals(review: Review) -> None:
