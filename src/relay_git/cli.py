@@ -38,10 +38,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from relay_git.commands import doctor, review
+    from relay_git.commands import doctor, hooks, review
 
     cli.add_command(review.review)
     cli.add_command(doctor.doctor)
+    cli.add_command(hooks.hooks)
 
 
 def report_error(err: RelayError) -> int:
