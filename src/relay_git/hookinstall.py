@@ -30,7 +30,8 @@ _TEMPLATE = """\
 #!/bin/sh
 {marker} ({kind}): the reviewer model reviews {what}.
 # Installed by `relay-git hooks install`; `relay-git hooks uninstall` restores what was here.
-# Skip it once: RELAY_GIT_SKIP=1 git ... (or SKIP={skip_id}). Settings: .relay-git.toml.
+# Skip it once: RELAY_GIT_SKIP=1 git ... (or SKIP={skip_id}). Settings: .relay-git.toml;
+# extra review flags: RELAY_GIT_HOOK_ARGS="--strict --fail-on warning --timeout 120".
 # Copied by hand, it runs the relay-git on PATH; installed, the interpreter named below.
 relay_git_python='{python}'
 relay_git_path='{path}'
@@ -40,12 +41,14 @@ if [ -n "$relay_git_python" ] && [ -x "$relay_git_python" ]; then
         PYTHONPATH="$relay_git_path${{PYTHONPATH:+:$PYTHONPATH}}"
         export PYTHONPATH
     fi
-    exec "$relay_git_python" -m relay_git review {args}
+    # shellcheck disable=SC2086 # RELAY_GIT_HOOK_ARGS is split into words on purpose
+    exec "$relay_git_python" -m relay_git review {args} ${{RELAY_GIT_HOOK_ARGS:-}}
 elif command -v relay-git >/dev/null 2>&1; then
-    exec relay-git review {args}
+    # shellcheck disable=SC2086
+    exec relay-git review {args} ${{RELAY_GIT_HOOK_ARGS:-}}
 fi
-echo "relay-git: not found, {what} is not reviewed (pip install relay-git," \\
-    "then relay-git hooks install)" >&2
+echo "relay-git: not found, {kind} review skipped" \\
+    "(pip install relay-git, then relay-git hooks install)" >&2
 exit 0
 """
 

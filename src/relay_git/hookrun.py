@@ -139,8 +139,11 @@ class _Outcome(Generic[T]):
     done: bool = False
 
 
-def run_within(work: Callable[[], T], seconds: float | None) -> T:
+def run_within(work: Callable[[], T], seconds: float | None, budget: float | None = None) -> T:
     """Run ``work`` in a daemon thread and wait at most ``seconds``; BudgetExceeded past that.
+
+    ``budget`` is the whole budget the user gave, for the message (``seconds`` may be what
+    is left of it).
 
     The abandoned thread may still be blocked in a model call; the caller decides whether
     to end the process at once (a hook) or let it finish in the background (a test).
@@ -161,7 +164,7 @@ def run_within(work: Callable[[], T], seconds: float | None) -> T:
     thread.join(seconds)
     if not outcome.done:
         raise BudgetExceeded(
-            f"the review did not finish within its {seconds:g} s budget",
+            f"the review did not finish within its {budget or seconds:g} s budget",
             "raise --timeout, review fewer files (--max-files) or use a faster reviewer",
         )
     if outcome.error is not None:

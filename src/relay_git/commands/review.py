@@ -163,14 +163,19 @@ class Options:
 
 def run_review(app: App, o: Options, diff_text: str, deadline: float | None) -> Review:
     """The review itself, within what is left of the time budget."""
+    budget = total_budget(o)
     if o.hook and o.fmt is None:
-        budget = None if deadline is None else deadline - time.monotonic()
         report = hook_progress(app.config.reviewer, budget)
         reviewer = app.reviewer(use_cache=not o.no_cache, progress=report)
-        return run_within(lambda: reviewer.review(diff_text), remaining(deadline))
+        return run_within(lambda: reviewer.review(diff_text), remaining(deadline), budget)
     with progress(o.quiet or o.hook) as report:
         reviewer = app.reviewer(use_cache=not o.no_cache, progress=report)
-        return run_within(lambda: reviewer.review(diff_text), remaining(deadline))
+        return run_within(lambda: reviewer.review(diff_text), remaining(deadline), budget)
+
+
+def total_budget(o: Options) -> float | None:
+    """--timeout, else 60 s for a hook, else no budget."""
+    return o.timeout if o.timeout is not None else (HOOK_TIMEOUT if o.hook else None)
 
 
 def remaining(deadline: float | None) -> float | None:
@@ -312,7 +317,7 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     if o.exclude:
         app.config = app.config.replace(exclude=app.config.exclude + o.exclude)
     targets = read_targets(app, o.revisions, o.base, o.diff_file, o.push, o.push_refs)
-    budget = o.timeout if o.timeout is not None else (HOOK_TIMEOUT if o.hook else None)
+    budget = total_budget(o)
     deadline = None if budget is None else time.monotonic() + budget
     if not targets:
         click.echo("relay-git: nothing to review (no commits to push)", err=True)
