@@ -24,13 +24,21 @@ SPEC = f"ollama:{MODEL}"
 
 
 def reply(
-    verdict: str = "approve", summary: str = "Looks fine.", findings: list[dict[str, Any]] | None = None
+    verdict: str = "approve",
+    summary: str = "Looks fine.",
+    findings: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     return {"verdict": verdict, "summary": summary, "findings": findings or []}
 
 
 def error_at(path: str, line: int, message: str = "subtracts instead of adding") -> dict[str, Any]:
-    finding = {"path": path, "line": line, "severity": "error", "category": "bug", "message": message}
+    finding = {
+        "path": path,
+        "line": line,
+        "severity": "error",
+        "category": "bug",
+        "message": message,
+    }
     return reply("fix", "A bug.", [finding])
 
 
@@ -70,16 +78,23 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
         def _send(self, payload: Any, ndjson: bool = False) -> None:
             data = json.dumps(payload).encode() + (b"\n" if ndjson else b"")
             self.send_response(200)
-            self.send_header("Content-Type", "application/x-ndjson" if ndjson else "application/json")
+            self.send_header(
+                "Content-Type", "application/x-ndjson" if ndjson else "application/json"
+            )
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client left at its time budget: that is the point of the test
 
         def do_GET(self) -> None:
             self._send({"models": [{"name": MODEL, "model": MODEL, "size": 1, "digest": "0"}]})
 
         def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
+            body = json.loads(
+                self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}"
+            )
             if self.path == "/api/show":
                 info = {"general.architecture": "llama", "llama.context_length": 16384}
                 self._send({"model_info": info, "parameters": "", "modelfile": "", "template": ""})
