@@ -8,7 +8,8 @@ stand-in, then times 10 process runs each of
     relay-git --help
     relay-git review --staged     (answered from the review cache: the server is gone)
 
-and prints the medians and their ratios to `git diff --cached`.
+(plus a bare ``python -c pass`` for the interpreter's own start-up) and prints the
+medians and their ratios to `git diff --cached`.
 
     python bench/hook_latency.py [--runs 10]
 """
@@ -80,6 +81,7 @@ def main() -> int:
             assert len(server.chats) >= 1
         rows = [
             ("git diff --cached", ["git", "diff", "--cached"]),
+            ("python -c pass (interpreter start)", [sys.executable, "-c", "pass"]),
             ("relay-git --help", [*relay, "--help"]),
             ("relay-git review --staged (cached)", [*relay, "review", "--staged"]),
             ("relay-git review --hook (cached)", [*relay, "review", "--hook"]),
