@@ -48,7 +48,9 @@ def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     for key in list(os.environ):
         if key.startswith("RELAY_GIT_"):
             monkeypatch.delenv(key)
-    (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n")
+    (home / ".gitconfig").write_text(
+        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
+    )
 
 
 def git(cwd: Path, *args: str) -> str:
