@@ -162,3 +162,12 @@ def test_gemma_schema_constrained_verdict(gemma: Backend) -> None:
     result = gemma.chat(request)
     assert result.done_reason == "stop", result.text
     jsonschema.validate(json.loads(result.text), VERDICT)
+
+
+def test_loading_a_model_prints_nothing(
+    gemma_gguf: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    backend = _backend(gemma_gguf, **{llamacpp.CTX_ENV: "1536"})  # a context no test has loaded
+    assert backend.context_length() == 1536
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")

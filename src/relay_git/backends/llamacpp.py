@@ -8,6 +8,7 @@ Structured requests use llama.cpp's grammar-constrained decoding, reached throug
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -44,6 +45,7 @@ class _Loaded:
 
 _MODELS: dict[tuple[str, int], _Loaded] = {}
 _MODELS_LOCK = threading.Lock()
+_LOG_SINK: Any = None  # the ctypes callback must outlive every call llama.cpp makes to it
 
 
 def requested_context(options: BackendOptions) -> int:
@@ -80,13 +82,31 @@ def fold_system(messages: tuple[Message, ...]) -> list[Message]:
     return [{"role": "user", "content": system}, *rest]
 
 
+def _silence_llama_logs(llama_cpp: Any) -> None:
+    """Keep llama.cpp's log lines off the user's terminal.
+
+    llama-cpp-python's verbose=False still lets through messages such as
+    "using full-size SWA cache" (its level table predates ggml's current one);
+    load and decode failures still surface as Python exceptions.
+    """
+    global _LOG_SINK
+    if _LOG_SINK is None:
+
+        def drop(level: int, text: bytes, user_data: Any) -> None:
+            return None
+
+        _LOG_SINK = llama_cpp.llama_log_callback(drop)
+        llama_cpp.llama_log_set(_LOG_SINK, ctypes.c_void_p(0))
+
+
 def _construct(path: Path, n_ctx: int) -> Any:
     try:
-        from llama_cpp import Llama
+        import llama_cpp
     except ImportError:
         raise BackendUnavailable("llama-cpp-python is not installed", LOCAL_FIX) from None
+    _silence_llama_logs(llama_cpp)
     try:
-        return Llama(
+        return llama_cpp.Llama(
             model_path=str(path),
             n_ctx=n_ctx,
             n_threads=THREADS,
