@@ -38,10 +38,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from relay_git.commands import doctor, review
+    from relay_git.commands import clean, doctor, review, scaffold
 
     cli.add_command(review.review)
     cli.add_command(doctor.doctor)
+    cli.add_command(scaffold.scaffold)
+    cli.add_command(clean.clean)
 
 
 def report_error(err: RelayError) -> int:
