@@ -342,3 +342,17 @@ def test_custom_worktree_path(
     assert Path(report["worktree"]) == where.resolve()
     assert (where / "slug.py").is_file()
     assert json.loads(json.dumps(report))["branch"].startswith("relay/")
+
+
+def test_every_stage_bounds_its_output_and_max_tokens_lowers_it(
+    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script_happy(relay)
+    run_json(relay, repo, capsys, "--test-cmd", PASS, TASK)
+    bounds = [r.max_tokens for r in relay.coder.history + relay.reviewer.history]
+    assert bounds == [512, 1536, 768, 768]  # plan, generate, plan-review, review
+    fresh = Relay()
+    script_happy(fresh)
+    run_json(fresh, repo, capsys, "--max-tokens", "600", "--test-cmd", PASS, "another task")
+    capped = [r.max_tokens for r in fresh.coder.history + fresh.reviewer.history]
+    assert capped == [512, 600, 600, 600]

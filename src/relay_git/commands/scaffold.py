@@ -59,6 +59,11 @@ def stage_progress(quiet: bool) -> Iterator[Progress]:
 @click.option("--test-cmd", metavar="CMD", help="Test command run in the worktree.")
 @click.option("--test-timeout", type=click.FloatRange(1), help="Seconds before tests are killed.")
 @click.option("--max-rounds", type=click.IntRange(0, 20), help="Coder fix rounds [default: 3].")
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(32),
+    help="Cap every stage's output (defaults: plan 512, reviews 768, edits 1536).",
+)
 @click.option("--dry-run", is_flag=True, help="Show the plan and edits; commit nothing.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of TASK.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
@@ -78,6 +83,7 @@ def scaffold(
     test_cmd: str | None,
     test_timeout: float | None,
     max_rounds: int | None,
+    max_tokens: int | None,
     dry_run: bool,
     resume: bool,
     as_json: bool,
@@ -121,6 +127,7 @@ def scaffold(
         resume=resume,
         test_cmd=test_cmd,
         max_rounds=app.config.max_rounds,
+        max_tokens=max_tokens,
     )
     try:
         with stage_progress(quiet) as report:

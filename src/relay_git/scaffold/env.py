@@ -43,6 +43,10 @@ class StageEnv:
     planner: Seat
     coder: Seat
     reviewer: Seat
+    token_cap: int | None = None  # --max-tokens: lowers every stage's bound, never raises it
+
+    def budget(self, default: int) -> int:
+        return default if self.token_cap is None else min(default, self.token_cap)
 
     def backend(self, seat: Seat) -> Backend:
         return self.make_backend(seat.spec)

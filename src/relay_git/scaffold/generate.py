@@ -90,7 +90,12 @@ def select_context(
 
 def context_budget(env: StageEnv, seat: Seat, fixed_prompt: str) -> int:
     backend = env.backend(seat)
-    room = backend.context_length() - EDIT_TOKENS - backend.count_tokens(fixed_prompt) - 512
+    room = (
+        backend.context_length()
+        - env.budget(EDIT_TOKENS)
+        - backend.count_tokens(fixed_prompt)
+        - 512
+    )
     return max(0, min(CONTEXT_CAP_TOKENS, room))
 
 
@@ -101,7 +106,7 @@ def ask_edits(
     convo = list(messages)
     problem = ""
     for _attempt in range(EDIT_RETRIES + 1):
-        reply = env.ask(seat, stage, convo, EditsReply, EDIT_TOKENS)
+        reply = env.ask(seat, stage, convo, EditsReply, env.budget(EDIT_TOKENS))
         edits = reply.to_edits()
         try:
             written = apply_edits(root, edits)

@@ -37,6 +37,7 @@ class Options:
     resume: bool = False
     test_cmd: str | None = None
     max_rounds: int = 3
+    max_tokens: int | None = None  # caps every stage's output bound
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,14 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         raise UsageError("the task is empty", 'describe it, e.g. "add a slugify() helper"')
     planner, coder, reviewer = seats(app, opts)
     env = StageEnv(
-        app.make_backend, app.ledger, app.templates_dir, progress, planner, coder, reviewer
+        app.make_backend,
+        app.ledger,
+        app.templates_dir,
+        progress,
+        planner,
+        coder,
+        reviewer,
+        opts.max_tokens,
     )
     ctx = Ctx(app, repo, env, opts, app.environ, app.config.coder, app.config.reviewer)
     if opts.dry_run:
@@ -236,7 +244,7 @@ def _diff_review(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
         reviewer = ctx.app.reviewer(
             use_cache=False,
             progress=lambda msg: ctx.env.progress("review", spec, 0),
-            max_output_tokens=REVIEW_TOKENS,
+            max_output_tokens=ctx.env.budget(REVIEW_TOKENS),
             stage="review",
         )
         review = reviewer.review(diff)

@@ -69,7 +69,7 @@ def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
         files=shown,
         more=max(0, len(listing) - len(shown)),
     )
-    reply = env.ask(env.planner, "plan", messages, PlanReply, PLAN_TOKENS)
+    reply = env.ask(env.planner, "plan", messages, PlanReply, env.budget(PLAN_TOKENS))
     return Plan(
         task=task,
         summary=reply.summary.strip(),
@@ -87,7 +87,9 @@ def review_plan(env: StageEnv, plan: Plan, listing: Sequence[str]) -> Plan:
         plan=plan.text(),
         files=list(listing[:MAX_LISTED_FILES]),
     )
-    reply = env.ask(env.reviewer, "plan-review", messages, PlanReviewReply, PLAN_REVIEW_TOKENS)
+    reply = env.ask(
+        env.reviewer, "plan-review", messages, PlanReviewReply, env.budget(PLAN_REVIEW_TOKENS)
+    )
     files = plan.files
     tests = plan.tests
     if reply.verdict == "revise" and reply.files:

@@ -1,7 +1,10 @@
 """What the plan, plan-review and edit stages must reply: the trust boundary for their output.
 
 Lenient about spelling (``create`` -> ``write``), strict about shape; values leave as
-plain dataclasses (``Plan``, ``Edit``).
+plain dataclasses (``Plan``, ``Edit``). The JSON schemas carry no ``maxLength`` or
+``maxItems``: llama.cpp's grammar builder gives up (and crashes) on nested repetition
+bounds, and the stage's ``max_tokens`` bounds the reply anyway; list sizes are checked
+by validators instead.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from relay_git.edits import Edit
+
+MAX_PLAN_ITEMS = 20
+MAX_EDITS = 30
 
 _ACTIONS = {
     "create": "write",
@@ -30,8 +36,8 @@ _ACTIONS = {
 class PlanFile(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    path: str = Field(min_length=1, max_length=400)
-    change: str = Field(default="", max_length=2000)
+    path: str = Field(min_length=1)
+    change: str = Field(default="")
 
 
 class PlanReply(BaseModel):
@@ -39,9 +45,9 @@ class PlanReply(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    summary: str = Field(default="", max_length=4000)
-    files: list[PlanFile] = Field(min_length=1, max_length=20)
-    tests: list[str] = Field(default_factory=list, max_length=20)
+    summary: str = Field(default="")
+    files: list[PlanFile] = Field(min_length=1)
+    tests: list[str] = Field(default_factory=list)
 
     @field_validator("tests", mode="before")
     @classmethod
@@ -50,6 +56,11 @@ class PlanReply(BaseModel):
             return [v if isinstance(v, str) else str(v.get("name", v)) for v in value]
         return value
 
+    @field_validator("files", "tests")
+    @classmethod
+    def _few(cls, value: list[Any]) -> list[Any]:
+        return value[:MAX_PLAN_ITEMS]
+
 
 class PlanReviewReply(BaseModel):
     """The reviewer's verdict on a plan; a revision lists the corrected files and tests."""
@@ -57,9 +68,9 @@ class PlanReviewReply(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     verdict: Literal["approve", "revise"]
-    comments: str = Field(default="", max_length=4000)
-    files: list[PlanFile] = Field(default_factory=list, max_length=20)
-    tests: list[str] = Field(default_factory=list, max_length=20)
+    comments: str = Field(default="")
+    files: list[PlanFile] = Field(default_factory=list)
+    tests: list[str] = Field(default_factory=list)
 
     @field_validator("verdict", mode="before")
     @classmethod
@@ -69,14 +80,19 @@ class PlanReviewReply(BaseModel):
             return {"approved": "approve", "ok": "approve", "fix": "revise"}.get(v, v)
         return value
 
+    @field_validator("files", "tests")
+    @classmethod
+    def _few(cls, value: list[Any]) -> list[Any]:
+        return value[:MAX_PLAN_ITEMS]
+
 
 class EditReply(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    path: str = Field(min_length=1, max_length=400)
+    path: str = Field(min_length=1)
     action: Literal["write", "replace"] = "write"
-    content: str = Field(default="", max_length=200_000)
-    search: str = Field(default="", max_length=50_000)
+    content: str = Field(default="")
+    search: str = Field(default="")
 
     @field_validator("action", mode="before")
     @classmethod
@@ -102,8 +118,15 @@ class EditsReply(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    summary: str = Field(default="", max_length=2000)
-    edits: list[EditReply] = Field(min_length=1, max_length=30)
+    summary: str = Field(default="")
+    edits: list[EditReply] = Field(min_length=1)
+
+    @field_validator("edits")
+    @classmethod
+    def _bounded(cls, value: list[EditReply]) -> list[EditReply]:
+        if len(value) > MAX_EDITS:
+            raise ValueError(f"at most {MAX_EDITS} edits at a time, got {len(value)}")
+        return value
 
     def to_edits(self) -> list[Edit]:
         return [e.to_edit() for e in self.edits]
