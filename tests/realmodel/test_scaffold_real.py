@@ -25,8 +25,7 @@ def test_scaffold_on_real_models(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    (repo / "tests").mkdir()
-    (repo / "tests" / "test_smoke.py").write_text("def test_smoke():\n    assert True\n")
+    (repo / "text.py").write_text("def shout(s):\n    return s.upper()\n")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "toy project")
     (repo / "README.md").write_text("a dirty working tree\n")
@@ -37,7 +36,7 @@ def test_scaffold_on_real_models(
             "scaffold", "--json", "-q",
             "--coder", f"llamacpp:{smollm2_gguf}",
             "--reviewer", f"llamacpp:{gemma_gguf}",
-            "--max-rounds", "1", "--test-timeout", "60", "--max-tokens", "128",
+            "--max-rounds", "1", "--test-timeout", "60", "--max-tokens", "256",
             "--test-cmd", "true",
             "add a slugify helper with tests",
         ]
