@@ -356,3 +356,18 @@ def test_every_stage_bounds_its_output_and_max_tokens_lowers_it(
     run_json(fresh, repo, capsys, "--max-tokens", "600", "--test-cmd", PASS, "another task")
     capped = [r.max_tokens for r in fresh.coder.history + fresh.reviewer.history]
     assert capped == [512, 600, 600, 600]
+
+
+def test_fix_round_whose_edits_never_apply_is_a_problem_not_a_crash(
+    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unsafe = edits_reply({".git/config": "x\n"})
+    relay.coder.enqueue(plan_reply(), edits_reply({"a.py": "x = 1\n"}), unsafe, unsafe, unsafe)
+    relay.reviewer.enqueue(approve_plan(), edits_reply({"a.py": "ok\n"}), review_reply())
+    report = run_json(
+        relay, repo, capsys, "--test-cmd", "grep -q ok a.py", "--max-rounds", "1", TASK
+    )
+    assert report["problems"][0].startswith("fix-1: the edits never applied (refused edit")
+    assert [c["stage"] for c in report["commits"]] == ["generate", "escalate"]
+    assert report["tests"]["status"] == "passed"
+    assert git(repo, "config", "--get", "core.bare").strip() == "false"

@@ -226,7 +226,7 @@ def _test_and_fix(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, spec: Plan
         else:
             state.rounds += 1
         if attempt.applied is None:
-            state.problems.append(f"{stage}: no edits applied ({attempt.problem})")
+            state.problems.append(attempt.problem)
             wtmod.reset_clean(wt)
         else:
             body = f"Failing: {command}\n\n{attempt.applied.summary}".strip()
