@@ -8,6 +8,7 @@ Structured requests use llama.cpp's grammar-constrained decoding, reached throug
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import threading
 import time
@@ -126,6 +127,16 @@ def _load(path: Path, n_ctx: int) -> _Loaded:
         llm = _construct(path, trained)
     llm.chat_format = chat_format_for(llm.metadata)
     return _Loaded(llm=llm, n_ctx=int(llm.n_ctx()), lock=threading.Lock())
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free every model before interpreter teardown, when llama.cpp's finalizers would fail
+    noisily ("Exception ignored in Llama.__del__") because module globals are already gone."""
+    with _MODELS_LOCK:
+        for loaded in _MODELS.values():
+            loaded.llm.close()
+        _MODELS.clear()
 
 
 def load(path: Path, n_ctx: int) -> _Loaded:
