@@ -23,7 +23,12 @@ SRC = str(Path(__file__).parents[2] / "src")
 
 
 def _review(repo: Path, base_url: str, model: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RELAY_GIT_OPENAI_BASE_URL": base_url, "PYTHONPATH": SRC}
+    env = {
+        **os.environ,
+        "RELAY_GIT_OPENAI_BASE_URL": base_url,
+        "RELAY_GIT_MAX_CONTEXT": "4096",  # the server's n_ctx: its /v1/models does not say
+        "PYTHONPATH": SRC,
+    }
     return subprocess.run(
         [sys.executable, "-m", "relay_git", "review", "--reviewer", f"openai:{model}", *args],
         cwd=repo,
@@ -48,7 +53,7 @@ def test_review_against_a_real_llama_cpp_server(llama_server: str, repo: Path) -
     [entry] = [e for e in data["ledger"] if e["stage"] == "review"][:1]
     assert entry["model"] == f"openai:{model}"
     assert entry["prompt_tokens"] > 50 and entry["output_tokens"] > 0
-    assert entry["context"] >= entry["prompt_tokens"]
+    assert entry["prompt_tokens"] + entry["output_tokens"] <= entry["context"] == 4096
     print("ledger:", json.dumps(data["ledger"]))  # quoted in the closing note
 
     again = _review(repo, llama_server, model, "--format", "json", "--fail-on", "never")
