@@ -66,6 +66,8 @@ def extract_json(text: str) -> object:
         stripped = fenced.group(1).strip()
     try:
         return json.loads(stripped)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     except json.JSONDecodeError as first:
         start = min((i for i in (stripped.find("{"), stripped.find("[")) if i >= 0), default=-1)
         if start < 0:
@@ -75,6 +77,8 @@ def extract_json(text: str) -> object:
             value, _ = decoder.raw_decode(stripped[start:])
         except json.JSONDecodeError as err:
             raise ValueError(f"invalid JSON at char {err.pos}: {err.msg}") from None
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
         return value
 
 
