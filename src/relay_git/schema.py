@@ -68,7 +68,8 @@ class FindingReply(BaseModel):
     @classmethod
     def _category(cls, value: Any) -> Any:
         value = _enum_text(value, _CATEGORY_ALIASES)
-        return value if value in {c.value for c in Category} else Category.DESIGN.value
+        known = isinstance(value, str) and value in {c.value for c in Category}
+        return value if known else Category.DESIGN.value
 
     def to_proposed(self) -> Proposed:
         return Proposed(
