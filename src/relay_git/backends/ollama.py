@@ -8,6 +8,7 @@ overridden by a ``num_ctx`` baked into the Modelfile's parameters).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -130,6 +131,8 @@ class OllamaBackend:
         start = time.monotonic()
         if on_token is None:
             final = self._call(lambda: self._client.chat(**kwargs, stream=False))
+            if final.done is False:
+                raise self._early_end()
             text = final.message.content or ""
         else:
             text, final = self._call(lambda: self._stream(kwargs, on_token))
@@ -169,13 +172,29 @@ class OllamaBackend:
             if chunk.done:
                 final = chunk
         if final is None:
-            raise BackendUnavailable(
-                f"Ollama at {self.host} ended the reply from {self.spec} early",
-                "check the Ollama server log and retry",
-            )
+            raise self._early_end()
         if final.eval_count and final.eval_count != count:
             on_token(final.eval_count)
         return "".join(parts), final
+
+    def _early_end(self) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"Ollama at {self.host} ended the reply from {self.spec} early",
+            "check the Ollama server log and retry",
+        )
+
+    def _unreadable(self, body: str) -> BackendUnavailable:
+        """A body that is not JSON; a stream sent to a plain request may end in an error line."""
+        errors = [_http.server_message(ln) for ln in body.splitlines() if '"error"' in ln]
+        if errors:
+            return BackendUnavailable(
+                f"Ollama failed while {self.spec} was replying: {errors[-1]}",
+                "check the Ollama server log (`ollama serve` output) and retry",
+            )
+        return BackendUnavailable(
+            f"Ollama at {self.host} sent a reply that is not JSON: {_http.one_line(body, 80)!r}",
+            "check that OLLAMA_HOST points at an Ollama server",
+        )
 
     def _call(self, attempt: Callable[[], T]) -> T:
         return _http.with_retries(lambda: self._translate(attempt), self._retry)
@@ -204,6 +223,8 @@ class OllamaBackend:
                 timeout=self._options.timeout,
                 fix=SERVE_FIX,
             ) from None
+        except json.JSONDecodeError as err:
+            raise self._unreadable(err.doc) from None
         except pydantic.ValidationError as err:
             raise BackendUnavailable(
                 f"Ollama at {self.host} sent a reply relay-git cannot read "
