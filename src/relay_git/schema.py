@@ -6,6 +6,7 @@ but strict about shape; everything here is turned into plain values before leavi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -41,6 +42,15 @@ _CATEGORY_ALIASES = {
 }
 
 
+# C0 controls but tab and newline, DEL, C1 controls, and the bidi overrides (Trojan Source):
+# a reply printed to a terminal must not move the cursor, retitle it or write the clipboard.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(value: Any) -> Any:
+    return _CONTROL.sub("", value.replace("\r\n", "\n")) if isinstance(value, str) else value
+
+
 def _enum_text(value: Any, aliases: dict[str, str]) -> Any:
     if isinstance(value, str):
         key = value.strip().lower()
@@ -58,6 +68,11 @@ class FindingReply(BaseModel):
     category: Category = Category.BUG
     message: str = Field(min_length=1, max_length=4000)
     suggestion: str | None = Field(default=None, max_length=20000)
+
+    @field_validator("path", "message", "suggestion", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _printable(value)
 
     @field_validator("severity", mode="before")
     @classmethod
@@ -89,6 +104,11 @@ class ReviewReply(BaseModel):
     verdict: Verdict
     summary: str = Field(default="", max_length=8000)
     findings: list[FindingReply] = Field(default_factory=list, max_length=100)
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _summary(cls, value: Any) -> Any:
+        return _printable(value)
 
     @field_validator("verdict", mode="before")
     @classmethod
