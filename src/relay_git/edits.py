@@ -64,9 +64,14 @@ def check_path(path: str) -> PurePosixPath:
     for part in parts:
         if part == "..":
             raise _refuse(path, "'..' leaves the worktree")
-        if part.rstrip(". ").lower() == ".git":
+        if is_git_name(part):
             raise _refuse(path, "paths inside .git are not allowed")
     return PurePosixPath(*parts)
+
+
+def is_git_name(part: str) -> bool:
+    """True for a path component that names (or aliases) a ``.git`` directory."""
+    return part.rstrip(". ").lower() == ".git"
 
 
 def resolve_inside(root: Path, path: str) -> Path:
@@ -77,9 +82,14 @@ def resolve_inside(root: Path, path: str) -> Path:
     for part in rel.parts[:-1]:
         current = current / part
         if current.is_symlink() or current.exists():
-            resolved = current.resolve()
+            try:
+                resolved = current.resolve(strict=True)
+            except (OSError, RuntimeError):  # dangling, or a loop (RuntimeError before 3.13)
+                raise _refuse(path, f"{part}/ is a broken or looping symlink") from None
             if not resolved.is_relative_to(real_root):
                 raise _refuse(path, f"{part}/ is a symlink that leaves the worktree")
+            if any(is_git_name(p) for p in resolved.relative_to(real_root).parts):
+                raise _refuse(path, f"{part}/ is a symlink into .git")
             if not resolved.is_dir():
                 raise _refuse(path, f"{part} is not a directory")
             current = resolved
