@@ -9,6 +9,7 @@ byte is written, so a bad edit set leaves the worktree as it was.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterable, Sequence
@@ -19,6 +20,7 @@ from relay_git.errors import UnsafeEdit
 
 MAX_FILE_BYTES = 1_000_000
 MAX_PATH_CHARS = 400
+_HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
 
 
 class EditFailed(ValueError):
@@ -71,8 +73,14 @@ def check_path(path: str) -> PurePosixPath:
 
 
 def is_git_name(part: str) -> bool:
-    """True for a path component that names (or aliases) a ``.git`` directory."""
-    return part.rstrip(". ").lower() == ".git"
+    """True for a path component that names (or aliases) a ``.git`` directory.
+
+    As git's own checks (core.protectNTFS / core.protectHFS): any case; trailing dots and
+    spaces and an NTFS stream suffix (``.git::$INDEX_ALLOCATION``) dropped; the 8.3 short
+    name ``git~1``; code points HFS+ ignores (``.g\u200cit``) removed.
+    """
+    name = _HFS_IGNORED.sub("", part).split(":", 1)[0].rstrip(". ").lower()
+    return name in (".git", "git~1")
 
 
 def resolve_inside(root: Path, path: str) -> Path:
