@@ -20,6 +20,7 @@ from relay_git.errors import UnsafeEdit
 
 MAX_FILE_BYTES = 1_000_000
 MAX_PATH_CHARS = 400
+MAX_NAME_BYTES = 255  # one path component, as file systems allow
 _HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
 
 
@@ -58,6 +59,10 @@ def check_path(path: str) -> PurePosixPath:
         raise _refuse(path[:40], f"path longer than {MAX_PATH_CHARS} characters")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
         raise _refuse(path, "control character or NUL in the path")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _refuse(path, "the path is not valid Unicode (a lone surrogate)") from None
     text = path.replace("\\", "/")
     if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
         raise _refuse(path, "absolute paths are not allowed")
@@ -67,6 +72,8 @@ def check_path(path: str) -> PurePosixPath:
     for part in parts:
         if part == "..":
             raise _refuse(path, "'..' leaves the worktree")
+        if len(part.encode("utf-8")) > MAX_NAME_BYTES:
+            raise _refuse(path, f"a name longer than {MAX_NAME_BYTES} bytes")
         if is_git_name(part):
             raise _refuse(path, "paths inside .git are not allowed")
     return PurePosixPath(*parts)
@@ -167,7 +174,11 @@ def plan_edits(root: Path, edits: Sequence[Edit]) -> dict[Path, str]:
         new = _apply_one(edit, current)
         if "\0" in new:
             raise _refuse(edit.path, "NUL byte in the content")
-        if len(new.encode("utf-8", "surrogateescape")) > MAX_FILE_BYTES:
+        try:
+            size = len(new.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError:
+            raise _refuse(edit.path, "the content is not valid Unicode text") from None
+        if size > MAX_FILE_BYTES:
             raise _refuse(edit.path, f"content larger than {MAX_FILE_BYTES} bytes")
         contents[target] = new
     return contents
