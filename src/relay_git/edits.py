@@ -181,6 +181,14 @@ def plan_edits(root: Path, edits: Sequence[Edit]) -> dict[Path, str]:
         if size > MAX_FILE_BYTES:
             raise _refuse(edit.path, f"content larger than {MAX_FILE_BYTES} bytes")
         contents[target] = new
+    real_root = root.resolve()
+    for target in contents:
+        clash = next((p for p in target.parents if p in contents), None)
+        if clash is not None:
+            raise EditFailed(
+                f"{clash.relative_to(real_root).as_posix()} is written as a file and used as "
+                "a directory in the same edit set"
+            )
     return contents
 
 
