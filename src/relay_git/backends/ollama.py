@@ -84,6 +84,7 @@ class OllamaBackend:
     ) -> None:
         self.spec = spec
         self.host = normalize_host(options.environ.get("OLLAMA_HOST"))
+        self._where = _http.host_of(self.host)  # for messages: no credentials from the URL
         self._options = options
         self._retry = retry or _http.RetryPolicy()
         self._context: int | None = None
@@ -96,7 +97,7 @@ class OllamaBackend:
         )
 
     def __repr__(self) -> str:
-        return f"OllamaBackend({self.spec.full!r}, host={self.host!r})"
+        return f"OllamaBackend({self.spec.full!r}, host={self._where!r})"
 
     def _remember_retry_after(self, response: httpx.Response) -> None:
         self._retry_after = response.headers.get("retry-after")
@@ -152,7 +153,7 @@ class OllamaBackend:
         aliases = {wanted, f"{wanted}:latest", wanted.removesuffix(":latest")}
         if not names & aliases:
             raise BackendUnavailable(
-                f"model {wanted} is not available on Ollama at {self.host}",
+                f"model {wanted} is not available on Ollama at {self._where}",
                 f"`ollama pull {wanted}`",
             )
 
@@ -179,7 +180,7 @@ class OllamaBackend:
 
     def _early_end(self) -> BackendUnavailable:
         return BackendUnavailable(
-            f"Ollama at {self.host} ended the reply from {self.spec} early",
+            f"Ollama at {self._where} ended the reply from {self.spec} early",
             "check the Ollama server log and retry",
         )
 
@@ -192,7 +193,7 @@ class OllamaBackend:
                 "check the Ollama server log (`ollama serve` output) and retry",
             )
         return BackendUnavailable(
-            f"Ollama at {self.host} sent a reply that is not JSON: {_http.one_line(body, 80)!r}",
+            f"Ollama at {self._where} sent a reply that is not JSON: {_http.one_line(body, 80)!r}",
             "check that OLLAMA_HOST points at an Ollama server",
         )
 
@@ -207,11 +208,11 @@ class OllamaBackend:
         except ollama.ResponseError as err:
             raise self._response_error(err) from None
         except (ConnectionError, httpx.ConnectError, httpx.ConnectTimeout):
-            raise BackendUnavailable(f"cannot reach Ollama at {self.host}", SERVE_FIX) from None
+            raise BackendUnavailable(f"cannot reach Ollama at {self._where}", SERVE_FIX) from None
         except httpx.TimeoutException:
             raise BackendUnavailable(
                 f"{self.spec} did not answer within {self._options.timeout:g}s "
-                f"(Ollama at {self.host})",
+                f"(Ollama at {self._where})",
                 _http.TIMEOUT_FIX,
             ) from None
         except httpx.TransportError as err:
@@ -227,7 +228,7 @@ class OllamaBackend:
             raise self._unreadable(err.doc) from None
         except pydantic.ValidationError as err:
             raise BackendUnavailable(
-                f"Ollama at {self.host} sent a reply relay-git cannot read "
+                f"Ollama at {self._where} sent a reply relay-git cannot read "
                 f"({err.error_count()} problems)",
                 "upgrade Ollama (`ollama --version`) and retry",
             ) from None
@@ -237,7 +238,7 @@ class OllamaBackend:
         status = err.status_code
         if status == 404:
             return BackendUnavailable(
-                f"model {self.spec.name} not found on Ollama at {self.host} ({message})",
+                f"model {self.spec.name} not found on Ollama at {self._where} ({message})",
                 f"`ollama pull {self.spec.name}`",
             )
         if status < 0:
@@ -246,7 +247,7 @@ class OllamaBackend:
                 "check the Ollama server log (`ollama serve` output) and retry",
             )
         final = BackendUnavailable(
-            f"Ollama at {self.host} answered HTTP {status}: {message}",
+            f"Ollama at {self._where} answered HTTP {status}: {message}",
             "check the Ollama server log and retry",
         )
         if status in _http.RETRY_STATUSES:
