@@ -13,6 +13,7 @@ from pathlib import Path
 
 from relay_git import worktree as wtmod
 from relay_git.app import App
+from relay_git.backends.base import is_local, parse_spec
 from relay_git.errors import RelayError, UsageError
 from relay_git.gitops import Repository
 from relay_git.scaffold.diffreview import apply_suggestions, notes_text
@@ -80,6 +81,10 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         coder,
         reviewer,
         opts.max_tokens,
+        app.config.secret_patterns,
+        frozenset(
+            s.spec for s in (planner, coder, reviewer) if is_local(parse_spec(s.spec), app.environ)
+        ),
     )
     ctx = Ctx(app, repo, env, opts, app.environ, app.config.coder, app.config.reviewer)
     if opts.dry_run:
