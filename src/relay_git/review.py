@@ -216,9 +216,13 @@ class Reviewer:
                 self.cache.put("chunks", k, reply.to_dict())
             return reply, False
 
-        with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, self.settings.jobs))
+        try:
             futures = [pool.submit(one, i, c) for i, c in enumerate(chunks)]
             return [f.result() for f in futures]
+        finally:
+            # On Ctrl-C or a failed chunk, do not wait for calls still in flight.
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _to_cache(review: Review) -> dict[str, Any]:
