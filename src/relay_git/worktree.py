@@ -254,7 +254,13 @@ def read_note(wt: RelayWorktree, rev: str = "HEAD") -> str:
 
 
 def reset_clean(wt: RelayWorktree) -> None:
-    """Drop uncommitted leftovers of an interrupted stage: back to the last good commit."""
+    """Drop uncommitted leftovers of an interrupted stage: back to the last good commit.
+
+    Called under the run lock, so an ``index.lock`` here was left by a git process of
+    the interrupted run (killed inside ``git add``/``git commit``), not one still working.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        (wt.git_dir / "index.lock").unlink()
     wt.git("reset", "-q", "--hard", "HEAD")
     wt.git("clean", "-q", "-fd")
 
