@@ -178,9 +178,7 @@ BOUNDARIES = ["plan", "plan-review", "edits", "commit", "tests", "review"]
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 @pytest.mark.parametrize("boundary", BOUNDARIES)
-def test_interrupt_at_a_stage_boundary_loses_nothing(
-    world: World, boundary: str, sig: int
-) -> None:
+def test_interrupt_at_a_stage_boundary_loses_nothing(world: World, boundary: str, sig: int) -> None:
     before = world.checkout()
     proc = arrive(world, boundary)
     code, err = interrupt(world, proc, sig)
@@ -317,9 +315,9 @@ def test_ctrl_c_during_a_review_exits_at_once(world: World, jobs: str) -> None:
     (world.repo / "app.py").write_text("def f():\n    return 1\n")
     git(world.repo, "add", "app.py")
     world.server.hold("review")
+    argv = [sys.executable, "-m", "relay_git", "review", "--reviewer", "openai:large"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "relay_git", "review", "--reviewer", "openai:large"]
-        + ["--jobs", jobs, "--no-cache"],
+        [*argv, "--jobs", jobs, "--no-cache"],
         cwd=world.repo,
         env=world.env,
         stderr=subprocess.PIPE,
@@ -336,3 +334,20 @@ def test_ctrl_c_during_a_review_exits_at_once(world: World, jobs: str) -> None:
         world.server.release()
     assert proc.returncode == 130 and "interrupted" in err
     assert time.monotonic() - started < 5
+
+
+def test_resume_after_a_kill_that_left_git_index_lock(world: World) -> None:
+    """SIGKILL inside `git add`/`git commit` leaves the worktree's index.lock behind."""
+    before = world.checkout()
+    code, _ = interrupt(world, arrive(world, "edits"), signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    worktree = world.repo / ".git" / "relay-git" / "worktrees" / "add-a-slugify-helper"
+    git_dir = Path(git(worktree, "rev-parse", "--absolute-git-dir").strip())
+    (git_dir / "index.lock").write_bytes(b"")
+    resumed = world.start("--resume")
+    _, err = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, err
+    assert "slug.py" in git(
+        world.repo, "ls-tree", "-r", "--name-only", "relay/add-a-slugify-helper"
+    )
+    assert world.checkout() == before
