@@ -75,7 +75,8 @@ def new_code(fd: FileDiff, line: int, end_line: int) -> str:
 def fingerprint(path: str, code: str, category: Category) -> str:
     """Stable across reruns: path + whitespace-normalised code + the kind of finding."""
     norm = _WS.sub(" ", code).strip()
-    digest = hashlib.sha256(f"{path}\0{norm}\0{category.value}".encode())
+    # surrogateescape: lines of a non-UTF-8 file arrive with their raw bytes escaped
+    digest = hashlib.sha256(f"{path}\0{norm}\0{category.value}".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:20]
 
 
