@@ -87,7 +87,7 @@ def anchor(
     anchored: list[Finding] = []
     notes: list[str] = []
     for p in proposed:
-        path = normalise_path(p.path)
+        path = p.path if p.path in files else normalise_path(p.path)  # a\b.py is a name
         fd = files.get(path)
         end = p.end_line if p.end_line is not None and p.end_line >= p.line else p.line
         if fd is not None and not anchorable(fd, p.line, end) and anchorable(fd, p.line, p.line):
