@@ -25,10 +25,10 @@ _EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spa
 
 class Recorder:
     def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []  # (event, program)
+        self.calls: list[tuple[str, str, str | None]] = []  # (event, program, cwd)
 
     def programs(self) -> set[str]:
-        return {Path(program).name for _, program in self.calls}
+        return {Path(program).name for _, program, _ in self.calls}
 
 
 _active: list[Recorder] = []
@@ -38,11 +38,14 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
     if not _active or event not in _EVENTS:
         return
     first = args[0] if args else ""
+    cwd = None
     if event == "subprocess.Popen":  # (executable, args, cwd, env)
         argv = args[1]
         first = args[0] or (argv if isinstance(argv, str | bytes) else argv[0])
+        cwd = None if args[2] is None else os.fsdecode(args[2])
     program = os.fsdecode(first) if isinstance(first, str | bytes | os.PathLike) else str(first)
-    _active[-1].calls.append((event, program.split()[0] if event == "os.system" else program))
+    name = program.split()[0] if event == "os.system" else program
+    _active[-1].calls.append((event, name, cwd))
 
 
 _installed: list[bool] = []
