@@ -11,6 +11,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from relay_git.errors import UsageError
 
@@ -121,6 +122,24 @@ def grammar_safe(schema: Any) -> Any:
     if isinstance(schema, list):
         return [grammar_safe(v) for v in schema]
     return schema
+
+
+_LOOPBACK = frozenset({"", "localhost", "::1", "0.0.0.0", "::"})
+
+
+def is_local(spec: ModelSpec, environ: Mapping[str, str]) -> bool:
+    """Whether text sent to this model stays on this machine (secrets may go to it).
+
+    llama.cpp runs in process; Ollama only while ``OLLAMA_HOST`` names this machine (a
+    remote Ollama is as far away as any hosted API); every other backend is remote.
+    """
+    if spec.backend == "llamacpp":
+        return True
+    if spec.backend != "ollama":
+        return False
+    raw = (environ.get("OLLAMA_HOST") or "").strip()
+    host = urlsplit(raw if "://" in raw else f"http://{raw}").hostname or ""
+    return host in _LOOPBACK or host.startswith("127.")
 
 
 def estimate_tokens(text: str) -> int:

@@ -286,6 +286,10 @@ class OpenAIBackend:
             fix=START_FIX,
         )
 
+    def _said(self, response: httpx.Response) -> str:
+        """What the server said instead, short and without the key (e.g. an error object)."""
+        return _http.redact(_http.one_line(_http.server_message(response.text), 120), [self._key])
+
     def _status_error(self, response: httpx.Response) -> BackendUnavailable:
         status = response.status_code
         message = _http.redact(_http.server_message(response.text), [self._key])
@@ -312,7 +316,7 @@ class OpenAIBackend:
         except pydantic.ValidationError as err:
             raise BackendUnavailable(
                 f"{_http.host_of(self.base_url)} sent a reply that is not an OpenAI "
-                f"chat completion ({err.error_count()} problems)",
+                f"chat completion ({err.error_count()} problems): {self._said(response)}",
                 "check that the base URL points at an OpenAI-compatible /v1 endpoint",
             ) from None
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from relay_git import worktree as wtmod
 from relay_git.app import App
+from relay_git.backends.base import is_local, parse_spec
 from relay_git.errors import RelayError, UsageError
 from relay_git.gitops import Repository
 from relay_git.scaffold.diffreview import apply_suggestions, notes_text
@@ -80,25 +81,31 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         coder,
         reviewer,
         opts.max_tokens,
+        app.config.secret_patterns,
+        frozenset(
+            s.spec for s in (planner, coder, reviewer) if is_local(parse_spec(s.spec), app.environ)
+        ),
     )
     ctx = Ctx(app, repo, env, opts, app.environ, app.config.coder, app.config.reviewer)
     if opts.dry_run:
         return _dry_run(ctx)
     wt, state = _open(ctx)
-    start = time.monotonic()
-    try:
-        with wtmod.locked(wt.path):
+    with wtmod.locked(wt.path):  # nothing below runs while another run works here
+        if opts.resume:
+            wtmod.reset_clean(wt)  # drop what the interrupted run left uncommitted
+        start = time.monotonic()
+        try:
             _stages(ctx, wt, state)
-    except RelayError as err:
-        if err.fix is None:
-            err.fix = (
-                f"{wt.branch} stays at its last good commit; rerun with --resume, "
-                "or remove it with `relay-git clean --branches`"
-            )
-        raise
-    finally:
-        state.wall_seconds += time.monotonic() - start
-        _save(ctx, wt, state)
+        except RelayError as err:
+            if err.fix is None:
+                err.fix = (
+                    f"{wt.branch} stays at its last good commit; rerun with --resume, "
+                    "or remove it with `relay-git clean --branches`"
+                )
+            raise
+        finally:
+            state.wall_seconds += time.monotonic() - start
+            _save(ctx, wt, state)
     return _report(ctx, state, wt.path)
 
 
@@ -111,9 +118,7 @@ def _open(ctx: Ctx) -> tuple[wtmod.RelayWorktree, RunState]:
         state = RunState.from_dict(data)
         for entry in state.ledger:
             ctx.app.ledger.record(entry_from_dict(entry))
-        wt = wtmod.RelayWorktree(found.path, found.branch, state.base)
-        wtmod.reset_clean(wt)
-        return wt, state
+        return wtmod.RelayWorktree(found.path, found.branch, state.base), state
     branch = wtmod.free_branch(repo, slug)
     wtmod.check_branch_allowed(repo, branch, ctx.app.config.protected)
     base = repo.resolve(opts.base)
