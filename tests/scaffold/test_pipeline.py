@@ -371,3 +371,19 @@ def test_fix_round_whose_edits_never_apply_is_a_problem_not_a_crash(
     assert [c["stage"] for c in report["commits"]] == ["generate", "escalate"]
     assert report["tests"]["status"] == "passed"
     assert git(repo, "config", "--get", "core.bare").strip() == "false"
+
+
+def test_reviewer_without_valid_replies_leaves_work_unreviewed_and_says_so(
+    dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(dirty)
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(*["rambling, not JSON"] * 6)  # plan review 3 tries, review 3 tries
+    report = run_json(relay, dirty, capsys, "--test-cmd", PASS, TASK)
+    assert snapshot(dirty) == before
+    assert [c["stage"] for c in report["commits"]] == ["generate"]
+    assert report["verdict"] == "unreviewed"
+    problems = " | ".join(report["problems"])
+    assert "plan review failed, the coder's plan stands unreviewed" in problems
+    assert "diff review failed, the branch is NOT reviewed" in problems
+    assert len(relay.reviewer.history) == 6
