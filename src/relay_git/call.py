@@ -12,7 +12,14 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from relay_git.backends.base import Backend, ChatRequest, ChatResult, Message, OnToken
+from relay_git.backends.base import (
+    Backend,
+    ChatRequest,
+    ChatResult,
+    Message,
+    OnToken,
+    grammar_safe,
+)
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.ledger import Ledger, ParseOutcome
 from relay_git.types import LedgerEntry
@@ -122,7 +129,7 @@ def ask_json(
     on_token: OnToken | None = None,
 ) -> T:
     """A schema-constrained call whose reply is validated, retried with the error on failure."""
-    schema = model_cls.model_json_schema()
+    schema = grammar_safe(model_cls.model_json_schema())
     convo = list(messages)
     raw = ""
     for attempt in range(1, retries + 2):

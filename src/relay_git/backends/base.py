@@ -125,6 +125,23 @@ def is_local(spec: ModelSpec, environ: Mapping[str, str]) -> bool:
     return host in _LOOPBACK or host.startswith("127.")
 
 
+_GRAMMAR_UNSAFE = frozenset({"maxLength", "maxItems"})
+
+
+def grammar_safe(schema: Any) -> Any:
+    """The schema without length bounds, as sent to every backend for constrained decoding.
+
+    llama.cpp's grammar builder (in-process and behind its server) rejects nested repetition
+    bounds such as a list of strings with maxLength, and then crashes; pydantic still checks
+    the bounds when the reply is validated.
+    """
+    if isinstance(schema, Mapping):
+        return {k: grammar_safe(v) for k, v in schema.items() if k not in _GRAMMAR_UNSAFE}
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    return schema
+
+
 def estimate_tokens(text: str) -> int:
     """A conservative token estimate (~3 characters a token) for budget planning."""
     return len(text) // 3 + 1
