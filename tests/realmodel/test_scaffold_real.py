@@ -15,7 +15,8 @@ from tests.conftest import git
 
 from relay_git.cli import main
 
-pytestmark = pytest.mark.realmodel
+# Quiet machine: ~30 s; a loaded 2-core machine can take many times that.
+pytestmark = [pytest.mark.realmodel, pytest.mark.timeout(1200)]
 
 
 def test_scaffold_on_real_models(
@@ -57,7 +58,7 @@ def test_scaffold_on_real_models(
         trailers = git(repo, "log", "-1", "--format=%(trailers)", commit["sha"])
         for key in ("Relay-Coder:", "Relay-Reviewer:", "Relay-Stage:", "Relay-Tokens:"):
             assert key in trailers
-    entries = report["ledger"]["entries"]
+    entries = report["ledger"]
     assert {e["stage"] for e in entries} >= {"plan", "plan-review", "generate", "review"}
     assert all(e["output_tokens"] > 0 and e["seconds"] > 0 for e in entries)
     assert report["headline"]["output_tokens"] == sum(e["output_tokens"] for e in entries)

@@ -107,6 +107,23 @@ class BackendOptions:
     max_context: int = 32768  # never ask for more than this, whatever the model supports
 
 
+_GRAMMAR_UNSAFE = frozenset({"maxLength", "maxItems"})
+
+
+def grammar_safe(schema: Any) -> Any:
+    """The schema without length bounds, as sent to every backend for constrained decoding.
+
+    llama.cpp's grammar builder (in-process and behind its server) rejects nested repetition
+    bounds such as a list of strings with maxLength, and then crashes; pydantic still checks
+    the bounds when the reply is validated.
+    """
+    if isinstance(schema, Mapping):
+        return {k: grammar_safe(v) for k, v in schema.items() if k not in _GRAMMAR_UNSAFE}
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    return schema
+
+
 _LOOPBACK = frozenset({"", "localhost", "::1", "0.0.0.0", "::"})
 
 
@@ -123,23 +140,6 @@ def is_local(spec: ModelSpec, environ: Mapping[str, str]) -> bool:
     raw = (environ.get("OLLAMA_HOST") or "").strip()
     host = urlsplit(raw if "://" in raw else f"http://{raw}").hostname or ""
     return host in _LOOPBACK or host.startswith("127.")
-
-
-_GRAMMAR_UNSAFE = frozenset({"maxLength", "maxItems"})
-
-
-def grammar_safe(schema: Any) -> Any:
-    """The schema without length bounds, as sent to every backend for constrained decoding.
-
-    llama.cpp's grammar builder (in-process and behind its server) rejects nested repetition
-    bounds such as a list of strings with maxLength, and then crashes; pydantic still checks
-    the bounds when the reply is validated.
-    """
-    if isinstance(schema, Mapping):
-        return {k: grammar_safe(v) for k, v in schema.items() if k not in _GRAMMAR_UNSAFE}
-    if isinstance(schema, list):
-        return [grammar_safe(v) for v in schema]
-    return schema
 
 
 def estimate_tokens(text: str) -> int:
