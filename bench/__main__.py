@@ -1,0 +1,130 @@
+"""``python -m bench [all|relay|wellformed|overhead|hooks|diffscale]``.
+
+relay, wellformed and overhead are three readings of the same scaffold runs (relay and
+large-only for every task), so any one of them runs the suite and refreshes all three
+sections. Results merge into OUT/latest.json (sections not run keep their last figures)
+and latest.md / latest.png are redrawn from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench import diffscale, report, runner, sections, tasks
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PARTS = ("relay", "wellformed", "overhead", "hooks", "diffscale")
+SUITE_PARTS = ("relay", "wellformed", "overhead")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _measured(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    before, when = report.load_average(), report.now()
+    result = fn()
+    return {
+        **result,
+        "measured_at": when,
+        "load_before": before,
+        "load_after": report.load_average(),
+    }
+
+
+def suite(args: argparse.Namespace, previous: Mapping[str, Any]) -> dict[str, Any]:
+    """Items 1-3 from one set of scaffold runs (or the stored runs with --reuse)."""
+    before, when = report.load_average(), report.now()
+    if args.reuse:
+        if "runs" not in previous or "calibration" not in previous:
+            raise SystemExit("bench: --reuse needs a latest.json with runs; run without it first")
+        runs = sections.runs_from_json(previous["runs"])
+        cal = runner.Calibration(**previous["calibration"])
+    else:
+        chosen = tasks.load_all(args.tasks.split(",") if args.tasks else ())
+        _say("calibrating: model load times and CLI start-up ...")
+        cal = runner.calibrate()
+        runs = runner.run_suite(chosen, progress=_say)
+    stamp = {"measured_at": when, "load_before": before, "load_after": report.load_average()}
+    kinds = {t.name: t.kind for t in tasks.load_all()}
+    relay = sections.relay_section(runs, cal)
+    for row in relay["tasks"]:
+        row["kind"] = kinds.get(row["task"], "")
+    return {
+        "models": {"small": cal.small, "large": cal.large},
+        "calibration": {
+            "small": cal.small,
+            "large": cal.large,
+            "small_load_seconds": cal.small_load_seconds,
+            "large_load_seconds": cal.large_load_seconds,
+            "startup_seconds": cal.startup_seconds,
+        },
+        "runs": sections.runs_to_json(runs),
+        "relay": {**relay, **stamp},
+        "wellformed": {**sections.wellformed_section(runs), **stamp},
+        "overhead": {**sections.overhead_section(runs, cal), **stamp},
+    }
+
+
+def hooks_section() -> dict[str, Any]:
+    """Item 4 comes from the hooks helper's bench/hook_latency.py, run when it is present."""
+    try:
+        module = importlib.import_module("bench.hook_latency")
+    except ModuleNotFoundError:
+        return {"available": False, "note": "bench/hook_latency.py has not landed yet"}
+    run = getattr(module, "run", None)
+    if not callable(run):
+        return {"available": False, "note": "bench/hook_latency.py has no run() function"}
+    result = run()
+    return {"available": True, **(result if isinstance(result, dict) else {"text": str(result)})}
+
+
+def diffscale_section(args: argparse.Namespace) -> dict[str, Any]:
+    sizes: tuple[int, ...] = diffscale.SIZES[:2] if args.quick else diffscale.SIZES
+    if args.sizes:
+        sizes = tuple(int(x) for x in args.sizes.split(","))
+    return diffscale.run(sizes, repeats=1 if args.quick else diffscale.REPEATS)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("part", nargs="?", default="all", choices=("all", *PARTS))
+    parser.add_argument("--tasks", help="comma-separated task names (default: every task)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    parser.add_argument("--reuse", action="store_true", help="recompute 1-3 from stored runs")
+    parser.add_argument("--quick", action="store_true", help="diffscale: only 1k and 10k lines")
+    parser.add_argument("--sizes", help="diffscale: comma-separated changed-line counts")
+    parser.add_argument("--no-chart", action="store_true")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    latest = args.out / "latest.json"
+    data: dict[str, Any] = json.loads(latest.read_text()) if latest.is_file() else {}
+    parts = PARTS if args.part == "all" else (args.part,)
+    if any(p in SUITE_PARTS for p in parts):
+        data.update(suite(args, data))
+    if "hooks" in parts:
+        _say("hook latency ...")
+        data["hooks"] = _measured(hooks_section)
+    if "diffscale" in parts:
+        _say("diff scale ...")
+        data["diffscale"] = _measured(lambda: diffscale_section(args))
+    data["written"] = report.now()
+    data["machine"] = report.machine()
+    for path in report.write(data, args.out, chart=not args.no_chart):
+        _say(f"wrote {path}")
+    shown = {p for p in parts if p in data}
+    print(report.markdown({k: v for k, v in data.items() if k not in PARTS or k in shown}, None))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""Runs ``relay-git scaffold`` on the task suite, relay and large-only side by side.
+
+Each run is a fresh ``python -m relay_git`` process in a fresh toy repository (real git),
+exactly as a user would start it; the bench times the whole process and reads the ledger
+and parse outcomes from its ``--json`` report. The two modes of a task run back to back,
+alternating which goes first, so both see the same machine load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.metrics import Call, Outcome, Run
+from bench.tasks import Task, git_env, make_repo
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_TIMEOUT = 900.0
+MODES = ("relay", "large-only")
+
+
+def relay_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a relay-git process: this checkout's src first on PYTHONPATH."""
+    env = git_env(base)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT / "src"), env.get("PYTHONPATH", "")) if p
+    )
+    env.pop("RELAY_GIT_CODER", None)
+    env.pop("RELAY_GIT_REVIEWER", None)
+    env.setdefault("NO_COLOR", "1")
+    return env
+
+
+def scaffold_argv(task: Task, mode: str) -> list[str]:
+    argv = [sys.executable, "-m", "relay_git", "scaffold", "--local", "--json"]
+    if mode == "large-only":
+        argv.append("--large-only")
+    return [*argv, task.task]
+
+
+def _test_seconds(report: Mapping[str, Any]) -> float:
+    """Seconds spent in the project's test command, wherever the report keeps them."""
+    tests = report.get("tests")
+    rows: list[Any] = []
+    if isinstance(tests, Mapping):
+        rows = list(tests.get("runs") or []) or [tests]
+    elif isinstance(tests, list):
+        rows = tests
+    return sum(float(r.get("seconds", 0.0)) for r in rows if isinstance(r, Mapping))
+
+
+def _ledger_entries(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    ledger = report.get("ledger")
+    if isinstance(ledger, Mapping):
+        ledger = ledger.get("entries")
+    return [e for e in ledger or [] if isinstance(e, Mapping)]
+
+
+def parse_report(task: str, mode: str, wall: float, code: int, stdout: str, stderr: str) -> Run:
+    """A Run from one scaffold process's exit code and ``--json`` stdout."""
+    try:
+        report = json.loads(stdout) if stdout.strip() else {}
+    except json.JSONDecodeError:
+        report = {}
+    if not isinstance(report, dict):
+        report = {}
+    error = "" if code == 0 else (stderr.strip().splitlines() or [f"exit {code}"])[-1][:300]
+    outcomes = tuple(
+        Outcome(str(o["stage"]), str(o["model"]), int(o["attempts"]), bool(o["ok"]))
+        for o in report.get("outcomes") or []
+        if isinstance(o, Mapping)
+    )
+    extra = {
+        k: report[k] for k in ("branch", "verdict", "commits", "tests", "status") if k in report
+    }
+    return Run(
+        task=task,
+        mode=mode,
+        wall_seconds=wall,
+        exit_code=code,
+        calls=tuple(Call.from_dict(e) for e in _ledger_entries(report)),
+        outcomes=outcomes,
+        test_seconds=_test_seconds(report),
+        error=error,
+        extra=extra,
+    )
+
+
+def run_one(task: Task, mode: str, workdir: Path, env: Mapping[str, str]) -> Run:
+    repo = make_repo(task, workdir / f"{task.name}-{mode}", env)
+    started = time.monotonic()
+    try:
+        proc = subprocess.run(
+            scaffold_argv(task, mode),
+            cwd=repo,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        wall = time.monotonic() - started
+        return Run(task.name, mode, wall, -1, error=f"timed out after {RUN_TIMEOUT:.0f} s")
+    wall = time.monotonic() - started
+    return parse_report(task.name, mode, wall, proc.returncode, proc.stdout, proc.stderr)
+
+
+Progress = Callable[[str], None]
+
+
+def run_suite(
+    tasks: Sequence[Task],
+    env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> list[Run]:
+    """Both modes of every task; the order of the pair alternates from task to task."""
+    say = progress or (lambda _m: None)
+    full_env = relay_env(env)
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="relay-bench-") as tmp:
+        for i, task in enumerate(tasks):
+            for mode in MODES if i % 2 == 0 else MODES[::-1]:
+                say(f"[{i + 1}/{len(tasks)}] {task.name} ({mode}) ...")
+                run = run_one(task, mode, Path(tmp), full_env)
+                status = "ok" if run.exit_code == 0 else f"exit {run.exit_code}: {run.error}"
+                say(f"    {run.wall_seconds:.1f} s, {run.output_tokens()} output tokens, {status}")
+                runs.append(run)
+    return runs
+
+
+# ------------------------------------------------------------------------ calibration
+
+_LOAD_SCRIPT = """
+import json, sys, time
+from relay_git import localmodels
+from relay_git.backends import llamacpp
+from relay_git.backends.base import BackendOptions, parse_spec
+small, large = localmodels.local_specs()
+out = {"small": small, "large": large}
+for name, spec in (("small", small), ("large", large)):
+    backend = llamacpp.create(parse_spec(spec), BackendOptions(environ={}))
+    t = time.perf_counter()
+    backend.check()
+    out[name + "_load_seconds"] = time.perf_counter() - t
+print(json.dumps(out))
+"""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    small: str  # model specs, as the ledger names them
+    large: str
+    small_load_seconds: float
+    large_load_seconds: float
+    startup_seconds: float  # `python -m relay_git --help`: interpreter + CLI imports
+
+    def fixed_seconds(self, mode: str) -> float:
+        """Time a scaffold process spends before any model call that is not tool work."""
+        loads = self.large_load_seconds
+        if mode == "relay":
+            loads += self.small_load_seconds
+        return self.startup_seconds + loads
+
+
+def calibrate(env: Mapping[str, str] | None = None, repeats: int = 3) -> Calibration:
+    """The local model specs, their load times, and the CLI's start-up time."""
+    full_env = relay_env(env)
+    proc = subprocess.run(
+        [sys.executable, "-c", _LOAD_SCRIPT],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"cannot load the local models:\n{proc.stderr[-1500:]}")
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    startup = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "relay_git", "--help"],
+            env=full_env,
+            capture_output=True,
+            check=True,
+            cwd=ROOT,
+        )
+        startup.append(time.perf_counter() - t)
+    return Calibration(
+        small=loaded["small"],
+        large=loaded["large"],
+        small_load_seconds=round(loaded["small_load_seconds"], 3),
+        large_load_seconds=round(loaded["large_load_seconds"], 3),
+        startup_seconds=round(statistics.median(startup), 3),
+    )
