@@ -121,6 +121,8 @@ _EXTENDED = re.compile(
     r"|rename to|rename old|rename new|similarity index|dissimilarity index|index) (.*)"
 )
 _PLAIN_BINARY = re.compile(r"Binary files (.+) and (.+) differ")
+_OCTAL = re.compile(r"[0-7]{3}")
+_PERCENT = re.compile(r"([0-9]{1,3})%")
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 _PREFIXES = "abciow12"  # a/ b/, mnemonic i/ w/ c/ o/, --no-index 1/ 2/
 
@@ -179,7 +181,8 @@ class _Header:
 def _git_file(lines: list[str], i: int) -> tuple[FileDiff, int]:
     first = lines[i]
     head = _Header(lines=[first])
-    left, right = _split_git_header(first[len("diff --git ") :])
+    split = _split_git_header(first[len("diff --git ") :])
+    left, right = split or ("", "")
     prefixed = _has_prefixes(left, right)
     i += 1
     n = len(lines)
@@ -190,6 +193,7 @@ def _git_file(lines: list[str], i: int) -> tuple[FileDiff, int]:
     if i + 1 < n and lines[i].startswith("--- ") and lines[i + 1].startswith("+++ "):
         old_token, new_token = _file_token(lines[i][4:]), _file_token(lines[i + 1][4:])
         head.lines += [lines[i], lines[i + 1]]
+        prefixed = prefixed if split else _has_prefixes(old_token, new_token)
         head.old = head.old or _strip(old_token, prefixed)
         head.new = head.new or _strip(new_token, prefixed)
         i += 2
@@ -198,6 +202,8 @@ def _git_file(lines: list[str], i: int) -> tuple[FileDiff, int]:
         head.is_binary = True
         i = _skip_binary_payload(lines, i + 1)
     hunks, i = _hunks(lines, i)
+    if split is None and not (head.old and head.new):
+        raise _bad(f"cannot read paths from {first[:80]!r}")
     old = head.old or _strip(left, prefixed)
     new = head.new or _strip(right, prefixed)
     return _finish(head, old, new, hunks), i
@@ -219,7 +225,8 @@ def _extended(head: _Header, key: str, value: str) -> None:
     elif key == "new mode":
         head.new_mode = value
     elif key == "similarity index":
-        head.similarity = int(value.rstrip("%")) if value.rstrip("%").isdigit() else None
+        percent = _PERCENT.fullmatch(value)
+        head.similarity = int(percent.group(1)) if percent else None
     elif key == "index" and " " in value:
         mode = value.rsplit(" ", 1)[1]
         head.old_mode = head.old_mode or mode
@@ -360,7 +367,7 @@ def _unquote(s: str) -> tuple[str, str]:
         if c != "\\":
             buf += c.encode("utf-8", "surrogateescape")
             i += 1
-        elif s[i + 1 : i + 2].isdigit():
+        elif _OCTAL.match(s, i + 1):
             buf.append(int(s[i + 1 : i + 4], 8) & 0xFF)
             i += 4
         elif s[i + 1 : i + 2] in _ESCAPES:
@@ -383,7 +390,7 @@ def _file_token(value: str) -> str:
     return value.split("\t", 1)[0]
 
 
-def _split_git_header(rest: str) -> tuple[str, str]:
+def _split_git_header(rest: str) -> tuple[str, str] | None:
     """Split ``a/x b/y`` from a ``diff --git`` line; the halves may be quoted."""
     if rest.startswith('"'):
         left, tail = _unquote(rest)
@@ -401,7 +408,7 @@ def _split_git_header(rest: str) -> tuple[str, str]:
         if sep in rest:
             left, _, right = rest.partition(sep)
             return left, sep[1:] + right
-    raise _bad(f"cannot read paths from 'diff --git {rest[:80]}'")
+    return None
 
 
 def _has_prefixes(left: str, right: str) -> bool:

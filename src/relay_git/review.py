@@ -14,6 +14,7 @@ from relay_git.cache import Cache, key
 from relay_git.diff import FileDiff, parse
 from relay_git.findings import Proposed, anchor, dedupe
 from relay_git.ledger import Ledger
+from relay_git.redact import redact
 from relay_git.selection import Chunk, plan_chunks, select
 from relay_git.types import Coverage, Finding, Review, Severity, SkippedFile, Verdict
 
@@ -169,7 +170,7 @@ class Reviewer:
                 "use a reviewer with a larger context or lower the output budget",
             )
         plan = plan_chunks(kept, budget, backend.count_tokens)
-        replies = self._run_chunks(plan.chunks, system)
+        replies = self._run_chunks(plan.chunks, system, backend.spec.backend in LOCAL_BACKENDS)
         reviewed = tuple(dict.fromkeys(p for c in plan.chunks for p in c.paths))
         coverage = Coverage(
             reviewed=reviewed,
@@ -182,14 +183,17 @@ class Reviewer:
         )
         return [r for r, _ in replies], coverage
 
-    def _run_chunks(self, chunks: Sequence[Chunk], system: str) -> list[tuple[ChunkReply, bool]]:
+    def _run_chunks(
+        self, chunks: Sequence[Chunk], system: str, local: bool
+    ) -> list[tuple[ChunkReply, bool]]:
         count = len(chunks)
 
         def one(index: int, chunk: Chunk) -> tuple[ChunkReply, bool]:
+            text = chunk.text if local else redact(chunk.text)[0]  # secrets stay home
             user_text = prompts.render(
                 self.user,
                 USER_TEMPLATE,
-                diff=chunk.text,
+                diff=text,
                 paths=list(chunk.paths),
                 part_number=index + 1,
                 part_count=count,

@@ -1,0 +1,215 @@
+"""Anthropic's Messages API over httpx: the hosted flagship reviewer.
+
+System messages go in the top-level ``system`` field. A structured request forces one
+tool, ``reply``, whose ``input_schema`` is the wanted schema; the tool input the model
+writes is returned as JSON text, so callers validate it like any other backend's output.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Literal
+
+import httpx
+import pydantic
+
+from relay_git.backends import _http
+from relay_git.backends.base import (
+    BackendOptions,
+    ChatRequest,
+    ChatResult,
+    ModelSpec,
+    OnToken,
+    estimate_tokens,
+)
+from relay_git.errors import BackendUnavailable
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+API_VERSION = "2023-06-01"
+CONTEXT = 200_000
+TOOL = "reply"
+KEY_FIX = "export ANTHROPIC_API_KEY (from console.anthropic.com)"
+# 529 is Anthropic's "overloaded".
+RETRY_STATUSES = _http.RETRY_STATUSES | {529}
+
+
+class _Block(pydantic.BaseModel):
+    type: str
+    text: str | None = None
+    name: str | None = None
+    input: dict[str, Any] | None = None
+
+
+class _Usage(pydantic.BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class _Message(pydantic.BaseModel):
+    type: Literal["message"] = "message"
+    content: list[_Block]
+    stop_reason: str | None = None
+    usage: _Usage = _Usage()
+
+
+def done_reason(stop_reason: str | None) -> str:
+    """Anthropic's stop_reason in relay-git's terms: ``max_tokens`` is ``length``."""
+    if stop_reason == "max_tokens":
+        return "length"
+    if stop_reason in (None, "end_turn", "stop_sequence", "tool_use"):
+        return "stop"
+    return stop_reason
+
+
+def reply_text(message: _Message, structured: bool) -> str:
+    """The forced tool's input as JSON when structured, else the text blocks joined."""
+    if structured:
+        for block in message.content:
+            if block.type == "tool_use" and block.name == TOOL and block.input is not None:
+                return json.dumps(block.input)
+    return "".join(b.text or "" for b in message.content if b.type == "text")
+
+
+class AnthropicBackend:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        options: BackendOptions,
+        retry: _http.RetryPolicy | None = None,
+    ) -> None:
+        self.spec = spec
+        env = options.environ
+        self.base_url = (env.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+        self._options = options
+        self._key = env.get("ANTHROPIC_API_KEY") or None
+        self._retry = retry or _http.RetryPolicy()
+        self._client = httpx.Client(timeout=options.timeout, verify=_http.ssl_context())
+
+    def __repr__(self) -> str:
+        return f"AnthropicBackend({self.spec.full!r}, base_url={self.base_url!r})"
+
+    # -- Backend protocol ---------------------------------------------------------------
+
+    def context_length(self) -> int:
+        return min(CONTEXT, self._options.max_context)
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
+        start = time.monotonic()
+        response = self._request("POST", "/v1/messages", self._body(request))
+        seconds = time.monotonic() - start
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        try:
+            message = _Message.model_validate_json(response.content)
+        except pydantic.ValidationError as err:
+            raise BackendUnavailable(
+                f"{_http.host_of(self.base_url)} sent a reply that is not an Anthropic "
+                f"message ({err.error_count()} problems)",
+                "check ANTHROPIC_BASE_URL",
+            ) from None
+        text = reply_text(message, request.schema is not None)
+        prompt = sum(estimate_tokens(m["content"]) + 4 for m in request.messages)
+        output = message.usage.output_tokens or estimate_tokens(text)
+        if on_token is not None:
+            on_token(output)
+        return ChatResult(
+            text=text,
+            prompt_tokens=message.usage.input_tokens or prompt,
+            output_tokens=output,
+            seconds=seconds,
+            context=self.context_length(),
+            done_reason=done_reason(message.stop_reason),
+        )
+
+    def check(self) -> None:
+        response = self._request("GET", f"/v1/models/{self.spec.name}")
+        if response.status_code >= 400:
+            raise self._status_error(response)
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _body(self, request: ChatRequest) -> dict[str, Any]:
+        system = [m["content"] for m in request.messages if m["role"] == "system"]
+        body: dict[str, Any] = {
+            "model": self.spec.name,
+            "max_tokens": request.max_tokens,
+            "messages": [
+                {"role": m["role"], "content": m["content"]}
+                for m in request.messages
+                if m["role"] != "system"
+            ],
+            "temperature": request.temperature,
+        }
+        if system:
+            body["system"] = "\n\n".join(system)
+        if request.schema is not None:
+            body["tools"] = [
+                {
+                    "name": TOOL,
+                    "description": "Give the reply as a JSON object matching this schema.",
+                    "input_schema": dict(request.schema),
+                }
+            ]
+            body["tool_choice"] = {"type": "tool", "name": TOOL}
+        return body
+
+    def _headers(self) -> dict[str, str]:
+        if not self._key:
+            raise BackendUnavailable(f"ANTHROPIC_API_KEY is not set; {self.spec} needs it", KEY_FIX)
+        return {
+            "x-api-key": self._key,
+            "anthropic-version": API_VERSION,
+            "content-type": "application/json",
+        }
+
+    def _request(self, method: str, path: str, payload: object = None) -> httpx.Response:
+        return _http.send(
+            self._client,
+            method,
+            self.base_url + path,
+            policy=self._retry,
+            headers=self._headers(),
+            payload=payload,
+            on_transport=self._transport_error,
+            on_status=self._status_error,
+            retry_statuses=RETRY_STATUSES,
+        )
+
+    def _transport_error(self, err: httpx.TransportError) -> BackendUnavailable:
+        return _http.transport_error(
+            err,
+            what="the Anthropic API",
+            url=self.base_url,
+            spec=self.spec.full,
+            timeout=self._options.timeout,
+            fix="check the network, or ANTHROPIC_BASE_URL if you set it",
+        )
+
+    def _status_error(self, response: httpx.Response) -> BackendUnavailable:
+        status = response.status_code
+        message = _http.redact(_http.server_message(response.text), [self._key])
+        where = _http.host_of(self.base_url)
+        if status in (401, 403):
+            return BackendUnavailable(
+                f"{where} refused the request (HTTP {status}: {message})",
+                "check ANTHROPIC_API_KEY",
+            )
+        if status == 404:
+            return BackendUnavailable(
+                f"{where} has no model {self.spec.name} (HTTP 404: {message})",
+                "check the model name, e.g. anthropic:claude-sonnet-4-5",
+            )
+        return BackendUnavailable(
+            f"{where} answered HTTP {status} for {self.spec}: {message}",
+            "retry later; see status.anthropic.com",
+        )
+
+
+def create(
+    spec: ModelSpec, options: BackendOptions, retry: _http.RetryPolicy | None = None
+) -> AnthropicBackend:
+    return AnthropicBackend(spec, options, retry)

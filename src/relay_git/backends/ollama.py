@@ -1,0 +1,239 @@
+"""Ollama through the official ``ollama`` client and its native ``/api/chat``.
+
+Every chat sets ``num_ctx`` explicitly, sized to the request: Ollama otherwise
+runs with a small default context and silently drops the start of a long prompt.
+The model's own limit comes from ``/api/show`` (``model_info["<arch>.context_length"]``,
+overridden by a ``num_ctx`` baked into the Modelfile's parameters).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import httpx
+import ollama
+import pydantic
+
+from relay_git.backends import _http
+from relay_git.backends.base import (
+    BackendOptions,
+    ChatRequest,
+    ChatResult,
+    ModelSpec,
+    OnToken,
+    context_for,
+    estimate_tokens,
+)
+from relay_git.errors import BackendUnavailable
+
+T = TypeVar("T")
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+DEFAULT_PORT = 11434
+SERVE_FIX = "start it with `ollama serve`, or set OLLAMA_HOST"
+# Bind-all addresses are valid for `ollama serve` but mean "this machine" to a client.
+_BIND_ALL = {"0.0.0.0", "[::]", "::"}
+
+
+def normalize_host(raw: str | None) -> str:
+    """``OLLAMA_HOST`` in any of its usual forms -> ``scheme://host:port``."""
+    value = (raw or "").strip().rstrip("/")
+    if not value:
+        return DEFAULT_HOST
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "http", value
+    hostport, slash, path = rest.partition("/")
+    host, port = hostport, ""
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        host, port = hostport[: end + 1], hostport[end + 2 :]
+    elif hostport.count(":") == 1:
+        host, _, port = hostport.partition(":")
+    if host in _BIND_ALL or not host:
+        host = "127.0.0.1"
+    if not port and not sep:
+        port = str(DEFAULT_PORT)
+    netloc = f"{host}:{port}" if port else host
+    return f"{scheme}://{netloc}{slash}{path}"
+
+
+def parse_context(info: Mapping[str, Any] | None, parameters: str | None) -> int | None:
+    """Context length from ``/api/show``: a Modelfile ``num_ctx`` wins over model_info."""
+    for line in (parameters or "").splitlines():
+        key, _, value = line.strip().partition(" ")
+        if key == "num_ctx" and value.strip().isdigit():
+            return int(value.strip())
+    for key, value in (info or {}).items():
+        if key.endswith(".context_length") and isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+class OllamaBackend:
+    """One Ollama model; the HTTP client and learned context are per instance."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        options: BackendOptions,
+        retry: _http.RetryPolicy | None = None,
+    ) -> None:
+        self.spec = spec
+        self.host = normalize_host(options.environ.get("OLLAMA_HOST"))
+        self._options = options
+        self._retry = retry or _http.RetryPolicy()
+        self._context: int | None = None
+        self._retry_after: str | None = None
+        self._client = ollama.Client(
+            host=self.host,
+            timeout=options.timeout,
+            verify=_http.ssl_context(),
+            event_hooks={"response": [self._remember_retry_after]},
+        )
+
+    def __repr__(self) -> str:
+        return f"OllamaBackend({self.spec.full!r}, host={self.host!r})"
+
+    def _remember_retry_after(self, response: httpx.Response) -> None:
+        self._retry_after = response.headers.get("retry-after")
+
+    # -- Backend protocol ---------------------------------------------------------------
+
+    def context_length(self) -> int:
+        if self._context is None:
+            show = self._call(lambda: self._client.show(self.spec.name))
+            learned = parse_context(show.modelinfo, show.parameters)
+            self._context = min(learned or self._options.max_context, self._options.max_context)
+        return self._context
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
+        prompt = sum(estimate_tokens(m["content"]) + 4 for m in request.messages)
+        num_ctx = context_for(prompt, request.max_tokens, self.context_length())
+        kwargs: dict[str, Any] = {
+            "model": self.spec.name,
+            "messages": [dict(m) for m in request.messages],
+            "options": {
+                "num_ctx": num_ctx,
+                "num_predict": request.max_tokens,
+                "temperature": request.temperature,
+                "seed": request.seed,
+            },
+        }
+        if request.schema is not None:
+            kwargs["format"] = dict(request.schema)
+        start = time.monotonic()
+        if on_token is None:
+            final = self._call(lambda: self._client.chat(**kwargs, stream=False))
+            text = final.message.content or ""
+        else:
+            text, final = self._call(lambda: self._stream(kwargs, on_token))
+        return ChatResult(
+            text=text,
+            prompt_tokens=final.prompt_eval_count or prompt,
+            output_tokens=final.eval_count or estimate_tokens(text),
+            seconds=time.monotonic() - start,
+            context=num_ctx,
+            done_reason=final.done_reason or "stop",
+        )
+
+    def check(self) -> None:
+        listing = self._call(self._client.list)
+        names = {m.model for m in listing.models if m.model}
+        wanted = self.spec.name
+        aliases = {wanted, f"{wanted}:latest", wanted.removesuffix(":latest")}
+        if not names & aliases:
+            raise BackendUnavailable(
+                f"model {wanted} is not available on Ollama at {self.host}",
+                f"`ollama pull {wanted}`",
+            )
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _stream(self, kwargs: dict[str, Any], on_token: OnToken) -> tuple[str, ollama.ChatResponse]:
+        parts: list[str] = []
+        count = 0
+        final: ollama.ChatResponse | None = None
+        chunks: Iterator[ollama.ChatResponse] = self._client.chat(**kwargs, stream=True)
+        for chunk in chunks:
+            piece = chunk.message.content or ""
+            parts.append(piece)
+            if piece or chunk.message.thinking:
+                count += 1
+                on_token(count)
+            if chunk.done:
+                final = chunk
+        if final is None:
+            raise BackendUnavailable(
+                f"Ollama at {self.host} ended the reply from {self.spec} early",
+                "check the Ollama server log and retry",
+            )
+        if final.eval_count and final.eval_count != count:
+            on_token(final.eval_count)
+        return "".join(parts), final
+
+    def _call(self, attempt: Callable[[], T]) -> T:
+        return _http.with_retries(lambda: self._translate(attempt), self._retry)
+
+    def _translate(self, attempt: Callable[[], T]) -> T:
+        """One attempt, with every client failure mapped to BackendUnavailable/Retryable."""
+        self._retry_after = None
+        try:
+            return attempt()
+        except ollama.ResponseError as err:
+            raise self._response_error(err) from None
+        except (ConnectionError, httpx.ConnectError, httpx.ConnectTimeout):
+            raise BackendUnavailable(f"cannot reach Ollama at {self.host}", SERVE_FIX) from None
+        except httpx.TimeoutException:
+            raise BackendUnavailable(
+                f"{self.spec} did not answer within {self._options.timeout:g}s "
+                f"(Ollama at {self.host})",
+                _http.TIMEOUT_FIX,
+            ) from None
+        except httpx.TransportError as err:
+            raise _http.transport_error(
+                err,
+                what="Ollama",
+                url=self.host,
+                spec=self.spec.full,
+                timeout=self._options.timeout,
+                fix=SERVE_FIX,
+            ) from None
+        except pydantic.ValidationError as err:
+            raise BackendUnavailable(
+                f"Ollama at {self.host} sent a reply relay-git cannot read "
+                f"({err.error_count()} problems)",
+                "upgrade Ollama (`ollama --version`) and retry",
+            ) from None
+
+    def _response_error(self, err: ollama.ResponseError) -> Exception:
+        message = _http.one_line(str(err.error))
+        status = err.status_code
+        if status == 404:
+            return BackendUnavailable(
+                f"model {self.spec.name} not found on Ollama at {self.host} ({message})",
+                f"`ollama pull {self.spec.name}`",
+            )
+        if status < 0:
+            return BackendUnavailable(
+                f"Ollama failed while {self.spec} was replying: {message}",
+                "check the Ollama server log (`ollama serve` output) and retry",
+            )
+        final = BackendUnavailable(
+            f"Ollama at {self.host} answered HTTP {status}: {message}",
+            "check the Ollama server log and retry",
+        )
+        if status in _http.RETRY_STATUSES:
+            return _http.Retryable(final, _http.parse_retry_after(self._retry_after))
+        return final
+
+
+def create(
+    spec: ModelSpec, options: BackendOptions, retry: _http.RetryPolicy | None = None
+) -> OllamaBackend:
+    return OllamaBackend(spec, options, retry)

@@ -1,0 +1,278 @@
+"""Any OpenAI-compatible ``/chat/completions`` server, over httpx (no SDK).
+
+Servers differ in small ways, learned once per instance:
+
+- llama-cpp-python's server rejects ``response_format`` of type ``json_schema`` but takes
+  ``{"type": "json_object", "schema": ...}``; a 4xx to the first form retries the second.
+- newer OpenAI models reject ``max_tokens`` and want ``max_completion_tokens``.
+- llama.cpp servers list the model *path* as the id in ``/models``; when a server lists
+  exactly one model, ``check()`` accepts whatever name was asked for.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+import pydantic
+
+from relay_git.backends import _http
+from relay_git.backends.base import (
+    BackendOptions,
+    ChatRequest,
+    ChatResult,
+    ModelSpec,
+    OnToken,
+    estimate_tokens,
+)
+from relay_git.errors import BackendUnavailable
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+START_FIX = "start the server, or set RELAY_GIT_OPENAI_BASE_URL / OPENAI_BASE_URL"
+# A 4xx with one of these is about the request as a whole, not the response_format dialect.
+_NOT_DIALECT = frozenset({401, 403, 404, 408, 409, 413, 429})
+_CONTEXT_KEYS = ("max_model_len", "context_length", "max_context_length", "n_ctx")
+
+
+class _Message(pydantic.BaseModel):
+    content: str | None = None
+
+
+class _Choice(pydantic.BaseModel):
+    message: _Message
+    finish_reason: str | None = None
+
+
+class _Usage(pydantic.BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class _Completion(pydantic.BaseModel):
+    choices: list[_Choice] = pydantic.Field(min_length=1)
+    usage: _Usage | None = None
+
+
+class _ModelList(pydantic.BaseModel):
+    data: list[dict[str, Any]]
+
+
+def resolve_base_url(options: BackendOptions) -> str:
+    env = options.environ
+    raw = (
+        options.openai_base_url
+        or env.get("RELAY_GIT_OPENAI_BASE_URL")
+        or env.get("OPENAI_BASE_URL")
+        or DEFAULT_BASE_URL
+    )
+    return raw.strip().rstrip("/")
+
+
+def context_from_entry(entry: dict[str, Any]) -> int | None:
+    """The context a ``/models`` entry reports (vLLM, LM Studio, llama.cpp), if any."""
+    meta = entry.get("meta")
+    candidates = [entry.get(key) for key in _CONTEXT_KEYS]
+    if isinstance(meta, dict):
+        candidates += [meta.get("n_ctx"), meta.get("n_ctx_train")]
+    for value in candidates:
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+class OpenAIBackend:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        options: BackendOptions,
+        retry: _http.RetryPolicy | None = None,
+    ) -> None:
+        self.spec = spec
+        self.base_url = resolve_base_url(options)
+        self._options = options
+        self._key = options.environ.get("OPENAI_API_KEY") or None
+        self._retry = retry or _http.RetryPolicy()
+        self._client = httpx.Client(timeout=options.timeout, verify=_http.ssl_context())
+        self._context: int | None = None
+        self._json_object = False  # the server wants {"type": "json_object", "schema": ...}
+        self._completion_tokens_key = "max_tokens"
+
+    def __repr__(self) -> str:
+        return f"OpenAIBackend({self.spec.full!r}, base_url={self.base_url!r})"
+
+    # -- Backend protocol ---------------------------------------------------------------
+
+    def context_length(self) -> int:
+        if self._context is None:
+            found = self._discover_context()
+            limit = self._options.max_context
+            self._context = min(found or limit, limit)
+        return self._context
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)
+
+    def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
+        context = self.context_length()
+        start = time.monotonic()
+        response = self._post_chat(request)
+        seconds = time.monotonic() - start
+        reply = self._parse(response, _Completion)
+        choice = reply.choices[0]
+        text = choice.message.content or ""
+        usage = reply.usage or _Usage()
+        prompt = sum(estimate_tokens(m["content"]) + 4 for m in request.messages)
+        output = usage.completion_tokens or estimate_tokens(text)
+        if on_token is not None:
+            on_token(output)
+        reason = choice.finish_reason or "stop"
+        return ChatResult(
+            text=text,
+            prompt_tokens=usage.prompt_tokens or prompt,
+            output_tokens=output,
+            seconds=seconds,
+            context=context,
+            done_reason="length" if reason == "length" else reason,
+        )
+
+    def check(self) -> None:
+        response = self._request("GET", "/models")
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        ids = [str(e.get("id")) for e in self._parse(response, _ModelList).data]
+        # llama.cpp lists the model path as its id: a single-model server serves any name.
+        if self.spec.name in ids or len(ids) == 1:
+            return
+        shown = ", ".join(ids[:8]) + (", …" if len(ids) > 8 else "")
+        raise BackendUnavailable(
+            f"model {self.spec.name} is not served at {self.base_url}",
+            f"use one of: {shown}" if ids else "load a model into the server",
+        )
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _body(self, request: ChatRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.spec.name,
+            "messages": [dict(m) for m in request.messages],
+            self._completion_tokens_key: request.max_tokens,
+            "temperature": request.temperature,
+            "seed": request.seed,
+        }
+        if request.schema is not None:
+            schema = dict(request.schema)
+            body["response_format"] = (
+                {"type": "json_object", "schema": schema}
+                if self._json_object
+                else {
+                    "type": "json_schema",
+                    "json_schema": {"name": "reply", "schema": schema, "strict": False},
+                }
+            )
+        return body
+
+    def _post_chat(self, request: ChatRequest) -> httpx.Response:
+        """POST the chat, adapting once to a server dialect it reveals with a 4xx."""
+        response = self._request("POST", "/chat/completions", self._body(request))
+        status = response.status_code
+        if 400 <= status < 500 and status not in _NOT_DIALECT:
+            message = _http.server_message(response.text)
+            if "max_completion_tokens" in message and self._completion_tokens_key == "max_tokens":
+                self._completion_tokens_key = "max_completion_tokens"
+                return self._post_chat(request)
+            if request.schema is not None and not self._json_object:
+                self._json_object = True
+                retried = self._request("POST", "/chat/completions", self._body(request))
+                if retried.status_code < 400:
+                    return retried
+                self._json_object = False
+                response = retried
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        return response
+
+    def _discover_context(self) -> int | None:
+        response = self._request("GET", "/models")
+        if response.status_code >= 400:
+            return None  # not every compatible server has /models; fall back to the cap
+        try:
+            entries = _ModelList.model_validate_json(response.content).data
+        except pydantic.ValidationError:
+            return None
+        mine = [e for e in entries if e.get("id") == self.spec.name]
+        if not mine and len(entries) == 1:
+            mine = entries
+        return context_from_entry(mine[0]) if mine else None
+
+    def _headers(self) -> dict[str, str]:
+        if not self._key and urlsplit(self.base_url).hostname == "api.openai.com":
+            raise BackendUnavailable(
+                f"OPENAI_API_KEY is not set, and {self.spec} needs it for api.openai.com",
+                "export OPENAI_API_KEY, or set RELAY_GIT_OPENAI_BASE_URL to a local server",
+            )
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        return headers
+
+    def _request(self, method: str, path: str, payload: object = None) -> httpx.Response:
+        return _http.send(
+            self._client,
+            method,
+            self.base_url + path,
+            policy=self._retry,
+            headers=self._headers(),
+            payload=payload,
+            on_transport=self._transport_error,
+            on_status=self._status_error,
+        )
+
+    def _transport_error(self, err: httpx.TransportError) -> BackendUnavailable:
+        return _http.transport_error(
+            err,
+            what="the OpenAI-compatible server",
+            url=self.base_url,
+            spec=self.spec.full,
+            timeout=self._options.timeout,
+            fix=START_FIX,
+        )
+
+    def _status_error(self, response: httpx.Response) -> BackendUnavailable:
+        status = response.status_code
+        message = _http.redact(_http.server_message(response.text), [self._key])
+        where = _http.host_of(self.base_url)
+        if status in (401, 403):
+            return BackendUnavailable(
+                f"{where} refused the request (HTTP {status}: {message})",
+                "check OPENAI_API_KEY",
+            )
+        if status == 404:
+            return BackendUnavailable(
+                f"{where} has no model {self.spec.name} or no {urlsplit(str(response.url)).path}"
+                f" (HTTP 404: {message})",
+                "check the model name and RELAY_GIT_OPENAI_BASE_URL (usually ends in /v1)",
+            )
+        return BackendUnavailable(
+            f"{where} answered HTTP {status} for {self.spec}: {message}",
+            "check the server log, or retry later",
+        )
+
+    def _parse(self, response: httpx.Response, model: type[M]) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except pydantic.ValidationError as err:
+            raise BackendUnavailable(
+                f"{_http.host_of(self.base_url)} sent a reply that is not an OpenAI "
+                f"chat completion ({err.error_count()} problems)",
+                "check that the base URL points at an OpenAI-compatible /v1 endpoint",
+            ) from None
+
+
+def create(
+    spec: ModelSpec, options: BackendOptions, retry: _http.RetryPolicy | None = None
+) -> OpenAIBackend:
+    return OpenAIBackend(spec, options, retry)

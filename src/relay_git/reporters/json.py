@@ -1,0 +1,25 @@
+"""The review as JSON: the one findings format, coverage, ledger entries and per-model totals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from relay_git.ledger import totals
+from relay_git.types import Review
+
+
+def payload(review: Review) -> dict[str, Any]:
+    return {
+        "verdict": review.verdict.value,
+        "summary": review.summary,
+        "findings": [f.to_dict() for f in review.findings],
+        "notes": list(review.notes),
+        "coverage": review.coverage.to_dict(),
+        "ledger": [e.to_dict() for e in review.ledger],
+        "totals": [t.to_dict() for t in totals(review.ledger)],
+    }
+
+
+def render(review: Review) -> str:
+    return json.dumps(payload(review), indent=2) + "\n"
