@@ -48,14 +48,12 @@ def scaffold_argv(task: Task, mode: str) -> list[str]:
 
 
 def _test_seconds(report: Mapping[str, Any]) -> float:
-    """Seconds spent in the project's test command, wherever the report keeps them."""
+    """Seconds spent in the project's test command: every run's, when the report sums them."""
     tests = report.get("tests")
-    rows: list[Any] = []
-    if isinstance(tests, Mapping):
-        rows = list(tests.get("runs") or []) or [tests]
-    elif isinstance(tests, list):
-        rows = tests
-    return sum(float(r.get("seconds", 0.0)) for r in rows if isinstance(r, Mapping))
+    if not isinstance(tests, Mapping):
+        return 0.0
+    total = tests.get("total_seconds", tests.get("seconds", 0.0))
+    return float(total) if isinstance(total, int | float) else 0.0
 
 
 def _ledger_entries(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -63,6 +61,33 @@ def _ledger_entries(report: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     if isinstance(ledger, Mapping):
         ledger = ledger.get("entries")
     return [e for e in ledger or [] if isinstance(e, Mapping)]
+
+
+def _error_line(code: int, stderr: str) -> str:
+    """relay-git's one-line error, or how the process died; never a page of model output."""
+    if code == 0:
+        return ""
+    if code < 0:
+        return f"killed by signal {-code}"
+    lines = [ln for ln in stderr.splitlines() if ln.startswith("relay-git:")]
+    return (lines[-1] if lines else f"exit {code}")[:300]
+
+
+def _state_files(repo: Path) -> list[Path]:
+    """relay-state.json of every relay worktree of ``repo`` (kept in .git/worktrees/*)."""
+    return sorted((repo / ".git").glob("worktrees/*/relay-state.json"))
+
+
+def recover_state(repo: Path) -> dict[str, Any]:
+    """Ledger (and outcomes, when saved) of a run that failed before printing its report."""
+    for path in _state_files(repo):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            return {"ledger": data.get("ledger") or [], "outcomes": data.get("outcomes") or []}
+    return {}
 
 
 def parse_report(task: str, mode: str, wall: float, code: int, stdout: str, stderr: str) -> Run:
@@ -73,15 +98,12 @@ def parse_report(task: str, mode: str, wall: float, code: int, stdout: str, stde
         report = {}
     if not isinstance(report, dict):
         report = {}
-    error = "" if code == 0 else (stderr.strip().splitlines() or [f"exit {code}"])[-1][:300]
     outcomes = tuple(
         Outcome(str(o["stage"]), str(o["model"]), int(o["attempts"]), bool(o["ok"]))
         for o in report.get("outcomes") or []
         if isinstance(o, Mapping)
     )
-    extra = {
-        k: report[k] for k in ("branch", "verdict", "commits", "tests", "status") if k in report
-    }
+    extra = {k: report[k] for k in ("branch", "verdict", "tests", "problems") if k in report}
     return Run(
         task=task,
         mode=mode,
@@ -90,7 +112,7 @@ def parse_report(task: str, mode: str, wall: float, code: int, stdout: str, stde
         calls=tuple(Call.from_dict(e) for e in _ledger_entries(report)),
         outcomes=outcomes,
         test_seconds=_test_seconds(report),
-        error=error,
+        error=_error_line(code, stderr),
         extra=extra,
     )
 
@@ -112,7 +134,10 @@ def run_one(task: Task, mode: str, workdir: Path, env: Mapping[str, str]) -> Run
         wall = time.monotonic() - started
         return Run(task.name, mode, wall, -1, error=f"timed out after {RUN_TIMEOUT:.0f} s")
     wall = time.monotonic() - started
-    return parse_report(task.name, mode, wall, proc.returncode, proc.stdout, proc.stderr)
+    stdout = proc.stdout
+    if proc.returncode != 0 and not stdout.strip():
+        stdout = json.dumps(recover_state(repo))  # what the run did before it failed
+    return parse_report(task.name, mode, wall, proc.returncode, stdout, proc.stderr)
 
 
 Progress = Callable[[str], None]

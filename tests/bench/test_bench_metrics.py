@@ -108,7 +108,7 @@ def test_parse_report_reads_ledger_outcomes_and_tests(ledger: object) -> None:
             "branch": "relay/x",
             "ledger": ledger,
             "outcomes": [{"stage": "plan", "model": SMALL, "attempts": 2, "ok": True}],
-            "tests": {"runs": [{"seconds": 1.25}, {"seconds": 0.5}]},
+            "tests": {"status": "passed", "seconds": 0.5, "total_seconds": 1.75},
         }
     )
     run = runner.parse_report("t", "relay", 9.0, 0, stdout, "")
@@ -118,9 +118,27 @@ def test_parse_report_reads_ledger_outcomes_and_tests(ledger: object) -> None:
     assert run.extra["branch"] == "relay/x"
 
 
-def test_parse_report_of_a_failed_run_keeps_the_error() -> None:
-    run = runner.parse_report("t", "relay", 2.0, 3, "", "relay-git: error: backend down\n")
-    assert (run.calls, run.error) == ((), "relay-git: error: backend down")
+@pytest.mark.parametrize(
+    ("code", "stderr", "error"),
+    [
+        (3, "[plan] x\nrelay-git: error: backend down\nmore\n", "relay-git: error: backend down"),
+        (1, "root ::= (char (char (char\n", "exit 1"),
+        (-11, "root ::= (char (char (char\n", "killed by signal 11"),
+    ],
+)
+def test_parse_report_of_a_failed_run_keeps_one_error_line(
+    code: int, stderr: str, error: str
+) -> None:
+    run = runner.parse_report("t", "relay", 2.0, code, "", stderr)
+    assert (run.calls, run.error) == ((), error)
+
+
+def test_recover_state_reads_the_relay_worktree_state(tmp_path: Path) -> None:
+    state = tmp_path / ".git" / "worktrees" / "relay-x" / "relay-state.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps({"ledger": LEDGER, "outcomes": [], "task": "x"}))
+    assert runner.recover_state(tmp_path) == {"ledger": LEDGER, "outcomes": []}
+    assert runner.recover_state(tmp_path / "nowhere") == {}
 
 
 def _pair(task: str) -> list[Run]:
