@@ -9,8 +9,8 @@ and latest.md / latest.png are redrawn from it.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
+import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -72,17 +72,42 @@ def suite(args: argparse.Namespace, previous: Mapping[str, Any]) -> dict[str, An
     }
 
 
-def hooks_section() -> dict[str, Any]:
-    """Item 4 comes from the hooks helper's bench/hook_latency.py, run when it is present."""
-    try:
-        module = importlib.import_module("bench.hook_latency")
-    except ModuleNotFoundError:
+def hooks_section(runs: int = 10) -> dict[str, Any]:
+    """Item 4 is the hooks helper's bench/hook_latency.py, run as a script when present."""
+    script = Path(__file__).resolve().parent / "hook_latency.py"
+    if not script.is_file():
         return {"available": False, "note": "bench/hook_latency.py has not landed yet"}
-    run = getattr(module, "run", None)
-    if not callable(run):
-        return {"available": False, "note": "bench/hook_latency.py has no run() function"}
-    result = run()
-    return {"available": True, **(result if isinstance(result, dict) else {"text": str(result)})}
+    proc = subprocess.run(
+        [sys.executable, str(script), "--runs", str(runs)],
+        cwd=script.parent.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no message"])[-1]
+        return {"available": False, "note": f"hook_latency.py failed: {tail[:300]}"}
+    return {"available": True, "text": proc.stdout, "rows": hook_rows(proc.stdout)}
+
+
+def hook_rows(text: str) -> list[dict[str, Any]]:
+    """Rows of hook_latency.py's table: ``command  median ms  x git diff``."""
+    rows = []
+    for line in text.splitlines():
+        parts = line.rsplit(None, 2)
+        if len(parts) == 3 and _is_number(parts[1]) and _is_number(parts[2]):
+            rows.append(
+                {"command": parts[0], "median_ms": float(parts[1]), "x_git_diff": float(parts[2])}
+            )
+    return rows
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def diffscale_section(args: argparse.Namespace) -> dict[str, Any]:

@@ -230,3 +230,18 @@ def test_make_repo_commits_the_files_and_the_relay_config(tmp_path: Path) -> Non
 def test_unknown_task_names_are_refused() -> None:
     with pytest.raises(tasks.TaskError, match="unknown task"):
         tasks.load_all(["no_such_task"])
+
+
+def test_hook_rows_read_the_latency_table() -> None:
+    from bench.__main__ import hook_rows
+
+    text = (
+        "median of 10 process runs (python 3.11.7, linux)\n"
+        "command                                 median ms  x git diff\n"
+        "git diff --cached                             3.0         1.0\n"
+        "relay-git review --staged (cached)          120.5        40.2\n"
+    )
+    assert hook_rows(text) == [
+        {"command": "git diff --cached", "median_ms": 3.0, "x_git_diff": 1.0},
+        {"command": "relay-git review --staged (cached)", "median_ms": 120.5, "x_git_diff": 40.2},
+    ]
