@@ -6,6 +6,7 @@ figures in the report can be checked by a fast test.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -187,11 +188,16 @@ class Rate:
         return share(self.eventually, self.replies)
 
 
+def stage_family(stage: str) -> str:
+    """``fix-2`` -> ``fix``: numbered rounds of one stage are counted together."""
+    return re.sub(r"-\d+$", "", stage)
+
+
 def wellformed(outcomes: Iterable[Outcome], by_model: bool = True) -> list[Rate]:
     """Per stage (and model): replies that validated first time, and at all."""
     groups: dict[tuple[str, str], list[Outcome]] = {}
     for o in outcomes:
-        groups.setdefault((o.stage, o.model if by_model else "*"), []).append(o)
+        groups.setdefault((stage_family(o.stage), o.model if by_model else "*"), []).append(o)
     return [
         Rate(
             stage=stage,
