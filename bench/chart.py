@@ -87,9 +87,9 @@ def _ratio(ax: Any, sec: Mapping[str, Any]) -> None:
     names = [r["task"] for r in rows]
     xs = list(range(len(names)))
     ax.plot(xs, [r["wall_ratio"] for r in rows], "o", label="measured wall ratio")
-    ax.plot(xs, [r["predicted_seed"] for r in rows], "x", label="seed prediction")
-    lo = [None if r["predicted_seed"] is None else 0.8 * r["predicted_seed"] for r in rows]
-    hi = [None if r["predicted_seed"] is None else 1.2 * r["predicted_seed"] for r in rows]
+    ax.plot(xs, [r["prediction"] for r in rows], "x", label="seed prediction")
+    lo = [None if r["prediction"] is None else 0.8 * r["prediction"] for r in rows]
+    hi = [None if r["prediction"] is None else 1.2 * r["prediction"] for r in rows]
     ax.vlines(xs, lo, hi, colors="grey", alpha=0.5, label="±20% band")
     ax.axhline(1.0, color="black", linewidth=0.5)
     ax.set_xticks(xs, names, rotation=45, ha="right", fontsize=7)

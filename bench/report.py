@@ -83,14 +83,14 @@ def table(header: Row, rows: Sequence[Row]) -> str:
 
 def _relay_md(sec: Mapping[str, Any]) -> list[str]:
     header = (
-        *("task", "relay s", "large-only s", "ratio", "predicted", "pred.+prefill"),
+        *("task", "relay s", "large-only s", "ratio", "predicted", "pred. w/o prefill"),
         *("small tok", "large tok", "large share", "large-only tok", "exits"),
     )
 
     def row(r: Mapping[str, Any]) -> Row:
         return (
             r["task"], r["relay_seconds"], r["large_only_seconds"], r["wall_ratio"],
-            r["predicted_seed"], r["predicted_prefill"], r["small_output_tokens"],
+            r["prediction"], r["predicted_seed"], r["small_output_tokens"],
             r["large_output_tokens"], _pct(r["large_share"]), r["large_only_output_tokens"],
             f"{r['relay_exit']}/{r['large_only_exit']}",
         )  # fmt: skip
@@ -108,7 +108,11 @@ def _relay_md(sec: Mapping[str, Any]) -> list[str]:
         "",
         table(header, rows),
         "",
-        "Exits: relay/large-only exit codes (in the total row: the number of failed runs).",
+        "ratio = relay / large-only wall time. predicted = the seed's formula over the relay "
+        "run's calls, each costed at its model's fitted prefill and decode rates, against the "
+        "same calls all on the large model; w/o prefill = output tokens only "
+        f"({sec.get('speed_basis', '')}). Exits: relay/large-only exit codes (in the total row: "
+        "the number of failed runs).",
         "",
         table(
             (
