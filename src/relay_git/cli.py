@@ -15,8 +15,8 @@ import click
 from relay_git import __version__
 from relay_git.errors import ModelOutputError, RelayError
 
-FORMATS = ("text", "json", "sarif", "markdown")
-FAIL_ON = ("error", "warning", "info", "never")
+# Each name is a module in relay_git.commands defining a click command of the same name.
+COMMANDS = ("review", "hooks", "github", "doctor")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -38,10 +38,11 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from relay_git.commands import doctor, review
+    import importlib
 
-    cli.add_command(review.review)
-    cli.add_command(doctor.doctor)
+    for name in COMMANDS:
+        module = importlib.import_module(f"relay_git.commands.{name}")
+        cli.add_command(getattr(module, name))
 
 
 def report_error(err: RelayError) -> int:

@@ -31,15 +31,33 @@ def build_app(
 
 @contextmanager
 def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
-    """A spinner on a terminal; silence when stderr is not a terminal or --quiet is given."""
+    """A spinner on a terminal; silence when stderr is not a terminal or --quiet is given.
+
+    rich is imported on the first message about model work, so a review answered from
+    the cache (the pre-commit hook's common case) never pays for it.
+    """
     if quiet or not sys.stderr.isatty():
         yield lambda _msg: None
         return
-    from rich.console import Console
+    status: Any = None
 
-    console = Console(stderr=True)
-    with console.status("starting…") as status:
-        yield lambda msg: status.update(msg)
+    def update(msg: str) -> None:
+        nonlocal status
+        if status is None:
+            if msg.startswith("answered from"):
+                return  # a cache hit: nothing to wait for
+            from rich.console import Console
+
+            status = Console(stderr=True).status(msg)
+            status.start()
+        else:
+            status.update(msg)
+
+    try:
+        yield update
+    finally:
+        if status is not None:
+            status.stop()
 
 
 def emit(text: str, output: str | None) -> None:

@@ -1,16 +1,32 @@
-"""``relay-git review``: the reviewer model reviews a diff."""
+"""``relay-git review``: the reviewer model reviews a diff (also the git hooks' entry point)."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO
 
 import click
 
 from relay_git.app import App
 from relay_git.commands.common import build_app, echo_ledger, emit, progress, save_raw_reply
-from relay_git.errors import ModelOutputError, UsageError
+from relay_git.errors import BackendUnavailable, ModelOutputError, UsageError
 from relay_git.findings import reaches
+from relay_git.hookrun import (
+    COMMIT_HOOK_ID,
+    HOOK_TIMEOUT,
+    PUSH_HOOK_ID,
+    BudgetExceeded,
+    diff_for,
+    names,
+    push_ranges,
+    run_within,
+    skip_requested,
+)
 from relay_git.types import Coverage, Review, Verdict
 
 FORMATS = ("text", "json", "sarif", "markdown")
@@ -39,10 +55,184 @@ def read_diff(
     return repo.diff_staged(), "staged changes"
 
 
+def read_targets(
+    app: App,
+    revisions: str | None,
+    base: str | None,
+    diff_file: IO[str] | None,
+    push: bool,
+    push_refs: IO[str] | None,
+) -> list[tuple[str, str]]:
+    """(diff text, what it is) for each thing to review: one, or one per pushed ref."""
+    if not push and push_refs is None:
+        return [read_diff(app, revisions, base, diff_file)]
+    if any(x is not None for x in (revisions, base, diff_file)):
+        raise UsageError("--push-range takes no RANGE, --base or --diff-file")
+    repo = app.require_repo()
+    lines = push_refs.read() if push_refs is not None else None
+    return [(diff_for(repo, r), r.label) for r in push_ranges(repo, app.environ, lines)]
+
+
 def render(review: Review, fmt: str) -> str:
     module = importlib.import_module(REPORTERS[fmt])
     text: str = module.render(review)
     return text
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def hook_summary(result: Review, what: str) -> str:
+    """One line: verdict, what was reviewed, counts, and any part that was not reviewed."""
+    cov = result.coverage
+    counts = {
+        s: sum(1 for f in result.findings if f.severity.value == s)
+        for s in ("error", "warning", "info")
+    }
+    found = (
+        ", ".join(f"{n} {s}{'s' if n > 1 else ''}" for s, n in counts.items() if n) or "no findings"
+    )
+    line = (
+        f"relay-git: {result.verdict.value} — {what}: {len(cov.reviewed)} file(s) reviewed, {found}"
+    )
+    if cov.chunks and not result.ledger:
+        line += " (from cache)"
+    limited = [s for s in cov.skipped if s.limit]
+    if limited or cov.hunks_reviewed < cov.hunks_total:
+        reasons = names(sorted({s.reason for s in limited}))
+        line += f"; PARTIAL: not reviewed {names(s.path for s in limited)} ({reasons})"
+    elif cov.skipped:
+        line += f"; skipped {len(cov.skipped)} ({names(sorted({s.reason for s in cov.skipped}))})"
+    return line
+
+
+def hook_report(result: Review, fail_on: str, what: str, push: bool) -> tuple[str, int]:
+    """Blocking findings as ``path:line: severity: message``, else the one-line summary."""
+    blocking = [f for f in result.findings if reaches([f], fail_on)]
+    if not blocking:
+        return hook_summary(result, what), 0
+    lines = [f"{f.path}:{f.line}: {f.severity.value}: {one_line(f.message)}" for f in blocking]
+    action = "push" if push else "commit"
+    lines.append(
+        f"relay-git: {action} blocked by {len(blocking)} finding(s) at or above {fail_on} "
+        f"(fix them, or RELAY_GIT_SKIP=1 to {action} anyway)"
+    )
+    return "\n".join(lines), 1
+
+
+def hook_progress(reviewer: str, budget: float | None) -> Callable[[str], None]:
+    """Say once, on the first model call (never on a cache hit), what the wait is for."""
+    said: list[bool] = []
+
+    def report(msg: str) -> None:
+        if msg.startswith("reviewing") and not said:
+            said.append(True)
+            limit = f", budget {budget:g} s" if budget else ""
+            click.echo(
+                f"relay-git: reviewing with {reviewer}{limit} (RELAY_GIT_SKIP=1 skips)…", err=True
+            )
+
+    return report
+
+
+@dataclass(frozen=True)
+class Options:
+    """The review command's options, as click parsed them."""
+
+    revisions: str | None
+    staged: bool
+    base: str | None
+    diff_file: IO[str] | None
+    reviewer: str | None
+    local: bool
+    fmt: str | None
+    fail_on: str | None
+    jobs: int | None
+    exclude: tuple[str, ...]
+    max_files: int | None
+    no_cache: bool
+    output: str | None
+    quiet: bool
+    hook: bool
+    timeout: float | None
+    strict: bool
+    push: bool
+    push_refs: IO[str] | None
+
+
+def run_review(app: App, o: Options, diff_text: str, deadline: float | None) -> Review:
+    """The review itself, within what is left of the time budget."""
+    budget = total_budget(o)
+    if o.hook and o.fmt is None:
+        report = hook_progress(app.config.reviewer, budget)
+        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report)
+        return run_within(lambda: reviewer.review(diff_text), remaining(deadline), budget)
+    with progress(o.quiet or o.hook) as report:
+        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report)
+        return run_within(lambda: reviewer.review(diff_text), remaining(deadline), budget)
+
+
+def total_budget(o: Options) -> float | None:
+    """--timeout, else 60 s for a hook, else no budget."""
+    return o.timeout if o.timeout is not None else (HOOK_TIMEOUT if o.hook else None)
+
+
+def remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.001, deadline - time.monotonic())
+
+
+def review_target(app: App, o: Options, diff_text: str, what: str, deadline: float | None) -> int:
+    """Review one diff, print its report, and return its exit code."""
+    hook_text = o.hook and o.fmt is None
+    if not diff_text.strip():
+        if hook_text or o.fmt in (None, "text"):
+            click.echo(f"relay-git: nothing to review ({what}: no changes)", err=True)
+            return 0
+        result = Review(Verdict.APPROVE, "Nothing to review.", (), Coverage())
+    else:
+        try:
+            result = run_review(app, o, diff_text, deadline)
+        except ModelOutputError as err:
+            save_raw_reply(app, err)
+            return fail_open(o, err)
+        except BudgetExceeded:
+            raise
+        except BackendUnavailable as err:
+            return fail_open(o, err)
+    fail_on = app.config.fail_on
+    if hook_text:
+        text, code = hook_report(result, fail_on, what, o.push)
+        emit(text, o.output)
+        return code
+    emit(render(result, o.fmt or "text"), o.output)
+    if not o.quiet:
+        echo_ledger(app)
+    return 1 if reaches(result.findings, fail_on) else 0
+
+
+def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
+    """A hook passes with a warning when the review cannot be done; --strict or no --hook fails."""
+    if not o.hook or o.strict:
+        raise err
+    click.echo(f"relay-git: warning: review not done: {err}", err=True)
+    click.echo("relay-git: not blocking (use --strict to fail instead)", err=True)
+    return 0
+
+
+def leave_now(ctx: click.Context, code: int) -> int:
+    """End the process at once after a budget overrun.
+
+    The abandoned review thread may still wait on the model, and the interpreter joins
+    the review's worker pool at exit, which would keep the user waiting past the budget.
+    Only the real program (no ``obj`` injected) does this; an embedding caller or a test
+    that passes ``obj`` keeps its process and gets the exit code back.
+    """
+    if ctx.obj is None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 @click.command()
@@ -56,7 +246,7 @@ def render(review: Review, fmt: str) -> str:
 )
 @click.option("--reviewer", metavar="SPEC", help="Reviewer model, e.g. ollama:gpt-oss:120b.")
 @click.option("--local", is_flag=True, help="Use the packaged offline GGUF models.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Report format [default: text].")
 @click.option(
     "--fail-on",
     type=click.Choice(("error", "warning", "info", "never")),
@@ -68,24 +258,34 @@ def render(review: Review, fmt: str) -> str:
 @click.option("--no-cache", is_flag=True, help="Ask the model even if this diff was reviewed.")
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no ledger on stderr.")
+@click.option(
+    "--hook",
+    is_flag=True,
+    help="Run as a git hook: terse output; passes with a warning when the model is "
+    "unreachable or the budget runs out (see --strict); RELAY_GIT_SKIP=1 skips.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0, min_open=True),
+    metavar="SECONDS",
+    help="Time budget for the whole review [default: 60 with --hook, else none].",
+)
+@click.option("--strict", is_flag=True, help="With --hook: fail when the review cannot finish.")
+@click.option(
+    "--push-range",
+    "push",
+    is_flag=True,
+    help="Review what a push sends: PRE_COMMIT_FROM_REF...PRE_COMMIT_TO_REF, else "
+    "upstream...HEAD, else every commit of a new branch that no remote has.",
+)
+@click.option(
+    "--push-refs",
+    type=click.File("r"),
+    metavar="FILE",
+    help="git's pre-push ref lines ('-' for stdin), as a plain pre-push hook gets them.",
+)
 @click.pass_context
-def review(
-    ctx: click.Context,
-    revisions: str | None,
-    staged: bool,
-    base: str | None,
-    diff_file: IO[str] | None,
-    reviewer: str | None,
-    local: bool,
-    fmt: str,
-    fail_on: str | None,
-    jobs: int | None,
-    exclude: tuple[str, ...],
-    max_files: int | None,
-    no_cache: bool,
-    output: str | None,
-    quiet: bool,
-) -> int:
+def review(ctx: click.Context, /, **opts: object) -> int:
     """Review a diff with the reviewer (large) model.
 
     \b
@@ -94,29 +294,41 @@ def review(
       relay-git review main..HEAD --format markdown
       relay-git review --base origin/main --fail-on warning
       git diff | relay-git review --diff-file - --format json
+      relay-git review --hook --timeout 30   # what the pre-commit hook runs
 
     Exit codes: 0 approved or below --fail-on, 1 findings at or above --fail-on,
-    2 usage error, 3 model backend unavailable.
+    2 usage error, 3 model backend unavailable (with --hook: only with --strict).
     """
-    app = build_app(
-        ctx, local=local, reviewer=reviewer, fail_on=fail_on, jobs=jobs, max_files=max_files
-    )
-    if exclude:
-        app.config = app.config.replace(exclude=app.config.exclude + exclude)
-    diff_text, what = read_diff(app, revisions, base, diff_file)
-    if not diff_text.strip():
-        if fmt == "text":
-            click.echo(f"relay-git: nothing to review ({what} are empty)", err=True)
+    o = Options(**opts)  # type: ignore[arg-type]
+    environ = dict(os.environ)
+    if o.hook:
+        why = skip_requested(environ, PUSH_HOOK_ID if o.push else COMMIT_HOOK_ID)
+        if why:
+            click.echo(f"relay-git: review skipped ({why})", err=True)
             return 0
-        result = Review(Verdict.APPROVE, "Nothing to review.", (), Coverage())
-    else:
-        try:
-            with progress(quiet) as report:
-                result = app.reviewer(use_cache=not no_cache, progress=report).review(diff_text)
-        except ModelOutputError as err:
-            save_raw_reply(app, err)
-            raise
-    emit(render(result, fmt), output)
-    if not quiet:
-        echo_ledger(app)
-    return 1 if reaches(result.findings, app.config.fail_on) else 0
+    app = build_app(
+        ctx,
+        local=o.local,
+        reviewer=o.reviewer,
+        fail_on=o.fail_on,
+        jobs=o.jobs,
+        max_files=o.max_files,
+    )
+    if o.exclude:
+        app.config = app.config.replace(exclude=app.config.exclude + o.exclude)
+    targets = read_targets(app, o.revisions, o.base, o.diff_file, o.push, o.push_refs)
+    budget = total_budget(o)
+    deadline = None if budget is None else time.monotonic() + budget
+    if not targets:
+        click.echo("relay-git: nothing to review (no commits to push)", err=True)
+        return 0
+    try:
+        return max(review_target(app, o, text, what, deadline) for text, what in targets)
+    except BudgetExceeded as err:
+        if o.hook and not o.strict:
+            click.echo(
+                f"relay-git: warning: {err}; not blocking (--strict fails instead)", err=True
+            )
+            return leave_now(ctx, 0)
+        click.echo(f"relay-git: error: {err}", err=True)
+        return leave_now(ctx, err.exit_code)

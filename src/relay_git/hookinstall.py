@@ -1,0 +1,176 @@
+"""Plain git hook scripts: their text, and installing them without losing anyone's hook.
+
+The scripts in the repository's ``hooks/`` folder are ``script(kind)`` with nothing filled
+in (they then run the ``relay-git`` on PATH); ``relay-git hooks install`` writes the same
+text with the interpreter that runs relay-git filled in, because a hook runs with
+whatever PATH git was started with — a GUI client, an IDE, a shell with no virtualenv
+active — so "the relay-git on PATH" may be none, or another one.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from relay_git.errors import UsageError
+from relay_git.gitops import Repository
+
+MARKER = "# relay-git hook"
+KINDS = ("pre-commit", "pre-push")
+BACKUP_SUFFIX = ".relay-git-backup"
+
+_ARGS = {"pre-commit": "--hook", "pre-push": "--hook --push-range --push-refs -"}
+_WHAT = {"pre-commit": "the staged diff", "pre-push": "the commits being pushed"}
+_SKIP_ID = {"pre-commit": "relay-git-review", "pre-push": "relay-git-review-push"}
+
+_TEMPLATE = """\
+#!/bin/sh
+{marker} ({kind}): the reviewer model reviews {what}.
+# Installed by `relay-git hooks install`; `relay-git hooks uninstall` restores what was here.
+# Skip it once: RELAY_GIT_SKIP=1 git ... (or SKIP={skip_id}). Settings: .relay-git.toml;
+# extra review flags: RELAY_GIT_HOOK_ARGS="--strict --fail-on warning --timeout 120".
+# Copied by hand, it runs the relay-git on PATH; installed, the interpreter named below.
+relay_git_python='{python}'
+relay_git_path='{path}'
+case "${{RELAY_GIT_SKIP:-}}" in 1|true|yes) exit 0 ;; esac
+if [ -n "$relay_git_python" ] && [ -x "$relay_git_python" ]; then
+    if [ -n "$relay_git_path" ]; then
+        PYTHONPATH="$relay_git_path${{PYTHONPATH:+:$PYTHONPATH}}"
+        export PYTHONPATH
+    fi
+    # shellcheck disable=SC2086 # RELAY_GIT_HOOK_ARGS is split into words on purpose
+    exec "$relay_git_python" -m relay_git review {args} ${{RELAY_GIT_HOOK_ARGS:-}}
+elif command -v relay-git >/dev/null 2>&1; then
+    # shellcheck disable=SC2086
+    exec relay-git review {args} ${{RELAY_GIT_HOOK_ARGS:-}}
+fi
+echo "relay-git: not found, {kind} review skipped" \\
+    "(pip install relay-git, then relay-git hooks install)" >&2
+exit 0
+"""
+
+
+def _quote(value: str) -> str:
+    if "'" in value or "\n" in value:
+        raise UsageError(f"cannot write a hook for the path {value!r}", "avoid quotes in paths")
+    return value
+
+
+def script(kind: str, python: str = "", path: str = "") -> str:
+    """The hook script for ``kind``; empty ``python`` means "use the relay-git on PATH"."""
+    return _TEMPLATE.format(
+        marker=MARKER,
+        kind=kind,
+        what=_WHAT[kind],
+        skip_id=_SKIP_ID[kind],
+        args=_ARGS[kind],
+        python=_quote(python),
+        path=_quote(path),
+    )
+
+
+def interpreter() -> tuple[str, str]:
+    """This interpreter, and the sys.path entry it needs to import relay_git (or "")."""
+    import relay_git
+
+    package_root = str(Path(relay_git.__file__).resolve().parent.parent)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    probe = subprocess.run(
+        [sys.executable, "-c", "import relay_git; print(relay_git.__file__)"],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = probe.stdout.strip()
+    same = probe.returncode == 0 and Path(found).resolve() == Path(relay_git.__file__).resolve()
+    return sys.executable, "" if same else package_root
+
+
+def hooks_dir(repo: Repository) -> Path:
+    """Where git runs hooks from: honours core.hooksPath (relative to the work tree)."""
+    out = repo.git("rev-parse", "--git-path", "hooks").strip()
+    path = Path(out)
+    return path if path.is_absolute() else repo.root / path
+
+
+def is_ours(path: Path) -> bool:
+    try:
+        return MARKER in path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    path: Path
+    action: str  # what happened, for the user
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.action} ({self.path})"
+
+
+def install_one(directory: Path, kind: str, text: str, force: bool) -> Change:
+    target = directory / kind
+    backup = directory / (kind + BACKUP_SUFFIX)
+    action = "installed"
+    if target.exists() or target.is_symlink():
+        if is_ours(target):
+            action = "updated"
+        elif not force:
+            hint = " (pre-commit's own hook: add relay-git to .pre-commit-config.yaml)"
+            foreign = hint if "pre-commit" in _head(target) else ""
+            raise UsageError(
+                f"{target} already exists and is not relay-git's{foreign}",
+                "rerun with --force to replace it (a backup is kept)",
+            )
+        elif backup.exists():
+            raise UsageError(
+                f"{backup} already exists", "move it away, or uninstall first to restore it"
+            )
+        else:
+            target.replace(backup)
+            action = f"installed, previous hook kept as {backup.name}"
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{kind}.relay-git-tmp"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.chmod(0o755)
+    tmp.replace(target)
+    return Change(kind, target, action)
+
+
+def _head(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[:2000]
+    except OSError:
+        return ""
+
+
+def uninstall_one(directory: Path, kind: str) -> Change:
+    target = directory / kind
+    backup = directory / (kind + BACKUP_SUFFIX)
+    if (target.exists() or target.is_symlink()) and not is_ours(target):
+        return Change(kind, target, "left alone: not relay-git's")
+    if not target.exists() and not backup.exists():
+        return Change(kind, target, "not installed")
+    target.unlink(missing_ok=True)
+    if backup.exists() or backup.is_symlink():
+        backup.replace(target)
+        return Change(kind, target, "removed, previous hook restored")
+    return Change(kind, target, "removed")
+
+
+def install(repo: Repository, kinds: tuple[str, ...], force: bool) -> list[Change]:
+    directory = hooks_dir(repo)
+    python, path = interpreter()
+    return [install_one(directory, kind, script(kind, python, path), force) for kind in kinds]
+
+
+def uninstall(repo: Repository) -> list[Change]:
+    directory = hooks_dir(repo)
+    return [uninstall_one(directory, kind) for kind in KINDS]

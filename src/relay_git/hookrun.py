@@ -1,0 +1,179 @@
+"""What a git hook run needs beyond a plain review: skipping, push ranges, a time budget.
+
+Pure logic over a ``Repository``; the click layer (commands/review.py) decides what to
+print. Nothing here imports a backend, pydantic or rich: it sits on the cached path.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from relay_git.errors import BackendUnavailable, UsageError
+from relay_git.gitops import EMPTY_TREE, Repository
+
+HOOK_TIMEOUT = 60.0  # seconds: the default time budget of a hook run
+ZERO_SHA = "0" * 40
+COMMIT_HOOK_ID = "relay-git-review"
+PUSH_HOOK_ID = "relay-git-review-push"
+
+T = TypeVar("T")
+
+
+class BudgetExceeded(BackendUnavailable):
+    """The review did not finish within ``--timeout`` seconds."""
+
+
+def skip_requested(environ: Mapping[str, str], hook_id: str) -> str | None:
+    """Why this run is skipped (RELAY_GIT_SKIP=1, or pre-commit's SKIP naming the hook)."""
+    if environ.get("RELAY_GIT_SKIP", "").strip().lower() in ("1", "true", "yes"):
+        return "RELAY_GIT_SKIP is set"
+    skipped = {part.strip() for part in environ.get("SKIP", "").split(",")}
+    if hook_id in skipped:
+        return f"SKIP contains {hook_id}"
+    return None
+
+
+@dataclass(frozen=True)
+class PushRange:
+    """Review ``head``'s tree against ``base`` (a commit, or the empty tree for a root)."""
+
+    base: str
+    head: str
+    label: str
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One line git gives a pre-push hook on stdin."""
+
+    local_ref: str
+    local_sha: str
+    remote_ref: str
+    remote_sha: str
+
+
+def parse_push_lines(text: str) -> list[RefUpdate]:
+    """``<local ref> SP <local sha> SP <remote ref> SP <remote sha>`` lines (githooks(5))."""
+    updates: list[RefUpdate] = []
+    for line in text.splitlines():
+        parts = line.rsplit(maxsplit=3)
+        if not line.strip():
+            continue
+        if len(parts) != 4:
+            raise UsageError(f"not a pre-push ref line: {line!r}", "git gives four fields a line")
+        updates.append(RefUpdate(*parts))
+    return updates
+
+
+def _exists(repo: Repository, sha: str) -> bool:
+    proc = repo.git("rev-parse", "--verify", "-q", f"{sha}^{{commit}}", check=False)
+    return bool(proc.strip())
+
+
+def new_branch_range(
+    repo: Repository, head: str, remote: str | None, label: str
+) -> PushRange | None:
+    """All commits of ``head`` no remote has yet: from the oldest one's parent (or nothing)."""
+    remotes = f"--remotes={remote}" if remote else "--remotes"
+    out = repo.git("rev-list", "--topo-order", "--reverse", head, "--not", remotes)
+    commits = out.split()
+    if not commits:
+        return None  # every commit is already on the remote: nothing new to review
+    parents = repo.git("rev-list", "--parents", "-n", "1", commits[0]).split()[1:]
+    base = parents[0] if parents else EMPTY_TREE
+    return PushRange(base, repo.resolve(head), f"{label} (new branch, {len(commits)} commit(s))")
+
+
+def range_for_update(repo: Repository, update: RefUpdate, remote: str | None) -> PushRange | None:
+    if update.local_sha == ZERO_SHA:
+        return None  # a branch deletion pushes no code
+    label = f"push of {update.local_ref} to {update.remote_ref}"
+    if update.remote_sha != ZERO_SHA and _exists(repo, update.remote_sha):
+        base = repo.merge_base(update.remote_sha, update.local_sha)
+        return PushRange(base, update.local_sha, label)
+    return new_branch_range(repo, update.local_sha, remote, label)
+
+
+def _upstream(repo: Repository, head: str) -> str | None:
+    ref = head if head != "HEAD" else ""
+    spec = f"{ref}@{{upstream}}"
+    out = repo.git("rev-parse", "--abbrev-ref", "--symbolic-full-name", spec, check=False)
+    return out.strip() or None
+
+
+def push_ranges(
+    repo: Repository, environ: Mapping[str, str], lines: str | None = None
+) -> list[PushRange]:
+    """What a push sends, from (in order) pre-commit's refs, git's stdin lines, the upstream,
+    or — for a branch with no upstream — all of its commits that no remote has."""
+    remote = environ.get("PRE_COMMIT_REMOTE_NAME") or None
+    from_ref, to_ref = environ.get("PRE_COMMIT_FROM_REF"), environ.get("PRE_COMMIT_TO_REF")
+    if from_ref and to_ref:
+        base = repo.merge_base(from_ref, to_ref)
+        return [PushRange(base, repo.resolve(to_ref), f"{from_ref[:12]}...{to_ref[:12]}")]
+    if lines is not None:
+        ranges = (range_for_update(repo, u, remote) for u in parse_push_lines(lines))
+        return [r for r in ranges if r is not None]
+    if not repo.has_head():
+        return []
+    head = environ.get("PRE_COMMIT_LOCAL_BRANCH") or "HEAD"
+    upstream = _upstream(repo, head)
+    if upstream:
+        base = repo.merge_base(upstream, head)
+        return [PushRange(base, repo.resolve(head), f"{upstream}...{head}")]
+    found = new_branch_range(repo, head, remote, head)
+    return [found] if found else []
+
+
+def diff_for(repo: Repository, r: PushRange) -> str:
+    return repo.diff_commits(r.base, r.head)
+
+
+@dataclass
+class _Outcome(Generic[T]):
+    value: T | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+def run_within(work: Callable[[], T], seconds: float | None, budget: float | None = None) -> T:
+    """Run ``work`` in a daemon thread and wait at most ``seconds``; BudgetExceeded past that.
+
+    ``budget`` is the whole budget the user gave, for the message (``seconds`` may be what
+    is left of it).
+
+    The abandoned thread may still be blocked in a model call; the caller decides whether
+    to end the process at once (a hook) or let it finish in the background (a test).
+    """
+    if seconds is None:
+        return work()
+    outcome: _Outcome[T] = _Outcome()
+
+    def target() -> None:
+        try:
+            outcome.value = work()
+        except BaseException as err:  # handed to the waiting thread, re-raised there
+            outcome.error = err
+        outcome.done = True
+
+    thread = threading.Thread(target=target, name="relay-git-review", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if not outcome.done:
+        raise BudgetExceeded(
+            f"the review did not finish within its {budget or seconds:g} s budget",
+            "raise --timeout, review fewer files (--max-files) or use a faster reviewer",
+        )
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.value  # type: ignore[return-value]
+
+
+def names(items: Iterable[str], limit: int = 5) -> str:
+    """``a, b, c and 4 more``: short enough for one terminal line."""
+    seq = list(items)
+    head = ", ".join(seq[:limit])
+    return head + (f" and {len(seq) - limit} more" if len(seq) > limit else "")

@@ -1,0 +1,160 @@
+"""The event payload, the Actions context, and the REST client against the local stand-in
+for api.github.com (tests/github/fake_github.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.github.conftest import FIXTURE
+from tests.github.fake_github import FakeGitHub
+
+from relay_git.errors import UsageError
+from relay_git.github import (
+    ActionsContext,
+    GitHubClient,
+    GitHubError,
+    ReadOnlyToken,
+    Secret,
+    load_event,
+    offending_comments,
+    parse_link,
+)
+
+HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+DIFF = "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1,1 +1,2 @@\n x\n+y\n"
+
+
+def test_documented_example_event_loads() -> None:
+    pr = load_event(FIXTURE)
+    assert (pr.owner, pr.repo, pr.number) == ("Codertocat", "Hello-World", 2)
+    assert pr.head_sha == HEAD and pr.base_sha.startswith("f95f852")
+    assert not pr.is_fork
+
+
+def test_fork_is_recognised(tmp_path: Path) -> None:
+    data = json.loads(FIXTURE.read_text())
+    data["pull_request"]["head"]["repo"]["full_name"] = "someone/Hello-World"
+    (tmp_path / "e.json").write_text(json.dumps(data))
+    assert load_event(tmp_path / "e.json", "Codertocat/Hello-World").is_fork
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.pop("pull_request"), "not triggered by a pull request"),
+        (lambda d: d["pull_request"]["head"].pop("sha"), "no base.sha/head.sha"),
+        (lambda d: d["pull_request"]["base"].update(sha="main"), "no base.sha/head.sha"),
+        (lambda d: d["pull_request"].update(number="two"), "not a GitHub event payload"),
+    ],
+)
+def test_bad_events_are_usage_errors(tmp_path: Path, mutate: object, message: str) -> None:
+    data = json.loads(FIXTURE.read_text())
+    mutate(data)  # type: ignore[operator]
+    (tmp_path / "e.json").write_text(json.dumps(data))
+    with pytest.raises(UsageError, match=message):
+        load_event(tmp_path / "e.json")
+
+
+def test_context_reads_the_runner_environment() -> None:
+    env = {
+        "GITHUB_EVENT_PATH": "/e.json",
+        "GITHUB_REPOSITORY": "o/r",
+        "GITHUB_API_URL": "https://ghe.example.com/api/v3/",
+        "GITHUB_TOKEN": "t0k",
+    }
+    ctx = ActionsContext.from_environ(env)
+    assert ctx.api_url == "https://ghe.example.com/api/v3"  # GitHub Enterprise differs
+    assert ctx.step_summary is None and ctx.token.reveal() == "t0k"
+    assert "t0k" not in repr(ctx) and "t0k" not in str(ctx.token)
+    with pytest.raises(UsageError, match="GITHUB_EVENT_PATH"):
+        ActionsContext.from_environ({})
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, {}),
+        ('<https://x/r?page=2>; rel="next", <https://x/r?page=5>; rel="last"',
+         {"next": "https://x/r?page=2", "last": "https://x/r?page=5"}),
+        ('<https://x/r?page=1>; rel="first",<https://x/r?page=1>; rel="prev"',
+         {"first": "https://x/r?page=1", "prev": "https://x/r?page=1"}),
+    ],
+)  # fmt: skip
+def test_parse_link(header: str | None, expected: dict[str, str]) -> None:
+    assert parse_link(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("errors", "expected"),
+    [
+        (["Pull request review thread line must be part of the diff"], None),
+        ([{"resource": "PullRequestReview", "field": "comments[1].line"}], {1}),
+        (["comments[0] and comments[7] are invalid"], {0}),  # 7 is out of range
+        ([], None),
+    ],
+)
+def test_offending_comments(errors: list[object], expected: set[int] | None) -> None:
+    assert offending_comments(errors, 3) == expected
+
+
+def test_client_pages_and_writes(tmp_path: Path) -> None:
+    with FakeGitHub(DIFF, HEAD, token="tok", max_per_page=2) as gh:
+        for i in range(5):
+            gh.add_issue_comment(f"c{i}")
+        pr = load_event(FIXTURE)
+        with GitHubClient(gh.url, Secret("tok")) as client:
+            assert [c["body"] for c in client.list_issue_comments(pr)] == [
+                f"c{i}" for i in range(5)
+            ]
+            made = client.create_issue_comment(pr, "new")
+            client.update_issue_comment(pr, made["id"], "edited")
+            assert "tok" not in repr(client)
+    assert len(gh.calls("GET")) == 3  # 2 + 2 + 1
+    assert gh.issue_comments[-1]["body"] == "edited"
+
+
+def test_client_errors_carry_status_and_github_message() -> None:
+    pr = load_event(FIXTURE)
+    bad = {"commit_id": HEAD, "event": "COMMENT", "body": "b",
+           "comments": [{"path": "a.py", "line": 9, "side": "RIGHT", "body": "x"}]}  # fmt: skip
+    with FakeGitHub(DIFF, HEAD, token="tok") as gh, GitHubClient(gh.url, Secret("tok")) as client:
+        with pytest.raises(GitHubError) as info:
+            client.create_review(pr, bad)
+        assert info.value.status == 422 and "must be part of the diff" in str(info.value)
+        gh.read_only = True
+        with pytest.raises(ReadOnlyToken, match="403 Resource not accessible by integration"):
+            client.create_issue_comment(pr, "x")
+
+
+def test_client_refuses_to_follow_links_to_another_host() -> None:
+    pr = load_event(FIXTURE)
+    with FakeGitHub(DIFF, HEAD, token="tok", max_per_page=1) as gh:
+        gh.add_issue_comment("a")
+        gh.add_issue_comment("b")
+        page = gh.page
+
+        def evil_page(items, path, query):  # type: ignore[no-untyped-def]
+            status, chunk, _ = page(items, path, query)
+            return status, chunk, {"Link": '<http://evil.invalid/x?page=2>; rel="next"'}
+
+        gh.page = evil_page  # type: ignore[method-assign]
+        with (
+            GitHubClient(gh.url, Secret("tok")) as client,
+            pytest.raises(GitHubError, match="another host"),
+        ):
+            client.list_issue_comments(pr)
+
+
+def test_unreachable_api_is_one_line_without_the_token() -> None:
+    pr = load_event(FIXTURE)
+    client = GitHubClient("http://127.0.0.1:9", Secret("tok-xyz"), timeout=2)
+    with client, pytest.raises(GitHubError) as info:
+        client.list_issue_comments(pr)
+    assert "cannot reach http://127.0.0.1:9" in str(info.value) and "tok-xyz" not in str(info.value)
+
+
+def test_missing_token_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="GITHUB_TOKEN is not set"):
+        GitHubClient("http://127.0.0.1:9", Secret(""))
