@@ -177,12 +177,12 @@ def _overhead_md(sec: Mapping[str, Any]) -> list[str]:
 def _hooks_md(sec: Mapping[str, Any]) -> list[str]:
     out = ["## 4. Hook latency", ""]
     if not sec.get("available"):
-        return [*out, f"Not available yet: {sec.get('note', '')}"]
-    rows = sec.get("rows") or []
-    if rows and isinstance(rows[0], Mapping):
-        keys = list(rows[0])
-        return [*out, table(keys, [[r.get(k) for k in keys] for r in rows])]
-    return [*out, "```", str(sec.get("text") or sec), "```"]
+        return [*out, f"Not available: {sec.get('note', '')}"]
+    rows = [(r["command"], r["median_ms"], r["x_git_diff"]) for r in sec.get("rows") or []]
+    if not rows:
+        return [*out, "```", str(sec.get("text", "")).strip(), "```"]
+    head = ("command (median of 10 process runs)", "median ms", "× `git diff --cached`")
+    return [*out, table(head, rows), "", "From bench/hook_latency.py (the hooks helper's)."]
 
 
 def _diffscale_md(sec: Mapping[str, Any]) -> list[str]:
