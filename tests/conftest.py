@@ -70,3 +70,22 @@ def repo(tmp_path: Path) -> Iterator[Path]:
     git(root, "add", "README.md")
     git(root, "commit", "-q", "-m", "initial")
     yield root
+
+
+REALMODEL_SKIPPED_IN_CI = "real-model test skipped in CI"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """With CI=true a skipped ``realmodel`` test is a failure: CI must never skip them silently."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if (
+        report.skipped
+        and os.environ.get("CI") == "true"
+        and item.get_closest_marker("realmodel") is not None
+    ):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        reason = str(reason).removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = f"{REALMODEL_SKIPPED_IN_CI}: {reason}"

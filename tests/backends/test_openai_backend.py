@@ -145,7 +145,7 @@ LLAMA_CPP_422 = {
 }
 
 
-@pytest.mark.parametrize("status", [400, 422])
+@pytest.mark.parametrize("status", [400, 422, 500])  # llama_cpp.server answers 500
 def test_json_schema_rejecting_dialect_falls_back_once_and_remembers(
     server: Loopback, status: int
 ) -> None:
@@ -163,6 +163,16 @@ def test_json_schema_rejecting_dialect_falls_back_once_and_remembers(
     assert formats[1:] == [{"type": "json_object", "schema": SCHEMA}] * 2
     assert first.text == '{"ok": false}'
     assert "authorization" not in server.received(CHAT)[0].headers
+
+
+def test_plain_500_while_probing_is_retried_not_taken_for_a_dialect(server: Loopback) -> None:
+    ok = completion("{}", usage={"prompt_tokens": 3, "completion_tokens": 1})
+    server.route("POST", CHAT, Reply(500, {"error": {"message": "out of memory"}}), ok)
+
+    backend(server.url).chat(ChatRequest(REQUEST.messages, 32, schema=SCHEMA))
+
+    formats = [r.json()["response_format"]["type"] for r in server.received(CHAT)]
+    assert formats == ["json_schema", "json_schema"]
 
 
 def test_dialect_fallback_that_also_fails_reports_the_error(server: Loopback) -> None:

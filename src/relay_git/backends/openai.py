@@ -33,6 +33,14 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 START_FIX = "start the server, or set RELAY_GIT_OPENAI_BASE_URL / OPENAI_BASE_URL"
+
+
+def _names_format(message: str) -> bool:
+    """Whether an error message is about the response_format field."""
+    lowered = message.lower()
+    return any(k in lowered for k in ("response_format", "json_schema", "json_object"))
+
+
 # A 4xx with one of these is about the request as a whole, not the response_format dialect.
 _NOT_DIALECT = frozenset({401, 403, 404, 408, 409, 413, 429})
 _CONTEXT_KEYS = ("max_model_len", "context_length", "max_context_length", "n_ctx")
@@ -176,15 +184,28 @@ class OpenAIBackend:
         return body
 
     def _post_chat(self, request: ChatRequest) -> httpx.Response:
-        """POST the chat, adapting once to a server dialect it reveals with a 4xx."""
-        response = self._request("POST", "/chat/completions", self._body(request))
+        """POST the chat, adapting once to a server dialect it reveals with an error.
+
+        llama.cpp's server rejects the json_schema form with HTTP 500 ("Input should be
+        'text' or 'json_object'"), so while probing, a 500 naming the response format is
+        a dialect signal, not a transient fault; any other 500 is retried as usual.
+        """
+        probing = request.schema is not None and not self._json_object
+        statuses = _http.RETRY_STATUSES - {500} if probing else _http.RETRY_STATUSES
+        response = self._request("POST", "/chat/completions", self._body(request), statuses)
         status = response.status_code
-        if 400 <= status < 500 and status not in _NOT_DIALECT:
-            message = _http.server_message(response.text)
+        message = _http.server_message(response.text) if status >= 400 else ""
+        if probing and status == 500 and not _names_format(message):
+            response = self._request("POST", "/chat/completions", self._body(request))
+            status = response.status_code
+        dialect = (400 <= status < 500 and status not in _NOT_DIALECT) or (
+            probing and status == 500 and _names_format(message)
+        )
+        if dialect:
             if "max_completion_tokens" in message and self._completion_tokens_key == "max_tokens":
                 self._completion_tokens_key = "max_completion_tokens"
                 return self._post_chat(request)
-            if request.schema is not None and not self._json_object:
+            if probing:
                 self._json_object = True
                 retried = self._request("POST", "/chat/completions", self._body(request))
                 if retried.status_code < 400:
@@ -219,7 +240,13 @@ class OpenAIBackend:
             headers["Authorization"] = f"Bearer {self._key}"
         return headers
 
-    def _request(self, method: str, path: str, payload: object = None) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        payload: object = None,
+        retry_statuses: frozenset[int] = _http.RETRY_STATUSES,
+    ) -> httpx.Response:
         return _http.send(
             self._client,
             method,
@@ -229,6 +256,7 @@ class OpenAIBackend:
             payload=payload,
             on_transport=self._transport_error,
             on_status=self._status_error,
+            retry_statuses=retry_statuses,
         )
 
     def _transport_error(self, err: httpx.TransportError) -> BackendUnavailable:
