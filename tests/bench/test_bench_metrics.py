@@ -172,10 +172,9 @@ def test_sections_compute_share_ratios_and_targets() -> None:
     assert sections.runs_from_json(sections.runs_to_json(runs)) == runs
 
 
-def test_markdown_and_chart(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
+def _report_data() -> dict[str, object]:
     runs = _pair("a") + _pair("b")
-    data = {
+    return {
         "written": "2026-01-01 00:00 UTC",
         "machine": report.machine(),
         "models": {"small": SMALL, "large": LARGE},
@@ -183,12 +182,24 @@ def test_markdown_and_chart(tmp_path: Path) -> None:
         "wellformed": sections.wellformed_section(runs),
         "overhead": sections.overhead_section(runs, CAL),
     }
-    written = report.write(data, tmp_path)
-    assert {p.name for p in written} == {"latest.json", "latest.md", "latest.png"}
+
+
+def test_markdown_has_the_tables_and_targets(tmp_path: Path) -> None:
+    written = report.write(_report_data(), tmp_path, chart=False)
+    assert {p.name for p in written} == {"latest.json", "latest.md"}
     text = (tmp_path / "latest.md").read_text()
     assert "| **total** | 20 | 60 | 0.333 |" in text
     assert "| relay: large_share | <= 15% | 10.0% | met |" in text
+    assert "| wellformed: eventual_rate | 100% after retries | 100.0% | met |" in text
+    assert json.loads((tmp_path / "latest.json").read_text())["relay"]["total"]["task"] == "TOTAL"
+
+
+def test_chart_is_a_png(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the chart needs the bench extra")
+    written = report.write(_report_data(), tmp_path)
+    assert tmp_path / "latest.png" in written
     assert (tmp_path / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "![headline figures](latest.png)" in (tmp_path / "latest.md").read_text()
 
 
 # ------------------------------------------------------------------------------ tasks

@@ -3,6 +3,7 @@ and one tiny task through real ``relay-git scaffold`` on the real local models."
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -80,5 +81,6 @@ def test_bench_runs_one_task_on_the_real_models(
     (row,) = data["relay"]["tasks"]
     assert row["small_output_tokens"] > 0 and row["wall_ratio"] > 0
     assert data["overhead"]["calibration"]["large_load_seconds"] > 0
-    assert (tmp_path / "latest.png").stat().st_size > 0
+    has_matplotlib = importlib.util.find_spec("matplotlib") is not None
+    assert (tmp_path / "latest.png").is_file() == has_matplotlib
     assert "## 1. Relay vs large-only" in (tmp_path / "latest.md").read_text()
