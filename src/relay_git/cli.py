@@ -16,7 +16,7 @@ from relay_git import __version__
 from relay_git.errors import ModelOutputError, RelayError
 
 # Each name is a module in relay_git.commands defining a click command of the same name.
-COMMANDS = ("review", "hooks", "github", "doctor")
+COMMANDS = ("scaffold", "review", "hooks", "github", "doctor", "clean")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -8,6 +8,7 @@ Structured requests use llama.cpp's grammar-constrained decoding, reached throug
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import threading
 import time
@@ -128,6 +129,16 @@ def _load(path: Path, n_ctx: int) -> _Loaded:
     return _Loaded(llm=llm, n_ctx=int(llm.n_ctx()), lock=threading.Lock())
 
 
+@atexit.register
+def _close_all() -> None:
+    """Free every model before interpreter teardown, when llama.cpp's finalizers would fail
+    noisily ("Exception ignored in Llama.__del__") because module globals are already gone."""
+    with _MODELS_LOCK:
+        for loaded in _MODELS.values():
+            loaded.llm.close()
+        _MODELS.clear()
+
+
 def load(path: Path, n_ctx: int) -> _Loaded:
     """The process-wide instance of ``path`` at context ``n_ctx``, loading it the first time."""
     if not path.is_file():
@@ -205,7 +216,10 @@ class LlamaCppBackend:
                 "seed": request.seed,
             }
             if request.schema is not None:
-                kwargs["response_format"] = {"type": "json_object", "schema": dict(request.schema)}
+                kwargs["response_format"] = {
+                    "type": "json_object",
+                    "schema": grammar_safe(request.schema),
+                }
             started = time.monotonic()
             with _counting_samples(loaded.llm, on_token):
                 reply = _complete(loaded.llm, kwargs, self.spec)
@@ -240,3 +254,16 @@ def _result(reply: Mapping[str, Any], seconds: float, n_ctx: int) -> ChatResult:
 
 def create(spec: ModelSpec, options: BackendOptions) -> LlamaCppBackend:
     return LlamaCppBackend(spec, options)
+
+
+_GRAMMAR_UNSAFE = frozenset({"maxLength", "maxItems"})
+
+
+def grammar_safe(schema: Any) -> Any:
+    """The schema without length bounds: llama.cpp's grammar builder rejects nested repetition
+    bounds (e.g. a list of strings with maxLength) and then crashes; pydantic still checks them."""
+    if isinstance(schema, Mapping):
+        return {k: grammar_safe(v) for k, v in schema.items() if k not in _GRAMMAR_UNSAFE}
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    return schema

@@ -24,10 +24,11 @@ def counts(review: Review) -> str:
 def coverage_line(cov: Coverage) -> str:
     """``reviewed 3 files (5 hunks); skipped: a.lock (lockfile), logo.png (binary)``."""
     files = len(cov.reviewed)
+    plural = "" if cov.hunks_total == 1 else "s"
     hunks = (
-        f"{cov.hunks_reviewed} hunks"
+        f"{cov.hunks_reviewed} hunk{plural}"
         if cov.hunks_reviewed == cov.hunks_total
-        else f"{cov.hunks_reviewed} of {cov.hunks_total} hunks"
+        else f"{cov.hunks_reviewed} of {cov.hunks_total} hunk{plural}"
     )
     line = f"reviewed {files} file{'' if files == 1 else 's'} ({hunks})"
     if cov.skipped:

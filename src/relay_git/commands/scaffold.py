@@ -1,0 +1,140 @@
+"""``relay-git scaffold TASK``: the whole relay on its own branch and worktree."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from relay_git.commands.common import build_app, emit, progress, save_raw_reply
+from relay_git.errors import ModelOutputError
+
+Progress = Callable[[str, str, int], None]
+
+
+@contextmanager
+def stage_progress(quiet: bool) -> Iterator[Progress]:
+    """A spinner (stage, model, tokens so far) on a terminal; plain ``[stage]`` lines otherwise."""
+    if quiet:
+        yield lambda _s, _m, _n: None
+        return
+    if not sys.stderr.isatty():
+        last: list[tuple[str, str]] = []
+
+        def line(stage: str, model: str, tokens: int) -> None:
+            if tokens == 0 and (not last or last[-1] != (stage, model)):
+                last.append((stage, model))
+                click.echo(f"[{stage}] {model}", err=True)
+
+        yield line
+        return
+    with progress() as update:
+        yield lambda s, m, n: update(f"{s} · {m} · {n} tokens")
+
+
+@click.command()
+@click.argument("task", required=False, default="")
+@click.option("--base", default="HEAD", show_default=True, help="Start the branch from REF.")
+@click.option(
+    "--worktree",
+    "worktree_path",
+    type=click.Path(path_type=Path),
+    help="Put the relay worktree at PATH (default: under the git dir).",
+)
+@click.option("--coder", metavar="SPEC", help="Coder (small) model, e.g. ollama:qwen3-coder:30b.")
+@click.option("--reviewer", metavar="SPEC", help="Reviewer (large) model.")
+@click.option(
+    "--plan-with",
+    type=click.Choice(("small", "large")),
+    default="small",
+    show_default=True,
+    help="Which model writes the plan.",
+)
+@click.option("--large-only", is_flag=True, help="Reviewer model in every role (the baseline).")
+@click.option("--local", is_flag=True, help="Use the packaged offline GGUF models.")
+@click.option("--test-cmd", metavar="CMD", help="Test command run in the worktree.")
+@click.option("--test-timeout", type=click.FloatRange(1), help="Seconds before tests are killed.")
+@click.option("--max-rounds", type=click.IntRange(0, 20), help="Coder fix rounds [default: 3].")
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(32),
+    help="Cap every stage's output (defaults: plan 512, reviews 768, edits 1536).",
+)
+@click.option("--dry-run", is_flag=True, help="Show the plan and edits; commit nothing.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run of TASK.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+@click.pass_context
+def scaffold(
+    ctx: click.Context,
+    task: str,
+    base: str,
+    worktree_path: Path | None,
+    coder: str | None,
+    reviewer: str | None,
+    plan_with: str,
+    large_only: bool,
+    local: bool,
+    test_cmd: str | None,
+    test_timeout: float | None,
+    max_rounds: int | None,
+    max_tokens: int | None,
+    dry_run: bool,
+    resume: bool,
+    as_json: bool,
+    output: str | None,
+    quiet: bool,
+) -> int:
+    """Run the relay for TASK on a new branch relay/<slug> in its own worktree.
+
+    \b
+    Examples:
+      relay-git scaffold "add a slugify() helper with tests"
+      relay-git scaffold --local "add a slugify helper with tests"
+      relay-git scaffold --large-only --json "…"     # the large-model baseline
+      relay-git scaffold --resume "add a slugify() helper with tests"
+
+    Your checkout (branch, index, working tree, stash) is never touched.
+    Exit codes: 0 done, 2 usage error, 3 model backend unavailable.
+    """
+    from relay_git.scaffold.pipeline import Options
+    from relay_git.scaffold.pipeline import scaffold as run_scaffold
+    from relay_git.scaffold.report import render_text
+
+    if not task.strip():
+        raise click.UsageError('give the TASK to do, e.g. relay-git scaffold "add a helper"')
+    app = build_app(
+        ctx,
+        need_repo=True,
+        local=local,
+        coder=coder,
+        reviewer=reviewer,
+        test_timeout=test_timeout,
+        max_rounds=max_rounds,
+    )
+    opts = Options(
+        task=task,
+        base=base,
+        worktree=worktree_path,
+        large_only=large_only,
+        plan_with=plan_with,
+        dry_run=dry_run,
+        resume=resume,
+        test_cmd=test_cmd,
+        max_rounds=app.config.max_rounds,
+        max_tokens=max_tokens,
+    )
+    try:
+        with stage_progress(quiet) as report:
+            result = run_scaffold(app, opts, report)
+    except ModelOutputError as err:
+        save_raw_reply(app, err)
+        raise
+    text = json.dumps(result.to_dict(), indent=2) if as_json else render_text(result)
+    emit(text, output)
+    return 0

@@ -1,0 +1,176 @@
+"""Model output -> an edit set -> a safe, all-or-nothing apply confined to a worktree.
+
+Model-proposed paths are untrusted: absolute paths, ``..``, ``.git`` in any spelling,
+symlinks that lead out of the worktree, control characters and non-regular files are
+refused with the reason. Every edit is checked and computed in memory before the first
+byte is written, so a bad edit set leaves the worktree as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from relay_git.errors import UnsafeEdit
+
+MAX_FILE_BYTES = 1_000_000
+MAX_PATH_CHARS = 400
+
+
+class EditFailed(ValueError):
+    """A well-formed edit that does not apply (search text missing, bad line range)."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One file change: a whole-file ``write``, a ``replace`` block, or a ``lines`` range."""
+
+    path: str
+    kind: str  # "write" | "replace" | "lines"
+    content: str = ""  # write: the whole file; replace/lines: the replacement text
+    search: str = ""  # replace: exact text to find
+    line: int = 0  # lines: first line (1-based) of the range to replace
+    end_line: int = 0
+
+    def describe(self) -> str:
+        if self.kind == "write":
+            return f"write {self.path} ({len(self.content.splitlines())} lines)"
+        if self.kind == "lines":
+            return f"replace {self.path}:{self.line}-{self.end_line}"
+        return f"search/replace in {self.path}"
+
+
+def _refuse(path: str, reason: str) -> UnsafeEdit:
+    return UnsafeEdit(f"refused edit to {path!r}: {reason}")
+
+
+def check_path(path: str) -> PurePosixPath:
+    """The path as a clean relative POSIX path, or UnsafeEdit saying why not."""
+    if not path or not path.strip():
+        raise _refuse(path, "empty path")
+    if len(path) > MAX_PATH_CHARS:
+        raise _refuse(path[:40], f"path longer than {MAX_PATH_CHARS} characters")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        raise _refuse(path, "control character or NUL in the path")
+    text = path.replace("\\", "/")
+    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
+        raise _refuse(path, "absolute paths are not allowed")
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if not parts:
+        raise _refuse(path, "names no file")
+    for part in parts:
+        if part == "..":
+            raise _refuse(path, "'..' leaves the worktree")
+        if part.rstrip(". ").lower() == ".git":
+            raise _refuse(path, "paths inside .git are not allowed")
+    return PurePosixPath(*parts)
+
+
+def resolve_inside(root: Path, path: str) -> Path:
+    """The real location of ``path`` under ``root``; symlinks that lead out are refused."""
+    rel = check_path(path)
+    real_root = root.resolve()
+    current = real_root
+    for part in rel.parts[:-1]:
+        current = current / part
+        if current.is_symlink() or current.exists():
+            resolved = current.resolve()
+            if not resolved.is_relative_to(real_root):
+                raise _refuse(path, f"{part}/ is a symlink that leaves the worktree")
+            if not resolved.is_dir():
+                raise _refuse(path, f"{part} is not a directory")
+            current = resolved
+    target = current / rel.parts[-1]
+    if target.is_symlink():
+        raise _refuse(path, "the file is a symlink")
+    if target.exists():
+        mode = target.lstat().st_mode
+        if not stat.S_ISREG(mode):
+            raise _refuse(path, "not a regular file (directory, device or fifo)")
+        if target.lstat().st_size > MAX_FILE_BYTES:
+            raise _refuse(path, f"the file is larger than {MAX_FILE_BYTES} bytes")
+    return target
+
+
+def _read(target: Path) -> str | None:
+    if not target.exists():
+        return None
+    try:
+        return target.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise EditFailed(f"{target.name} is not UTF-8 text; it cannot be edited") from None
+
+
+def _apply_one(edit: Edit, current: str | None) -> str:
+    if edit.kind == "write":
+        return edit.content
+    if current is None:
+        raise EditFailed(f"{edit.path} does not exist; write the whole file instead")
+    if edit.kind == "replace":
+        if not edit.search:
+            raise EditFailed(f"empty search text for {edit.path}")
+        count = current.count(edit.search)
+        if count == 0:
+            raise EditFailed(
+                f"search text not found in {edit.path}: copy the lines exactly as they are"
+            )
+        if count > 1:
+            raise EditFailed(f"search text found {count} times in {edit.path}: include more lines")
+        return current.replace(edit.search, edit.content, 1)
+    if edit.kind == "lines":
+        return _replace_lines(edit, current)
+    raise EditFailed(f"unknown edit kind {edit.kind!r} for {edit.path}")
+
+
+def _replace_lines(edit: Edit, current: str) -> str:
+    lines = current.splitlines(keepends=True)
+    if not 1 <= edit.line <= edit.end_line <= len(lines):
+        raise EditFailed(
+            f"lines {edit.line}-{edit.end_line} are outside {edit.path} ({len(lines)} lines)"
+        )
+    new = edit.content
+    if new and not new.endswith("\n") and lines[edit.end_line - 1].endswith("\n"):
+        new += "\n"
+    return "".join([*lines[: edit.line - 1], new, *lines[edit.end_line :]])
+
+
+def plan_edits(root: Path, edits: Sequence[Edit]) -> dict[Path, str]:
+    """New contents for every touched file, computed in memory; raises on the first problem."""
+    if not edits:
+        raise EditFailed("the edit set is empty: propose at least one file change")
+    contents: dict[Path, str] = {}
+    for edit in edits:
+        target = resolve_inside(root, edit.path)
+        current = contents[target] if target in contents else _read(target)
+        new = _apply_one(edit, current)
+        if "\0" in new:
+            raise _refuse(edit.path, "NUL byte in the content")
+        if len(new.encode("utf-8", "surrogateescape")) > MAX_FILE_BYTES:
+            raise _refuse(edit.path, f"content larger than {MAX_FILE_BYTES} bytes")
+        contents[target] = new
+    return contents
+
+
+def apply_edits(root: Path, edits: Sequence[Edit]) -> list[str]:
+    """Apply all edits or none; returns the relative paths written, in order."""
+    contents = plan_edits(root, edits)
+    real_root = root.resolve()
+    written: list[str] = []
+    for target, text in contents.items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.parent.resolve().is_relative_to(real_root):  # raced by a new symlink
+            raise _refuse(str(target), "the directory left the worktree")
+        tmp = target.with_name(f".{target.name}.relay-tmp")
+        tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
+        os.replace(tmp, target)
+        written.append(target.relative_to(real_root).as_posix())
+    return written
+
+
+def line_edits(items: Iterable[tuple[str, int, int, str]]) -> list[Edit]:
+    """(path, line, end_line, replacement) -> ``lines`` edits, bottom-up within each file."""
+    edits = [Edit(path, "lines", content=text, line=a, end_line=b) for path, a, b, text in items]
+    return sorted(edits, key=lambda e: (e.path, -e.line))

@@ -1,0 +1,1 @@
+"""``relay-git scaffold``: plan, review the plan, generate, test and fix, review the diff."""

@@ -1,0 +1,77 @@
+"""What every stage shares: the models in their seats, the ledger, templates and progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from relay_git import prompts
+from relay_git.backends.base import Backend, Message
+from relay_git.call import ask_json
+from relay_git.ledger import Ledger
+
+T = TypeVar("T", bound=BaseModel)
+
+# Every stage bounds what it lets a model write.
+PLAN_TOKENS = 512
+PLAN_REVIEW_TOKENS = 768
+REVIEW_TOKENS = 768
+EDIT_TOKENS = 1536
+EDIT_RETRIES = 2  # times non-applying edits are sent back with the reason
+
+Progress = Callable[[str, str, int], None]  # (stage, model spec, output tokens so far)
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A model in a role: who writes for a stage, and what the ledger calls it."""
+
+    role: str  # "coder" | "reviewer"
+    spec: str
+
+
+@dataclass(frozen=True)
+class StageEnv:
+    make_backend: Callable[[str], Backend]
+    ledger: Ledger
+    templates_dir: Path | None
+    progress: Progress
+    planner: Seat
+    coder: Seat
+    reviewer: Seat
+    token_cap: int | None = None  # --max-tokens: lowers every stage's bound, never raises it
+
+    def budget(self, default: int) -> int:
+        return default if self.token_cap is None else min(default, self.token_cap)
+
+    def backend(self, seat: Seat) -> Backend:
+        return self.make_backend(seat.spec)
+
+    def render(self, name: str, **variables: object) -> str:
+        return prompts.render(prompts.source(name, self.templates_dir), name, **variables)
+
+    def messages(self, system: str, user: str, **variables: object) -> list[Message]:
+        return [
+            {"role": "system", "content": self.render(system, **variables)},
+            {"role": "user", "content": self.render(user, **variables)},
+        ]
+
+    def ask(
+        self, seat: Seat, stage: str, messages: list[Message], model_cls: type[T], max_tokens: int
+    ) -> T:
+        backend = self.backend(seat)
+        self.progress(stage, backend.spec.full, 0)
+        return ask_json(
+            backend,
+            messages,
+            model_cls,
+            stage=stage,
+            role=seat.role,
+            ledger=self.ledger,
+            max_tokens=max_tokens,
+            on_token=lambda n: self.progress(stage, backend.spec.full, n),
+        )

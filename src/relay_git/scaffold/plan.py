@@ -1,0 +1,106 @@
+"""The plan stage (coder by default) and the plan review (reviewer): the spec for the code."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from relay_git.scaffold.env import PLAN_REVIEW_TOKENS, PLAN_TOKENS, StageEnv
+from relay_git.scaffold.schema import PlanReply, PlanReviewReply
+
+MAX_LISTED_FILES = 150
+
+
+@dataclass(frozen=True)
+class Plan:
+    task: str
+    summary: str
+    files: tuple[tuple[str, str], ...]  # (path, what changes)
+    tests: tuple[str, ...]
+    review: str = ""  # the reviewer's comments, once reviewed
+    approved: bool = False
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(p for p, _ in self.files)
+
+    def text(self) -> str:
+        lines = [f"Task: {self.task}"]
+        if self.summary:
+            lines.append(f"Plan: {self.summary}")
+        lines.append("Files:")
+        lines += [f"- {path}: {change}" if change else f"- {path}" for path, change in self.files]
+        if self.tests:
+            lines.append("Tests:")
+            lines += [f"- {t}" for t in self.tests]
+        if self.review:
+            lines.append(f"Reviewer: {self.review}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "summary": self.summary,
+            "files": [{"path": p, "change": c} for p, c in self.files],
+            "tests": list(self.tests),
+            "review": self.review,
+            "approved": self.approved,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        return cls(
+            task=str(data["task"]),
+            summary=str(data["summary"]),
+            files=tuple((str(f["path"]), str(f["change"])) for f in data["files"]),
+            tests=tuple(str(t) for t in data["tests"]),
+            review=str(data.get("review", "")),
+            approved=bool(data.get("approved", False)),
+        )
+
+
+def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
+    shown = list(listing[:MAX_LISTED_FILES])
+    messages = env.messages(
+        "plan.system.j2",
+        "plan.user.j2",
+        task=task,
+        files=shown,
+        more=max(0, len(listing) - len(shown)),
+    )
+    reply = env.ask(env.planner, "plan", messages, PlanReply, env.budget(PLAN_TOKENS))
+    return Plan(
+        task=task,
+        summary=reply.summary.strip(),
+        files=tuple((f.path.strip(), f.change.strip()) for f in reply.files),
+        tests=tuple(t.strip() for t in reply.tests if t.strip()),
+    )
+
+
+def review_plan(env: StageEnv, plan: Plan, listing: Sequence[str]) -> Plan:
+    """The reviewer approves or corrects the plan; the result is the spec."""
+    messages = env.messages(
+        "plan_review.system.j2",
+        "plan_review.user.j2",
+        task=plan.task,
+        plan=plan.text(),
+        files=list(listing[:MAX_LISTED_FILES]),
+    )
+    reply = env.ask(
+        env.reviewer, "plan-review", messages, PlanReviewReply, env.budget(PLAN_REVIEW_TOKENS)
+    )
+    files = plan.files
+    tests = plan.tests
+    if reply.verdict == "revise" and reply.files:
+        files = tuple((f.path.strip(), f.change.strip()) for f in reply.files)
+    if reply.verdict == "revise" and reply.tests:
+        tests = tuple(t.strip() for t in reply.tests if t.strip())
+    return Plan(
+        task=plan.task,
+        summary=plan.summary,
+        files=files,
+        tests=tests,
+        review=reply.comments.strip(),
+        approved=reply.verdict == "approve",
+    )

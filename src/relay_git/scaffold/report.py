@@ -1,0 +1,199 @@
+"""The scaffold report as a value: what was built, how it was tested and judged, and what it
+cost — with the headline: the small model's share of the writing and the time the large
+model alone would have needed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from relay_git.ledger import ModelTotals, totals
+from relay_git.types import LedgerEntry
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    stage: str
+    author: str
+    subject: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sha": self.sha,
+            "stage": self.stage,
+            "author": self.author,
+            "subject": self.subject,
+        }
+
+
+@dataclass(frozen=True)
+class Headline:
+    small_model: str
+    large_model: str
+    output_tokens: int
+    small_output_tokens: int
+    tokens_per_second: tuple[tuple[str, float], ...]
+    large_alone_seconds: float | None  # total output / the large model's measured tok/s
+    model_seconds: float
+
+    @property
+    def small_share(self) -> float:
+        return self.small_output_tokens / self.output_tokens if self.output_tokens else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "small_model": self.small_model,
+            "large_model": self.large_model,
+            "output_tokens": self.output_tokens,
+            "small_output_tokens": self.small_output_tokens,
+            "small_share": round(self.small_share, 4),
+            "tokens_per_second": {m: round(t, 2) for m, t in self.tokens_per_second},
+            "large_alone_seconds": (
+                None if self.large_alone_seconds is None else round(self.large_alone_seconds, 2)
+            ),
+            "model_seconds": round(self.model_seconds, 2),
+        }
+
+
+def headline(entries: Sequence[LedgerEntry], small: str, large: str) -> Headline:
+    sums = {t.model: t for t in totals(entries)}
+    output = sum(e.output_tokens for e in entries)
+    large_rate = sums[large].tokens_per_second if large in sums else 0.0
+    return Headline(
+        small_model=small,
+        large_model=large,
+        output_tokens=output,
+        small_output_tokens=sums[small].output_tokens if small in sums and small != large else 0,
+        tokens_per_second=tuple((m, t.tokens_per_second) for m, t in sums.items()),
+        large_alone_seconds=output / large_rate if large_rate > 0 else None,
+        model_seconds=sum(e.seconds for e in entries),
+    )
+
+
+@dataclass(frozen=True)
+class Report:
+    task: str
+    branch: str
+    worktree: str
+    base: str
+    dry_run: bool
+    large_only: bool
+    commits: tuple[CommitInfo, ...]
+    tests: dict[str, Any]
+    verdict: str
+    summary: str
+    notes: str
+    plan: dict[str, Any] | None
+    edits: str  # the diff of the changes (dry run) or base..head
+    ledger: tuple[LedgerEntry, ...]
+    headline: Headline
+    wall_seconds: float
+    problems: tuple[str, ...] = ()  # what did not go to plan, said plainly
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "branch": self.branch,
+            "worktree": self.worktree,
+            "base": self.base,
+            "dry_run": self.dry_run,
+            "large_only": self.large_only,
+            "commits": [c.to_dict() for c in self.commits],
+            "tests": self.tests,
+            "verdict": self.verdict,
+            "summary": self.summary,
+            "notes": self.notes,
+            "plan": self.plan,
+            "diff": self.edits,
+            "problems": list(self.problems),
+            "ledger": {
+                "entries": [e.to_dict() for e in self.ledger],
+                "totals": [t.to_dict() for t in totals(self.ledger)],
+            },
+            "headline": self.headline.to_dict(),
+            "wall_seconds": round(self.wall_seconds, 2),
+        }
+
+
+def _ledger_table(entries: Sequence[LedgerEntry], sums: Sequence[ModelTotals]) -> list[str]:
+    head = (
+        f"{'stage':<12} {'role':<8} {'model':<34} {'prompt':>7} {'output':>7} "
+        f"{'sec':>7} {'tok/s':>7}"
+    )
+    rows = [head, "-" * len(head)]
+    for e in entries:
+        rows.append(
+            f"{e.stage:<12} {e.role:<8} {_short(e.model):<34} {e.prompt_tokens:>7} "
+            f"{e.output_tokens:>7} {e.seconds:>7.2f} {e.tokens_per_second:>7.1f}"
+        )
+    for t in sums:
+        rows.append(
+            f"{'total':<12} {'':<8} {_short(t.model):<34} {t.prompt_tokens:>7} "
+            f"{t.output_tokens:>7} {t.seconds:>7.2f} {t.tokens_per_second:>7.1f}"
+        )
+    return rows
+
+
+def _short(model: str, width: int = 34) -> str:
+    return model if len(model) <= width else "…" + model[-(width - 1) :]
+
+
+def _headline_lines(h: Headline, wall: float) -> list[str]:
+    rates = ", ".join(f"{_short(m, 60)} {r:.1f} tok/s" for m, r in h.tokens_per_second)
+    lines = [
+        f"Small model wrote {h.small_share:.0%} of {h.output_tokens} output tokens "
+        f"({h.small_output_tokens} by {h.small_model}).",
+        f"Measured speed: {rates or 'no model calls'}.",
+    ]
+    if h.large_alone_seconds is not None:
+        lines.append(
+            f"The large model alone would need ~{h.large_alone_seconds:.1f}s to write the same "
+            f"output; this run spent {h.model_seconds:.1f}s in models ({wall:.1f}s wall)."
+        )
+    return lines
+
+
+def render_text(r: Report) -> str:
+    out = [f"relay-git scaffold: {r.task}"]
+    if r.dry_run:
+        out.append("Dry run: nothing was committed; the worktree was removed.")
+    else:
+        out += [f"Branch:   {r.branch}", f"Worktree: {r.worktree}", f"Base:     {r.base[:12]}"]
+    if r.plan is not None:
+        out += ["", "Spec:"] + [f"  {line}" for line in _plan_lines(r.plan)]
+    if r.dry_run and r.edits:
+        out += ["", "Edits:", r.edits.rstrip()]
+    if r.commits:
+        out += ["", "Commits:"] + [f"  {c.sha[:10]} {c.stage:<10} {c.author}" for c in r.commits]
+    status = r.tests.get("status", "not run")
+    out += ["", f"Tests: {status}" + _tests_detail(r.tests)]
+    if r.verdict:
+        out.append(f"Review: {r.verdict}" + (f" — {r.summary}" if r.summary else ""))
+    if r.notes:
+        out += ["", "Review notes (git notes --ref=relay):"] + [
+            f"  {line}" for line in r.notes.rstrip().splitlines()
+        ]
+    if r.problems:
+        out += ["", "Problems:"] + [f"  - {p}" for p in r.problems]
+    out += ["", *_ledger_table(r.ledger, totals(r.ledger))]
+    out += ["", *_headline_lines(r.headline, r.wall_seconds)]
+    return "\n".join(out) + "\n"
+
+
+def _tests_detail(tests: dict[str, Any]) -> str:
+    if tests.get("status") == "skipped":
+        return f" ({tests.get('reason', '')})"
+    if tests.get("command"):
+        return f" ({tests['command']}, fix rounds: {tests.get('rounds', 0)})"
+    return ""
+
+
+def _plan_lines(plan: dict[str, Any]) -> list[str]:
+    lines = [f"{plan.get('summary', '')}".strip()] if plan.get("summary") else []
+    lines += [f"- {f['path']}: {f['change']}".rstrip(": ") for f in plan.get("files", [])]
+    lines += [f"test: {t}" for t in plan.get("tests", [])]
+    if plan.get("review"):
+        lines.append(f"reviewer: {plan['review']}")
+    return lines

@@ -1,0 +1,62 @@
+"""The run's resumable state: which stages are done and what they produced.
+
+Kept as JSON in the relay worktree's own git dir, written after every stage, so an
+interrupted run continues from its last completed stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from relay_git.types import LedgerEntry
+
+
+@dataclass
+class RunState:
+    """Mutable by design: the one accumulator a run updates and saves stage by stage."""
+
+    task: str
+    slug: str
+    branch: str
+    base: str
+    worktree: str
+    large_only: bool = False
+    completed: list[str] = field(default_factory=list)
+    plan: dict[str, Any] | None = None
+    spec: dict[str, Any] | None = None
+    tests: dict[str, Any] = field(default_factory=dict)
+    rounds: int = 0
+    escalated: bool = False
+    commits: list[dict[str, str]] = field(default_factory=list)
+    verdict: str = ""
+    summary: str = ""
+    notes: str = ""
+    problems: list[str] = field(default_factory=list)
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    committed_entries: int = 0  # ledger entries already counted in a commit's trailer
+    wall_seconds: float = 0.0
+    finished: bool = False
+
+    def done(self, stage: str) -> bool:
+        return stage in self.completed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunState:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def entry_from_dict(data: dict[str, Any]) -> LedgerEntry:
+    return LedgerEntry(
+        stage=str(data["stage"]),
+        role=str(data["role"]),
+        model=str(data["model"]),
+        prompt_tokens=int(data["prompt_tokens"]),
+        output_tokens=int(data["output_tokens"]),
+        seconds=float(data["seconds"]),
+        context=int(data["context"]),
+    )

@@ -1,0 +1,337 @@
+"""The relay's own branch and worktree: create, commit, note, lock, resume state, remove.
+
+Every git call goes through ``gitops.run_git``. Nothing here touches the user's checkout:
+the branch is created by ``git worktree add -b`` and all later work runs inside the
+relay worktree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from relay_git.errors import GitError, UsageError
+from relay_git.gitops import Repository, run_git
+
+BRANCH_PREFIX = "relay/"
+STATE_FILE = "relay-state.json"
+LOCK_FILE = "relay.lock"
+MAX_SLUG = 40
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class RelayWorktree:
+    path: Path
+    branch: str  # "" for a detached (dry-run) worktree
+    base: str  # the commit the branch started from
+
+    def git(
+        self, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
+    ) -> str:
+        return run_git(args, self.path, env=env, input_text=stdin).stdout
+
+    @property
+    def git_dir(self) -> Path:
+        return Path(self.git("rev-parse", "--absolute-git-dir").strip())
+
+    def head(self) -> str:
+        return self.git("rev-parse", "HEAD").strip()
+
+
+def slugify(task: str) -> str:
+    """A branch-safe slug: ``Add a slugify() helper!`` -> ``add-a-slugify-helper``."""
+    text = unicodedata.normalize("NFKD", task).encode("ascii", "ignore").decode().lower()
+    words = re.findall(r"[a-z0-9]+", text)
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > MAX_SLUG:
+            break
+        slug = candidate
+    return slug or "task"
+
+
+def default_branch(repo: Repository) -> str | None:
+    proc = run_git(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], repo.root, check=False)
+    if proc.returncode == 0 and proc.stdout.strip():
+        return proc.stdout.strip().removeprefix("refs/remotes/origin/")
+    proc = run_git(["config", "init.defaultBranch"], repo.root, check=False)
+    return proc.stdout.strip() or None
+
+
+def check_branch_allowed(repo: Repository, branch: str, protected: Sequence[str]) -> None:
+    """Refuse the default branch and any ``protected`` pattern from configuration."""
+    if branch == default_branch(repo):
+        raise UsageError(f"refusing to commit onto the default branch {branch!r}")
+    for pattern in protected:
+        if fnmatch.fnmatchcase(branch, pattern):
+            raise UsageError(
+                f"refusing to commit onto {branch!r}: it matches the protected pattern {pattern!r}",
+                "change `protected` in .relay-git.toml",
+            )
+
+
+def branch_exists(repo: Repository, branch: str) -> bool:
+    ref = f"refs/heads/{branch}"
+    return run_git(["show-ref", "--verify", "-q", ref], repo.root, check=False).returncode == 0
+
+
+def free_branch(repo: Repository, slug: str) -> str:
+    """``relay/<slug>``, or ``relay/<slug>-2``, ``-3``… when it is taken."""
+    name = f"{BRANCH_PREFIX}{slug}"
+    n = 2
+    while branch_exists(repo, name):
+        name = f"{BRANCH_PREFIX}{slug}-{n}"
+        n += 1
+    return name
+
+
+def worktrees_root(repo: Repository) -> Path:
+    return repo.state_dir / "worktrees"
+
+
+def _check_location(repo: Repository, path: Path) -> Path:
+    path = path.expanduser().resolve()
+    root = repo.root.resolve()
+    inside_git = path.is_relative_to(repo.common_dir.resolve())
+    if path.is_relative_to(root) and not inside_git:
+        raise UsageError(
+            f"--worktree {path} is inside your working tree",
+            "choose a directory outside the repository",
+        )
+    if path.exists() and any(path.iterdir()):
+        raise UsageError(f"--worktree {path} exists and is not empty")
+    return path
+
+
+def create(
+    repo: Repository, branch: str, base: str, path: Path | None, detach: bool = False
+) -> RelayWorktree:
+    """Add a worktree on a new branch (or detached, for a dry run) at ``base``."""
+    if path is None:
+        name = (branch or "dry-run").removeprefix(BRANCH_PREFIX).replace("/", "-")
+        path = worktrees_root(repo) / name
+        n = 2
+        while path.exists():
+            path = worktrees_root(repo) / f"{name}-{n}"
+            n += 1
+    path = _check_location(repo, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if detach:
+        run_git(["worktree", "add", "-q", "--detach", str(path), base], repo.root)
+    else:
+        run_git(["worktree", "add", "-q", "-b", branch, str(path), base], repo.root)
+    return RelayWorktree(path, "" if detach else branch, base)
+
+
+def remove(repo: Repository, path: Path) -> None:
+    run_git(["worktree", "remove", "--force", "--force", str(path)], repo.root, check=False)
+    run_git(["worktree", "prune"], repo.root, check=False)
+
+
+def delete_branch(repo: Repository, branch: str) -> None:
+    if not branch.startswith(BRANCH_PREFIX):
+        raise UsageError(f"refusing to delete {branch!r}: not a relay branch")
+    run_git(["branch", "-D", branch], repo.root)
+
+
+@dataclass(frozen=True)
+class ListedWorktree:
+    path: Path
+    branch: str
+    locked_by: int | None  # pid of a live relay run
+    finished: bool
+    has_state: bool
+
+
+def list_relay(repo: Repository) -> list[ListedWorktree]:
+    """Worktrees on ``relay/*`` branches or under relay-git's worktree folder."""
+    out = run_git(["worktree", "list", "--porcelain"], repo.root).stdout
+    found: list[ListedWorktree] = []
+    ours = worktrees_root(repo).resolve()
+    for block in out.strip().split("\n\n"):
+        fields = dict(line.partition(" ")[::2] for line in block.splitlines())
+        path = Path(fields.get("worktree", ""))
+        branch = fields.get("branch", "").removeprefix("refs/heads/")
+        if not (branch.startswith(BRANCH_PREFIX) or path.resolve().is_relative_to(ours)):
+            continue
+        state = read_state(path) if path.is_dir() else None
+        found.append(
+            ListedWorktree(
+                path,
+                branch,
+                live_lock(path) if path.is_dir() else None,
+                bool(state and state.get("finished")),
+                state is not None,
+            )
+        )
+    return found
+
+
+def relay_branches(repo: Repository) -> list[str]:
+    out = run_git(
+        ["for-each-ref", "--format=%(refname:short)", f"refs/heads/{BRANCH_PREFIX}"], repo.root
+    ).stdout
+    return [b for b in out.split() if b.startswith(BRANCH_PREFIX)]
+
+
+# --- commits and notes ------------------------------------------------------------------
+
+
+def _identity_env(
+    environ: Mapping[str, str], author: Identity, wt: RelayWorktree
+) -> dict[str, str]:
+    env = dict(environ)
+    env["GIT_AUTHOR_NAME"] = author.name
+    env["GIT_AUTHOR_EMAIL"] = author.email
+    if run_git(["var", "GIT_COMMITTER_IDENT"], wt.path, env=env, check=False).returncode != 0:
+        env["GIT_COMMITTER_NAME"] = author.name  # the user has no identity configured
+        env["GIT_COMMITTER_EMAIL"] = author.email
+    return env
+
+
+def commit(
+    wt: RelayWorktree,
+    subject: str,
+    body: str,
+    trailers: Sequence[tuple[str, str]],
+    author: Identity,
+    environ: Mapping[str, str],
+) -> str:
+    """Commit everything in the worktree; the user's hooks run (no --no-verify)."""
+    wt.git("add", "-A")
+    trailer_text = "\n".join(f"{k}: {v}" for k, v in trailers)
+    message = (
+        f"{subject}\n\n{body.strip()}\n\n{trailer_text}\n"
+        if body.strip()
+        else (f"{subject}\n\n{trailer_text}\n")
+    )
+    env = _identity_env(environ, author, wt)
+    proc = run_git(
+        ["commit", "-q", "--allow-empty", "-F", "-"],
+        wt.path,
+        env=env,
+        input_text=message,
+        check=False,
+    )
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+        raise GitError(
+            f"the relay commit was refused ({subject!r}): {detail[-1] if detail else 'no message'}",
+            f"a git hook or setting blocked it; fix that and rerun with --resume "
+            f"(work is in {wt.path})",
+        )
+    return wt.head()
+
+
+def add_note(wt: RelayWorktree, text: str, author: Identity, environ: Mapping[str, str]) -> None:
+    env = _identity_env(environ, author, wt)
+    run_git(
+        ["notes", "--ref=relay", "add", "-f", "-F", "-", "HEAD"],
+        wt.path,
+        env=env,
+        input_text=text,
+    )
+
+
+def read_note(wt: RelayWorktree, rev: str = "HEAD") -> str:
+    proc = run_git(["notes", "--ref=relay", "show", rev], wt.path, check=False)
+    return proc.stdout if proc.returncode == 0 else ""
+
+
+def reset_clean(wt: RelayWorktree) -> None:
+    """Drop uncommitted leftovers of an interrupted stage: back to the last good commit."""
+    wt.git("reset", "-q", "--hard", "HEAD")
+    wt.git("clean", "-q", "-fd")
+
+
+def changed_files(wt: RelayWorktree) -> list[str]:
+    out = wt.git("diff", "--name-only", "--no-renames", wt.base, "HEAD", "--")
+    return [line for line in out.splitlines() if line]
+
+
+# --- resume state and lock --------------------------------------------------------------
+
+
+def _state_path(path: Path) -> Path:
+    proc = run_git(["rev-parse", "--absolute-git-dir"], path, check=False)
+    if proc.returncode != 0:
+        raise UsageError(f"{path} is not a git worktree any more", "run `relay-git clean`")
+    return Path(proc.stdout.strip()) / STATE_FILE
+
+
+def read_state(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(_state_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, UsageError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_state(path: Path, state: Mapping[str, Any]) -> None:
+    target = _state_path(path)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def live_lock(path: Path) -> int | None:
+    try:
+        lock = _state_path(path).with_name(LOCK_FILE)
+        pid = int(lock.read_text().strip() or "0")
+    except (OSError, ValueError, UsageError):
+        return None
+    return pid if pid > 0 and _pid_alive(pid) else None
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """One relay run per worktree; a lock left by a dead process is taken over."""
+    lock = _state_path(path).with_name(LOCK_FILE)
+    holder = live_lock(path)
+    if holder is not None and holder != os.getpid():
+        raise UsageError(f"another relay-git run (pid {holder}) is working in {path}")
+    lock.write_text(str(os.getpid()))
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            lock.unlink()
+
+
+def find_resumable(repo: Repository, slug: str) -> ListedWorktree:
+    """The latest unfinished relay worktree for ``slug`` (``relay/<slug>`` or ``-N``)."""
+    pattern = re.compile(rf"^{re.escape(BRANCH_PREFIX + slug)}(-\d+)?$")
+    candidates = [
+        w for w in list_relay(repo) if pattern.match(w.branch) and w.has_state and not w.finished
+    ]
+    if not candidates:
+        raise UsageError(
+            f"no interrupted relay run for {BRANCH_PREFIX}{slug} to resume",
+            "start it again without --resume",
+        )
+    return max(candidates, key=lambda w: (len(w.branch), w.branch))

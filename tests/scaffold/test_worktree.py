@@ -1,0 +1,107 @@
+"""Branch naming, slugs, clean, locks and the test runner on real repositories."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from tests.conftest import git
+from tests.scaffold.support import (
+    GOOD_CODE,
+    Relay,
+    approve_plan,
+    edits_reply,
+    plan_reply,
+    review_reply,
+)
+
+from relay_git import worktree
+from relay_git.cli import main
+from relay_git.errors import UsageError
+from relay_git.gitops import Repository
+from relay_git.scaffold.testrun import detect, run
+
+
+@pytest.mark.parametrize(
+    ("task", "slug"),
+    [
+        ("add a slugify() helper with tests", "add-a-slugify-helper-with-tests"),
+        ("Ünïcode  Café!!", "unicode-cafe"),
+        ("!!!", "task"),
+        ("word " * 30, "word-word-word-word-word-word-word-word"),
+    ],
+)
+def test_slugify(task: str, slug: str) -> None:
+    assert worktree.slugify(task) == slug
+
+
+def test_lock_refuses_a_second_live_run(repo: Path) -> None:
+    r = Repository.discover(repo)
+    wt = worktree.create(r, "relay/x", r.resolve("HEAD"), None)
+    with worktree.locked(wt.path):
+        lock = wt.git_dir / worktree.LOCK_FILE
+        lock.write_text("1")  # pid 1 is alive and is not us
+        with pytest.raises(UsageError, match="another relay-git run"), worktree.locked(wt.path):
+            pass
+    assert not lock.exists()
+
+
+def clean(repo: Path, *args: str) -> int:
+    old = Path.cwd()
+    os.chdir(repo)
+    try:
+        return main(["clean", *args])
+    finally:
+        os.chdir(old)
+
+
+def test_clean_removes_relay_worktrees_and_only_relay_branches(
+    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(repo, "branch", "feature")
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
+    assert relay(repo, "-q", "--test-cmd", "true", "a task") == 0
+    capsys.readouterr()
+    assert clean(repo) == 0
+    out = capsys.readouterr().out
+    assert "removed finished worktree" in out
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
+    assert git(repo, "branch", "--list", "relay/*").strip() == "relay/a-task"
+    assert clean(repo, "--branches") == 0
+    assert git(repo, "branch", "--list", "relay/*") == ""
+    assert "feature" in git(repo, "branch", "--list", "feature")
+
+
+def test_delete_branch_refuses_non_relay_branches(repo: Path) -> None:
+    with pytest.raises(UsageError, match="not a relay branch"):
+        worktree.delete_branch(Repository.discover(repo), "main")
+
+
+def test_detect_test_command(tmp_path: Path) -> None:
+    assert detect(tmp_path, "make test", "x")[0] == "make test"
+    assert detect(tmp_path, None, "tox")[0] == "tox"
+    assert detect(tmp_path, None, None)[0] is None
+    (tmp_path / "test_a.py").write_text("")
+    cmd = detect(tmp_path, None, None)[0]
+    assert cmd is not None and cmd.endswith("-m pytest -q")
+
+
+def test_test_run_is_confined_to_cwd_and_killed_on_timeout(tmp_path: Path) -> None:
+    outcome = run("pwd; exit 3", tmp_path, 10, dict(os.environ))
+    assert outcome.status == "failed" and outcome.exit_code == 3
+    assert str(tmp_path) in outcome.output
+    marker = tmp_path / "child-survived"
+    start = time.monotonic()
+    slow = run(f"(sleep 2; touch {marker}) & sleep 30", tmp_path, 0.5, dict(os.environ))
+    assert slow.status == "timeout" and time.monotonic() - start < 5
+    time.sleep(2.5)
+    assert not marker.exists()  # the whole process group was killed
+
+
+def test_test_output_is_trimmed_to_the_tail(tmp_path: Path) -> None:
+    outcome = run("seq 1 20000", tmp_path, 10, dict(os.environ))
+    assert outcome.status == "passed"
+    assert len(outcome.output) < 4100 and outcome.output.rstrip().endswith("20000")
