@@ -189,8 +189,8 @@ class Rate:
 
 
 def stage_family(stage: str) -> str:
-    """``fix-2`` -> ``fix``: numbered rounds of one stage are counted together."""
-    return re.sub(r"-\d+$", "", stage)
+    """``fix-2`` -> ``fix``, ``fix-2:apply`` -> ``fix:apply``: rounds are counted together."""
+    return re.sub(r"-\d+(?=$|:)", "", stage)
 
 
 def wellformed(outcomes: Iterable[Outcome], by_model: bool = True) -> list[Rate]:

@@ -77,13 +77,19 @@ def test_wellformed_counts_first_try_and_after_retries() -> None:
         Outcome("review", LARGE, 1, True),
         Outcome("fix-1", SMALL, 1, True),
         Outcome("fix-2", SMALL, 1, False),
+        Outcome("fix-2:apply", SMALL, 3, False),
     ]
     rates = {(r.stage, r.model): r for r in metrics.wellformed(outcomes)}
     plan = rates[("plan", SMALL)]
     assert (plan.replies, plan.first_try, plan.eventually) == (3, 1, 2)
     assert rates[("review", LARGE)].first_try_rate == 1.0
     merged = metrics.wellformed(outcomes, by_model=False)
-    assert [(r.stage, r.replies) for r in merged] == [("fix", 2), ("plan", 3), ("review", 1)]
+    assert [(r.stage, r.replies) for r in merged] == [
+        ("fix", 2),
+        ("fix:apply", 1),
+        ("plan", 3),
+        ("review", 1),
+    ]
 
 
 @pytest.mark.parametrize(
