@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -50,7 +51,7 @@ def suite(args: argparse.Namespace, previous: Mapping[str, Any]) -> dict[str, An
         chosen = tasks.load_all(args.tasks.split(",") if args.tasks else ())
         _say("calibrating: model load times and CLI start-up ...")
         cal = runner.calibrate()
-        runs = runner.run_suite(chosen, progress=_say)
+        runs = runner.run_suite(chosen, progress=_say, max_tokens=args.max_tokens)
     stamp = {"measured_at": when, "load_before": before, "load_after": report.load_average()}
     kinds = {t.name: t.kind for t in tasks.load_all()}
     relay = sections.relay_section(runs, cal)
@@ -122,6 +123,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("part", nargs="?", default="all", choices=("all", *PARTS))
     parser.add_argument("--tasks", help="comma-separated task names (default: every task)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=runner.MAX_TOKENS,
+        help="cap on every stage's output tokens (scaffold --max-tokens)",
+    )
     parser.add_argument("--reuse", action="store_true", help="recompute 1-3 from stored runs")
     parser.add_argument("--quick", action="store_true", help="diffscale: only 1k and 10k lines")
     parser.add_argument("--sizes", help="diffscale: comma-separated changed-line counts")
@@ -129,7 +136,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _terminate(signum: int, _frame: object) -> None:
+    """SIGTERM -> SystemExit, so a running scaffold child is killed on the way out."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     args = parse_args(argv)
     latest = args.out / "latest.json"
     data: dict[str, Any] = json.loads(latest.read_text()) if latest.is_file() else {}

@@ -25,6 +25,7 @@ from bench.tasks import Task, git_env, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT = 900.0
+MAX_TOKENS = 384  # per stage: enough for these toy tasks' edit sets, and the bench stays short
 MODES = ("relay", "large-only")
 
 
@@ -40,8 +41,11 @@ def relay_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def scaffold_argv(task: Task, mode: str) -> list[str]:
-    argv = [sys.executable, "-m", "relay_git", "scaffold", "--local", "--json"]
+def scaffold_argv(task: Task, mode: str, max_tokens: int) -> list[str]:
+    """The user's command line; every stage's output bound capped at ``max_tokens``."""
+    cap = task.max_tokens or max_tokens
+    argv = [sys.executable, "-m", "relay_git", "scaffold", "--local", "--json", "-q"]
+    argv += ["--max-tokens", str(cap)]
     if mode == "large-only":
         argv.append("--large-only")
     return [*argv, task.task]
@@ -117,12 +121,14 @@ def parse_report(task: str, mode: str, wall: float, code: int, stdout: str, stde
     )
 
 
-def run_one(task: Task, mode: str, workdir: Path, env: Mapping[str, str]) -> Run:
+def run_one(
+    task: Task, mode: str, workdir: Path, env: Mapping[str, str], max_tokens: int = MAX_TOKENS
+) -> Run:
     repo = make_repo(task, workdir / f"{task.name}-{mode}", env)
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            scaffold_argv(task, mode),
+            scaffold_argv(task, mode, max_tokens),
             cwd=repo,
             env=dict(env),
             capture_output=True,
@@ -147,6 +153,7 @@ def run_suite(
     tasks: Sequence[Task],
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
+    max_tokens: int = MAX_TOKENS,
 ) -> list[Run]:
     """Both modes of every task; the order of the pair alternates from task to task."""
     say = progress or (lambda _m: None)
@@ -156,7 +163,7 @@ def run_suite(
         for i, task in enumerate(tasks):
             for mode in MODES if i % 2 == 0 else MODES[::-1]:
                 say(f"[{i + 1}/{len(tasks)}] {task.name} ({mode}) ...")
-                run = run_one(task, mode, Path(tmp), full_env)
+                run = run_one(task, mode, Path(tmp), full_env, max_tokens)
                 status = "ok" if run.exit_code == 0 else f"exit {run.exit_code}: {run.error}"
                 say(f"    {run.wall_seconds:.1f} s, {run.output_tokens()} output tokens, {status}")
                 runs.append(run)

@@ -41,6 +41,7 @@ class Task:
     files: tuple[tuple[str, str], ...]
     test_command: str | None = None
     max_rounds: int = 1
+    max_tokens: int | None = None  # this task's cap on every stage's output (else the bench's)
 
     @classmethod
     def from_toml(cls, name: str, data: Mapping[str, object]) -> Task:
@@ -58,11 +59,15 @@ class Task:
                 raise TaskError(f"{name}: bad file entry {path!r}")
         command = data.get("test_command")
         rounds = data.get("max_rounds", 1)
+        cap = data.get("max_tokens")
+        if cap is not None and not isinstance(cap, int):
+            raise TaskError(f"{name}: 'max_tokens' must be an integer")
         if command is not None and not isinstance(command, str):
             raise TaskError(f"{name}: 'test_command' must be a string")
         if not isinstance(rounds, int):
             raise TaskError(f"{name}: 'max_rounds' must be an integer")
-        return cls(name, kind, text.strip(), tuple(sorted(files.items())), command, rounds)
+        files_t = tuple(sorted(files.items()))
+        return cls(name, kind, text.strip(), files_t, command, rounds, cap)
 
 
 def load(path: Path) -> Task:

@@ -13,23 +13,37 @@ from pathlib import Path
 import pytest
 
 from bench import diffscale
+from relay_git import localmodels
 from relay_git.diff import parse
+from relay_git.errors import BackendUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _bench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _bench(*args: str, env: dict[str, str] | None = None, timeout: float = 270) -> tuple[int, str]:
+    """``python -m bench ARGS`` -> (exit code, stderr); on timeout it is terminated (SIGTERM
+    lets the bench kill its scaffold child) rather than left running."""
     full_env = dict(os.environ if env is None else env)
     full_env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
-    return subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "bench", *args],
         cwd=ROOT,
         env=full_env,
-        capture_output=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=600,
-        check=False,
     )
+    try:
+        _, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=30)
+        pytest.fail(f"the bench took over {timeout:.0f} s:\n{stderr[-3000:]}")
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return proc.returncode, stderr
 
 
 @pytest.mark.parametrize(("lines", "files"), [(1000, 50), (1000, 10), (100, 3), (7, 1)])
@@ -46,8 +60,8 @@ def test_fit_exponent_recovers_a_power_law() -> None:
 
 
 def test_diffscale_smoke_at_a_tiny_size(tmp_path: Path) -> None:
-    proc = _bench("diffscale", "--sizes", "100,1000", "--out", str(tmp_path), "--no-chart")
-    assert proc.returncode == 0, proc.stderr
+    code, stderr = _bench("diffscale", "--sizes", "100,1000", "--out", str(tmp_path), "--no-chart")
+    assert code == 0, stderr
     data = json.loads((tmp_path / "latest.json").read_text())["diffscale"]
     assert [(c["shape"], c["lines"]) for c in data["cases"]] == [
         ("spread", 100), ("dense", 100), ("spread", 1000), ("dense", 1000),
@@ -60,15 +74,28 @@ def test_diffscale_smoke_at_a_tiny_size(tmp_path: Path) -> None:
     assert "## 5. Diff scale" in (tmp_path / "latest.md").read_text()
 
 
+@pytest.fixture(scope="session")
+def local_models() -> tuple[Path, Path]:
+    """The packaged GGUFs, resolved before the hermetic fixture swaps HOME (session scope)."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python is not installed (pip install 'relay-git[local]')")
+    try:
+        return localmodels.smollm2_path(), localmodels.gemma_path()
+    except BackendUnavailable as err:
+        pytest.skip(str(err))
+
+
 @pytest.mark.realmodel
 def test_bench_runs_one_task_on_the_real_models(
-    smollm2_gguf: Path, gemma_gguf: Path, tmp_path: Path
+    local_models: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """relay and large-only scaffold runs of the smallest task, the report and the chart."""
+    smollm2_gguf, gemma_gguf = local_models
     env = dict(os.environ)
     env["XDG_CACHE_HOME"] = str(gemma_gguf.parents[2])  # where the fixture assembled Gemma
-    proc = _bench("relay", "--tasks", "docstrings", "--out", str(tmp_path), env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    args = ("relay", "--tasks", "docstrings", "--max-tokens", "256", "--out", str(tmp_path))
+    code, stderr = _bench(*args, env=env)
+    assert code == 0, stderr[-3000:]
     data = json.loads((tmp_path / "latest.json").read_text())
     small, large = data["models"]["small"], data["models"]["large"]
     assert small.endswith(smollm2_gguf.name) and large.endswith(gemma_gguf.name)
