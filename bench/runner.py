@@ -75,7 +75,8 @@ def _error_line(code: int, stderr: str) -> str:
     if code < 0:
         return f"killed by signal {-code}"
     lines = [ln for ln in stderr.splitlines() if ln.startswith("relay-git:")]
-    return (lines[-1] if lines else f"exit {code}")[:300]
+    errors = [ln for ln in lines if ln.startswith("relay-git: error:")]
+    return ((errors or lines)[-1] if lines else f"exit {code}")[:300]
 
 
 def _state_files(repo: Path) -> list[Path]:

@@ -130,6 +130,11 @@ def test_parse_report_reads_ledger_outcomes_and_tests(ledger: object) -> None:
     ("code", "stderr", "error"),
     [
         (3, "[plan] x\nrelay-git: error: backend down\nmore\n", "relay-git: error: backend down"),
+        (
+            3,
+            "relay-git: error: bad reply\nrelay-git: the reply is saved in x\n",
+            "relay-git: error: bad reply",
+        ),
         (1, "root ::= (char (char (char\n", "exit 1"),
         (-11, "root ::= (char (char (char\n", "killed by signal 11"),
     ],
