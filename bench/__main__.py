@@ -9,6 +9,7 @@ and latest.md / latest.png are redrawn from it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import diffscale, report, runner, sections, tasks
+from bench.metrics import Run
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PARTS = ("relay", "wellformed", "overhead", "hooks", "diffscale")
@@ -39,19 +41,43 @@ def _measured(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _calibration_dict(cal: runner.Calibration) -> dict[str, Any]:
+    return dataclasses.asdict(cal)
+
+
 def suite(args: argparse.Namespace, previous: Mapping[str, Any]) -> dict[str, Any]:
-    """Items 1-3 from one set of scaffold runs (or the stored runs with --reuse)."""
+    """Items 1-3 from one set of scaffold runs (or the stored runs with --reuse).
+
+    Every finished run is also written to OUT/partial.json at once; a complete suite
+    removes it, and ``--reuse`` prefers it, so an interrupted bench can still report.
+    """
     before, when = report.load_average(), report.now()
+    partial = args.out / "partial.json"
     if args.reuse:
-        if "runs" not in previous or "calibration" not in previous:
+        stored = json.loads(partial.read_text()) if partial.is_file() else previous
+        if "runs" not in stored or "calibration" not in stored:
             raise SystemExit("bench: --reuse needs a latest.json with runs; run without it first")
-        runs = sections.runs_from_json(previous["runs"])
-        cal = runner.Calibration(**previous["calibration"])
+        runs = sections.runs_from_json(stored["runs"])
+        cal = runner.Calibration(**stored["calibration"])
+        args.max_tokens = stored.get("max_tokens", args.max_tokens)
     else:
         chosen = tasks.load_all(args.tasks.split(",") if args.tasks else ())
         _say("calibrating: model load times and CLI start-up ...")
         cal = runner.calibrate()
-        runs = runner.run_suite(chosen, progress=_say, max_tokens=args.max_tokens)
+        done: list[Run] = []
+
+        def keep(run: Run) -> None:
+            done.append(run)
+            args.out.mkdir(parents=True, exist_ok=True)
+            payload = {
+                "calibration": _calibration_dict(cal),
+                "max_tokens": args.max_tokens,
+                "runs": sections.runs_to_json(done),
+            }
+            partial.write_text(json.dumps(payload, indent=1) + "\n")
+
+        runs = runner.run_suite(chosen, progress=_say, max_tokens=args.max_tokens, on_run=keep)
+        partial.unlink(missing_ok=True)
     stamp = {"measured_at": when, "load_before": before, "load_after": report.load_average()}
     kinds = {t.name: t.kind for t in tasks.load_all()}
     relay = sections.relay_section(runs, cal)
@@ -59,13 +85,8 @@ def suite(args: argparse.Namespace, previous: Mapping[str, Any]) -> dict[str, An
         row["kind"] = kinds.get(row["task"], "")
     return {
         "models": {"small": cal.small, "large": cal.large},
-        "calibration": {
-            "small": cal.small,
-            "large": cal.large,
-            "small_load_seconds": cal.small_load_seconds,
-            "large_load_seconds": cal.large_load_seconds,
-            "startup_seconds": cal.startup_seconds,
-        },
+        "calibration": _calibration_dict(cal),
+        "max_tokens": args.max_tokens,
         "runs": sections.runs_to_json(runs),
         "relay": {**relay, **stamp},
         "wellformed": {**sections.wellformed_section(runs), **stamp},

@@ -25,8 +25,8 @@ from bench.metrics import Call, Outcome, Run
 from bench.tasks import Task, git_env, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_TIMEOUT = 300.0  # a run still going after this is stopped and reported as timed out
-MAX_TOKENS = 192  # per stage: enough for these toy tasks' edit sets, and the bench stays short
+RUN_TIMEOUT = 200.0  # a run still going after this is stopped and reported as timed out
+MAX_TOKENS = 160  # per stage: enough for these toy tasks' edit sets, and the bench stays short
 MODES = ("relay", "large-only")
 
 
@@ -157,8 +157,13 @@ def run_suite(
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
     max_tokens: int = MAX_TOKENS,
+    on_run: Callable[[Run], None] | None = None,
 ) -> list[Run]:
-    """Both modes of every task; the order of the pair alternates from task to task."""
+    """Both modes of every task; the order of the pair alternates from task to task.
+
+    Each run notes the 1-minute load average before and after it (the machine is shared);
+    ``on_run`` sees every run as it finishes, so an interrupted bench keeps what it did.
+    """
     say = progress or (lambda _m: None)
     full_env = relay_env(env)
     runs: list[Run] = []
@@ -166,10 +171,15 @@ def run_suite(
         for i, task in enumerate(tasks):
             for mode in MODES if i % 2 == 0 else MODES[::-1]:
                 say(f"[{i + 1}/{len(tasks)}] {task.name} ({mode}) ...")
+                load = os.getloadavg()[0]
                 run = run_one(task, mode, Path(tmp), full_env, max_tokens)
+                loads = [round(load, 2), round(os.getloadavg()[0], 2)]
+                run = dataclasses.replace(run, extra={**run.extra, "load": loads})
                 status = "ok" if run.exit_code == 0 else f"exit {run.exit_code}: {run.error}"
                 say(f"    {run.wall_seconds:.1f} s, {run.output_tokens()} output tokens, {status}")
                 runs.append(run)
+                if on_run is not None:
+                    on_run(run)
     return runs
 
 
