@@ -45,6 +45,27 @@ def _calibration_dict(cal: runner.Calibration) -> dict[str, Any]:
     return dataclasses.asdict(cal)
 
 
+def _run_fresh(args: argparse.Namespace, partial: Path) -> tuple[list[Run], runner.Calibration]:
+    chosen = tasks.load_all(args.tasks.split(",") if args.tasks else ())
+    _say("calibrating: model load times and CLI start-up ...")
+    cal = runner.calibrate()
+    done: list[Run] = []
+
+    def keep(run: Run) -> None:
+        done.append(run)
+        args.out.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "calibration": _calibration_dict(cal),
+            "max_tokens": args.max_tokens,
+            "runs": sections.runs_to_json(done),
+        }
+        partial.write_text(json.dumps(payload, indent=1) + "\n")
+
+    runs = runner.run_suite(chosen, progress=_say, max_tokens=args.max_tokens, on_run=keep)
+    partial.unlink(missing_ok=True)
+    return runs, cal
+
+
 def suite(args: argparse.Namespace, previous: Mapping[str, Any]) -> dict[str, Any]:
     """Items 1-3 from one set of scaffold runs (or the stored runs with --reuse).
 
@@ -61,23 +82,7 @@ def suite(args: argparse.Namespace, previous: Mapping[str, Any]) -> dict[str, An
         cal = runner.Calibration(**stored["calibration"])
         args.max_tokens = stored.get("max_tokens", args.max_tokens)
     else:
-        chosen = tasks.load_all(args.tasks.split(",") if args.tasks else ())
-        _say("calibrating: model load times and CLI start-up ...")
-        cal = runner.calibrate()
-        done: list[Run] = []
-
-        def keep(run: Run) -> None:
-            done.append(run)
-            args.out.mkdir(parents=True, exist_ok=True)
-            payload = {
-                "calibration": _calibration_dict(cal),
-                "max_tokens": args.max_tokens,
-                "runs": sections.runs_to_json(done),
-            }
-            partial.write_text(json.dumps(payload, indent=1) + "\n")
-
-        runs = runner.run_suite(chosen, progress=_say, max_tokens=args.max_tokens, on_run=keep)
-        partial.unlink(missing_ok=True)
+        runs, cal = _run_fresh(args, partial)
     stamp = {"measured_at": when, "load_before": before, "load_after": report.load_average()}
     kinds = {t.name: t.kind for t in tasks.load_all()}
     relay = sections.relay_section(runs, cal)

@@ -98,11 +98,6 @@ def _relay_md(sec: Mapping[str, Any]) -> list[str]:
     rows = [row(r) for r in sec["tasks"]]
     if sec.get("total"):
         rows.append(row({**sec["total"], "task": "**total**"}))
-    speeds = [
-        (s["model"].rsplit("/", 1)[-1], s["calls"], s["prompt_tokens"], s["output_tokens"],
-         s["ledger_tps"], s["decode_tps"], s["prefill_tps"], s["load_seconds"])
-        for s in sec["speeds"]
-    ]  # fmt: skip
     return [
         "## 1. Relay vs large-only",
         "",
@@ -114,20 +109,18 @@ def _relay_md(sec: Mapping[str, Any]) -> list[str]:
         f"({sec.get('speed_basis', '')}). Exits: relay/large-only exit codes (in the total row: "
         "the number of failed runs).",
         "",
-        table(
-            (
-                "model",
-                "calls",
-                "prompt tok",
-                "output tok",
-                "ledger tok/s",
-                "decode tok/s",
-                "prefill tok/s",
-                "load s",
-            ),
-            speeds,
-        ),
+        _speeds_md(sec["speeds"]),
     ]
+
+
+def _speeds_md(speeds: Sequence[Mapping[str, Any]]) -> str:
+    head = ("model", "calls", "prompt tok", "output tok", "ledger tok/s", "decode tok/s")
+    rows = [
+        (s["model"].rsplit("/", 1)[-1], s["calls"], s["prompt_tokens"], s["output_tokens"],
+         s["ledger_tps"], s["decode_tps"], s["prefill_tps"], s["load_seconds"])
+        for s in speeds
+    ]  # fmt: skip
+    return table((*head, "prefill tok/s", "load s"), rows)
 
 
 def _wellformed_md(sec: Mapping[str, Any]) -> list[str]:
