@@ -61,7 +61,8 @@ def _run_fresh(args: argparse.Namespace, partial: Path) -> tuple[list[Run], runn
         }
         partial.write_text(json.dumps(payload, indent=1) + "\n")
 
-    runs = runner.run_suite(chosen, progress=_say, max_tokens=args.max_tokens, on_run=keep)
+    limits = runner.Limits(args.max_tokens, args.run_timeout)
+    runs = runner.run_suite(chosen, progress=_say, limits=limits, on_run=keep)
     partial.unlink(missing_ok=True)
     return runs, cal
 
@@ -154,6 +155,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=runner.MAX_TOKENS,
         help="cap on every stage's output tokens (scaffold --max-tokens)",
+    )
+    parser.add_argument(
+        "--run-timeout",
+        type=float,
+        default=runner.RUN_TIMEOUT,
+        help="seconds before a scaffold run is stopped (it is reported as timed out)",
     )
     parser.add_argument("--reuse", action="store_true", help="recompute 1-3 from stored runs")
     parser.add_argument("--quick", action="store_true", help="diffscale: only 1k and 10k lines")

@@ -123,25 +123,31 @@ def parse_report(task: str, mode: str, wall: float, code: int, stdout: str, stde
     )
 
 
+@dataclass(frozen=True)
+class Limits:
+    max_tokens: int = MAX_TOKENS  # scaffold --max-tokens, unless the task sets its own
+    run_timeout: float = RUN_TIMEOUT
+
+
 def run_one(
-    task: Task, mode: str, workdir: Path, env: Mapping[str, str], max_tokens: int = MAX_TOKENS
+    task: Task, mode: str, workdir: Path, env: Mapping[str, str], limits: Limits = Limits()
 ) -> Run:
     repo = make_repo(task, workdir / f"{task.name}-{mode}", env)
     started = time.monotonic()
     try:
         proc = subprocess.run(
-            scaffold_argv(task, mode, max_tokens),
+            scaffold_argv(task, mode, limits.max_tokens),
             cwd=repo,
             env=dict(env),
             capture_output=True,
             text=True,
-            timeout=RUN_TIMEOUT,
+            timeout=limits.run_timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
         wall = time.monotonic() - started
         run = parse_report(task.name, mode, wall, -1, json.dumps(recover_state(repo)), "")
-        return dataclasses.replace(run, error=f"timed out after {RUN_TIMEOUT:.0f} s")
+        return dataclasses.replace(run, error=f"timed out after {limits.run_timeout:.0f} s")
     wall = time.monotonic() - started
     stdout = proc.stdout
     if proc.returncode != 0 and not stdout.strip():
@@ -156,7 +162,7 @@ def run_suite(
     tasks: Sequence[Task],
     env: Mapping[str, str] | None = None,
     progress: Progress | None = None,
-    max_tokens: int = MAX_TOKENS,
+    limits: Limits = Limits(),
     on_run: Callable[[Run], None] | None = None,
 ) -> list[Run]:
     """Both modes of every task; the order of the pair alternates from task to task.
@@ -172,7 +178,7 @@ def run_suite(
             for mode in MODES if i % 2 == 0 else MODES[::-1]:
                 say(f"[{i + 1}/{len(tasks)}] {task.name} ({mode}) ...")
                 load = os.getloadavg()[0]
-                run = run_one(task, mode, Path(tmp), full_env, max_tokens)
+                run = run_one(task, mode, Path(tmp), full_env, limits)
                 loads = [round(load, 2), round(os.getloadavg()[0], 2)]
                 run = dataclasses.replace(run, extra={**run.extra, "load": loads})
                 status = "ok" if run.exit_code == 0 else f"exit {run.exit_code}: {run.error}"

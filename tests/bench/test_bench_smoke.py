@@ -93,7 +93,8 @@ def test_bench_runs_one_task_on_the_real_models(
     smollm2_gguf, gemma_gguf = local_models
     env = dict(os.environ)
     env["XDG_CACHE_HOME"] = str(gemma_gguf.parents[2])  # where the fixture assembled Gemma
-    args = ("relay", "--tasks", "docstrings", "--max-tokens", "256", "--out", str(tmp_path))
+    args = ["relay", "--tasks", "docstrings", "--max-tokens", "64", "--run-timeout", "110"]
+    args += ["--out", str(tmp_path)]
     code, stderr = _bench(*args, env=env)
     assert code == 0, stderr[-3000:]
     data = json.loads((tmp_path / "latest.json").read_text())
