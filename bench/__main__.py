@@ -85,6 +85,8 @@ def suite(args: argparse.Namespace, previous: Mapping[str, Any]) -> dict[str, An
     else:
         runs, cal = _run_fresh(args, partial)
     stamp = {"measured_at": when, "load_before": before, "load_after": report.load_average()}
+    if args.reuse and isinstance(previous.get("relay"), Mapping):  # keep when it was measured
+        stamp = {k: previous["relay"].get(k) for k in stamp}
     kinds = {t.name: t.kind for t in tasks.load_all()}
     relay = sections.relay_section(runs, cal)
     for row in relay["tasks"]:

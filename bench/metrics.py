@@ -14,6 +14,7 @@ from typing import Any
 LARGE_SHARE_TARGET = 0.15  # the large model writes at most 15% of output tokens in relay mode
 RATIO_TOLERANCE = 0.20  # measured wall ratio within 20% of the predicted one
 OVERHEAD_TARGET = 0.05  # non-model time under 5% of scaffold wall time
+TIMED_OUT = -1  # exit code the bench gives a run it had to stop
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,12 @@ class Run:
     test_seconds: float = 0.0
     error: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def timed_out(self) -> bool:
+        """Stopped by the bench: its wall time is censored and its last call is not in the
+        ledger, so it cannot enter a ratio or the overhead."""
+        return self.exit_code == TIMED_OUT
 
     @property
     def model_seconds(self) -> float:

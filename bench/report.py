@@ -75,6 +75,10 @@ def _pct(value: object) -> str:
     return "–" if not isinstance(value, int | float) else f"{100 * value:.1f}%"
 
 
+def _names(items: Sequence[str] | None) -> str:
+    return ", ".join(items) if items else "none"
+
+
 def table(header: Row, rows: Sequence[Row]) -> str:
     out = ["| " + " | ".join(str(h) for h in header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
@@ -106,8 +110,9 @@ def _relay_md(sec: Mapping[str, Any]) -> list[str]:
         "ratio = relay / large-only wall time. predicted = the seed's formula over the relay "
         "run's calls, each costed at its model's fitted prefill and decode rates, against the "
         "same calls all on the large model; w/o prefill = output tokens only "
-        f"({sec.get('speed_basis', '')}). Exits: relay/large-only exit codes (in the total row: "
-        "the number of failed runs).",
+        f"({sec.get('speed_basis', '')}). Exits: relay/large-only exit codes, -1 = stopped "
+        "by the bench's per-run timeout (in the total row: the number of failed runs). "
+        f"The total leaves out pairs with a stopped run: {_names(sec.get('total_excludes'))}.",
         "",
         _speeds_md(sec["speeds"]),
     ]
@@ -159,6 +164,9 @@ def _overhead_md(sec: Mapping[str, Any]) -> list[str]:
             ),
             rows,
         ),
+        "",
+        "Runs stopped by the timeout are left out of the total (their last model call never "
+        f"reached the ledger): {_names(sec.get('total_excludes'))}.",
         "",
         f"Total: {_pct(sec['total_overhead'])} of wall time is neither a model call nor the "
         f"test command; {_pct(sec['total_overhead_excluding_fixed'])} without interpreter "

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.metrics import Call, Outcome, Run
+from bench.metrics import TIMED_OUT, Call, Outcome, Run
 from bench.tasks import Task, git_env, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,7 +146,8 @@ def run_one(
         )
     except subprocess.TimeoutExpired:
         wall = time.monotonic() - started
-        run = parse_report(task.name, mode, wall, -1, json.dumps(recover_state(repo)), "")
+        state = json.dumps(recover_state(repo))
+        run = parse_report(task.name, mode, wall, TIMED_OUT, state, "")
         return dataclasses.replace(run, error=f"timed out after {limits.run_timeout:.0f} s")
     wall = time.monotonic() - started
     stdout = proc.stdout

@@ -108,7 +108,8 @@ def relay_section(runs: Sequence[Run], cal: Calibration) -> dict[str, Any]:
     pairs = _pairs(runs)
     speeds = metrics.speeds(runs)
     rows = [_pair_row(r, g, cal, speeds) for r, g in pairs]
-    total = _total(pairs, cal, speeds) if pairs else {}
+    counted = [(r, g) for r, g in pairs if not (r.timed_out or g.timed_out)]
+    total = _total(counted, cal, speeds) if counted else {}
     share_v = total.get("large_share")
     ratio, pred = total.get("wall_ratio"), total.get("prediction")
     fitted = all(s.decode_tps for s in speeds.values()) and bool(speeds)
@@ -116,6 +117,7 @@ def relay_section(runs: Sequence[Run], cal: Calibration) -> dict[str, Any]:
     return {
         "tasks": rows,
         "total": total,
+        "total_excludes": [r.task for r, g in pairs if r.timed_out or g.timed_out],
         "speed_basis": "decode tok/s fitted from the ledger" if fitted else "ledger tok/s",
         "speeds": [_speed_row(s, loads.get(m)) for m, s in speeds.items()],
         "targets": {
@@ -179,20 +181,22 @@ def overhead_section(runs: Sequence[Run], cal: Calibration) -> dict[str, Any]:
                 "model_seconds": round(run.model_seconds, 2),
                 "test_seconds": round(run.test_seconds, 2),
                 "fixed_seconds": round(cal.fixed_seconds(run.mode), 2),
+                "timed_out": run.timed_out,
                 "overhead": _r(metrics.overhead(run)),
                 "overhead_excluding_fixed": _r(metrics.overhead(run, cal.fixed_seconds(run.mode))),
             }
         )
-    ok = [r for r in runs if r.calls]
+    ok = [r for r in runs if r.calls and not r.timed_out]
     wall = sum(r.wall_seconds for r in ok)
     rest = sum(r.wall_seconds - r.model_seconds - r.test_seconds for r in ok)
     fixed = sum(cal.fixed_seconds(r.mode) for r in ok)
     raw = _r(metrics.share(rest, wall))
     adjusted = _r(metrics.share(rest - fixed, wall))
-    medians = [float(x["overhead"]) for x in rows if isinstance(x["overhead"], float)]
+    medians = [metrics.overhead(r) for r in ok]
     return {
         "runs": rows,
         "calibration": asdict(cal),
+        "total_excludes": [f"{r.task} ({r.mode})" for r in runs if r not in ok],
         "total_overhead": raw,
         "total_overhead_excluding_fixed": adjusted,
         "median_overhead": _r(statistics.median(medians)) if medians else None,

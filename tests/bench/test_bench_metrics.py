@@ -269,3 +269,17 @@ def test_hook_rows_read_the_latency_table() -> None:
         {"command": "git diff --cached", "median_ms": 3.0, "x_git_diff": 1.0},
         {"command": "relay-git review --staged (cached)", "median_ms": 120.5, "x_git_diff": 40.2},
     ]
+
+
+def test_a_stopped_run_stays_out_of_the_totals() -> None:
+    stopped = Run("c", "relay", 200.0, metrics.TIMED_OUT, calls=(call(SMALL, 10, 10, 1.0),))
+    alone = Run("c", "large-only", 50.0, 0, calls=(call(LARGE, 10, 100, 40.0),))
+    runs = [*_pair("a"), *_pair("b"), stopped, alone]
+    relay = sections.relay_section(runs, CAL)
+    without = sections.relay_section(_pair("a") + _pair("b"), CAL)["total"]
+    for key in ("relay_seconds", "large_only_seconds", "wall_ratio", "large_share"):
+        assert relay["total"][key] == without[key]  # speeds (and so predictions) use all calls
+    assert relay["total_excludes"] == ["c"] and len(relay["tasks"]) == 3
+    over = sections.overhead_section(runs, CAL)
+    assert over["total_excludes"] == ["c (relay)"]
+    assert over["total_overhead"] == pytest.approx((4 + 10) / (80 + 50))
