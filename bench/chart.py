@@ -90,7 +90,7 @@ def _ratio(ax: Any, sec: Mapping[str, Any]) -> None:
     ax.plot(xs, [r["prediction"] for r in rows], "x", label="seed prediction")
     lo = [None if r["prediction"] is None else 0.8 * r["prediction"] for r in rows]
     hi = [None if r["prediction"] is None else 1.2 * r["prediction"] for r in rows]
-    ax.vlines(xs, lo, hi, colors="grey", alpha=0.5, label="±20% band")
+    ax.vlines(xs, lo, hi, colors="grey", alpha=0.6, linewidth=6, label="±20% band")
     ax.axhline(1.0, color="black", linewidth=0.5)
     ax.set_xticks(xs, names, rotation=45, ha="right", fontsize=7)
     ax.set_ylabel("relay / large-only")
@@ -114,15 +114,19 @@ def _wellformed(ax: Any, sec: Mapping[str, Any]) -> None:
 
 def _overhead(ax: Any, sec: Mapping[str, Any]) -> None:
     runs = sec["runs"]
-    labels = [f"{r['task']}\n{r['mode']}" for r in runs]
+    short = {"relay": "R", "large-only": "L"}
+    labels = [
+        f"{r['task']} {short.get(r['mode'], r['mode'])}{' *' if r.get('timed_out') else ''}"
+        for r in runs
+    ]
     model = [r["model_seconds"] for r in runs]
     tests = [r["test_seconds"] for r in runs]
     rest = [max(r["wall_seconds"] - m - t, 0) for r, m, t in zip(runs, model, tests, strict=True)]
     ax.barh(labels, model, label="model calls")
     ax.barh(labels, tests, left=model, label="test command")
     ax.barh(labels, rest, left=[m + t for m, t in zip(model, tests, strict=True)], label="other")
-    ax.tick_params(axis="y", labelsize=5)
-    ax.set_xlabel("wall seconds")
+    ax.tick_params(axis="y", labelsize=6)
+    ax.set_xlabel("wall seconds (R relay, L large-only, * stopped at the timeout)")
     ax.set_title("where scaffold time goes")
     ax.legend(fontsize=7)
 
