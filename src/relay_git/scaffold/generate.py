@@ -15,6 +15,7 @@ from pathlib import Path
 from relay_git.backends.base import Message
 from relay_git.edits import Edit, EditFailed, apply_edits
 from relay_git.errors import ModelOutputError, UnsafeEdit
+from relay_git.ledger import ParseOutcome
 from relay_git.scaffold.env import EDIT_RETRIES, EDIT_TOKENS, Seat, StageEnv
 from relay_git.scaffold.plan import Plan
 from relay_git.scaffold.schema import EditsReply
@@ -105,7 +106,8 @@ def ask_edits(
     """Ask for an edit set and apply it; send failures back with the reason, boundedly."""
     convo = list(messages)
     problem = ""
-    for _attempt in range(EDIT_RETRIES + 1):
+    model = env.backend(seat).spec.full
+    for attempt in range(1, EDIT_RETRIES + 2):
         reply = env.ask(seat, stage, convo, EditsReply, env.budget(EDIT_TOKENS))
         edits = reply.to_edits()
         try:
@@ -122,7 +124,9 @@ def ask_edits(
                 },
             ]
             continue
+        env.ledger.record_outcome(ParseOutcome(f"{stage}:apply", model, attempt, True))
         return Applied(tuple(edits), tuple(written), reply.summary.strip())
+    env.ledger.record_outcome(ParseOutcome(f"{stage}:apply", model, EDIT_RETRIES + 1, False))
     raise ModelOutputError(f"{stage}: the edits never applied ({problem})")
 
 

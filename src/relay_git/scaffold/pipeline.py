@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from relay_git import worktree as wtmod
@@ -16,6 +16,7 @@ from relay_git.app import App
 from relay_git.backends.base import is_local, parse_spec
 from relay_git.errors import ModelOutputError, RelayError, UsageError
 from relay_git.gitops import Repository
+from relay_git.ledger import ParseOutcome
 from relay_git.scaffold.diffreview import apply_suggestions, notes_text
 from relay_git.scaffold.env import REVIEW_TOKENS, Progress, Seat, StageEnv
 from relay_git.scaffold.generate import generate
@@ -118,6 +119,8 @@ def _open(ctx: Ctx) -> tuple[wtmod.RelayWorktree, RunState]:
         state = RunState.from_dict(data)
         for entry in state.ledger:
             ctx.app.ledger.record(entry_from_dict(entry))
+        for outcome in state.outcomes:
+            ctx.app.ledger.record_outcome(ParseOutcome(**outcome))
         return wtmod.RelayWorktree(found.path, found.branch, state.base), state
     branch = wtmod.free_branch(repo, slug)
     wtmod.check_branch_allowed(repo, branch, ctx.app.config.protected)
@@ -130,6 +133,7 @@ def _open(ctx: Ctx) -> tuple[wtmod.RelayWorktree, RunState]:
 
 def _save(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
     state.ledger = [e.to_dict() for e in ctx.app.ledger.entries]
+    state.outcomes = [asdict(o) for o in ctx.app.ledger.outcomes]
     wtmod.write_state(wt.path, state.to_dict())
 
 
@@ -215,9 +219,11 @@ def _commit(
     state.commits.append(CommitInfo(sha, stage, author.name, subject).to_dict())
 
 
-def _run_tests(ctx: Ctx, wt: wtmod.RelayWorktree, command: str) -> TestOutcome:
+def _run_tests(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, command: str) -> TestOutcome:
     ctx.env.progress("tests", command, 0)
-    return run(command, wt.path, ctx.app.config.test_timeout, ctx.environ)
+    outcome = run(command, wt.path, ctx.app.config.test_timeout, ctx.environ)
+    state.test_seconds += outcome.seconds
+    return outcome
 
 
 def _test_and_fix(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, spec: Plan) -> None:
@@ -225,7 +231,7 @@ def _test_and_fix(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, spec: Plan
     if command is None:
         state.tests = TestOutcome("skipped", reason=source).to_dict() | {"rounds": 0}
         return
-    outcome = _run_tests(ctx, wt, command)
+    outcome = _run_tests(ctx, wt, state, command)
     while outcome.failed:
         stage = next_stage(state.rounds, ctx.opts.max_rounds, state.escalated)
         if stage is None:
@@ -246,7 +252,7 @@ def _test_and_fix(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, spec: Plan
         else:
             body = f"Failing: {command}\n\n{attempt.applied.summary}".strip()
             _commit(ctx, wt, state, stage, seat, f"relay({stage}): make the tests pass", body)
-            outcome = _run_tests(ctx, wt, command)
+            outcome = _run_tests(ctx, wt, state, command)
         state.tests = outcome.to_dict() | {"rounds": state.rounds, "escalated": state.escalated}
         _save(ctx, wt, state)
     state.tests = outcome.to_dict() | {"rounds": state.rounds, "escalated": state.escalated}
@@ -286,7 +292,7 @@ def _review_fix_commit(
 ) -> None:
     command = state.tests.get("command") or None
     if command:
-        outcome = _run_tests(ctx, wt, str(command))
+        outcome = _run_tests(ctx, wt, state, str(command))
         state.tests = outcome.to_dict() | {
             "rounds": state.rounds,
             "escalated": state.escalated,
@@ -331,7 +337,7 @@ def _report(ctx: Ctx, state: RunState, path: Path | None, diff: str | None = Non
         dry_run=ctx.opts.dry_run,
         large_only=ctx.opts.large_only,
         commits=tuple(CommitInfo(**c) for c in state.commits),
-        tests=state.tests,
+        tests=state.tests | {"total_seconds": round(state.test_seconds, 3)},
         verdict=state.verdict,
         summary=state.summary,
         notes=state.notes,
@@ -341,4 +347,5 @@ def _report(ctx: Ctx, state: RunState, path: Path | None, diff: str | None = Non
         headline=headline(entries, ctx.small, ctx.large),
         wall_seconds=state.wall_seconds,
         problems=tuple(state.problems),
+        outcomes=ctx.app.ledger.outcomes,
     )

@@ -5,10 +5,10 @@ model alone would have needed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from relay_git.ledger import totals
+from relay_git.ledger import ParseOutcome, totals
 from relay_git.reporters.ledger import render_table
 from relay_git.types import LedgerEntry
 
@@ -92,6 +92,7 @@ class Report:
     headline: Headline
     wall_seconds: float
     problems: tuple[str, ...] = ()  # what did not go to plan, said plainly
+    outcomes: tuple[ParseOutcome, ...] = ()  # each structured reply: attempts, validated or not
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +110,7 @@ class Report:
             "plan": self.plan,
             "diff": self.edits,
             "problems": list(self.problems),
+            "outcomes": [asdict(o) for o in self.outcomes],
             "ledger": [e.to_dict() for e in self.ledger],  # DESIGN.md: a list of entries
             "totals": [t.to_dict() for t in totals(self.ledger)],
             "headline": self.headline.to_dict(),

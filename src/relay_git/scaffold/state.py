@@ -34,6 +34,8 @@ class RunState:
     notes: str = ""
     problems: list[str] = field(default_factory=list)
     ledger: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # ParseOutcome, as dicts
+    test_seconds: float = 0.0  # every test-command run, summed
     committed_entries: int = 0  # ledger entries already counted in a commit's trailer
     wall_seconds: float = 0.0
     finished: bool = False
