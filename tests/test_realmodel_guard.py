@@ -37,17 +37,21 @@ def test_skipif():
 def test_passes():
     pass
 
+@pytest.mark.realmodel
+def test_xfails():
+    pytest.xfail("gave up")
+
 def test_unmarked_skip():
     pytest.skip("not a real-model test")
 """
 
 
-def _run(tmp_path: Path, ci: str | None) -> subprocess.CompletedProcess[str]:
+def _run(tmp_path: Path, ci: str | None, suite: str = SUITE) -> subprocess.CompletedProcess[str]:
     (tmp_path / "conftest.py").write_text(
         "from tests.conftest import pytest_runtest_makereport  # noqa: F401\n"
     )
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    realmodel: real model\n")
-    (tmp_path / "test_suite.py").write_text(SUITE)
+    (tmp_path / "test_suite.py").write_text(suite)
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env["PYTHONPATH"] = str(ROOT)
     if ci is not None:
@@ -64,7 +68,8 @@ def test_ci_fails_every_skipped_realmodel_test(tmp_path: Path) -> None:
     out = result.stdout
     assert "real-model test skipped in CI: no model here" in out
     assert "real-model test skipped in CI: skipif marker" in out
-    assert "1 failed, 1 passed, 1 skipped, 2 errors" in out, out
+    assert "FAILED test_suite.py::test_xfails" in out  # an xfail is a skip too
+    assert "2 failed, 1 passed, 1 skipped, 2 errors" in out, out
     assert "SKIPPED [1] test_suite.py" in out and "not a real-model test" in out
 
 
@@ -72,5 +77,13 @@ def test_ci_fails_every_skipped_realmodel_test(tmp_path: Path) -> None:
 def test_outside_ci_they_just_skip(tmp_path: Path, ci: str | None) -> None:
     result = _run(tmp_path, ci)
     assert result.returncode == 0, result.stdout
-    assert "1 passed, 4 skipped" in result.stdout, result.stdout
+    assert "1 passed, 4 skipped, 1 xfailed" in result.stdout, result.stdout
     assert "real-model test skipped in CI" not in result.stdout
+
+
+def test_a_lone_xfail_in_ci_makes_pytest_exit_non_zero(tmp_path: Path) -> None:
+    """pytest does not count a failed report that still carries ``wasxfail``: exit 0."""
+    suite = "import pytest\n\n@pytest.mark.realmodel\ndef test_x():\n    pytest.xfail('junk')\n"
+    result = _run(tmp_path, "true", suite)
+    assert "1 failed" in result.stdout, result.stdout
+    assert result.returncode == 1

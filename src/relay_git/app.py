@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from relay_git.backends.base import Backend, BackendOptions, create
+from relay_git.backends.base import Backend, BackendOptions, create, is_local, parse_spec
 from relay_git.cache import Cache
 from relay_git.config import Config, load
 from relay_git.errors import UsageError
@@ -61,6 +61,7 @@ class App:
             max_output_tokens=max_output_tokens,
             templates_dir=self.templates_dir,
             stage=stage,
+            local=is_local(parse_spec(cfg.reviewer), self.environ),
         )
         return Reviewer(
             settings,

@@ -12,13 +12,21 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from relay_git.backends.base import Backend, ChatRequest, ChatResult, Message, OnToken
+from relay_git.backends.base import (
+    Backend,
+    ChatRequest,
+    ChatResult,
+    Message,
+    OnToken,
+    grammar_safe,
+)
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.ledger import Ledger, ParseOutcome
 from relay_git.types import LedgerEntry
 
 T = TypeVar("T", bound=BaseModel)
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(.*?)\n?```\s*$", re.DOTALL)
 
 
@@ -42,7 +50,8 @@ def ask(
             f"does not fit {backend.spec}'s {limit}-token context",
             "split the work or choose a model with a larger context",
         )
-    request = ChatRequest(messages=tuple(messages), max_tokens=max_tokens, schema=schema)
+    sendable = tuple({**m, "content": valid_text(m["content"])} for m in messages)
+    request = ChatRequest(messages=sendable, max_tokens=max_tokens, schema=schema)
     result = backend.chat(request, on_token)
     ledger.record(
         LedgerEntry(
@@ -58,6 +67,15 @@ def ask(
     return result
 
 
+def valid_text(text: str) -> str:
+    """``text`` as valid Unicode, so every backend can encode the request.
+
+    Bytes of a non-UTF-8 file reach prompts surrogate-escaped (git output is read with
+    surrogateescape), and a model's own reply may hold a lone surrogate; each becomes U+FFFD.
+    """
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def extract_json(text: str) -> object:
     """Parse a JSON value from a reply, tolerating markdown fences and chatter around it."""
     stripped = text.strip()
@@ -66,6 +84,8 @@ def extract_json(text: str) -> object:
         stripped = fenced.group(1).strip()
     try:
         return json.loads(stripped)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     except json.JSONDecodeError as first:
         start = min((i for i in (stripped.find("{"), stripped.find("[")) if i >= 0), default=-1)
         if start < 0:
@@ -75,6 +95,8 @@ def extract_json(text: str) -> object:
             value, _ = decoder.raw_decode(stripped[start:])
         except json.JSONDecodeError as err:
             raise ValueError(f"invalid JSON at char {err.pos}: {err.msg}") from None
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
         return value
 
 
@@ -107,7 +129,7 @@ def ask_json(
     on_token: OnToken | None = None,
 ) -> T:
     """A schema-constrained call whose reply is validated, retried with the error on failure."""
-    schema = model_cls.model_json_schema()
+    schema = grammar_safe(model_cls.model_json_schema())
     convo = list(messages)
     raw = ""
     for attempt in range(1, retries + 2):

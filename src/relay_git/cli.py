@@ -6,6 +6,7 @@ pydantic, rich) are deferred into the commands that need them.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -52,6 +53,21 @@ def report_error(err: RelayError) -> int:
     return err.exit_code
 
 
+def interrupted(obj: dict[str, Any] | None) -> int:
+    """Ctrl-C: say so and leave with 130.
+
+    The real program (no ``obj`` injected) ends at once: the interpreter would otherwise
+    join worker threads still blocked in a model call (a review's chunks) before exiting.
+    Every ``finally`` on the way up (the scaffold's state save) has already run.
+    """
+    click.echo("relay-git: interrupted", err=True)
+    if obj is None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    return 130
+
+
 def main(argv: Sequence[str] | None = None, *, obj: dict[str, Any] | None = None) -> int:
     """Run the CLI; ``obj`` lets tests inject a backend factory (``{"make_backend": f}``)."""
     _register()
@@ -64,15 +80,13 @@ def main(argv: Sequence[str] | None = None, *, obj: dict[str, Any] | None = None
         )
     except RelayError as err:
         return report_error(err)
-    except click.exceptions.Abort:
-        click.echo("relay-git: interrupted", err=True)
-        return 130
+    except click.exceptions.Abort:  # click's form of KeyboardInterrupt
+        return interrupted(obj)
     except click.ClickException as err:
         err.show()
         return 2
     except KeyboardInterrupt:
-        click.echo("relay-git: interrupted", err=True)
-        return 130
+        return interrupted(obj)
     except BrokenPipeError:
         return 141
     return result if isinstance(result, int) else 0

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import pairwise
 
 from relay_git.errors import UsageError
 
@@ -100,9 +103,22 @@ class FileDiff:
     def new_side(self) -> frozenset[int]:
         return frozenset(n for h in self.hunks for n in h.new_side())
 
+    @cached_property
+    def _starts(self) -> list[int] | None:
+        """New-side starts, for bisection; None when git's ascending order does not hold."""
+        starts = [h.new_start for h in self.hunks]
+        return starts if all(a <= b for a, b in pairwise(starts)) else None
+
     def hunk_for(self, line: int) -> Hunk | None:
-        """The hunk whose new side shows ``line``, if any."""
-        return next((h for h in self.hunks if h.shows(line)), None)
+        """The hunk whose new side shows ``line``, if any (O(log hunks) for git's diffs)."""
+        starts = self._starts
+        if starts is None:
+            return next((h for h in self.hunks if h.shows(line)), None)
+        i = bisect_right(starts, line) - 1
+        for hunk in self.hunks[max(i - 1, 0) : i + 1][::-1]:  # an empty hunk may share a start
+            if hunk.shows(line):
+                return hunk
+        return None
 
 
 def anchorable(fd: FileDiff, line: int, end_line: int) -> bool:

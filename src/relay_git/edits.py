@@ -9,6 +9,8 @@ byte is written, so a bad edit set leaves the worktree as it was.
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +20,8 @@ from relay_git.errors import UnsafeEdit
 
 MAX_FILE_BYTES = 1_000_000
 MAX_PATH_CHARS = 400
+MAX_NAME_BYTES = 255  # one path component, as file systems allow
+_HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
 
 
 class EditFailed(ValueError):
@@ -55,6 +59,10 @@ def check_path(path: str) -> PurePosixPath:
         raise _refuse(path[:40], f"path longer than {MAX_PATH_CHARS} characters")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
         raise _refuse(path, "control character or NUL in the path")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _refuse(path, "the path is not valid Unicode (a lone surrogate)") from None
     text = path.replace("\\", "/")
     if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
         raise _refuse(path, "absolute paths are not allowed")
@@ -64,9 +72,22 @@ def check_path(path: str) -> PurePosixPath:
     for part in parts:
         if part == "..":
             raise _refuse(path, "'..' leaves the worktree")
-        if part.rstrip(". ").lower() == ".git":
+        if len(part.encode("utf-8")) > MAX_NAME_BYTES:
+            raise _refuse(path, f"a name longer than {MAX_NAME_BYTES} bytes")
+        if is_git_name(part):
             raise _refuse(path, "paths inside .git are not allowed")
     return PurePosixPath(*parts)
+
+
+def is_git_name(part: str) -> bool:
+    """True for a path component that names (or aliases) a ``.git`` directory.
+
+    As git's own checks (core.protectNTFS / core.protectHFS): any case; trailing dots and
+    spaces and an NTFS stream suffix (``.git::$INDEX_ALLOCATION``) dropped; the 8.3 short
+    name ``git~1``; code points HFS+ ignores (``.g\u200cit``) removed.
+    """
+    name = _HFS_IGNORED.sub("", part).split(":", 1)[0].rstrip(". ").lower()
+    return name in (".git", "git~1")
 
 
 def resolve_inside(root: Path, path: str) -> Path:
@@ -77,9 +98,14 @@ def resolve_inside(root: Path, path: str) -> Path:
     for part in rel.parts[:-1]:
         current = current / part
         if current.is_symlink() or current.exists():
-            resolved = current.resolve()
+            try:
+                resolved = current.resolve(strict=True)
+            except (OSError, RuntimeError):  # dangling, or a loop (RuntimeError before 3.13)
+                raise _refuse(path, f"{part}/ is a broken or looping symlink") from None
             if not resolved.is_relative_to(real_root):
                 raise _refuse(path, f"{part}/ is a symlink that leaves the worktree")
+            if any(is_git_name(p) for p in resolved.relative_to(real_root).parts):
+                raise _refuse(path, f"{part}/ is a symlink into .git")
             if not resolved.is_dir():
                 raise _refuse(path, f"{part} is not a directory")
             current = resolved
@@ -148,9 +174,21 @@ def plan_edits(root: Path, edits: Sequence[Edit]) -> dict[Path, str]:
         new = _apply_one(edit, current)
         if "\0" in new:
             raise _refuse(edit.path, "NUL byte in the content")
-        if len(new.encode("utf-8", "surrogateescape")) > MAX_FILE_BYTES:
+        try:
+            size = len(new.encode("utf-8", "surrogateescape"))
+        except UnicodeEncodeError:
+            raise _refuse(edit.path, "the content is not valid Unicode text") from None
+        if size > MAX_FILE_BYTES:
             raise _refuse(edit.path, f"content larger than {MAX_FILE_BYTES} bytes")
         contents[target] = new
+    real_root = root.resolve()
+    for target in contents:
+        clash = next((p for p in target.parents if p in contents), None)
+        if clash is not None:
+            raise EditFailed(
+                f"{clash.relative_to(real_root).as_posix()} is written as a file and used as "
+                "a directory in the same edit set"
+            )
     return contents
 
 
@@ -163,11 +201,30 @@ def apply_edits(root: Path, edits: Sequence[Edit]) -> list[str]:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.parent.resolve().is_relative_to(real_root):  # raced by a new symlink
             raise _refuse(str(target), "the directory left the worktree")
-        tmp = target.with_name(f".{target.name}.relay-tmp")
-        tmp.write_text(text, encoding="utf-8", errors="surrogateescape")
-        os.replace(tmp, target)
+        _write_atomically(target, text.encode("utf-8", "surrogateescape"))
         written.append(target.relative_to(real_root).as_posix())
     return written
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write a fresh temporary file beside ``target`` and rename it over ``target``.
+
+    The temporary name is new and opened with O_EXCL | O_NOFOLLOW, so a symlink planted
+    where it would go is never followed; an existing file keeps its mode (executable bit).
+    """
+    mode = stat.S_IMODE(target.lstat().st_mode) if target.exists() else None
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.relay-tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(tmp, flags, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            if mode is not None:
+                os.fchmod(fh.fileno(), mode)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def line_edits(items: Iterable[tuple[str, int, int, str]]) -> list[Edit]:

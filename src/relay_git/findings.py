@@ -75,7 +75,8 @@ def new_code(fd: FileDiff, line: int, end_line: int) -> str:
 def fingerprint(path: str, code: str, category: Category) -> str:
     """Stable across reruns: path + whitespace-normalised code + the kind of finding."""
     norm = _WS.sub(" ", code).strip()
-    digest = hashlib.sha256(f"{path}\0{norm}\0{category.value}".encode())
+    # surrogateescape: lines of a non-UTF-8 file arrive with their raw bytes escaped
+    digest = hashlib.sha256(f"{path}\0{norm}\0{category.value}".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:20]
 
 
@@ -86,7 +87,7 @@ def anchor(
     anchored: list[Finding] = []
     notes: list[str] = []
     for p in proposed:
-        path = normalise_path(p.path)
+        path = p.path if p.path in files else normalise_path(p.path)  # a\b.py is a name
         fd = files.get(path)
         end = p.end_line if p.end_line is not None and p.end_line >= p.line else p.line
         if fd is not None and not anchorable(fd, p.line, end) and anchorable(fd, p.line, p.line):

@@ -34,6 +34,7 @@ class ReviewSettings:
     templates_dir: Path | None = None
     stage: str = "review"
     role: str = "reviewer"
+    local: bool | None = None  # the reviewer runs on this machine; None: by backend kind
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,13 @@ class Reviewer:
         self.template_hash = prompts.digest(self.system, self.user)
 
     @property
+    def local(self) -> bool:
+        """Secret files and unredacted lines may only go to a reviewer on this machine."""
+        if self.settings.local is not None:
+            return self.settings.local
+        return parse_spec(self.settings.reviewer).backend in LOCAL_BACKENDS
+
+    @property
     def backend(self) -> Backend:
         if self._backend is None:
             self._backend = self._make_backend()
@@ -127,7 +135,7 @@ class Reviewer:
     def review(self, diff_text: str) -> Review:
         s = self.settings
         files = parse(diff_text)
-        local = parse_spec(s.reviewer).backend in LOCAL_BACKENDS
+        local = self.local
         kept, skipped = select(files, s.exclude, s.secret_patterns, local, s.max_files)
         total_hunks = sum(len(fd.hunks) for fd in kept)
         whole_key = key("review/1", s.reviewer, self.template_hash, *(fd.text for fd in kept))
@@ -170,7 +178,7 @@ class Reviewer:
                 "use a reviewer with a larger context or lower the output budget",
             )
         plan = plan_chunks(kept, budget, backend.count_tokens)
-        replies = self._run_chunks(plan.chunks, system, backend.spec.backend in LOCAL_BACKENDS)
+        replies = self._run_chunks(plan.chunks, system, self.local)
         reviewed = tuple(dict.fromkeys(p for c in plan.chunks for p in c.paths))
         coverage = Coverage(
             reviewed=reviewed,
@@ -208,9 +216,13 @@ class Reviewer:
                 self.cache.put("chunks", k, reply.to_dict())
             return reply, False
 
-        with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, self.settings.jobs))
+        try:
             futures = [pool.submit(one, i, c) for i, c in enumerate(chunks)]
             return [f.result() for f in futures]
+        finally:
+            # On Ctrl-C or a failed chunk, do not wait for calls still in flight.
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _to_cache(review: Review) -> dict[str, Any]:

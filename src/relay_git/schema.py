@@ -6,6 +6,7 @@ but strict about shape; everything here is turned into plain values before leavi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -41,6 +42,15 @@ _CATEGORY_ALIASES = {
 }
 
 
+# C0 controls but tab and newline, DEL, C1 controls, and the bidi overrides (Trojan Source):
+# a reply printed to a terminal must not move the cursor, retitle it or write the clipboard.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(value: Any) -> Any:
+    return _CONTROL.sub("", value.replace("\r\n", "\n")) if isinstance(value, str) else value
+
+
 def _enum_text(value: Any, aliases: dict[str, str]) -> Any:
     if isinstance(value, str):
         key = value.strip().lower()
@@ -59,6 +69,11 @@ class FindingReply(BaseModel):
     message: str = Field(min_length=1, max_length=4000)
     suggestion: str | None = Field(default=None, max_length=20000)
 
+    @field_validator("path", "message", "suggestion", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _printable(value)
+
     @field_validator("severity", mode="before")
     @classmethod
     def _severity(cls, value: Any) -> Any:
@@ -68,7 +83,8 @@ class FindingReply(BaseModel):
     @classmethod
     def _category(cls, value: Any) -> Any:
         value = _enum_text(value, _CATEGORY_ALIASES)
-        return value if value in {c.value for c in Category} else Category.DESIGN.value
+        known = isinstance(value, str) and value in {c.value for c in Category}
+        return value if known else Category.DESIGN.value
 
     def to_proposed(self) -> Proposed:
         return Proposed(
@@ -88,6 +104,11 @@ class ReviewReply(BaseModel):
     verdict: Verdict
     summary: str = Field(default="", max_length=8000)
     findings: list[FindingReply] = Field(default_factory=list, max_length=100)
+
+    @field_validator("summary", mode="before")
+    @classmethod
+    def _summary(cls, value: Any) -> Any:
+        return _printable(value)
 
     @field_validator("verdict", mode="before")
     @classmethod

@@ -254,7 +254,13 @@ def read_note(wt: RelayWorktree, rev: str = "HEAD") -> str:
 
 
 def reset_clean(wt: RelayWorktree) -> None:
-    """Drop uncommitted leftovers of an interrupted stage: back to the last good commit."""
+    """Drop uncommitted leftovers of an interrupted stage: back to the last good commit.
+
+    Called under the run lock, so an ``index.lock`` here was left by a git process of
+    the interrupted run (killed inside ``git add``/``git commit``), not one still working.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        (wt.git_dir / "index.lock").unlink()
     wt.git("reset", "-q", "--hard", "HEAD")
     wt.git("clean", "-q", "-fd")
 
@@ -312,10 +318,25 @@ def live_lock(path: Path) -> int | None:
 def locked(path: Path) -> Iterator[None]:
     """One relay run per worktree; a lock left by a dead process is taken over."""
     lock = _state_path(path).with_name(LOCK_FILE)
-    holder = live_lock(path)
-    if holder is not None and holder != os.getpid():
-        raise UsageError(f"another relay-git run (pid {holder}) is working in {path}")
-    lock.write_text(str(os.getpid()))
+    mine = lock.with_name(f"{LOCK_FILE}.{os.getpid()}")
+    mine.write_text(str(os.getpid()))
+    try:
+        for _ in range(3):
+            try:
+                os.link(mine, lock)  # atomic: exactly one of two racing runs creates it
+                break
+            except FileExistsError:
+                holder = live_lock(path)
+                if holder is not None and holder != os.getpid():
+                    raise UsageError(
+                        f"another relay-git run (pid {holder}) is working in {path}"
+                    ) from None
+                with contextlib.suppress(OSError):
+                    lock.unlink()  # left by a run that died
+        else:
+            raise UsageError(f"cannot take the relay lock {lock}", "remove it if no run is active")
+    finally:
+        mine.unlink(missing_ok=True)
     try:
         yield
     finally:

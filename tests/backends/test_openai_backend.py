@@ -374,3 +374,11 @@ def test_timeout_names_model_and_limit(server: Loopback) -> None:
         model.chat(REQUEST)
     assert "openai:gpt-4.1" in caught.value.message and "0.2s" in caught.value.message
     assert "RELAY_GIT_TIMEOUT" in (caught.value.fix or "")
+
+
+def test_context_from_llama_server_props(server: Loopback) -> None:
+    """llama.cpp's llama-server: /v1/models has no context, /props has n_ctx."""
+    server.route("GET", "/v1/models", {"object": "list", "data": [{"id": "m.gguf"}]})
+    server.route("GET", "/props", {"default_generation_settings": {"n_ctx": 4096}})
+
+    assert backend(server.url).context_length() == 4096

@@ -71,7 +71,9 @@ def _wait_until_up(proc: subprocess.Popen[bytes], base_url: str, log: Path) -> N
     )
 
 
-@pytest.fixture(scope="session")
+# Module scope: an idle llama_cpp.server still burns CPU, which slowed the in-process
+# real-model tests that ran after it on a 2-core machine.
+@pytest.fixture(scope="module")
 def llama_server(smollm2_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real llama.cpp server (llama-cpp-python's OpenAI-compatible ``llama_cpp.server``)
     serving the real SmolLM2 GGUF on a free 127.0.0.1 port; yields ``http://127.0.0.1:PORT/v1``.

@@ -81,13 +81,8 @@ def test_openai_json_schema_type_is_rejected_with_http_500(llama_server: str) ->
 
 
 def test_relay_git_openai_backend_against_the_real_server(llama_server: str) -> None:
-    """relay_git.backends.openai (written in parallel) against the real server.
-
-    Fails with ImportError until that module is on this branch; it must then cope with
-    the server's 500 for ``json_schema`` and fall back to ``json_object`` + schema.
-    """
-    from relay_git.backends import openai  # noqa: F401  (fails loudly until it lands)
-
+    """relay_git.backends.openai against the real server: it must cope with the server's
+    500 for ``json_schema`` and fall back to ``json_object`` + schema."""
     options = BackendOptions(openai_base_url=llama_server, timeout=120)
     backend = create(f"openai:{_model_id(llama_server)}", options)
     backend.check()

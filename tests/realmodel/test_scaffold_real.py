@@ -15,7 +15,8 @@ from tests.conftest import git
 
 from relay_git.cli import main
 
-pytestmark = pytest.mark.realmodel
+# Quiet machine: ~30 s; a loaded 2-core machine can take many times that.
+pytestmark = [pytest.mark.realmodel, pytest.mark.timeout(1200)]
 
 
 def test_scaffold_on_real_models(
@@ -36,18 +37,22 @@ def test_scaffold_on_real_models(
             "scaffold", "--json", "-q",
             "--coder", f"llamacpp:{smollm2_gguf}",
             "--reviewer", f"llamacpp:{gemma_gguf}",
-            "--max-rounds", "1", "--test-timeout", "60", "--max-tokens", "256",
+            "--max-rounds", "1", "--test-timeout", "60", "--max-tokens", "768",
             "--test-cmd", "true",
             "add a slugify helper with tests",
         ]
     )  # fmt: skip
     out, err = capsys.readouterr()
     if code != 0:
-        # Tiny models may never produce a valid edit set; the failure must still be clean.
+        # A 135M coder may never produce a valid edit set: then the failure must be clean,
+        # the relay branch must exist at its last good commit, and the user's checkout intact.
         assert code == 3 and "Traceback" not in err, err
-        assert "last good commit" in err or "no valid reply" in err or "never applied" in err
+        assert "no valid reply" in err or "never applied" in err, err
+        assert "stays at its last good commit" in err
         assert (git(repo, "status", "--porcelain"), git(repo, "rev-parse", "HEAD")) == before
-        pytest.xfail(f"the tiny models gave no usable edit set: {err.strip()}")
+        assert git(repo, "rev-parse", "relay/add-a-slugify-helper-with-tests") == before[1]
+        assert (repo / ".git" / "relay-git" / "last-invalid-reply.txt").is_file()
+        return
     report = json.loads(out)
     assert (git(repo, "status", "--porcelain"), git(repo, "rev-parse", "HEAD")) == before
     assert git(repo, "symbolic-ref", "--short", "HEAD").strip() == "main"
@@ -57,7 +62,7 @@ def test_scaffold_on_real_models(
         trailers = git(repo, "log", "-1", "--format=%(trailers)", commit["sha"])
         for key in ("Relay-Coder:", "Relay-Reviewer:", "Relay-Stage:", "Relay-Tokens:"):
             assert key in trailers
-    entries = report["ledger"]["entries"]
+    entries = report["ledger"]
     assert {e["stage"] for e in entries} >= {"plan", "plan-review", "generate", "review"}
     assert all(e["output_tokens"] > 0 and e["seconds"] > 0 for e in entries)
     assert report["headline"]["output_tokens"] == sum(e["output_tokens"] for e in entries)

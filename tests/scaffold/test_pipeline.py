@@ -61,7 +61,7 @@ def test_full_relay_leaves_dirty_checkout_untouched(
     assert report["verdict"] == "approve"
     note = git(dirty, "notes", "--ref=relay", "show", branch)
     assert "relay-git review: approve" in note
-    stages = [e["stage"] for e in report["ledger"]["entries"]]
+    stages = [e["stage"] for e in report["ledger"]]
     assert stages == ["plan", "plan-review", "generate", "review"]
     head = report["headline"]
     assert head["small_model"] == CODER and 0 < head["small_share"] < 1
@@ -174,7 +174,7 @@ def test_large_only_puts_the_reviewer_in_every_seat(
     )
     report = run_json(relay, repo, capsys, "--large-only", "--test-cmd", PASS, TASK)
     assert relay.coder.history == []
-    assert {e["model"] for e in report["ledger"]["entries"]} == {REVIEWER}
+    assert {e["model"] for e in report["ledger"]} == {REVIEWER}
     assert report["headline"]["small_share"] == 0
     assert f"Relay-Coder: {REVIEWER}" in trailers(repo, report["branch"])
 
@@ -185,7 +185,7 @@ def test_plan_with_large_uses_the_reviewer_for_the_plan(
     relay.coder.enqueue(edits_reply(GOOD_CODE))
     relay.reviewer.enqueue(plan_reply(), approve_plan(), review_reply())
     report = run_json(relay, repo, capsys, "--plan-with", "large", "--test-cmd", PASS, TASK)
-    plan = report["ledger"]["entries"][0]
+    plan = report["ledger"][0]
     assert (plan["stage"], plan["model"], plan["role"]) == ("plan", REVIEWER, "reviewer")
 
 
@@ -257,7 +257,7 @@ def test_backend_crash_mid_stage_keeps_last_good_commit_then_resume(
     relay.reviewer.enqueue(review_reply())
     report = run_json(relay, dirty, capsys, "--resume", "--test-cmd", "grep -q def slug.py", TASK)
     assert [c["stage"] for c in report["commits"]] == ["generate", "fix-1"]
-    stages = [e["stage"] for e in report["ledger"]["entries"]]
+    stages = [e["stage"] for e in report["ledger"]]
     assert stages == ["plan", "plan-review", "generate", "fix-1", "review"]
     assert snapshot(dirty) == before
 
@@ -371,3 +371,19 @@ def test_fix_round_whose_edits_never_apply_is_a_problem_not_a_crash(
     assert [c["stage"] for c in report["commits"]] == ["generate", "escalate"]
     assert report["tests"]["status"] == "passed"
     assert git(repo, "config", "--get", "core.bare").strip() == "false"
+
+
+def test_reviewer_without_valid_replies_leaves_work_unreviewed_and_says_so(
+    dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = snapshot(dirty)
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(*["rambling, not JSON"] * 6)  # plan review 3 tries, review 3 tries
+    report = run_json(relay, dirty, capsys, "--test-cmd", PASS, TASK)
+    assert snapshot(dirty) == before
+    assert [c["stage"] for c in report["commits"]] == ["generate"]
+    assert report["verdict"] == "unreviewed"
+    problems = " | ".join(report["problems"])
+    assert "plan review failed, the coder's plan stands unreviewed" in problems
+    assert "diff review failed, the branch is NOT reviewed" in problems
+    assert len(relay.reviewer.history) == 6

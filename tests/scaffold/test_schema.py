@@ -7,7 +7,7 @@ import json
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from relay_git.backends.llamacpp import grammar_safe
+from relay_git.backends.base import grammar_safe
 from relay_git.scaffold.schema import EditsReply, PlanReply, PlanReviewReply
 from relay_git.schema import ReviewReply
 

@@ -127,9 +127,11 @@ def server_message(body: str) -> str:
 
 
 def host_of(url: str) -> str:
-    """``scheme://host:port`` of a URL, for messages (never a path or query)."""
+    """``scheme://host:port`` of a URL, for messages (never credentials, a path or query)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+    if parts.netloc:
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+    return url.rpartition("@")[2]
 
 
 def transport_error(

@@ -108,7 +108,7 @@ class AnthropicBackend:
         except pydantic.ValidationError as err:
             raise BackendUnavailable(
                 f"{_http.host_of(self.base_url)} sent a reply that is not an Anthropic "
-                f"message ({err.error_count()} problems)",
+                f"message ({err.error_count()} problems): {self._said(response)}",
                 "check ANTHROPIC_BASE_URL",
             ) from None
         text = reply_text(message, request.schema is not None)
@@ -188,6 +188,10 @@ class AnthropicBackend:
             timeout=self._options.timeout,
             fix="check the network, or ANTHROPIC_BASE_URL if you set it",
         )
+
+    def _said(self, response: httpx.Response) -> str:
+        """What the server said instead, short and without the key (e.g. an error object)."""
+        return _http.redact(_http.one_line(_http.server_message(response.text), 120), [self._key])
 
     def _status_error(self, response: httpx.Response) -> BackendUnavailable:
         status = response.status_code

@@ -11,6 +11,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from relay_git.errors import UsageError
 
@@ -104,6 +105,41 @@ class BackendOptions:
     openai_base_url: str | None = None
     timeout: float = 600.0
     max_context: int = 32768  # never ask for more than this, whatever the model supports
+
+
+_GRAMMAR_UNSAFE = frozenset({"maxLength", "maxItems"})
+
+
+def grammar_safe(schema: Any) -> Any:
+    """The schema without length bounds, as sent to every backend for constrained decoding.
+
+    llama.cpp's grammar builder (in-process and behind its server) rejects nested repetition
+    bounds such as a list of strings with maxLength, and then crashes; pydantic still checks
+    the bounds when the reply is validated.
+    """
+    if isinstance(schema, Mapping):
+        return {k: grammar_safe(v) for k, v in schema.items() if k not in _GRAMMAR_UNSAFE}
+    if isinstance(schema, list):
+        return [grammar_safe(v) for v in schema]
+    return schema
+
+
+_LOOPBACK = frozenset({"", "localhost", "::1", "0.0.0.0", "::"})
+
+
+def is_local(spec: ModelSpec, environ: Mapping[str, str]) -> bool:
+    """Whether text sent to this model stays on this machine (secrets may go to it).
+
+    llama.cpp runs in process; Ollama only while ``OLLAMA_HOST`` names this machine (a
+    remote Ollama is as far away as any hosted API); every other backend is remote.
+    """
+    if spec.backend == "llamacpp":
+        return True
+    if spec.backend != "ollama":
+        return False
+    raw = (environ.get("OLLAMA_HOST") or "").strip()
+    host = urlsplit(raw if "://" in raw else f"http://{raw}").hostname or ""
+    return host in _LOOPBACK or host.startswith("127.")
 
 
 def estimate_tokens(text: str) -> int:

@@ -25,6 +25,7 @@ from relay_git.backends.base import (
     Message,
     ModelSpec,
     OnToken,
+    grammar_safe,
 )
 from relay_git.errors import BackendUnavailable, UsageError
 
@@ -218,7 +219,9 @@ class LlamaCppBackend:
             if request.schema is not None:
                 kwargs["response_format"] = {
                     "type": "json_object",
-                    "schema": grammar_safe(request.schema),
+                    "schema": grammar_safe(
+                        request.schema
+                    ),  # belt and braces: call.py already did it
                 }
             started = time.monotonic()
             with _counting_samples(loaded.llm, on_token):
@@ -254,16 +257,3 @@ def _result(reply: Mapping[str, Any], seconds: float, n_ctx: int) -> ChatResult:
 
 def create(spec: ModelSpec, options: BackendOptions) -> LlamaCppBackend:
     return LlamaCppBackend(spec, options)
-
-
-_GRAMMAR_UNSAFE = frozenset({"maxLength", "maxItems"})
-
-
-def grammar_safe(schema: Any) -> Any:
-    """The schema without length bounds: llama.cpp's grammar builder rejects nested repetition
-    bounds (e.g. a list of strings with maxLength) and then crashes; pydantic still checks them."""
-    if isinstance(schema, Mapping):
-        return {k: grammar_safe(v) for k, v in schema.items() if k not in _GRAMMAR_UNSAFE}
-    if isinstance(schema, list):
-        return [grammar_safe(v) for v in schema]
-    return schema

@@ -8,6 +8,7 @@ overridden by a ``num_ctx`` baked into the Modelfile's parameters).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -83,6 +84,7 @@ class OllamaBackend:
     ) -> None:
         self.spec = spec
         self.host = normalize_host(options.environ.get("OLLAMA_HOST"))
+        self._where = _http.host_of(self.host)  # for messages: no credentials from the URL
         self._options = options
         self._retry = retry or _http.RetryPolicy()
         self._context: int | None = None
@@ -95,7 +97,7 @@ class OllamaBackend:
         )
 
     def __repr__(self) -> str:
-        return f"OllamaBackend({self.spec.full!r}, host={self.host!r})"
+        return f"OllamaBackend({self.spec.full!r}, host={self._where!r})"
 
     def _remember_retry_after(self, response: httpx.Response) -> None:
         self._retry_after = response.headers.get("retry-after")
@@ -130,6 +132,8 @@ class OllamaBackend:
         start = time.monotonic()
         if on_token is None:
             final = self._call(lambda: self._client.chat(**kwargs, stream=False))
+            if final.done is False:
+                raise self._early_end()
             text = final.message.content or ""
         else:
             text, final = self._call(lambda: self._stream(kwargs, on_token))
@@ -149,7 +153,7 @@ class OllamaBackend:
         aliases = {wanted, f"{wanted}:latest", wanted.removesuffix(":latest")}
         if not names & aliases:
             raise BackendUnavailable(
-                f"model {wanted} is not available on Ollama at {self.host}",
+                f"model {wanted} is not available on Ollama at {self._where}",
                 f"`ollama pull {wanted}`",
             )
 
@@ -169,13 +173,29 @@ class OllamaBackend:
             if chunk.done:
                 final = chunk
         if final is None:
-            raise BackendUnavailable(
-                f"Ollama at {self.host} ended the reply from {self.spec} early",
-                "check the Ollama server log and retry",
-            )
+            raise self._early_end()
         if final.eval_count and final.eval_count != count:
             on_token(final.eval_count)
         return "".join(parts), final
+
+    def _early_end(self) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"Ollama at {self._where} ended the reply from {self.spec} early",
+            "check the Ollama server log and retry",
+        )
+
+    def _unreadable(self, body: str) -> BackendUnavailable:
+        """A body that is not JSON; a stream sent to a plain request may end in an error line."""
+        errors = [_http.server_message(ln) for ln in body.splitlines() if '"error"' in ln]
+        if errors:
+            return BackendUnavailable(
+                f"Ollama failed while {self.spec} was replying: {errors[-1]}",
+                "check the Ollama server log (`ollama serve` output) and retry",
+            )
+        return BackendUnavailable(
+            f"Ollama at {self._where} sent a reply that is not JSON: {_http.one_line(body, 80)!r}",
+            "check that OLLAMA_HOST points at an Ollama server",
+        )
 
     def _call(self, attempt: Callable[[], T]) -> T:
         return _http.with_retries(lambda: self._translate(attempt), self._retry)
@@ -188,11 +208,11 @@ class OllamaBackend:
         except ollama.ResponseError as err:
             raise self._response_error(err) from None
         except (ConnectionError, httpx.ConnectError, httpx.ConnectTimeout):
-            raise BackendUnavailable(f"cannot reach Ollama at {self.host}", SERVE_FIX) from None
+            raise BackendUnavailable(f"cannot reach Ollama at {self._where}", SERVE_FIX) from None
         except httpx.TimeoutException:
             raise BackendUnavailable(
                 f"{self.spec} did not answer within {self._options.timeout:g}s "
-                f"(Ollama at {self.host})",
+                f"(Ollama at {self._where})",
                 _http.TIMEOUT_FIX,
             ) from None
         except httpx.TransportError as err:
@@ -204,9 +224,11 @@ class OllamaBackend:
                 timeout=self._options.timeout,
                 fix=SERVE_FIX,
             ) from None
+        except json.JSONDecodeError as err:
+            raise self._unreadable(err.doc) from None
         except pydantic.ValidationError as err:
             raise BackendUnavailable(
-                f"Ollama at {self.host} sent a reply relay-git cannot read "
+                f"Ollama at {self._where} sent a reply relay-git cannot read "
                 f"({err.error_count()} problems)",
                 "upgrade Ollama (`ollama --version`) and retry",
             ) from None
@@ -216,7 +238,7 @@ class OllamaBackend:
         status = err.status_code
         if status == 404:
             return BackendUnavailable(
-                f"model {self.spec.name} not found on Ollama at {self.host} ({message})",
+                f"model {self.spec.name} not found on Ollama at {self._where} ({message})",
                 f"`ollama pull {self.spec.name}`",
             )
         if status < 0:
@@ -225,7 +247,7 @@ class OllamaBackend:
                 "check the Ollama server log (`ollama serve` output) and retry",
             )
         final = BackendUnavailable(
-            f"Ollama at {self.host} answered HTTP {status}: {message}",
+            f"Ollama at {self._where} answered HTTP {status}: {message}",
             "check the Ollama server log and retry",
         )
         if status in _http.RETRY_STATUSES:

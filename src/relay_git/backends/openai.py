@@ -227,7 +227,24 @@ class OpenAIBackend:
         mine = [e for e in entries if e.get("id") == self.spec.name]
         if not mine and len(entries) == 1:
             mine = entries
-        return context_from_entry(mine[0]) if mine else None
+        found = context_from_entry(mine[0]) if mine else None
+        return found or self._server_props_context()
+
+    def _server_props_context(self) -> int | None:
+        """llama.cpp's ``llama-server`` tells its n_ctx at ``/props`` beside ``/v1``."""
+        root = self.base_url.removesuffix("/v1")
+        if root == self.base_url or urlsplit(root).hostname == "api.openai.com":
+            return None
+        try:
+            response = self._client.get(root + "/props", headers=self._headers())
+            data = response.json() if response.status_code == 200 else {}
+        except (httpx.TransportError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        settings = data.get("default_generation_settings")
+        value = settings.get("n_ctx") if isinstance(settings, dict) else data.get("n_ctx")
+        return value if isinstance(value, int) and value > 0 else None
 
     def _headers(self) -> dict[str, str]:
         if not self._key and urlsplit(self.base_url).hostname == "api.openai.com":
@@ -269,6 +286,10 @@ class OpenAIBackend:
             fix=START_FIX,
         )
 
+    def _said(self, response: httpx.Response) -> str:
+        """What the server said instead, short and without the key (e.g. an error object)."""
+        return _http.redact(_http.one_line(_http.server_message(response.text), 120), [self._key])
+
     def _status_error(self, response: httpx.Response) -> BackendUnavailable:
         status = response.status_code
         message = _http.redact(_http.server_message(response.text), [self._key])
@@ -295,7 +316,7 @@ class OpenAIBackend:
         except pydantic.ValidationError as err:
             raise BackendUnavailable(
                 f"{_http.host_of(self.base_url)} sent a reply that is not an OpenAI "
-                f"chat completion ({err.error_count()} problems)",
+                f"chat completion ({err.error_count()} problems): {self._said(response)}",
                 "check that the base URL points at an OpenAI-compatible /v1 endpoint",
             ) from None
 

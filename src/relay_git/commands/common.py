@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -60,7 +61,18 @@ def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
             status.stop()
 
 
+# Control characters (but tab and newline) and bidi overrides: a file name from a hostile
+# diff or a model's reply could otherwise move the cursor, retitle the terminal or write
+# the clipboard. They are shown escaped, as git shows them in quoted paths.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
 def emit(text: str, output: str | None) -> None:
+    text = printable(text)
     if output:
         Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     else:

@@ -9,6 +9,11 @@ from relay_git.types import LedgerEntry
 
 HEADER = ("stage", "role", "model", "prompt tok", "output tok", "seconds", "tok/s", "ctx")
 NUMERIC = frozenset(range(3, 8))  # right-aligned columns
+MODEL_WIDTH = 48  # a llamacpp spec is a whole path: keep its end, the file name
+
+
+def _short(model: str) -> str:
+    return model if len(model) <= MODEL_WIDTH else "…" + model[-(MODEL_WIDTH - 1) :]
 
 
 def rows(entries: Sequence[LedgerEntry]) -> list[tuple[str, ...]]:
@@ -17,7 +22,7 @@ def rows(entries: Sequence[LedgerEntry]) -> list[tuple[str, ...]]:
         (
             e.stage,
             e.role,
-            e.model,
+            _short(e.model),
             str(e.prompt_tokens),
             str(e.output_tokens),
             f"{e.seconds:.2f}",
@@ -32,7 +37,7 @@ def rows(entries: Sequence[LedgerEntry]) -> list[tuple[str, ...]]:
             (
                 "total",
                 calls,
-                t.model,
+                _short(t.model),
                 str(t.prompt_tokens),
                 str(t.output_tokens),
                 f"{t.seconds:.2f}",

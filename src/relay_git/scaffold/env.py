@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -13,6 +13,7 @@ from relay_git import prompts
 from relay_git.backends.base import Backend, Message
 from relay_git.call import ask_json
 from relay_git.ledger import Ledger
+from relay_git.selection import _matches
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -44,6 +45,14 @@ class StageEnv:
     coder: Seat
     reviewer: Seat
     token_cap: int | None = None  # --max-tokens: lowers every stage's bound, never raises it
+    secret_patterns: tuple[str, ...] = ()  # files a model off this machine must not read
+    local_specs: frozenset[str] = frozenset()  # models that run on this machine
+
+    def readable(self, seat: Seat, paths: Sequence[str]) -> list[str]:
+        """``paths`` whose content may be shown to ``seat``: secrets only stay home."""
+        if seat.spec in self.local_specs:
+            return list(paths)
+        return [p for p in paths if not _matches(p, self.secret_patterns)]
 
     def budget(self, default: int) -> int:
         return default if self.token_cap is None else min(default, self.token_cap)

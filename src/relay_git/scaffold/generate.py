@@ -134,6 +134,9 @@ def generate(env: StageEnv, spec: Plan, root: Path, listing: Sequence[str]) -> A
     skeleton = env.render("generate.user.j2", spec=spec.text(), files=[])
     budget = context_budget(env, env.coder, skeleton)
     count = env.backend(env.coder).count_tokens
-    files = select_context(root, listing, spec.paths, spec.text(), budget, count)
+    shown = env.readable(env.coder, listing)
+    files = select_context(
+        root, shown, env.readable(env.coder, spec.paths), spec.text(), budget, count
+    )
     messages = env.messages("generate.system.j2", "generate.user.j2", spec=spec.text(), files=files)
     return ask_edits(env, env.coder, "generate", messages, root)

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from relay_git import worktree as wtmod
 from relay_git.app import App
-from relay_git.errors import RelayError, UsageError
+from relay_git.backends.base import is_local, parse_spec
+from relay_git.errors import ModelOutputError, RelayError, UsageError
 from relay_git.gitops import Repository
 from relay_git.ledger import ParseOutcome
 from relay_git.scaffold.diffreview import apply_suggestions, notes_text
@@ -81,25 +82,31 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         coder,
         reviewer,
         opts.max_tokens,
+        app.config.secret_patterns,
+        frozenset(
+            s.spec for s in (planner, coder, reviewer) if is_local(parse_spec(s.spec), app.environ)
+        ),
     )
     ctx = Ctx(app, repo, env, opts, app.environ, app.config.coder, app.config.reviewer)
     if opts.dry_run:
         return _dry_run(ctx)
     wt, state = _open(ctx)
-    start = time.monotonic()
-    try:
-        with wtmod.locked(wt.path):
+    with wtmod.locked(wt.path):  # nothing below runs while another run works here
+        if opts.resume:
+            wtmod.reset_clean(wt)  # drop what the interrupted run left uncommitted
+        start = time.monotonic()
+        try:
             _stages(ctx, wt, state)
-    except RelayError as err:
-        if err.fix is None:
-            err.fix = (
-                f"{wt.branch} stays at its last good commit; rerun with --resume, "
-                "or remove it with `relay-git clean --branches`"
-            )
-        raise
-    finally:
-        state.wall_seconds += time.monotonic() - start
-        _save(ctx, wt, state)
+        except RelayError as err:
+            if err.fix is None:
+                err.fix = (
+                    f"{wt.branch} stays at its last good commit; rerun with --resume, "
+                    "or remove it with `relay-git clean --branches`"
+                )
+            raise
+        finally:
+            state.wall_seconds += time.monotonic() - start
+            _save(ctx, wt, state)
     return _report(ctx, state, wt.path)
 
 
@@ -114,9 +121,7 @@ def _open(ctx: Ctx) -> tuple[wtmod.RelayWorktree, RunState]:
             ctx.app.ledger.record(entry_from_dict(entry))
         for outcome in state.outcomes:
             ctx.app.ledger.record_outcome(ParseOutcome(**outcome))
-        wt = wtmod.RelayWorktree(found.path, found.branch, state.base)
-        wtmod.reset_clean(wt)
-        return wt, state
+        return wtmod.RelayWorktree(found.path, found.branch, state.base), state
     branch = wtmod.free_branch(repo, slug)
     wtmod.check_branch_allowed(repo, branch, ctx.app.config.protected)
     base = repo.resolve(opts.base)
@@ -144,11 +149,21 @@ def _spec(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> Plan:
         _save(ctx, wt, state)
     if not state.done("plan-review"):
         assert state.plan is not None
-        state.spec = review_plan(ctx.env, Plan.from_dict(state.plan), listing).to_dict()
+        state.spec = _reviewed(ctx, Plan.from_dict(state.plan), listing, state.problems).to_dict()
         state.completed.append("plan-review")
         _save(ctx, wt, state)
     assert state.spec is not None
     return Plan.from_dict(state.spec)
+
+
+def _reviewed(ctx: Ctx, plan: Plan, listing: list[str], problems: list[str]) -> Plan:
+    """The reviewed spec; a reviewer that never gives a valid reply leaves the plan standing,
+    unreviewed and said so, rather than throwing away the coder's work."""
+    try:
+        return review_plan(ctx.env, plan, listing)
+    except ModelOutputError as err:
+        problems.append(f"plan review failed, the coder's plan stands unreviewed: {err.message}")
+        return replace(plan, review="(not reviewed: the reviewer gave no valid reply)")
 
 
 def _stages(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
@@ -253,7 +268,12 @@ def _diff_review(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
             max_output_tokens=ctx.env.budget(REVIEW_TOKENS),
             stage="review",
         )
-        review = reviewer.review(diff)
+        try:
+            review = reviewer.review(diff)
+        except ModelOutputError as err:  # the branch's commits stand; say plainly it is unreviewed
+            state.problems.append(f"diff review failed, the branch is NOT reviewed: {err.message}")
+            state.verdict, state.summary = "unreviewed", "the reviewer gave no valid reply"
+            return
     else:
         review = Review(Verdict.APPROVE, "Nothing changed.", (), Coverage())
     fix = None
@@ -293,7 +313,7 @@ def _dry_run(ctx: Ctx) -> Report:
     try:
         listing = _listing(wt)
         plan = make_plan(ctx.env, state.task, listing)
-        spec = review_plan(ctx.env, plan, listing)
+        spec = _reviewed(ctx, plan, listing, state.problems)
         state.plan, state.spec = plan.to_dict(), spec.to_dict()
         generate(ctx.env, spec, wt.path, listing)
         wt.git("add", "-A")

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from relay_git.ledger import ModelTotals, ParseOutcome, totals
+from relay_git.ledger import ParseOutcome, totals
+from relay_git.reporters.ledger import render_table
 from relay_git.types import LedgerEntry
 
 
@@ -110,32 +111,11 @@ class Report:
             "diff": self.edits,
             "problems": list(self.problems),
             "outcomes": [asdict(o) for o in self.outcomes],
-            "ledger": {
-                "entries": [e.to_dict() for e in self.ledger],
-                "totals": [t.to_dict() for t in totals(self.ledger)],
-            },
+            "ledger": [e.to_dict() for e in self.ledger],  # DESIGN.md: a list of entries
+            "totals": [t.to_dict() for t in totals(self.ledger)],
             "headline": self.headline.to_dict(),
             "wall_seconds": round(self.wall_seconds, 2),
         }
-
-
-def _ledger_table(entries: Sequence[LedgerEntry], sums: Sequence[ModelTotals]) -> list[str]:
-    head = (
-        f"{'stage':<12} {'role':<8} {'model':<34} {'prompt':>7} {'output':>7} "
-        f"{'sec':>7} {'tok/s':>7}"
-    )
-    rows = [head, "-" * len(head)]
-    for e in entries:
-        rows.append(
-            f"{e.stage:<12} {e.role:<8} {_short(e.model):<34} {e.prompt_tokens:>7} "
-            f"{e.output_tokens:>7} {e.seconds:>7.2f} {e.tokens_per_second:>7.1f}"
-        )
-    for t in sums:
-        rows.append(
-            f"{'total':<12} {'':<8} {_short(t.model):<34} {t.prompt_tokens:>7} "
-            f"{t.output_tokens:>7} {t.seconds:>7.2f} {t.tokens_per_second:>7.1f}"
-        )
-    return rows
 
 
 def _short(model: str, width: int = 34) -> str:
@@ -179,7 +159,7 @@ def render_text(r: Report) -> str:
         ]
     if r.problems:
         out += ["", "Problems:"] + [f"  - {p}" for p in r.problems]
-    out += ["", *_ledger_table(r.ledger, totals(r.ledger))]
+    out += ["", render_table(r.ledger).rstrip()]
     out += ["", *_headline_lines(r.headline, r.wall_seconds)]
     return "\n".join(out) + "\n"
 

@@ -36,7 +36,8 @@ def fix_round(
     )
     budget = context_budget(env, seat, skeleton)
     count = env.backend(seat).count_tokens
-    files = select_context(root, list(changed), changed, "", budget, count)
+    shown = env.readable(seat, changed)
+    files = select_context(root, shown, shown, "", budget, count)
     messages = env.messages(
         "generate.system.j2",
         "fix.user.j2",

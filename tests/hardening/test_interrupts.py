@@ -1,0 +1,353 @@
+"""Interrupted scaffold runs lose nothing (issue 7, point 4).
+
+``relay-git scaffold`` runs as a real subprocess against :mod:`relayserver` (a loopback
+OpenAI-compatible server that can hold a stage's request), so each test knows which
+stage boundary the process stands on when it gets SIGINT or SIGKILL -- delivered to its
+whole process group, as a terminal's Ctrl-C or a closed session would. The test command
+and a user pre-commit hook can also be held, to interrupt mid-test and mid-commit.
+Afterwards the user's checkout must be byte-for-byte unchanged, the relay branch at a
+consistent commit, ``--resume`` must finish the run and ``relay-git clean`` tidy up.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import git
+from tests.hardening.relayserver import RelayServer, relay_server
+from tests.scaffold.support import (
+    GOOD_CODE,
+    approve_plan,
+    edits_reply,
+    make_dirty,
+    plan_reply,
+    review_reply,
+    snapshot,
+)
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+TASK = "add a slugify helper"
+REPLIES = {
+    "plan": plan_reply,
+    "plan-review": approve_plan,
+    "edits": lambda: edits_reply(GOOD_CODE),
+    "review": review_reply,
+}
+HOLD_LOOP = (
+    'if [ -e "$1" ]; then : > "$2"; i=0; '
+    'while [ -e "$1" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; fi\n'
+)
+
+
+@dataclass
+class World:
+    repo: Path
+    tmp: Path
+    server: RelayServer
+    env: dict[str, str]
+
+    def flag(self, name: str) -> Path:
+        return self.tmp / name
+
+    def start(self, *args: str, task: str = TASK) -> subprocess.Popen[str]:
+        argv = [sys.executable, "-m", "relay_git", "scaffold", "--coder", "openai:small"]
+        argv += ["--reviewer", "openai:large", "--test-cmd", f"sh {self.tmp / 'tests.sh'}"]
+        return subprocess.Popen(
+            [*argv, "-q", *args, task],
+            cwd=self.repo,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+
+    def relay_git(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "relay_git", *args],
+            cwd=self.repo,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def checkout(self) -> dict[str, Any]:
+        """The user's checkout: files, status, index, stash, HEAD -- and their raw bytes."""
+        state = snapshot(self.repo)
+        dot = self.repo / ".git"
+        for name in ("index", "HEAD", "config", "logs/refs/stash", "refs/stash"):
+            path = dot / name
+            state[f"raw:{name}"] = path.read_bytes() if path.exists() else None
+        state["hooks"] = sorted(p.name for p in (dot / "hooks").iterdir())
+        return state
+
+
+@pytest.fixture
+def world(repo: Path, tmp_path: Path) -> Iterator[World]:
+    make_dirty(repo)
+    (tmp_path / "tests.sh").write_text(
+        f'echo run >> "{tmp_path}/tests.log"\nset -- "{tmp_path}/hold-tests" '
+        f'"{tmp_path}/in-tests"\n{HOLD_LOOP}exit 0\n'
+    )
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    hook.write_text(
+        f'#!/bin/sh\nset -- "{tmp_path}/hold-commit" "{tmp_path}/in-commit"\n{HOLD_LOOP}exit 0\n'
+    )
+    hook.chmod(0o755)
+    settle(repo)
+    with relay_server(REPLIES) as server:
+        env = dict(os.environ)
+        env.update(
+            RELAY_GIT_OPENAI_BASE_URL=server.url,
+            PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""),
+        )
+        yield World(repo, tmp_path, server, env)
+        for name in ("hold-tests", "hold-commit"):
+            (tmp_path / name).unlink(missing_ok=True)  # lets any orphaned holder finish
+
+
+def settle(repo: Path) -> None:
+    """Back-date the files and refresh the index once, so reading status never rewrites it."""
+    past = time.time() - 3600
+    for path in repo.rglob("*"):
+        if ".git" not in path.relative_to(repo).parts:
+            os.utime(path, (past, past), follow_symlinks=False)
+    git(repo, "update-index", "-q", "--refresh")
+    git(repo, "status", "--porcelain")
+
+
+def wait_file(path: Path, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < end, f"{path.name} never appeared"
+        time.sleep(0.02)
+
+
+def arrive(world: World, boundary: str) -> subprocess.Popen[str]:
+    """Start a relay and return once it stands on ``boundary``."""
+    if boundary in ("tests", "commit"):
+        world.flag(f"hold-{boundary}").touch()
+    else:
+        world.server.hold(boundary)
+    proc = world.start()
+    if boundary in ("tests", "commit"):
+        wait_file(world.flag(f"in-{boundary}"), proc)
+    else:
+        assert world.server.wait_for(boundary), proc.communicate()
+        time.sleep(0.05)  # the request is in; the process is blocked reading the reply
+    return proc
+
+
+def interrupt(world: World, proc: subprocess.Popen[str], sig: int) -> tuple[int, str]:
+    os.killpg(proc.pid, sig)
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        world.server.release()
+        for name in ("hold-tests", "hold-commit"):
+            world.flag(name).unlink(missing_ok=True)
+    return proc.returncode, err
+
+
+def relay_commits_consistent(repo: Path) -> list[str]:
+    """Every relay branch points at its base or at a complete relay commit."""
+    git(repo, "fsck", "--connectivity-only", "--no-progress")
+    branches = git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/relay/").split()
+    base = git(repo, "rev-parse", "main").strip()
+    for branch in branches:
+        tip = git(repo, "rev-parse", branch).strip()
+        if tip != base:
+            message = git(repo, "log", "-1", "--format=%B", tip)
+            assert "Relay-Stage:" in message and "Relay-Tokens:" in message, message
+    return branches
+
+
+BOUNDARIES = ["plan", "plan-review", "edits", "commit", "tests", "review"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+@pytest.mark.parametrize("boundary", BOUNDARIES)
+def test_interrupt_at_a_stage_boundary_loses_nothing(world: World, boundary: str, sig: int) -> None:
+    before = world.checkout()
+    proc = arrive(world, boundary)
+    code, err = interrupt(world, proc, sig)
+    if sig == signal.SIGINT:
+        assert code == 130, err
+        assert "interrupted" in err and "Traceback" not in err
+    else:
+        assert code == -signal.SIGKILL
+    assert world.checkout() == before
+    assert relay_commits_consistent(world.repo) == ["relay/add-a-slugify-helper"]
+
+    resumed = world.relay_git(
+        "scaffold", "--coder", "openai:small", "--reviewer", "openai:large",
+        "--test-cmd", f"sh {world.tmp / 'tests.sh'}", "-q", "--resume", TASK,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    log = git(world.repo, "log", "--format=%s", "main..relay/add-a-slugify-helper")
+    assert "relay: add a slugify helper" in log
+    tree = git(world.repo, "ls-tree", "-r", "--name-only", "relay/add-a-slugify-helper")
+    assert "slug.py" in tree.split()
+    assert world.checkout() == before
+
+    cleaned = world.relay_git("clean", "--branches")
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert relay_commits_consistent(world.repo) == []
+    assert git(world.repo, "worktree", "list", "--porcelain").count("worktree ") == 1
+    assert world.checkout() == before
+
+
+def test_two_runs_of_the_same_task_at_once(world: World) -> None:
+    before = world.checkout()
+    world.server.hold("plan")
+    procs = [world.start(), world.start()]
+    assert world.server.wait_for("plan")
+    time.sleep(0.5)
+    world.server.release()
+    results = [(p.wait(timeout=60), p.communicate()[1]) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 2]), results
+    for code, err in results:
+        if code == 2:
+            lines = [ln for ln in err.splitlines() if ln.startswith("relay-git: error:")]
+            assert len(lines) == 1, err
+    branches = relay_commits_consistent(world.repo)
+    assert len(branches) == codes.count(0)
+    for branch in branches:
+        tree = git(world.repo, "ls-tree", "-r", "--name-only", branch).split()
+        assert "slug.py" in tree and "tests/test_slug.py" in tree
+    assert world.checkout() == before
+
+
+def test_a_second_resume_waits_its_turn_and_touches_nothing(world: World) -> None:
+    before = world.checkout()
+    code, _ = interrupt(world, arrive(world, "edits"), signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    world.server.hold("edits")
+    first = world.start("--resume")
+    assert world.server.wait_for("edits", times=2)
+    worktree = next(
+        Path(line.split(" ", 1)[1])
+        for line in git(world.repo, "worktree", "list", "--porcelain").splitlines()
+        if line.startswith("worktree ") and "relay" in line
+    )
+    (worktree / "work-in-progress.txt").write_text("the first run's uncommitted work\n")
+    state = worktree_state(world.repo, worktree)
+    second = world.start("--resume")
+    _, err = second.communicate(timeout=60)
+    assert second.returncode == 2, err
+    assert "another relay-git run" in err
+    assert (worktree / "work-in-progress.txt").exists()  # not reset under the first run
+    assert worktree_state(world.repo, worktree) == state  # nor its saved state replaced
+    world.server.release()
+    _, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert world.checkout() == before
+
+
+def worktree_state(repo: Path, worktree: Path) -> bytes:
+    git_dir = Path(git(worktree, "rev-parse", "--absolute-git-dir").strip())
+    return (git_dir / "relay-state.json").read_bytes()
+
+
+def test_clean_leaves_a_live_run_alone(world: World) -> None:
+    world.server.hold("plan")
+    proc = world.start()
+    assert world.server.wait_for("plan")
+    cleaned = world.relay_git("clean", "--branches")
+    assert cleaned.returncode == 0
+    assert "still working there" in cleaned.stdout
+    assert relay_commits_consistent(world.repo) == ["relay/add-a-slugify-helper"]
+    world.server.release()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+
+
+RACER = """
+import sys, time
+from pathlib import Path
+from relay_git import worktree
+from relay_git.errors import UsageError
+go = Path(sys.argv[2])
+while not go.exists():
+    pass  # spin: every racer leaves the line within microseconds of the others
+try:
+    with worktree.locked(Path(sys.argv[1])):
+        print("got", flush=True)
+        time.sleep(0.5)
+except UsageError:
+    print("refused", flush=True)
+"""
+
+
+def test_the_lock_admits_one_of_many_racing_runs(world: World) -> None:
+    git(world.repo, "worktree", "add", "-q", "-b", "relay/race", str(world.tmp / "race"))
+    go = world.tmp / "go"
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(world.tmp / "race"), str(go)],
+            env=world.env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(8)
+    ]
+    time.sleep(1.0)  # all of them are spinning on the start signal
+    go.touch()
+    said = [p.communicate(timeout=30)[0].strip() for p in racers]
+    assert sorted(said) == ["got"] + ["refused"] * 7, said
+
+
+@pytest.mark.parametrize("jobs", ["1", "4"])
+def test_ctrl_c_during_a_review_exits_at_once(world: World, jobs: str) -> None:
+    """The review's model calls run in worker threads; Ctrl-C must not wait for them."""
+    (world.repo / "app.py").write_text("def f():\n    return 1\n")
+    git(world.repo, "add", "app.py")
+    world.server.hold("review")
+    argv = [sys.executable, "-m", "relay_git", "review", "--reviewer", "openai:large"]
+    proc = subprocess.Popen(
+        [*argv, "--jobs", jobs, "--no-cache"],
+        cwd=world.repo,
+        env=world.env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert world.server.wait_for("review")
+    time.sleep(0.2)
+    started = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=10)
+    finally:
+        world.server.release()
+    assert proc.returncode == 130 and "interrupted" in err
+    assert time.monotonic() - started < 5
+
+
+def test_resume_after_a_kill_that_left_git_index_lock(world: World) -> None:
+    """SIGKILL inside `git add`/`git commit` leaves the worktree's index.lock behind."""
+    before = world.checkout()
+    code, _ = interrupt(world, arrive(world, "edits"), signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    worktree = world.repo / ".git" / "relay-git" / "worktrees" / "add-a-slugify-helper"
+    git_dir = Path(git(worktree, "rev-parse", "--absolute-git-dir").strip())
+    (git_dir / "index.lock").write_bytes(b"")
+    resumed = world.start("--resume")
+    _, err = resumed.communicate(timeout=60)
+    assert resumed.returncode == 0, err
+    assert "slug.py" in git(
+        world.repo, "ls-tree", "-r", "--name-only", "relay/add-a-slugify-helper"
+    )
+    assert world.checkout() == before
