@@ -7,14 +7,28 @@ from __future__ import annotations
 
 import hashlib
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from relay_git.errors import UsageError
 
 
+def template_dir() -> Traversable:
+    """The shipped ``templates/`` folder (prompt templates and ``relay-git init`` starters).
+
+    A wheel or an editable install has it as the package ``relay_git.templates`` (setuptools
+    maps the top-level folder there at build time); a source checkout with ``src/`` on the
+    path has only the top-level folder, beside ``src/``.
+    """
+    try:
+        return resources.files("relay_git.templates")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "templates"
+
+
 def _package_text(name: str) -> str:
-    return resources.files("relay_git").joinpath("templates", name).read_text(encoding="utf-8")
+    return template_dir().joinpath(name).read_text(encoding="utf-8")
 
 
 def source(name: str, override_dir: Path | None = None) -> str:
