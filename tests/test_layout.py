@@ -15,6 +15,7 @@ from pathlib import Path
 
 import relay_git
 from relay_git import prompts
+from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = (
@@ -41,7 +42,7 @@ def _copy_checkout(dest: Path) -> Path:
     """What a clone holds, copied so that setuptools' build/ never lands in this checkout."""
     for name in ("src", "templates"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("*.egg-info"))
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", ".gitignore"):
         shutil.copy(ROOT / name, dest / name)
     return dest
 
@@ -83,7 +84,12 @@ def test_pyproject_lists_every_package() -> None:
 
 def test_installed_wheel_finds_templates(tmp_path: Path) -> None:
     project = _copy_checkout(tmp_path / "checkout")
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "clone")
     _pip("wheel", "--no-deps", "--wheel-dir", str(tmp_path / "dist"), str(project))
+    assert (project / "build").is_dir()  # setuptools builds in the tree...
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""  # ...ignored
     (wheel,) = (tmp_path / "dist").glob("relay_git-*.whl")
     python = _scratch_venv(tmp_path / "venv")
     _pip("--python", str(python), "install", "--no-deps", str(wheel))
