@@ -13,9 +13,10 @@ import tomllib
 import venv
 from pathlib import Path
 
+from tests.conftest import git
+
 import relay_git
 from relay_git import prompts
-from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = (
