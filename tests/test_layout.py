@@ -100,6 +100,8 @@ def test_installed_wheel_finds_templates(tmp_path: Path) -> None:
     assert Path(found).is_relative_to(site) and Path(found).parent.name == "templates"
     assert int(size) == len((ROOT / "templates" / "review.system.j2").read_text())
     assert sorted(p.name for p in Path(found).parent.glob("*.j2")) == _shipped()
+    starters = sorted(p.name for p in (ROOT / "templates" / "starter").iterdir())
+    assert sorted(p.name for p in (Path(found).parent / "starter").iterdir()) == starters
 
 
 def test_editable_install_finds_templates(tmp_path: Path) -> None:

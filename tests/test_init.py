@@ -1,0 +1,208 @@
+"""`relay-git init` on real temporary repositories, checked by the real pre-commit framework.
+
+The end-to-end test runs the written hook through `pre-commit run`; its reviewer is
+tests/hooks/standin.py, a local stand-in for the Ollama server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from tests.conftest import git
+from tests.hooks.standin import SPEC, reply, serve
+
+from relay_git import config, starter
+from relay_git.cli import main
+
+PRE_COMMIT = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
+EXISTING = """\
+# our hooks
+repos:
+# formatting first
+-   repo: https://github.com/psf/black
+    rev: 24.1.0
+    hooks:
+    -   id: black   # keep this comment
+{extra}
+# pre-commit.ci settings
+ci:
+    autofix_prs: false
+"""
+
+
+def init(repo: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    here = os.getcwd()
+    os.chdir(repo)
+    try:
+        code = main(["init", *args])
+    finally:
+        os.chdir(here)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def validate(repo: Path) -> None:
+    proc = subprocess.run(
+        [PRE_COMMIT, "validate-config", starter.PRECOMMIT_FILE],
+        cwd=repo, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def snapshot(repo: Path) -> dict[str, str]:
+    files = [p for p in repo.rglob("*") if p.is_file() and ".git" not in p.relative_to(repo).parts]
+    return {str(p.relative_to(repo)): p.read_text() for p in files}
+
+
+def test_fresh_repo_gets_three_valid_files(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = init(repo, "--github", capsys=capsys)
+    assert code == 0, err
+    for name in (starter.CONFIG_FILE, starter.PRECOMMIT_FILE, starter.WORKFLOW_FILE):
+        assert f"created {name}" in err
+    validate(repo)
+    workflow = yaml.safe_load((repo / starter.WORKFLOW_FILE).read_text())
+    assert workflow["jobs"]["review"]["steps"][1]["uses"] == starter.ACTION_PLACEHOLDER
+    assert f"replace {starter.ACTION_PLACEHOLDER}" in err
+
+
+def test_config_lists_every_key_with_its_default(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Uncommenting every line must give exactly the built-in defaults."""
+    init(repo, capsys=capsys)
+    text = (repo / starter.CONFIG_FILE).read_text()
+    assert tomllib.loads(text) == {}  # everything commented out: the file changes nothing
+    for key in starter.config_keys():
+        assert re.search(rf"^# {key.name} =", text, re.MULTILINE), key.name
+    valued = [m.group(1) for m in re.finditer(r"^# (\w+ = .+)$", text, re.MULTILINE)]
+    uncommented = tomllib.loads("\n".join(valued))
+    assert set(uncommented) == {k.name for k in starter.config_keys() if k.default is not None}
+    (repo / starter.CONFIG_FILE).write_text("\n".join(valued) + "\n")
+    assert config.load(repo, {}) == config.Config()
+
+
+def test_second_run_changes_nothing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    init(repo, "--github", capsys=capsys)
+    before = snapshot(repo)
+    code, out, err = init(repo, "--github", capsys=capsys)
+    assert code == 0
+    assert snapshot(repo) == before
+    assert "nothing to do" in err and "created" not in err and out == ""
+
+
+def test_dry_run_writes_nothing_and_its_diff_applies(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / starter.PRECOMMIT_FILE).write_text(EXISTING.format(extra=""))
+    twin = tmp_path / "twin"
+    shutil.copytree(repo, twin)
+    code, diff, err = init(repo, "--dry-run", "--github", capsys=capsys)
+    assert code == 0
+    assert snapshot(repo) == snapshot(twin)
+    assert f"would update {starter.PRECOMMIT_FILE}" in err
+    assert f"+++ b/{starter.CONFIG_FILE}" in diff
+    _apply(repo, diff)
+    init(twin, "--github", capsys=capsys)
+    assert snapshot(repo) == snapshot(twin)
+
+
+def _apply(repo: Path, diff: str) -> None:
+    proc = subprocess.run(["git", "apply"], cwd=repo, input=diff, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["", "-   repo: local\n    hooks:\n    -   id: mine\n        name: mine\n"
+     "        entry: 'true'\n        language: system\n"],
+)  # fmt: skip
+def test_existing_config_is_appended_to_keeping_comments(
+    repo: Path, extra: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = EXISTING.format(extra=extra)
+    (repo / starter.PRECOMMIT_FILE).write_text(old)
+    code, _, err = init(repo, capsys=capsys)
+    assert code == 0, err
+    new = (repo / starter.PRECOMMIT_FILE).read_text()
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    edits = [op[0] for op in matcher.get_opcodes() if op[0] != "equal"]
+    assert edits == ["insert"]  # one block added, not a line of the old text changed
+    parsed = yaml.safe_load(new)
+    assert parsed["ci"] == {"autofix_prs": False}
+    assert parsed["repos"][:-1] == yaml.safe_load(old)["repos"]
+    assert parsed["repos"][-1]["hooks"][0]["id"] == starter.HOOK_ID
+    validate(repo)
+    code, _, err = init(repo, capsys=capsys)
+    assert "already runs relay-git-review" in err
+    assert (repo / starter.PRECOMMIT_FILE).read_text() == new
+
+
+def test_indented_list_style_is_followed(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / starter.PRECOMMIT_FILE).write_text(
+        "repos:\n  - repo: local\n    hooks:\n      - id: a\n        name: a\n"
+        "        entry: 'true'\n        language: system\n"
+    )
+    assert init(repo, capsys=capsys)[0] == 0
+    assert "\n  -   repo: local\n" in (repo / starter.PRECOMMIT_FILE).read_text()
+    validate(repo)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("repos: []\n", "without rewriting it"),
+        ("repos:\n- repo: x\n  hooks: [\n", "invalid YAML"),
+        ("- just\n- a list\n", "without rewriting it"),
+    ],
+)
+def test_unsafe_configs_are_left_alone(
+    repo: Path, text: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / starter.PRECOMMIT_FILE).write_text(text)
+    code, _, err = init(repo, capsys=capsys)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert (repo / starter.PRECOMMIT_FILE).read_text() == text
+    assert not (repo / starter.CONFIG_FILE).exists()
+
+
+def test_existing_files_are_kept(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / starter.CONFIG_FILE).write_text('reviewer = "anthropic:claude-sonnet-4-5"\n')
+    code, _, err = init(repo, capsys=capsys)
+    assert code == 0
+    assert f"{starter.CONFIG_FILE}: exists, left as it is" in err
+    assert (repo / starter.CONFIG_FILE).read_text() == 'reviewer = "anthropic:claude-sonnet-4-5"\n'
+
+
+def test_outside_a_repository_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = init(tmp_path, capsys=capsys)
+    assert code == 2 and "not inside a git repository" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_written_hook_runs_under_pre_commit(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """init, then the real `pre-commit run` runs relay-git (this checkout's) as the hook."""
+    init(repo, capsys=capsys)
+    (repo / "app.py").write_text("def add(a, b):\n    return a + b\n")
+    git(repo, "add", "-A")
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    src = str(Path(starter.__file__).resolve().parents[1])
+    with serve(reply()) as server:
+        env = dict(os.environ, PATH=path, PYTHONPATH=src, OLLAMA_HOST=server.url,
+                   RELAY_GIT_REVIEWER=SPEC, PRE_COMMIT_HOME=str(repo.parent / "pch"))  # fmt: skip
+        proc = subprocess.run(
+            [PRE_COMMIT, "run", starter.HOOK_ID, "--color", "never"],
+            cwd=repo, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "relay-git: approve" in proc.stdout
+        assert len(server.chats) == 1
