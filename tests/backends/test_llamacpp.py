@@ -85,7 +85,7 @@ def test_missing_model_file_is_backend_unavailable(tmp_path: Path) -> None:
     backend = create(f"llamacpp:{tmp_path / 'nope.gguf'}", BackendOptions())
     with pytest.raises(BackendUnavailable, match="does not exist") as caught:
         backend.check()
-    assert caught.value.fix == "pip install 'relay-git[local]'"
+    assert caught.value.fix == llamacpp.LOCAL_FIX
     assert caught.value.exit_code == 3
 
 
@@ -97,4 +97,4 @@ def test_missing_llama_cpp_is_backend_unavailable(
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # makes the import fail
     with pytest.raises(BackendUnavailable, match="llama-cpp-python is not installed") as caught:
         create(f"llamacpp:{model}", BackendOptions()).check()
-    assert caught.value.fix == "pip install 'relay-git[local]'"
+    assert caught.value.fix == llamacpp.LOCAL_FIX

@@ -139,7 +139,7 @@ def test_check_rejects_a_file_that_is_not_a_model(tmp_path: Path) -> None:
     bogus.write_bytes(b"GGUF but not really" * 100)
     with pytest.raises(BackendUnavailable, match="could not load") as caught:
         _backend(bogus).check()
-    assert caught.value.fix == "pip install 'relay-git[local]'"
+    assert caught.value.fix == llamacpp.LOCAL_FIX
 
 
 def test_gemma_short_chat_keeps_the_system_prompt(gemma: Backend) -> None:

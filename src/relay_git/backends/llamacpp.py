@@ -28,8 +28,9 @@ from relay_git.backends.base import (
     grammar_safe,
 )
 from relay_git.errors import BackendUnavailable, UsageError
+from relay_git.localmodels import local_fix
 
-LOCAL_FIX = "pip install 'relay-git[local]'"
+LOCAL_FIX = local_fix()
 DEFAULT_CTX = 4096
 CTX_ENV = "RELAY_GIT_LLAMACPP_CTX"
 THREADS = 2
