@@ -24,7 +24,7 @@ def test_local_packages_are_the_local_extra() -> None:
 
 def test_local_fix_installs_those_packages_into_this_python() -> None:
     fix = localmodels.local_fix()
-    assert llamacpp.LOCAL_FIX == fix
+    assert fix == llamacpp.LOCAL_FIX
     words = shlex.split(fix, comments=True)  # the note is a shell comment: safe to paste
     assert words == [sys.executable, "-m", "pip", "install", *localmodels.LOCAL_PACKAGES]
     assert "relay-git[" not in fix
