@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tomllib
 import venv
 from pathlib import Path
@@ -19,11 +20,19 @@ import relay_git
 from relay_git import prompts
 
 ROOT = Path(__file__).resolve().parents[1]
-PROBE = (
-    "import relay_git, relay_git.prompts as p; "
-    "print(relay_git.__file__); print(p.template_dir().joinpath('review.system.j2')); "
-    "print(len(p.source('review.system.j2')))"
-)
+# Run by the installed interpreter in a scratch repository. Only third-party packages come
+# from this test's interpreter (appended last, and .pth files are not read): relay_git must
+# come from the install under test. It then runs `relay-git init --dry-run` there.
+PROBE = """
+import sys
+sys.path.append({deps!r})
+import relay_git, relay_git.prompts as p
+from relay_git.cli import main
+print(relay_git.__file__)
+print(p.template_dir().joinpath("review.system.j2"))
+print(len(p.source("review.system.j2")), flush=True)
+sys.exit(main(["init", "--dry-run"]))
+""".format(deps=sysconfig.get_paths()["purelib"])
 
 
 def _shipped() -> list[str]:
@@ -54,10 +63,17 @@ def _scratch_venv(where: Path) -> Path:
     return where / "bin" / "python"
 
 
-def _probe(python: Path, cwd: Path) -> list[str]:
-    proc = subprocess.run([str(python), "-I", "-c", PROBE], capture_output=True, text=True, cwd=cwd)
+def _probe(python: Path, tmp_path: Path) -> list[str]:
+    """relay_git's file, review.system.j2's path, its length; init's diff is checked here."""
+    repo = tmp_path / "user-repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    proc = subprocess.run(
+        [str(python), "-I", "-c", PROBE], capture_output=True, text=True, cwd=repo
+    )
     assert proc.returncode == 0, proc.stderr
-    return proc.stdout.splitlines()
+    assert "+++ b/.relay-git.toml" in proc.stdout and "+++ b/.pre-commit-config.yaml" in proc.stdout
+    return proc.stdout.splitlines()[:3]
 
 
 def test_checkout_finds_top_level_templates() -> None:

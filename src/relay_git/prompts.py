@@ -17,14 +17,14 @@ from relay_git.errors import UsageError
 def template_dir() -> Traversable:
     """The shipped ``templates/`` folder (prompt templates and ``relay-git init`` starters).
 
-    A wheel or an editable install has it as the package ``relay_git.templates`` (setuptools
-    maps the top-level folder there at build time); a source checkout with ``src/`` on the
-    path has only the top-level folder, beside ``src/``.
+    A wheel has it inside the package (setuptools maps the top-level folder to
+    ``relay_git/templates`` at build time); a source checkout or an editable install, whose
+    ``relay_git`` is ``src/relay_git``, has the top-level folder beside ``src/``.
     """
-    try:
-        return resources.files("relay_git.templates")
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[2] / "templates"
+    inside = resources.files("relay_git").joinpath("templates")
+    if inside.is_dir():
+        return inside
+    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def _package_text(name: str) -> str:

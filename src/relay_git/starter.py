@@ -97,7 +97,8 @@ def toml_value(value: Any) -> str:
 
 
 def _starter(name: str) -> str:
-    return prompts.template_dir().joinpath("starter", name).read_text(encoding="utf-8")
+    folder = prompts.template_dir().joinpath("starter")  # one part per joinpath: 3.11's
+    return folder.joinpath(name).read_text(encoding="utf-8")  # Traversables take only one
 
 
 def config_text() -> str:
