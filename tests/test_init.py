@@ -206,3 +206,23 @@ def test_written_hook_runs_under_pre_commit(repo: Path, capsys: pytest.CaptureFi
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert "relay-git: approve" in proc.stdout
         assert len(server.chats) == 1
+
+
+def test_workflow_uses_only_inputs_the_action_declares(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    init(repo, "--github", "--action", "my-org/relay-git@0123abc", capsys=capsys)
+    step = yaml.safe_load((repo / starter.WORKFLOW_FILE).read_text())["jobs"]["review"]["steps"][1]
+    assert step["uses"] == "my-org/relay-git@0123abc"
+    action = yaml.safe_load((Path(__file__).resolve().parents[1] / "action.yml").read_text())
+    assert set(step["with"]) <= set(action["inputs"])
+
+
+def test_from_a_subdirectory_writes_at_the_top(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "pkg").mkdir()
+    assert init(repo / "pkg", capsys=capsys)[0] == 0
+    assert (repo / starter.CONFIG_FILE).is_file() and not (
+        repo / "pkg" / starter.CONFIG_FILE
+    ).exists()
