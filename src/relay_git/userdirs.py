@@ -15,7 +15,7 @@ def _base(environ: Mapping[str, str], var: str, fallback: str) -> Path:
 
 
 def config_dir(environ: Mapping[str, str]) -> Path:
-    """``$XDG_CONFIG_HOME/relay-git`` (default ``~/.config/relay-git``): config.toml, trusted.json."""
+    """``$XDG_CONFIG_HOME/relay-git`` (default ``~/.config/relay-git``): config, trust record."""
     return _base(environ, "XDG_CONFIG_HOME", ".config") / "relay-git"
 
 
