@@ -320,7 +320,9 @@ def _gate(layer: Layer, notices: list[str]) -> Layer:
         own = values["secret_patterns"]
         dropped = [p for p in DEFAULT_SECRET_PATTERNS if p not in own]
         if dropped:
-            notices.append(trust.notice(f"the removal of secret_patterns {dropped}", layer.label))
+            shown = ", ".join(dropped[:3]) + (", …" if len(dropped) > 3 else "")
+            what = f"the removal of {len(dropped)} default secret_patterns ({shown})"
+            notices.append(trust.notice(what, layer.label))
         extra = tuple(p for p in own if p not in DEFAULT_SECRET_PATTERNS)
         values["secret_patterns"] = DEFAULT_SECRET_PATTERNS + extra
         sources["secret_patterns"] = f"defaults + {layer.label}"
