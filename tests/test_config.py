@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relay_git import trust
 from relay_git.config import (
@@ -20,6 +22,7 @@ from relay_git.config import (
     load,
     resolve,
 )
+from relay_git.config import validation as checking
 from relay_git.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -268,18 +271,54 @@ def test_user_config_env_and_flags_are_always_trusted(tmp_path: Path, home: Path
     assert r.config.secret_patterns == ("only-this",) and r.notices == ()
 
 
-def test_a_run_with_no_settings_never_imports_pydantic(tmp_path: Path) -> None:
-    """The cached hook path stays fast: pydantic loads only when a source sets something."""
+PLAIN_SETTINGS = 'reviewer = "openai:m"\nexclude = ["*.md"]\njobs = 3\nlog = false\ntimeout = 60\n'
+
+
+@pytest.mark.parametrize("settings", ["", PLAIN_SETTINGS])
+def test_plain_settings_never_import_pydantic(tmp_path: Path, settings: str) -> None:
+    """The cached hook path stays fast: values already of their type skip pydantic."""
+    (tmp_path / ".relay-git.toml").write_text(settings)
     code = (
         "import sys; from pathlib import Path; from relay_git.config import resolve;"
-        "resolve(Path(sys.argv[1]), {'HOME': sys.argv[1]});"
-        "print('pydantic' in sys.modules)"
+        "c = resolve(Path(sys.argv[1]), {'HOME': sys.argv[1], 'RELAY_GIT_CODER': 'ollama:c'},"
+        " trusted=True).config;"
+        "print(c.jobs, c.coder, 'pydantic' in sys.modules)"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True
     )
-    assert out.stdout.strip() == "False", out.stderr
+    jobs = 3 if settings else 2
+    assert out.stdout.split() == [str(jobs), "ollama:c", "False"], out.stderr
+
+
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 10**6),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.sampled_from(["error", "never", "coder", "large", "x"]),
+    st.lists(st.text(max_size=4), max_size=3),
+    st.lists(st.integers(), min_size=1, max_size=2),
+    st.tuples(st.text(max_size=3)),
+)
+
+
+@settings(max_examples=300)
+@given(key=st.sampled_from(sorted(FIELDS)), value=ANY_VALUE)
+def test_the_fast_path_takes_only_what_pydantic_takes_the_same_way(key: str, value: object) -> None:
+    exact = checking._EXACT.get(str(FIELDS[key].type))
+    if exact is None or not exact[0](value):
+        return  # pydantic decides alone
+    fast = exact[1](value)
+    slow = checking._validate({key: value}, {key: key})[key]
+    assert (type(fast), fast) == (type(slow), slow)
+
+
+def test_every_annotation_is_known_to_the_fast_path_or_left_to_pydantic() -> None:
+    unchecked = {str(f.type) for f in FIELDS.values()} - set(checking._EXACT)
+    assert unchecked == {"Mapping[str, Price]"}
 
 
 def test_every_key_is_documented() -> None:
