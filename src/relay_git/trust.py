@@ -13,11 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,8 @@ HOW = "review it, then run relay-git trust"
 
 @dataclass(frozen=True)
 class Status:
+    """A repository's trust: the digest of its content now, and the one the user approved."""
+
     root: Path
     digest: str  # of the content as it is now
     files: tuple[str, ...]  # what the digest covers, relative to root
@@ -124,6 +124,8 @@ def _read_store(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _write_store(environ: Mapping[str, str], repos: Mapping[str, Any]) -> None:
+    import tempfile
+
     path = store_path(environ)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".trusted-", suffix=".json")
@@ -161,6 +163,8 @@ def is_trusted(root: Path, environ: Mapping[str, str] | None = None) -> bool:
 
 def trust(root: Path, environ: Mapping[str, str]) -> Status:
     """Record approval of the content as it is now; returns the new status."""
+    from datetime import UTC, datetime
+
     current = status(root, environ)
     repos = _read_store(environ)
     when = datetime.now(UTC).isoformat(timespec="seconds")

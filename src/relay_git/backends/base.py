@@ -7,7 +7,6 @@ httpx, ollama or llama.cpp.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import re
 from collections.abc import Callable, Mapping
@@ -88,6 +87,8 @@ def _looks_like_tag(tag: str) -> bool:
 
 def _close_backend(head: str) -> str | None:
     """A backend ``head`` is a typo of: similar, and within two letters of its length."""
+    import difflib  # only a spec with an unknown prefix gets here
+
     word = head.lower()
     near = [b for b in KNOWN_BACKENDS if abs(len(b) - len(word)) <= 2]
     close = difflib.get_close_matches(word, near, n=1, cutoff=0.8)

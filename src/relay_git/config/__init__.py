@@ -60,6 +60,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Layer:
+    """The settings one source made, and which file, variable or flag made each."""
+
     label: str  # the file, "the environment" or "flags"
     values: Mapping[str, Any]
     sources: Mapping[str, str]  # per key: the file, the variable or the flag
@@ -68,6 +70,8 @@ class Layer:
 
 @dataclass(frozen=True)
 class Resolved:
+    """The effective configuration, each value's source, and what trust kept out."""
+
     config: Config
     sources: Mapping[str, str]  # per key: where the effective value came from
     notices: tuple[str, ...]  # one line per untrusted setting that was ignored

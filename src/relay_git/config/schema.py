@@ -51,6 +51,8 @@ class Price:
 
 @dataclass(frozen=True)
 class Config:
+    """Every setting relay-git reads (docs/configuration.md describes each key)."""
+
     __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
     coder: str = field(
         default=DEFAULT_CODER,

@@ -7,7 +7,6 @@ type, a price table): a hook run whose settings are plain strings and lists neve
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, get_args
@@ -71,6 +70,8 @@ def typed(data: Mapping[str, Any], where: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _unknown(raw_key: str, where: str) -> UsageError:
+    import difflib
+
     close = difflib.get_close_matches(raw_key.replace("-", "_"), FIELDS, n=1)
     hint = f"did you mean {close[0]}?" if close else f"the known settings are in {KEYS_DOC}"
     return UsageError(f"{where}: unknown setting {raw_key!r}", hint)
