@@ -53,8 +53,8 @@ def parse_spec(spec: str) -> ModelSpec:
       ``llava:latest``, ``phi3:mini`` and ``qwen3-coder:30b`` are Ollama models).
 
     Close means difflib similarity of at least 0.8 and a length within two letters, so
-    ``codellama`` and ``tinyllama`` are not typos of ``ollama``; a tag after a ``/``
-    (``localhost:5000/model:tag``) is a registry path and always Ollama's.
+    ``codellama`` and ``tinyllama`` are not typos of ``ollama``; a port and a path after the
+    colon (``localhost:5000/team/model:tag``) name a registry, and are always Ollama's.
 
     An Ollama model the rule misreads is always reachable as ``ollama:NAME``.
     """
@@ -72,6 +72,7 @@ def parse_spec(spec: str) -> ModelSpec:
 
 
 _WORD = re.compile(r"[A-Za-z]+")
+_PORT_PATH = re.compile(r"\d+/")  # a registry's port: localhost:5000/team/model:tag
 # Ollama tags without a digit that are common in its library (sizes and versions have digits).
 _TAG_WORDS = frozenset(
     {"latest", "instruct", "chat", "text", "code", "python", "base", "mini", "small"}
@@ -96,7 +97,7 @@ def _close_backend(head: str) -> str | None:
 
 
 def _refuse_backend_typo(spec: str, head: str, rest: str) -> None:
-    if not _WORD.fullmatch(head) or "/" in rest:  # registry host:port/model:tag is Ollama's
+    if not _WORD.fullmatch(head) or _PORT_PATH.match(rest):  # host:port/model is Ollama's
         return
     close = _close_backend(head)
     if close is None and _looks_like_tag(rest):
