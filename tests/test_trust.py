@@ -132,7 +132,14 @@ def test_config_show_names_every_source(
     assert main(["config", "show"]) == 0
     text = capsys.readouterr().out
     assert f"jobs             3  ({here}/.relay-git.toml)" in text
-    assert "not trusted (relay-git trust)" in text
+    assert "not trusted: 1 setting(s) ignored; review it, then run relay-git trust" in text
+    (here / ".relay-git.toml").write_text("jobs = 3\n")
+    assert main(["config", "show"]) == 0
+    assert "not trusted (nothing it sets needs trust)" in capsys.readouterr().out
+    assert main(["trust"]) == 0
+    capsys.readouterr()
+    assert main(["config", "show", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["trusted"] is True
 
 
 def test_config_show_reports_a_bad_setting_with_its_source(

@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from relay_git import trust
 from relay_git.config import FIELDS, Resolved, resolve
 from relay_git.errors import UsageError
 from relay_git.gitops import Repository
@@ -41,8 +42,10 @@ def show(as_json: bool, coder: str | None, reviewer: str | None) -> int:
         root: Path | None = Repository.discover(Path.cwd()).root
     except UsageError:
         root = None
-    resolved = resolve(root, dict(os.environ), {"coder": coder, "reviewer": reviewer})
-    click.echo(as_json_text(resolved) if as_json else as_text(resolved))
+    environ = dict(os.environ)
+    resolved = resolve(root, environ, {"coder": coder, "reviewer": reviewer})
+    approved = root is not None and trust.is_trusted(root, environ)
+    click.echo(as_json_text(resolved, approved) if as_json else as_text(resolved, approved))
     return 0
 
 
@@ -63,17 +66,25 @@ def settings(resolved: Resolved) -> dict[str, dict[str, Any]]:
     }
 
 
-def as_json_text(resolved: Resolved) -> str:
+def as_json_text(resolved: Resolved, approved: bool) -> str:
     payload = {
         "settings": settings(resolved),
         "repository": str(resolved.root) if resolved.root else None,
-        "trusted": resolved.trusted,
+        "trusted": approved,
         "ignored": list(resolved.notices),
     }
     return json.dumps(payload, indent=2)
 
 
-def as_text(resolved: Resolved) -> str:
+def trust_state(resolved: Resolved, approved: bool) -> str:
+    if approved:
+        return "trusted"
+    if resolved.notices:
+        return f"not trusted: {len(resolved.notices)} setting(s) ignored; {trust.HOW}"
+    return "not trusted (nothing it sets needs trust)"
+
+
+def as_text(resolved: Resolved, approved: bool) -> str:
     rows = settings(resolved)
     width = max(len(key) for key in rows)
     lines = [
@@ -81,7 +92,6 @@ def as_text(resolved: Resolved) -> str:
         for key, row in rows.items()
     ]
     if resolved.root is not None:
-        state = "trusted" if resolved.trusted else "not trusted (relay-git trust)"
-        lines.append(f"repository: {resolved.root}: {state}")
+        lines.append(f"repository: {resolved.root}: {trust_state(resolved, approved)}")
     lines += [line.removeprefix("relay-git: ") for line in resolved.notices]
     return "\n".join(lines)
