@@ -65,7 +65,6 @@ class Layer:
     label: str  # the file, "the environment" or "flags"
     values: Mapping[str, Any]
     sources: Mapping[str, str]  # per key: the file, the variable or the flag
-    repo: bool = False  # from the repository's own files
 
 
 @dataclass(frozen=True)
@@ -86,12 +85,12 @@ class Resolved:
         return self.root / trust.TEMPLATES
 
 
-def _file_layer(table: Mapping[str, Any], label: str, repo: bool) -> Layer:
+def _file_layer(table: Mapping[str, Any], label: str) -> Layer:
     if not isinstance(table, Mapping):
         raise UsageError(f"{label}: expected a table of settings")
     where = {"": label, **{key: f"{label}: {key}" for key in table}}
     values = check(table, where)
-    return Layer(label, values, dict.fromkeys(values, label), repo)
+    return Layer(label, values, dict.fromkeys(values, label))
 
 
 def _flag_layer(flags: Mapping[str, Any]) -> Layer:
@@ -137,10 +136,10 @@ def _repo_layers(root: Path) -> list[Layer]:
     if pyproject.is_file():
         section = _read_toml(pyproject).get("tool", {}).get("relay-git")
         if section is not None:
-            layers.append(_file_layer(section, f"{pyproject} [tool.relay-git]", repo=True))
+            layers.append(_file_layer(section, f"{pyproject} [tool.relay-git]"))
     own = root / trust.OWN_FILE
     if own.is_file():
-        layers.append(_file_layer(_read_toml(own), str(own), repo=True))
+        layers.append(_file_layer(_read_toml(own), str(own)))
     return layers
 
 
@@ -161,7 +160,7 @@ def _gate(layer: Layer, notices: list[str]) -> Layer:
         extra = tuple(p for p in own if p not in DEFAULT_SECRET_PATTERNS)
         values["secret_patterns"] = DEFAULT_SECRET_PATTERNS + extra
         sources["secret_patterns"] = f"defaults + {layer.label}"
-    return Layer(layer.label, values, sources, layer.repo)
+    return Layer(layer.label, values, sources)
 
 
 def _has_templates(root: Path) -> bool:
@@ -181,20 +180,19 @@ def resolve(
     ``trusted`` None asks the trust record; the Action passes True for the base commit's files.
     """
     repo_layers = _repo_layers(root) if root is not None else []
-    needs_trust = root is not None and (
-        any(lay.values for lay in repo_layers) or _has_templates(root)
-    )
-    if trusted is None:
-        trusted = not needs_trust or (root is not None and trust.is_trusted(root, environ))
+    templates = root is not None and _has_templates(root)
+    gated = any(key in GATED for layer in repo_layers for key in layer.values)
+    if trusted is None:  # the trust record is read only when it could change something
+        trusted = not (gated or templates) or (root is not None and trust.is_trusted(root, environ))
     notices: list[str] = []
     if not trusted:
         repo_layers = [_gate(layer, notices) for layer in repo_layers]
-        if root is not None and _has_templates(root):
+        if root is not None and templates:
             notices.append(trust.notice("prompt templates", str(root / trust.TEMPLATES)))
     user = user_config_path(environ)
     layers = list(repo_layers)
     if user.is_file():
-        layers.append(_file_layer(_read_toml(user), str(user), repo=False))
+        layers.append(_file_layer(_read_toml(user), str(user)))
     layers += [_env_layer(environ), _flag_layer(flags or {})]
     values: dict[str, Any] = {}
     sources = dict.fromkeys(FIELDS, "default")
