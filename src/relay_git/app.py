@@ -8,7 +8,7 @@ from pathlib import Path
 
 from relay_git.backends.base import Backend, BackendOptions, create, is_local, parse_spec
 from relay_git.cache import Cache
-from relay_git.config import Config, load
+from relay_git.config import Config, Resolved, resolve
 from relay_git.errors import UsageError
 from relay_git.gitops import Repository
 from relay_git.ledger import Ledger
@@ -24,14 +24,18 @@ class App:
     repo: Repository | None
     ledger: Ledger
     make_backend: BackendFactory
+    resolved: Resolved | None = None  # sources, trust and notices; None when built by hand
 
     @property
     def templates_dir(self) -> Path | None:
+        """A configured folder, else the repository's overrides once the repository is trusted."""
         if self.config.templates_dir:
             return Path(self.config.templates_dir)
-        if self.repo is not None:
-            return self.repo.root / ".relay-git" / "templates"
-        return None
+        return self.resolved.repo_templates if self.resolved is not None else None
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        return self.resolved.notices if self.resolved is not None else ()
 
     def require_repo(self) -> Repository:
         if self.repo is None:
@@ -102,6 +106,6 @@ def build(
         if need_repo:
             raise
         repo = None
-    config = load(repo.root if repo else None, environ).replace(**overrides)
-    factory = make_backend or default_backend_factory(config, environ)
-    return App(config, environ, repo, Ledger(), factory)
+    resolved = resolve(repo.root if repo else None, environ, overrides)
+    factory = make_backend or default_backend_factory(resolved.config, environ)
+    return App(resolved.config, environ, repo, Ledger(), factory, resolved)

@@ -17,7 +17,18 @@ from relay_git import __version__
 from relay_git.errors import ModelOutputError, RelayError
 
 # Each name is a module in relay_git.commands defining a click command of the same name.
-COMMANDS = ("scaffold", "review", "hooks", "github", "doctor", "clean", "init", "completion")
+COMMANDS = (
+    "scaffold",
+    "review",
+    "hooks",
+    "github",
+    "doctor",
+    "clean",
+    "init",
+    "completion",
+    "trust",
+    "config",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -31,10 +42,14 @@ def cli() -> None:
       relay-git review                      # review the staged diff
       relay-git review main..feature --format markdown
       relay-git doctor                      # check git, model servers and models
+      relay-git config show                 # every setting and where it came from
+      relay-git trust                       # let this repository's .relay-git.toml count
 
     Models are named BACKEND:NAME (ollama, openai, anthropic, llamacpp); a bare
     name means Ollama. Settings come from flags, RELAY_GIT_* variables,
-    .relay-git.toml or [tool.relay-git] in pyproject.toml.
+    ~/.config/relay-git/config.toml, .relay-git.toml or [tool.relay-git] in
+    pyproject.toml; a repository's own settings need `relay-git trust` to choose
+    models, endpoints, the test command or templates.
     """
 
 

@@ -1,6 +1,9 @@
 """Prompt templates: files in ``templates/``, overridable per repository, rendered strictly.
 
 A template that names a missing variable raises instead of sending a silent gap to a model.
+Templates render in Jinja2's immutable sandbox with no globals: a template can read the
+variables it is given and nothing else (no ``__class__``, no ``cycler.__init__.__globals__``,
+no calls that change a value), so a hostile override runs no code.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from relay_git.errors import UsageError
+
+UNSAFE_FIX = "a template may only read its variables; fix or remove the override"
 
 
 def template_dir() -> Traversable:
@@ -54,13 +59,21 @@ def digest(*texts: str) -> str:
 
 def render(text: str, name: str, **variables: Any) -> str:
     import jinja2  # deferred: the cached review path never renders
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    env = jinja2.Environment(
+    env = ImmutableSandboxedEnvironment(
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
     )
+    env.globals.clear()  # no range/cycler/joiner/lipsum/namespace: only the variables
     try:
         return env.from_string(text).render(**variables)
-    except jinja2.UndefinedError as err:
-        raise UsageError(f"prompt template {name}: {err.message}") from None
     except jinja2.TemplateSyntaxError as err:
         raise UsageError(f"prompt template {name}, line {err.lineno}: {err.message}") from None
+    except jinja2.exceptions.SecurityError as err:
+        raise UsageError(f"prompt template {name} is unsafe: {err}", UNSAFE_FIX) from None
+    except jinja2.UndefinedError as err:
+        raise UsageError(f"prompt template {name}: {err.message}") from None
+    except jinja2.TemplateError as err:
+        raise UsageError(f"prompt template {name}: {err}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as err:
+        raise UsageError(f"prompt template {name} failed: {err}") from None

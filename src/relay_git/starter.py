@@ -8,7 +8,6 @@ appended to an existing ``.pre-commit-config.yaml`` as text, so its comments sur
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import json
 import os
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from relay_git import prompts
-from relay_git.config import Config
+from relay_git.config.schema import describe
 from relay_git.errors import UsageError
 
 CONFIG_FILE = ".relay-git.toml"
@@ -76,10 +75,9 @@ class Change:
 
 def config_keys() -> list[ConfigKey]:
     """Every configuration key and its built-in default, read from the Config schema."""
-    defaults = Config()
     return [
-        ConfigKey(f.name, getattr(defaults, f.name), HELP.get(f.name, ""))
-        for f in dataclasses.fields(Config)
+        ConfigKey(d["key"], d["default"], HELP.get(d["key"], "") or d["help"])
+        for d in describe()
     ]
 
 
@@ -93,6 +91,9 @@ def toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{json.dumps(str(k))} = {toml_value(v)}" for k, v in value.items())
+        return "{" + (f" {inner} " if inner else "") + "}"
     return json.dumps(str(value))  # a TOML basic string accepts JSON's escapes
 
 

@@ -8,6 +8,7 @@ httpx, ollama or llama.cpp.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -40,7 +41,23 @@ class ModelSpec:
 
 
 def parse_spec(spec: str) -> ModelSpec:
-    """``openai:gpt-4.1`` -> (openai, gpt-4.1); ``qwen3-coder:30b`` -> (ollama, qwen3-coder:30b)."""
+    """``openai:gpt-4.1`` -> (openai, gpt-4.1); ``qwen3-coder:30b`` -> (ollama, qwen3-coder:30b).
+
+    A bare name means Ollama, and Ollama names have a colon too, so a prefix that is not a
+    backend is read as a typo (UsageError, exit 2) rather than a model when the part before
+    the first colon is a plain word of letters, like every backend name, and either
+
+    - it is close to a backend name (``antropic`` -> anthropic, ``olama`` -> ollama), or
+    - what follows is not an Ollama tag: it has a further colon (``nope:qwen3:30b``), or it
+      has no digit and is not a common variant word (``nope:x``; but ``mistral:7b``,
+      ``llava:latest``, ``phi3:mini`` and ``qwen3-coder:30b`` are Ollama models).
+
+    Close means difflib similarity of at least 0.8 and a length within two letters, so
+    ``codellama`` and ``tinyllama`` are not typos of ``ollama``; a port and a path after the
+    colon (``localhost:5000/team/model:tag``) name a registry, and are always Ollama's.
+
+    An Ollama model the rule misreads is always reachable as ``ollama:NAME``.
+    """
     spec = spec.strip()
     if not spec:
         raise UsageError("empty model spec", "use BACKEND:NAME, e.g. ollama:qwen3-coder:30b")
@@ -49,7 +66,48 @@ def parse_spec(spec: str) -> ModelSpec:
         if not rest:
             raise UsageError(f"model spec {spec!r} names no model", f"use {head}:NAME")
         return ModelSpec(head, rest)
+    if sep:
+        _refuse_backend_typo(spec, head, rest)
     return ModelSpec(DEFAULT_BACKEND, spec)
+
+
+_WORD = re.compile(r"[A-Za-z]+")
+_PORT_PATH = re.compile(r"\d+/")  # a registry's port: localhost:5000/team/model:tag
+# Ollama tags without a digit that are common in its library (sizes and versions have digits).
+_TAG_WORDS = frozenset(
+    {"latest", "instruct", "chat", "text", "code", "python", "base", "mini", "small"}
+    | {"medium", "large", "lite", "vision", "uncensored", "embed"}
+)
+
+
+def _looks_like_tag(tag: str) -> bool:
+    if ":" in tag:
+        return False
+    return any(c.isdigit() for c in tag) or tag.lower().split("-")[0] in _TAG_WORDS
+
+
+def _close_backend(head: str) -> str | None:
+    """A backend ``head`` is a typo of: similar, and within two letters of its length."""
+    import difflib  # only a spec with an unknown prefix gets here
+
+    word = head.lower()
+    near = [b for b in KNOWN_BACKENDS if abs(len(b) - len(word)) <= 2]
+    close = difflib.get_close_matches(word, near, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
+def _refuse_backend_typo(spec: str, head: str, rest: str) -> None:
+    if not _WORD.fullmatch(head) or _PORT_PATH.match(rest):  # host:port/model is Ollama's
+        return
+    close = _close_backend(head)
+    if close is None and _looks_like_tag(rest):
+        return
+    known = ", ".join(KNOWN_BACKENDS)
+    hint = f"did you mean {close}:{rest}?" if close else f"known backends: {known}."
+    raise UsageError(
+        f"unknown backend {head!r} in model spec {spec!r}",
+        f"{hint} For an Ollama model of that name write ollama:{spec}",
+    )
 
 
 Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": "..."}

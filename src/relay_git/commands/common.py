@@ -27,7 +27,10 @@ def build_app(
         overrides["coder"] = overrides.get("coder") or coder
         overrides["reviewer"] = overrides.get("reviewer") or reviewer
     injected = (ctx.obj or {}).get("make_backend")
-    return build(Path.cwd(), dict(os.environ), overrides, injected, need_repo)
+    app = build(Path.cwd(), dict(os.environ), overrides, injected, need_repo)
+    for line in app.notices:  # settings an untrusted repository tried to make
+        click.echo(line, err=True)
+    return app
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import shutil
 
 import click
 
+from relay_git import trust as trustmod
 from relay_git.commands.common import build_app
 from relay_git.errors import RelayError
 
@@ -35,6 +36,11 @@ def doctor(ctx: click.Context, local: bool) -> int:
     click.echo(f"git: {ok}")
     where = app.repo.root if app.repo else "not in a git repository (review needs one)"
     click.echo(f"repository: {where}")
+    if app.resolved is not None and app.resolved.notices:
+        ignored = len(app.resolved.notices)
+        click.echo(f"trust: not trusted: {ignored} repository setting(s) ignored — {trustmod.HOW}")
+    elif app.repo is not None:
+        click.echo(f"trust: {ok}")
     for role, spec in (("coder", app.config.coder), ("reviewer", app.config.reviewer)):
         try:
             backend = app.make_backend(spec)

@@ -148,7 +148,7 @@ def trusted_app(
         from relay_git.localmodels import local_specs
 
         changes["reviewer"] = changes.get("reviewer") or local_specs()[1]
-    config = load(scratch, environ).replace(**changes)
+    config = load(scratch, environ, trusted=True).replace(**changes)  # the base commit's files
     if exclude:
         config = config.replace(exclude=config.exclude + exclude)
     factory = (ctx.obj or {}).get("make_backend") or default_backend_factory(config, environ)

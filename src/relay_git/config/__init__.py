@@ -1,0 +1,206 @@
+"""Configuration: one typed schema for every source, and the trust gate on the repository's files.
+
+Precedence, highest first: flag > environment (``RELAY_GIT_*``) > user config
+(``$XDG_CONFIG_HOME/relay-git/config.toml``) > ``.relay-git.toml`` > ``[tool.relay-git]`` in
+``pyproject.toml`` > defaults. Every source is checked against the one schema, the ``Config``
+dataclass (validated by pydantic when a source sets anything), and an error names the file,
+variable or flag at fault.
+
+Until the user runs ``relay-git trust`` (see ``relay_git.trust``), the repository's own files
+cannot choose where text goes or what runs (the ``gated`` keys), may only add secret patterns,
+and their prompt templates are not used; each ignored setting yields one notice.
+
+Nothing here reads ``os.environ`` on its own: the environment is passed in.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from relay_git import trust
+from relay_git.config.schema import (
+    ALIASES,
+    DEFAULT_CODER,
+    DEFAULT_REVIEWER,
+    DEFAULT_SECRET_PATTERNS,
+    ENV,
+    FAIL_ON,
+    FIELDS,
+    GATED,
+    KEYS_DOC,
+    Config,
+    Price,
+    describe,
+)
+from relay_git.config.validation import check, check_url
+from relay_git.errors import UsageError
+from relay_git.userdirs import config_dir
+
+__all__ = [
+    "DEFAULT_CODER",
+    "DEFAULT_REVIEWER",
+    "DEFAULT_SECRET_PATTERNS",
+    "FAIL_ON",
+    "FIELDS",
+    "GATED",
+    "KEYS_DOC",
+    "Config",
+    "Price",
+    "Resolved",
+    "describe",
+    "load",
+    "resolve",
+    "user_config_path",
+]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """The settings one source made, and which file, variable or flag made each."""
+
+    label: str  # the file, "the environment" or "flags"
+    values: Mapping[str, Any]
+    sources: Mapping[str, str]  # per key: the file, the variable or the flag
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The effective configuration, each value's source, and what trust kept out."""
+
+    config: Config
+    sources: Mapping[str, str]  # per key: where the effective value came from
+    notices: tuple[str, ...]  # one line per untrusted setting that was ignored
+    trusted: bool  # the repository's own files were taken at their word
+    root: Path | None
+
+    @property
+    def repo_templates(self) -> Path | None:
+        """The repository's template overrides, when it has any and they may be used."""
+        if self.root is None or not self.trusted:
+            return None
+        return self.root / trust.TEMPLATES
+
+
+def _file_layer(table: Mapping[str, Any], label: str) -> Layer:
+    if not isinstance(table, Mapping):
+        raise UsageError(f"{label}: expected a table of settings")
+    where = {"": label, **{key: f"{label}: {key}" for key in table}}
+    values = check(table, where)
+    return Layer(label, values, dict.fromkeys(values, label))
+
+
+def _flag_layer(flags: Mapping[str, Any]) -> Layer:
+    """Flags as the command line gave them; ``None`` means the flag was not given."""
+    given = {key: value for key, value in flags.items() if value is not None}
+    where = {key: "--" + key.replace("_", "-") for key in given}
+    values = check(given, where)
+    return Layer("flags", values, {key: where[key] for key in values})
+
+
+def _env_layer(environ: Mapping[str, str]) -> Layer:
+    names = {var: key for var, key in ALIASES.items() if environ.get(var)}
+    names.update({var: key for var, key in ENV.items() if environ.get(var)})
+    raw: dict[str, Any] = {}
+    for var, key in names.items():
+        value = environ[var]
+        is_list = FIELDS[key].type == "tuple[str, ...]"
+        raw[key] = [p.strip() for p in value.split(",") if p.strip()] if is_list else value
+    where = {key: var for var, key in names.items()}
+    values = check(raw, where)
+    if environ.get("ANTHROPIC_BASE_URL"):
+        check_url(environ["ANTHROPIC_BASE_URL"], "ANTHROPIC_BASE_URL")
+    return Layer("the environment", values, {key: where[key] for key in values})
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(f"{path}: invalid TOML: {err}") from None
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read: {err.strerror}") from None
+
+
+def user_config_path(environ: Mapping[str, str]) -> Path:
+    return config_dir(environ) / "config.toml"
+
+
+def _repo_layers(root: Path) -> list[Layer]:
+    layers = []
+    pyproject = root / trust.PYPROJECT
+    if pyproject.is_file():
+        section = _read_toml(pyproject).get("tool", {}).get("relay-git")
+        if section is not None:
+            layers.append(_file_layer(section, f"{pyproject} [tool.relay-git]"))
+    own = root / trust.OWN_FILE
+    if own.is_file():
+        layers.append(_file_layer(_read_toml(own), str(own)))
+    return layers
+
+
+def _gate(layer: Layer, notices: list[str]) -> Layer:
+    """An untrusted repository file without the gated keys; its secret patterns only add."""
+    values, sources = dict(layer.values), dict(layer.sources)
+    for key in GATED:
+        if key in values and key != "secret_patterns":
+            notices.append(trust.notice(key, layer.label))
+            del values[key], sources[key]
+    if "secret_patterns" in values:
+        own = values["secret_patterns"]
+        dropped = [p for p in DEFAULT_SECRET_PATTERNS if p not in own]
+        if dropped:
+            shown = ", ".join(dropped[:3]) + (", …" if len(dropped) > 3 else "")
+            what = f"the removal of {len(dropped)} default secret_patterns ({shown})"
+            notices.append(trust.notice(what, layer.label))
+        extra = tuple(p for p in own if p not in DEFAULT_SECRET_PATTERNS)
+        values["secret_patterns"] = DEFAULT_SECRET_PATTERNS + extra
+        sources["secret_patterns"] = f"defaults + {layer.label}"
+    return Layer(layer.label, values, sources)
+
+
+def _has_templates(root: Path) -> bool:
+    folder = root / trust.TEMPLATES
+    return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
+
+
+def resolve(
+    root: Path | None,
+    environ: Mapping[str, str],
+    flags: Mapping[str, Any] | None = None,
+    *,
+    trusted: bool | None = None,
+) -> Resolved:
+    """The effective configuration, where each value came from, and what trust kept out.
+
+    ``trusted`` None asks the trust record; the Action passes True for the base commit's files.
+    """
+    repo_layers = _repo_layers(root) if root is not None else []
+    templates = root is not None and _has_templates(root)
+    gated = any(key in GATED for layer in repo_layers for key in layer.values)
+    if trusted is None:  # the trust record is read only when it could change something
+        trusted = not (gated or templates) or (root is not None and trust.is_trusted(root, environ))
+    notices: list[str] = []
+    if not trusted:
+        repo_layers = [_gate(layer, notices) for layer in repo_layers]
+        if root is not None and templates:
+            notices.append(trust.notice("prompt templates", str(root / trust.TEMPLATES)))
+    user = user_config_path(environ)
+    layers = list(repo_layers)
+    if user.is_file():
+        layers.append(_file_layer(_read_toml(user), str(user)))
+    layers += [_env_layer(environ), _flag_layer(flags or {})]
+    values: dict[str, Any] = {}
+    sources = dict.fromkeys(FIELDS, "default")
+    for layer in layers:
+        values.update(layer.values)
+        sources.update(layer.sources)
+    return Resolved(Config(**values), sources, tuple(notices), trusted, root)
+
+
+def load(root: Path | None, environ: Mapping[str, str], *, trusted: bool | None = None) -> Config:
+    return resolve(root, environ, trusted=trusted).config
