@@ -80,14 +80,21 @@ def test_try_repo_commit_hook(staged: Path, hook_repo: tuple[Path, str], tmp_pat
 
 
 def test_push_hook_and_cache(
-    repo: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+    repo: Path, hook_repo: tuple[Path, str], pre_commit_home: Path, tmp_path: Path
 ) -> None:
+    """Also: a relay_git/ package at the repository's top level is never what runs."""
     path, sha = hook_repo
     (repo / ".pre-commit-config.yaml").write_text(
         f"repos:\n- repo: {path}\n  rev: {sha}\n  hooks:\n"
         "  - id: relay-git-review\n  - id: relay-git-review-push\n"
     )
-    git(repo, "add", ".pre-commit-config.yaml")
+    marker = tmp_path / "shadow-ran"
+    (repo / "relay_git").mkdir()
+    for name in ("__init__.py", "__main__.py", "cli.py"):
+        (repo / "relay_git" / name).write_text(
+            f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+        )
+    git(repo, "add", ".pre-commit-config.yaml", "relay_git")
     git(repo, "commit", "-q", "-m", "config")
     base = git(repo, "rev-parse", "HEAD").strip()
     (repo / "app.py").write_text("def add(a, b):\n    return a - b\n")
@@ -109,3 +116,4 @@ def test_push_hook_and_cache(
         passed = pre_commit(repo, pre_commit_home, server.url, *push)
         assert passed.returncode == 0, passed.stdout + passed.stderr
         assert "relay-git: approve" in passed.stdout
+    assert not marker.exists()
