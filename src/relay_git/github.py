@@ -150,6 +150,7 @@ class ActionsContext:
     api_url: str
     token: Secret
     step_summary: Path | None
+    event_name: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], api_url: str | None = None) -> ActionsContext:
@@ -166,6 +167,19 @@ class ActionsContext:
             api_url=(api_url or environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
             token=Secret(environ.get("GITHUB_TOKEN", "")),
             step_summary=Path(summary) if summary else None,
+            event_name=environ.get("GITHUB_EVENT_NAME", ""),
+        )
+
+    def refuse_pull_request_target(self, allowed: bool) -> None:
+        """``pull_request_target`` runs with secrets and a write token: only when opted in."""
+        if self.event_name != "pull_request_target" or allowed:
+            return
+        raise UsageError(
+            "refusing to review on `pull_request_target`: that event runs with this"
+            " repository's secrets and a write token while the pull request's code, which"
+            " a fork controls, is checked out and read",
+            "trigger the workflow with `on: pull_request`, or opt in with"
+            " `allow-pull-request-target: true` (--allow-pull-request-target)",
         )
 
 

@@ -74,6 +74,12 @@ class PostOptions:
     envvar="RELAY_GIT_GITHUB_AUTHOR",
     help=("Also trust markers in comments by LOGIN (when github-token is a personal token)."),
 )
+@click.option(
+    "--allow-pull-request-target",
+    is_flag=True,
+    envvar="RELAY_GIT_ALLOW_PULL_REQUEST_TARGET",
+    help="Run on `pull_request_target` too (refused by default: secrets + a fork's code).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no ledger on stderr.")
 @click.pass_context
 def github(
@@ -90,6 +96,7 @@ def github(
     no_post: bool,
     api_url: str | None,
     author: str | None,
+    allow_pull_request_target: bool,
     quiet: bool,
 ) -> int:
     """Review the pull request this workflow runs for, and comment on it.
@@ -106,6 +113,7 @@ def github(
     from relay_git.github import ActionsContext, load_event
 
     actx = ActionsContext.from_environ(os.environ, api_url)
+    actx.refuse_pull_request_target(allow_pull_request_target)
     pr = load_event(actx.event_path, actx.repository)
     overrides = {"reviewer": reviewer, "fail_on": fail_on, "jobs": jobs}
     with tempfile.TemporaryDirectory(prefix="relay-git-base-") as tmp:
