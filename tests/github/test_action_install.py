@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import venv
 from pathlib import Path
 from typing import Any
 
 import yaml
-from tests.conftest import git
+from tests.conftest import copy_checkout, git
 from tests.github.conftest import PR, TOKEN
 from tests.github.fake_github import FakeGitHub
 from tests.hooks.standin import SPEC, error_at, serve
@@ -56,19 +55,6 @@ def test_lock_file_pins_every_dependency_by_hash() -> None:
                 wanted.add(name)
                 todo.append(name)
     assert wanted <= pinned, sorted(wanted - pinned)
-
-
-def copy_tracked(dest: Path) -> Path:
-    """The action's files as `uses: OWNER/relay-git@SHA` brings them: tracked + new, no build."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")  # fmt: skip
-    for name in filter(None, listed):
-        if (ROOT / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, dest / name)
-    return dest
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -112,7 +98,7 @@ def test_action_installs_from_its_own_files_and_reviews(pr: PR, tmp_path: Path) 
     for name in hostile:
         (pr.root / name).parent.mkdir(exist_ok=True)
     pr.commit(hostile, "a pull request that brings its own pip, setuptools and relay_git")
-    action_path = copy_tracked(tmp_path / "action")
+    action_path = copy_checkout(ROOT, tmp_path / "action")
     python = tmp_path / "python"
     venv.EnvBuilder(with_pip=True).create(python)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}

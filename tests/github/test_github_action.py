@@ -110,7 +110,7 @@ def test_fork_with_read_only_token_reports_in_job_summary(
         r = run(gh.url, [DIV, PASSWORD])
     assert r.code == 1  # the exit code still follows --fail-on; nothing crashed
     assert gh.reviews == [] and gh.issue_comments == []
-    assert [r["status"] for r in gh.calls("POST")] == [403]
+    assert [r["status"] for r in gh.calls("POST", "/reviews")] == [403]
     assert "::warning title=relay-git::" in r.out and "::error file=app.py" in r.out
     text = summary_file(pr)
     assert "div() raises ZeroDivisionError" in text and "token is read-only" in text

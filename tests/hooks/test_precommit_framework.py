@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.conftest import GIT_ENV, git
+from tests.conftest import GIT_ENV, copy_checkout, git
 from tests.hooks.standin import SPEC, error_at, reply, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,15 +25,7 @@ pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None, reason="need
 @pytest.fixture(scope="session")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A committed copy of this working tree (uncommitted edits included), and its sha."""
-    copy = tmp_path_factory.mktemp("hook-repo")
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")  # fmt: skip
-    for name in filter(None, listed):
-        if (ROOT / name).is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, copy / name)
+    copy = copy_checkout(ROOT, tmp_path_factory.mktemp("hook-repo"))
     env = {**os.environ, **GIT_ENV, "GIT_CONFIG_GLOBAL": os.devnull}
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "copy"]):
         subprocess.run(["git", *args], cwd=copy, env=env, check=True, capture_output=True)
