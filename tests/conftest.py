@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,3 +92,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"{REALMODEL_SKIPPED_IN_CI}: {reason}"
         if hasattr(report, "wasxfail"):  # else pytest counts it as no failure: exit status 0
             del report.wasxfail
+
+
+def copy_checkout(root: Path, dest: Path) -> Path:
+    """Copy the checkout at ``root`` (tracked files, and new ones not ignored) to ``dest``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
+        cwd=root, capture_output=True, text=True, check=True,
+    ).stdout.split("\0")  # fmt: skip
+    for name in filter(None, listed):
+        if (root / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / name, dest / name)
+    return dest

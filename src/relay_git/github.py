@@ -27,6 +27,9 @@ PER_PAGE = 100  # the most GitHub returns per page
 _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 _LINK = re.compile(r'<([^>]*)>\s*;\s*rel="([^"]+)"')
 _INDEX = re.compile(r"comments\[(\d+)\]")
+# Who GITHUB_TOKEN (the GitHub Actions app's installation token) posts as.
+ACTIONS_BOT = "github-actions[bot]"
+_VIEWER = "query { viewer { login } }"
 
 
 class GitHubError(RelayError):
@@ -150,6 +153,8 @@ class ActionsContext:
     api_url: str
     token: Secret
     step_summary: Path | None
+    event_name: str = ""
+    server_url: str = "https://github.com"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], api_url: str | None = None) -> ActionsContext:
@@ -166,6 +171,20 @@ class ActionsContext:
             api_url=(api_url or environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
             token=Secret(environ.get("GITHUB_TOKEN", "")),
             step_summary=Path(summary) if summary else None,
+            event_name=environ.get("GITHUB_EVENT_NAME", ""),
+            server_url=(environ.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+        )
+
+    def refuse_pull_request_target(self, allowed: bool) -> None:
+        """``pull_request_target`` runs with secrets and a write token: only when opted in."""
+        if self.event_name != "pull_request_target" or allowed:
+            return
+        raise UsageError(
+            "refusing to review on `pull_request_target`: that event runs with this"
+            " repository's secrets and a write token while the pull request's code, which"
+            " a fork controls, is checked out and read",
+            "trigger the workflow with `on: pull_request`, or opt in with"
+            " `allow-pull-request-target: true` (--allow-pull-request-target)",
         )
 
 
@@ -252,6 +271,33 @@ class GitHubClient:
             url = parse_link(response.headers.get("link")).get("next")
         return items
 
+    def identity(self) -> str:
+        """The login this token posts as: ``GET /user``, else GraphQL ``viewer``, else the bot.
+
+        A personal token answers ``GET /user``. An installation token (GITHUB_TOKEN, or a
+        GitHub App's) gets 403 there, but GraphQL's ``viewer`` names it, ``NAME[bot]``.
+        If neither answers, it is GITHUB_TOKEN's own ``github-actions[bot]``.
+        """
+        try:
+            login = _json_object(self._request("GET", "/user")).get("login")
+        except GitHubError as err:
+            if err.status != 403:
+                raise
+            login = self._viewer_login()
+        return login if isinstance(login, str) and login else ACTIONS_BOT
+
+    def _viewer_login(self) -> str | None:
+        try:
+            reply = _json_object(
+                self._request("POST", graphql_url(self.api_url), {"query": _VIEWER})
+            )
+        except GitHubError:
+            return None
+        data = reply.get("data")
+        viewer = data.get("viewer") if isinstance(data, dict) else None
+        login = viewer.get("login") if isinstance(viewer, dict) else None
+        return login if isinstance(login, str) else None
+
     def list_review_comments(self, pr: PullRequest) -> list[dict[str, Any]]:
         return self._paginate(f"/repos/{pr.owner}/{pr.repo}/pulls/{pr.number}/comments")
 
@@ -269,6 +315,14 @@ class GitHubClient:
     def update_issue_comment(self, pr: PullRequest, comment_id: int, body: str) -> dict[str, Any]:
         path = f"/repos/{pr.owner}/{pr.repo}/issues/comments/{comment_id}"
         return _json_object(self._request("PATCH", path, {"body": body}))
+
+
+def graphql_url(api_url: str) -> str:
+    """``https://api.github.com/graphql``; on Enterprise Server ``https://HOST/api/graphql``."""
+    api_url = api_url.rstrip("/")
+    return (
+        api_url[: -len("/v3")] + "/graphql" if api_url.endswith("/api/v3") else f"{api_url}/graphql"
+    )
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:

@@ -35,14 +35,18 @@ _TEMPLATE = """\
 # Copied by hand, it runs the relay-git on PATH; installed, the interpreter named below.
 relay_git_python='{python}'
 relay_git_path='{path}'
+relay_git_start='import sys; sys.path.insert(0, sys.argv.pop(1)); import relay_git.cli as c
+sys.exit(c.main())'
 case "${{RELAY_GIT_SKIP:-}}" in 1|true|yes) exit 0 ;; esac
-if [ -n "$relay_git_python" ] && [ -x "$relay_git_python" ]; then
-    if [ -n "$relay_git_path" ]; then
-        PYTHONPATH="$relay_git_path${{PYTHONPATH:+:$PYTHONPATH}}"
-        export PYTHONPATH
-    fi
+# -I (isolated): neither the repository's folder nor PYTHON* variables join sys.path, so a
+# relay_git/ folder in the repository can never stand in for the tool.
+if [ -n "$relay_git_python" ] && [ -x "$relay_git_python" ] && [ -n "$relay_git_path" ]; then
     # shellcheck disable=SC2086 # RELAY_GIT_HOOK_ARGS is split into words on purpose
-    exec "$relay_git_python" -m relay_git review {args} ${{RELAY_GIT_HOOK_ARGS:-}}
+    exec "$relay_git_python" -I -c "$relay_git_start" "$relay_git_path" \\
+        review {args} ${{RELAY_GIT_HOOK_ARGS:-}}
+elif [ -n "$relay_git_python" ] && [ -x "$relay_git_python" ]; then
+    # shellcheck disable=SC2086
+    exec "$relay_git_python" -I -m relay_git review {args} ${{RELAY_GIT_HOOK_ARGS:-}}
 elif command -v relay-git >/dev/null 2>&1; then
     # shellcheck disable=SC2086
     exec relay-git review {args} ${{RELAY_GIT_HOOK_ARGS:-}}
@@ -78,8 +82,8 @@ def interpreter() -> tuple[str, str]:
 
     package_root = str(Path(relay_git.__file__).resolve().parent.parent)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    probe = subprocess.run(
-        [sys.executable, "-c", "import relay_git; print(relay_git.__file__)"],
+    probe = subprocess.run(  # -I, as the hook runs it
+        [sys.executable, "-I", "-c", "import relay_git; print(relay_git.__file__)"],
         env=env,
         cwd="/",
         capture_output=True,

@@ -122,14 +122,22 @@ Runner = Callable[..., Result]
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Runner:
-    """run(api_url, findings, *args, reviewer=REVIEWER) -> Result; reviewer=None uses config."""
+    """run(api_url, findings, *args, reviewer=REVIEWER, summary="s") -> Result.
+
+    reviewer=None uses the config; ``summary`` is the model's review summary.
+    """
 
     def go(
-        api_url: str, findings: list[dict[str, Any]], *args: str, reviewer: str | None = REVIEWER
+        api_url: str,
+        findings: list[dict[str, Any]],
+        *args: str,
+        reviewer: str | None = REVIEWER,
+        summary: str = "s",
     ) -> Result:
         monkeypatch.setenv("GITHUB_API_URL", api_url)
+        verdict = "fix" if findings else "approve"
         fake = FakeBackend(REVIEWER).enqueue(
-            {"verdict": "fix" if findings else "approve", "summary": "s", "findings": findings}
+            {"verdict": verdict, "summary": summary, "findings": findings}
         )
         flags = ["--reviewer", reviewer] if reviewer else []
         code = main(["github", *flags, "--no-cache", *args], obj={"make_backend": factory(fake)})

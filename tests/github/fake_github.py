@@ -10,6 +10,12 @@ the side named, ``start_line`` before ``line`` in the same hunk, and answers 422
 GitHub's own messages (which, like GitHub's, do not say which comment was at fault).
 Its hunk parser is its own, so it checks relay-git rather than agreeing with it.
 ``read_only=True`` answers writes like a fork's token does: 403.
+
+Who the token is: by default GITHUB_TOKEN, an installation token, for which
+``GET /user`` is 403 "Resource not accessible by integration" and GraphQL's
+``query { viewer { login } }`` (``POST /graphql``) names ``github-actions[bot]``, the
+author of everything it posts. ``login="octocat"`` makes it a personal token instead:
+``GET /user`` answers that user, who then authors what is posted.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 
 DOCS = "https://docs.github.com/rest"
 BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+USER_DOC = "https://docs.github.com/rest/users/users#get-the-authenticated-user"
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
@@ -56,7 +63,7 @@ def hunks_by_path(diff_text: str) -> dict[str, list[Hunk]]:
         elif line.startswith("diff --git "):
             current = None
         elif line.startswith("+++ "):
-            path = line[4:]
+            path = line[4:].removesuffix("\t")  # git adds a tab after a name with a space
             current = None if path == "/dev/null" else files.setdefault(path[2:], [])
         elif (m := _HUNK.match(line)) and current is not None:
             old, new = int(m.group(1)), int(m.group(3))
@@ -80,7 +87,10 @@ class FakeGitHub:
         token: str = "ghs_fake",
         read_only: bool = False,
         max_per_page: int = 100,
+        login: str | None = None,
     ) -> None:
+        self.me = dict(BOT) if login is None else {"login": login, "id": 583231, "type": "User"}
+        self.personal = login is not None
         self.files = hunks_by_path(diff_text)
         self.head_sha = head_sha
         self.prefix = f"/repos/{owner}/{repo}"
@@ -121,7 +131,7 @@ class FakeGitHub:
             "html_url": f"https://github.com{self.prefix}/pull/{self.number}#issuecomment-{comment_id}",
             "issue_url": f"{self.url}{self.prefix}/issues/{self.number}",
             "body": body,
-            "user": user or dict(BOT),
+            "user": user or dict(self.me),
             "created_at": "2026-01-01T00:00:00Z",
             "updated_at": "2026-01-01T00:00:00Z",
             "author_association": "NONE",
@@ -148,7 +158,7 @@ class FakeGitHub:
             "original_commit_id": self.head_sha,
             "diff_hunk": "\n".join(hunk.text) if hunk else "",
             "body": c["body"],
-            "user": user or dict(BOT),
+            "user": user or dict(self.me),
             "html_url": f"https://github.com{self.prefix}/pull/{self.number}#discussion_r{comment_id}",
             "in_reply_to_id": None,
         }
@@ -206,6 +216,12 @@ class FakeGitHub:
     ) -> tuple[int, Any, dict[str, str]]:
         pr = f"{self.prefix}/pulls/{self.number}"
         issue = f"{self.prefix}/issues/{self.number}"
+        if (method, path) == ("GET", "/user"):
+            if not self.personal:
+                return _fail(403, "Resource not accessible by integration", doc=USER_DOC)
+            return 200, dict(self.me), {}
+        if (method, path) == ("POST", "/graphql"):
+            return self.graphql(body)
         if method in ("POST", "PATCH", "PUT", "DELETE") and self.read_only:
             return _fail(403, "Resource not accessible by integration")
         if (method, path) == ("POST", f"{pr}/reviews"):
@@ -223,6 +239,13 @@ class FakeGitHub:
             return self.update_comment(int(m.group(1)), body)
         return _fail(404, "Not Found")
 
+    def graphql(self, body: Any) -> tuple[int, Any, dict[str, str]]:
+        """Only the viewer query: GraphQL answers 200 with ``errors`` for anything else."""
+        query = body.get("query") if isinstance(body, dict) else None
+        if not isinstance(query, str) or re.sub(r"\s+", "", query) != "query{viewer{login}}":
+            return 200, {"errors": [{"message": "this stand-in knows only viewer.login"}]}, {}
+        return 200, {"data": {"viewer": {"login": self.me["login"]}}}, {}
+
     def create_review(self, body: Any) -> tuple[int, Any, dict[str, str]]:
         if not isinstance(body, dict):
             return _fail(400, "Problems parsing JSON")
@@ -234,7 +257,7 @@ class FakeGitHub:
         review = {
             "id": review_id,
             "node_id": f"PRR_{review_id}",
-            "user": dict(BOT),
+            "user": dict(self.me),
             "body": body.get("body", ""),
             "state": state.get(body.get("event") or "", body.get("event") or "PENDING"),
             "html_url": f"https://github.com{self.prefix}/pull/{self.number}#pullrequestreview-{review_id}",
@@ -288,9 +311,9 @@ class FakeGitHub:
 
 
 def _fail(
-    status: int, message: str, errors: list[Any] | None = None
+    status: int, message: str, errors: list[Any] | None = None, doc: str = DOCS
 ) -> tuple[int, Any, dict[str, str]]:
-    body: dict[str, Any] = {"message": message, "documentation_url": DOCS, "status": str(status)}
+    body: dict[str, Any] = {"message": message, "documentation_url": doc, "status": str(status)}
     if errors:
         body["errors"] = errors
     return status, body, {}

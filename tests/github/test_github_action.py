@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from tests.conftest import git
 from tests.github.conftest import DIV, FIXED_APP, PASSWORD, PR, TOKEN, Runner, write_event
 from tests.github.fake_github import FakeGitHub
@@ -109,7 +110,7 @@ def test_fork_with_read_only_token_reports_in_job_summary(
         r = run(gh.url, [DIV, PASSWORD])
     assert r.code == 1  # the exit code still follows --fail-on; nothing crashed
     assert gh.reviews == [] and gh.issue_comments == []
-    assert [r["status"] for r in gh.calls("POST")] == [403]
+    assert [r["status"] for r in gh.calls("POST", "/reviews")] == [403]
     assert "::warning title=relay-git::" in r.out and "::error file=app.py" in r.out
     text = summary_file(pr)
     assert "div() raises ZeroDivisionError" in text and "token is read-only" in text
@@ -214,3 +215,29 @@ def test_outside_actions_is_a_usage_error_in_a_subprocess(repo: Path) -> None:
         "relay-git: error: GITHUB_EVENT_PATH is not set: relay-git github runs inside GitHub"
         " Actions (use `relay-git review --base origin/main` outside Actions)"
     ]
+
+
+def test_pull_request_target_is_refused_unless_opted_in(
+    pr: PR, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """That event carries secrets and a write token next to a fork's code: refused, with why."""
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request_target")
+    monkeypatch.setenv("RELAY_GIT_ALLOW_PULL_REQUEST_TARGET", "false")  # the input's default
+    with FakeGitHub(pr.diff(), pr.head, token=TOKEN) as gh:
+        refused = run(gh.url, [DIV])
+        assert refused.code == 2 and gh.requests == [] and refused.model.history == []
+        [line] = refused.err.strip().splitlines()
+        assert "refusing to review on `pull_request_target`" in line
+        assert "secrets and a write token" in line and "allow-pull-request-target: true" in line
+        monkeypatch.setenv("RELAY_GIT_ALLOW_PULL_REQUEST_TARGET", "true")
+        allowed = run(gh.url, [DIV])
+    assert allowed.code == 1 and len(gh.reviews) == 1
+
+
+def test_pull_request_event_runs_without_opt_in(
+    pr: PR, run: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "pull_request")
+    with FakeGitHub(pr.diff(), pr.head, token=TOKEN) as gh:
+        r = run(gh.url, [DIV])
+    assert r.code == 1 and len(gh.reviews) == 1

@@ -17,6 +17,7 @@ from relay_git.github import (
     GitHubError,
     ReadOnlyToken,
     Secret,
+    graphql_url,
     load_event,
     offending_comments,
     parse_link,
@@ -158,3 +159,34 @@ def test_unreachable_api_is_one_line_without_the_token() -> None:
 def test_missing_token_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="GITHUB_TOKEN is not set"):
         GitHubClient("http://127.0.0.1:9", Secret(""))
+
+
+@pytest.mark.parametrize(
+    ("login", "who", "calls"),
+    [
+        (None, "github-actions[bot]", ["GET /user", "POST /graphql"]),  # GITHUB_TOKEN
+        ("octocat", "octocat", ["GET /user"]),  # a personal token
+    ],
+)
+def test_identity_is_the_tokens_own_login(login: str | None, who: str, calls: list[str]) -> None:
+    with FakeGitHub(DIFF, HEAD, token="t", login=login) as gh:
+        assert GitHubClient(gh.url, Secret("t")).identity() == who
+    assert [f"{r['method']} {r['path']}" for r in gh.requests] == calls
+    assert gh.requests[-1]["body"] in (None, {"query": "query { viewer { login } }"})
+
+
+def test_identity_falls_back_to_the_actions_bot_when_graphql_says_nothing() -> None:
+    with FakeGitHub(DIFF, HEAD, token="t") as gh:
+        gh.graphql = lambda body: (200, {"errors": [{"message": "no"}]}, {})  # type: ignore[method-assign]
+        assert GitHubClient(gh.url, Secret("t")).identity() == "github-actions[bot]"
+
+
+@pytest.mark.parametrize(
+    ("api", "graphql"),
+    [
+        ("https://api.github.com", "https://api.github.com/graphql"),
+        ("https://ghe.example.com/api/v3/", "https://ghe.example.com/api/graphql"),
+    ],
+)
+def test_graphql_url_follows_the_rest_root(api: str, graphql: str) -> None:
+    assert graphql_url(api) == graphql

@@ -9,6 +9,7 @@ PYTHONPATH=src, which `hooks install` records because relay_git is not pip-insta
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -121,3 +122,38 @@ def test_push_hook_reviews_pushed_commits(
         [chat] = server.chats
     prompt = chat["messages"][-1]["content"]
     assert "app.py" in prompt and "README.md" not in prompt  # only what the push sends
+
+
+SHADOW = (
+    "import pathlib\n"
+    "pathlib.Path({marker!r}).write_text('the repository ran its own relay_git')\n"
+    "raise SystemExit(0)\n"
+)
+
+
+@pytest.mark.parametrize("recorded_path", [True, False], ids=["path-recorded", "installed"])
+def test_repository_relay_git_package_never_runs(
+    hooked: tuple[Path, dict[str, str]], tmp_path: Path, recorded_path: bool
+) -> None:
+    """A top-level relay_git/ package in the repository (and on PYTHONPATH) is not the tool.
+
+    Before `python -I`, `python -m relay_git` from the repository root imported this
+    package and exited 0: the review never ran and the commit went through unreviewed.
+    """
+    repo, env = hooked
+    marker = tmp_path / "shadow-ran"
+    (repo / "relay_git").mkdir()
+    for name in ("__init__.py", "__main__.py", "cli.py"):
+        (repo / "relay_git" / name).write_text(SHADOW.format(marker=str(marker)))
+    hook = repo / ".git" / "hooks" / "pre-commit"
+    if not recorded_path:  # the interpreter imports relay-git itself: the `-I -m` line runs
+        text = hook.read_text()
+        hook.write_text(re.sub(r"relay_git_path='[^']*'", "relay_git_path=''", text))
+    env["PYTHONPATH"] = str(repo)  # even this is ignored in isolated mode
+    with serve(error_at("app.py", 2)) as server:
+        env["OLLAMA_HOST"] = server.url
+        blocked = run(repo, "git", "commit", "-m", "add", env=env)
+        assert len(server.chats) == 1  # the real tool reviewed the staged diff
+    assert not marker.exists()
+    assert blocked.returncode == 1, blocked.stderr
+    assert "app.py:2: error: subtracts instead of adding" in blocked.stderr

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.conftest import GIT_ENV, git
+from tests.conftest import GIT_ENV, copy_checkout, git
 from tests.hooks.standin import SPEC, error_at, reply, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,15 +25,7 @@ pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None, reason="need
 @pytest.fixture(scope="session")
 def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A committed copy of this working tree (uncommitted edits included), and its sha."""
-    copy = tmp_path_factory.mktemp("hook-repo")
-    listed = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard", "-z"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split("\0")  # fmt: skip
-    for name in filter(None, listed):
-        if (ROOT / name).is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, copy / name)
+    copy = copy_checkout(ROOT, tmp_path_factory.mktemp("hook-repo"))
     env = {**os.environ, **GIT_ENV, "GIT_CONFIG_GLOBAL": os.devnull}
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "copy"]):
         subprocess.run(["git", *args], cwd=copy, env=env, check=True, capture_output=True)
@@ -80,14 +72,21 @@ def test_try_repo_commit_hook(staged: Path, hook_repo: tuple[Path, str], tmp_pat
 
 
 def test_push_hook_and_cache(
-    repo: Path, hook_repo: tuple[Path, str], pre_commit_home: Path
+    repo: Path, hook_repo: tuple[Path, str], pre_commit_home: Path, tmp_path: Path
 ) -> None:
+    """Also: a relay_git/ package at the repository's top level is never what runs."""
     path, sha = hook_repo
     (repo / ".pre-commit-config.yaml").write_text(
         f"repos:\n- repo: {path}\n  rev: {sha}\n  hooks:\n"
         "  - id: relay-git-review\n  - id: relay-git-review-push\n"
     )
-    git(repo, "add", ".pre-commit-config.yaml")
+    marker = tmp_path / "shadow-ran"
+    (repo / "relay_git").mkdir()
+    for name in ("__init__.py", "__main__.py", "cli.py"):
+        (repo / "relay_git" / name).write_text(
+            f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n"
+        )
+    git(repo, "add", ".pre-commit-config.yaml", "relay_git")
     git(repo, "commit", "-q", "-m", "config")
     base = git(repo, "rev-parse", "HEAD").strip()
     (repo / "app.py").write_text("def add(a, b):\n    return a - b\n")
@@ -109,3 +108,4 @@ def test_push_hook_and_cache(
         passed = pre_commit(repo, pre_commit_home, server.url, *push)
         assert passed.returncode == 0, passed.stdout + passed.stderr
         assert "relay-git: approve" in passed.stdout
+    assert not marker.exists()

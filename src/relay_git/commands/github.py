@@ -25,6 +25,7 @@ from relay_git.findings import reaches
 from relay_git.gitops import Repository
 from relay_git.ledger import Ledger
 from relay_git.reporters import github as gh
+from relay_git.reporters.mdsafe import NO_LINKS, Site
 from relay_git.types import Coverage, Review, Verdict
 
 if TYPE_CHECKING:  # httpx and pydantic load only when the command runs
@@ -39,7 +40,8 @@ class PostOptions:
     max_comments: int
     request_changes: bool
     fail_on: str
-    author: str | None  # a user login whose markers count as ours (besides bot accounts)
+    author: str | None  # another login whose trailers count as ours (besides the token's own)
+    site: Site = NO_LINKS  # where links in posted text may point
 
 
 @click.command("github")
@@ -72,7 +74,13 @@ class PostOptions:
     "--author",
     metavar="LOGIN",
     envvar="RELAY_GIT_GITHUB_AUTHOR",
-    help=("Also trust markers in comments by LOGIN (when github-token is a personal token)."),
+    help="Also read relay-git's trailers in comments by LOGIN (besides the token's own login).",
+)
+@click.option(
+    "--allow-pull-request-target",
+    is_flag=True,
+    envvar="RELAY_GIT_ALLOW_PULL_REQUEST_TARGET",
+    help="Run on `pull_request_target` too (refused by default: secrets + a fork's code).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no ledger on stderr.")
 @click.pass_context
@@ -90,6 +98,7 @@ def github(
     no_post: bool,
     api_url: str | None,
     author: str | None,
+    allow_pull_request_target: bool,
     quiet: bool,
 ) -> int:
     """Review the pull request this workflow runs for, and comment on it.
@@ -106,6 +115,7 @@ def github(
     from relay_git.github import ActionsContext, load_event
 
     actx = ActionsContext.from_environ(os.environ, api_url)
+    actx.refuse_pull_request_target(allow_pull_request_target)
     pr = load_event(actx.event_path, actx.repository)
     overrides = {"reviewer": reviewer, "fail_on": fail_on, "jobs": jobs}
     with tempfile.TemporaryDirectory(prefix="relay-git-base-") as tmp:
@@ -118,7 +128,8 @@ def github(
 
         Path(sarif).write_text(sarif_reporter.render(result), encoding="utf-8")
     files = {fd.path: fd for fd in parse(diff_text)}
-    opts = PostOptions(max_comments, request_changes, app.config.fail_on, author)
+    site = Site(pr.full_name, actx.server_url)
+    opts = PostOptions(max_comments, request_changes, app.config.fail_on, author, site)
     status = deliver(actx, pr, result, files, opts, no_post)
     click.echo(f"relay-git: {status}", err=True)
     if not quiet:
@@ -203,7 +214,7 @@ def deliver(
         status = f"could not post: {err}"
         raise
     finally:
-        write_step_summary(actx.step_summary, review, status)
+        write_step_summary(actx.step_summary, review, status, opts.site)
     return status
 
 
@@ -228,9 +239,11 @@ def publish(
         )
 
 
-def _ours(comment: Mapping[str, Any], author: str | None) -> bool:
-    user = comment.get("user") or {}
-    return user.get("type") == "Bot" or (author is not None and user.get("login") == author)
+def _ours(comment: Mapping[str, Any], logins: set[str]) -> bool:
+    """Written by the token's own identity (or --author): only then are trailers read."""
+    user = comment.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
+    return isinstance(login, str) and login.lower() in logins
 
 
 def post_all(
@@ -240,12 +253,13 @@ def post_all(
     files: Mapping[str, FileDiff],
     opts: PostOptions,
 ) -> str:
-    posted = [c for c in client.list_review_comments(pr) if _ours(c, opts.author)]
+    logins = {client.identity().lower()} | ({opts.author.lower()} if opts.author else set())
+    posted = [c for c in client.list_review_comments(pr) if _ours(c, logins)]
     summary = next(
         (
             c
             for c in client.list_issue_comments(pr)
-            if _ours(c, opts.author) and str(c.get("body", "")).startswith(gh.SUMMARY_MARKER)
+            if _ours(c, logins) and str(c.get("body", "")).startswith(gh.SUMMARY_MARKER)
         ),
         None,
     )
@@ -257,11 +271,12 @@ def post_all(
         event = "COMMENT"
         if opts.request_changes and reaches(review.findings, opts.fail_on):
             event = "REQUEST_CHANGES"
-        body = gh.review_body(review, rp, pr.head_sha)
-        sent = post_review(client, pr, gh.review_payload(body, rp.inline, pr.head_sha, event))
+        body = gh.review_body(review, rp, pr.head_sha, opts.site)
+        payload = gh.review_payload(body, rp.inline, pr.head_sha, event, opts.site)
+        sent = post_review(client, pr, payload)
         status = f"posted a review with {len(sent['comments'])} inline comment(s)"
     known = gh.Earlier({**from_comments, **earlier.open}, earlier.resolved)
-    text = gh.summary_comment(review, known, pr.head_sha, status)
+    text = gh.summary_comment(review, known, pr.head_sha, status, opts.site)
     if summary is not None:
         client.update_issue_comment(pr, int(summary["id"]), text)
     else:
@@ -296,12 +311,13 @@ def post_review(client: GitHubClient, pr: PullRequest, payload: dict[str, Any]) 
                 raise
 
 
-def write_step_summary(path: Path | None, review: Review, status: str) -> None:
+def write_step_summary(path: Path | None, review: Review, status: str, site: Site) -> None:
     """Append the Markdown report (findings, coverage, ledger) to the job summary."""
     if path is None:
         return
     from relay_git.reporters import markdown
+    from relay_git.reporters.mdsafe import inline
 
-    text = markdown.render(review).rstrip("\n") + f"\n\n**GitHub:** {status}\n"
+    text = markdown.render(review, site).rstrip("\n") + f"\n\n**GitHub:** {inline(status)}\n"
     with path.open("a", encoding="utf-8") as fh:
         fh.write(text + "\n")

@@ -1,9 +1,12 @@
 """Review -> GitHub payloads: one PR review with inline comments, a summary comment, annotations.
 
-Pure: returns dicts and strings. Hidden markers make reruns idempotent: every inline
-comment carries ``<!-- relay-git:fingerprint=… -->`` and the single summary issue comment
-starts with ``<!-- relay-git:summary -->`` and lists open and resolved fingerprints.
-Model text is data: HTML comments in it are defused so it can never forge a marker.
+Pure: returns dicts and strings. A hidden trailer, the last line of each comment relay-git
+writes, makes reruns idempotent: ``<!-- relay-git:fingerprint=… -->`` ends every inline
+comment, and ``<!-- relay-git:summary open=… resolved=… -->`` ends the one summary comment
+(which also starts with ``<!-- relay-git:summary -->``). Fingerprints are read from that
+trailer line only, never from anywhere else in a body, and the caller reads only comments
+its own token wrote. Model text and file names are data: ``mdsafe`` escapes them, so they
+cannot forge a trailer, ping anyone, embed HTML or outside images, or break a fence.
 """
 
 from __future__ import annotations
@@ -14,13 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from relay_git.diff import FileDiff, anchorable
+from relay_git.reporters.mdsafe import NO_LINKS, Site, code, fenced, inline, one_line, prose
 from relay_git.types import Finding, Review
 
 SUMMARY_MARKER = "<!-- relay-git:summary -->"
 MAX_BODY = 60000  # GitHub rejects bodies over 65536 characters
+MAX_SUGGESTION = 20000  # longer suggestions are dropped, so the trailer always fits
 _FINGERPRINT = re.compile(r"<!-- relay-git:fingerprint=([0-9a-f]{6,64}) -->")
+_FPS = r"((?:[0-9a-f]{6,64}(?:,[0-9a-f]{6,64})*)?)"
+_SUMMARY_TRAILER = re.compile(rf"<!-- relay-git:summary open={_FPS} resolved={_FPS} -->")
 _ENTRY = re.compile(r"^- (.*) <!-- relay-git:(open|resolved)=([0-9a-f]{6,64}) -->$", re.M)
-_PLACE = re.compile(r"^~*`([^`]+):\d+`")
+_PLACE = re.compile(r"^~*(`+) ?(.+?):\d+(?:-\d+)? ?\1(?!`)")
+_FENCE_LINE = re.compile(r"^ {0,3}(```|~~~)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
 
@@ -28,47 +37,46 @@ def fingerprint_marker(fp: str) -> str:
     return f"<!-- relay-git:fingerprint={fp} -->"
 
 
-def fingerprints_in(text: str) -> set[str]:
-    return set(_FINGERPRINT.findall(text or ""))
+def trailer_fingerprint(body: str) -> str | None:
+    """The fingerprint in the trailer line that ends an inline comment relay-git wrote."""
+    lines = (body or "").rstrip().splitlines()
+    m = _FINGERPRINT.fullmatch(lines[-1].strip()) if lines else None
+    return m.group(1) if m else None
 
 
-def defuse(text: str) -> str:
-    """Model text inside our Markdown: no HTML comments (markers) and no raw tags."""
-    return text.replace("<!--", "&lt;!--").replace("-->", "--&gt;")
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    line = " ".join(defuse(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def describe(f: Finding) -> str:
+def describe(f: Finding, site: Site = NO_LINKS) -> str:
     """One Markdown line naming a finding, stable across runs."""
-    return f"`{f.path}:{f.line}` **{f.severity.value}** {f.category.value}: {_one_line(f.message)}"
+    place = code(f"{f.path}:{f.line}")
+    return f"{place} **{f.severity.value}** {f.category.value}: {one_line(f.message, site, 200)}"
 
 
-def _fence(text: str) -> str:
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
+def suggestion_block(suggestion: str | None) -> str | None:
+    """A ```suggestion block that its content cannot close early, or None to drop it."""
+    if suggestion is None or len(suggestion) > MAX_SUGGESTION or _CONTROL.search(suggestion):
+        return None
+    return fenced(suggestion.removesuffix("\n"), "suggestion")
 
 
-def comment_body(f: Finding) -> str:
-    parts = [f"**{f.severity.value}** · {f.category.value} — {defuse(f.message.strip())}"]
-    if f.suggestion is not None:
-        code = f.suggestion[:-1] if f.suggestion.endswith("\n") else f.suggestion
-        fence = _fence(code)
-        parts.append(f"{fence}suggestion\n{code}\n{fence}")
-    parts.append(fingerprint_marker(f.fingerprint))
-    return "\n\n".join(parts)
+def comment_body(f: Finding, site: Site = NO_LINKS) -> str:
+    first, _, rest = f.message.strip().partition("\n")
+    if _FENCE_LINE.match(first):  # the message opens with a code block: keep it whole
+        first, rest = "", f.message.strip()
+    parts = [f"**{f.severity.value}** · {f.category.value} — {inline(first, site)}".rstrip()]
+    if rest.strip():
+        parts.append(prose(rest, site))
+    block = suggestion_block(f.suggestion)
+    if block is not None:
+        parts.append(block)
+    return _clip("\n\n".join(parts)) + "\n\n" + fingerprint_marker(f.fingerprint)
 
 
-def comment_payload(f: Finding) -> dict[str, Any]:
+def comment_payload(f: Finding, site: Site = NO_LINKS) -> dict[str, Any]:
     """A review comment on the new side; ``start_line`` only for a real range."""
     payload: dict[str, Any] = {
         "path": f.path,
         "line": f.end_line,
         "side": "RIGHT",
-        "body": comment_body(f),
+        "body": comment_body(f, site),
     }
     if f.end_line > f.line:
         payload["start_line"] = f.line
@@ -119,12 +127,26 @@ def _section(title: str, lines: Sequence[str]) -> list[str]:
 
 
 def _clip(text: str) -> str:
+    """At most MAX_BODY characters, cut at a line and never inside an open fence."""
     if len(text) <= MAX_BODY:
         return text
-    return text[: MAX_BODY - 40].rsplit("\n", 1)[0] + "\n\n…(truncated)\n"
+    kept = text[: MAX_BODY - 200].rsplit("\n", 1)[0]
+    return prose_safe_cut(kept) + "\n\n…(truncated)\n"
 
 
-def review_body(review: Review, rp: ReviewPlan, head_sha: str) -> str:
+def prose_safe_cut(text: str) -> str:
+    """Close a fence left open by cutting ``text`` short."""
+    open_fence = ""
+    for line in text.splitlines():
+        m = re.match(r"^ {0,3}(`{3,})(.*)$", line)
+        if m and not open_fence:
+            open_fence = m.group(1)
+        elif m and len(m.group(1)) >= len(open_fence) and not m.group(2).strip():
+            open_fence = ""
+    return text + ("\n" + open_fence if open_fence else "")
+
+
+def review_body(review: Review, rp: ReviewPlan, head_sha: str, site: Site = NO_LINKS) -> str:
     counts = f"{len(rp.new)} new finding(s), {len(rp.already)} reported earlier"
     lines = [
         f"### relay-git review of {head_sha[:7]}: {review.verdict.value}",
@@ -133,26 +155,26 @@ def review_body(review: Review, rp: ReviewPlan, head_sha: str) -> str:
         "",
     ]
     if review.summary.strip():
-        lines += [defuse(review.summary.strip()), ""]
-    lines += _section("Not on a changed line", [f"- {describe(f)}" for f in rp.unplaced])
+        lines += [prose(review.summary, site), ""]
+    lines += _section("Not on a changed line", [f"- {describe(f, site)}" for f in rp.unplaced])
     lines += _section(
         f"Beyond the first {len(rp.inline)} inline comments",
-        [f"- {describe(f)}" for f in rp.overflow],
+        [f"- {describe(f, site)}" for f in rp.overflow],
     )
-    lines += _section("Notes", [f"- {_one_line(n, 300)}" for n in review.notes])
+    lines += _section("Notes", [f"- {one_line(n, site, 300)}" for n in review.notes])
     if not review.coverage.complete:
         lines.append("_Partial review: see the summary comment for what was skipped._")
     return _clip("\n".join(lines).rstrip() + "\n")
 
 
 def review_payload(
-    body: str, comments: Sequence[Finding], head_sha: str, event: str
+    body: str, comments: Sequence[Finding], head_sha: str, event: str, site: Site = NO_LINKS
 ) -> dict[str, Any]:
     return {
         "commit_id": head_sha,
         "body": body,
         "event": event,
-        "comments": [comment_payload(f) for f in comments],
+        "comments": [comment_payload(f, site) for f in comments],
     }
 
 
@@ -165,8 +187,10 @@ def fold(payload: Mapping[str, Any], indexes: set[int] | None) -> dict[str, Any]
     lines = [str(payload.get("body", "")).rstrip(), "", "**Could not be placed inline**", ""]
     for c in moved:
         first, _, rest = str(c["body"]).partition("\n\n")
-        lines.append(f"- `{c['path']}:{c.get('start_line', c['line'])}` {first}")
-        lines += [f"  {ln}" for ln in rest.splitlines() if ln.strip()]
+        place = f"{c['path']}:{c.get('start_line', c['line'])}"
+        lines.append(f"- {code(place)} {first}")
+        shown = [ln for ln in rest.splitlines() if not _FINGERPRINT.fullmatch(ln.strip())]
+        lines += [f"  {ln}" if ln.strip() else "" for ln in shown]
     return {**payload, "body": _clip("\n".join(lines) + "\n"), "comments": kept}
 
 
@@ -184,29 +208,47 @@ class Earlier:
         return {**self.resolved, **self.open}
 
 
+def summary_trailer(open_: Iterable[str], resolved: Iterable[str]) -> str:
+    return f"<!-- relay-git:summary open={','.join(open_)} resolved={','.join(resolved)} -->"
+
+
 def parse_summary(body: str) -> Earlier:
-    open_: dict[str, str] = {}
-    resolved: dict[str, str] = {}
-    for desc, state, fp in _ENTRY.findall(body or ""):
-        (open_ if state == "open" else resolved)[fp] = desc.strip("~")
-    return Earlier(open_, resolved)
+    """Open and resolved fingerprints from the trailer line of our summary comment.
+
+    Only the trailer says which fingerprints count; the entry lines above it just lend
+    their descriptions (a fingerprint without one gets a placeholder).
+    """
+    lines = (body or "").rstrip().splitlines()
+    m = _SUMMARY_TRAILER.fullmatch(lines[-1].strip()) if lines else None
+    if m is None:
+        return Earlier({}, {})
+    descs = {fp: desc.strip("~") for desc, _, fp in _ENTRY.findall("\n".join(lines[:-1]))}
+
+    def described(fps: str) -> dict[str, str]:
+        named = filter(None, fps.split(","))
+        return {fp: descs.get(fp, f"finding {code(fp[:12])}") for fp in named}
+
+    return Earlier(described(m.group(1)), described(m.group(2)))
 
 
 def earlier_from_comments(comments: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Fingerprint -> description, from review comments an earlier run posted."""
+    """Fingerprint -> description, from the trailers of review comments we posted earlier."""
     out: dict[str, str] = {}
     for c in comments:
         body = str(c.get("body") or "")
+        fp = trailer_fingerprint(body)
+        if fp is None:
+            continue
         line = c.get("line") or c.get("original_line") or 0
-        first = _one_line(body.split("\n\n", 1)[0])
-        for fp in fingerprints_in(body):
-            out.setdefault(fp, f"`{c.get('path', '?')}:{line}` {first}")
+        first = " ".join(body.split("\n\n", 1)[0].split())[:300]  # our own, escaped text
+        place = f"{c.get('path', '?')}:{line}"
+        out.setdefault(fp, f"{code(place)} {first}")
     return out
 
 
 def _path_of(desc: str) -> str | None:
     m = _PLACE.match(desc)
-    return m.group(1) if m else None
+    return m.group(2) if m else None
 
 
 def resolved_now(review: Review, earlier: Mapping[str, str]) -> dict[str, str]:
@@ -224,14 +266,18 @@ def _coverage_line(review: Review) -> str:
     cov = review.coverage
     text = f"{cov.hunks_reviewed}/{cov.hunks_total} hunks in {len(cov.reviewed)} file(s)"
     if cov.skipped:
-        text += "; skipped: " + ", ".join(f"`{s.path}` ({s.reason})" for s in cov.skipped[:20])
+        text += "; skipped: " + ", ".join(
+            f"{code(s.path)} ({inline(s.reason)})" for s in cov.skipped[:20]
+        )
     return text + ("" if cov.complete else " — **partial review**")
 
 
-def summary_comment(review: Review, earlier: Earlier, head_sha: str, status: str) -> str:
+def summary_comment(
+    review: Review, earlier: Earlier, head_sha: str, status: str, site: Site = NO_LINKS
+) -> str:
     resolved = resolved_now(review, earlier.all())
     open_lines = [
-        f"- {describe(f)} <!-- relay-git:open={f.fingerprint} -->" for f in review.findings
+        f"- {describe(f, site)} <!-- relay-git:open={f.fingerprint} -->" for f in review.findings
     ]
     resolved_lines = [
         f"- ~~{desc}~~ <!-- relay-git:resolved={fp} -->" for fp, desc in resolved.items()
@@ -241,14 +287,15 @@ def summary_comment(review: Review, earlier: Earlier, head_sha: str, status: str
         "## relay-git review",
         "",
         f"**{review.verdict.value}** at {head_sha[:7]} · {len(review.findings)} open finding(s)"
-        f" · {len(resolved)} resolved · {status}",
+        f" · {len(resolved)} resolved · {inline(status)}",
         "",
         f"Coverage: {_coverage_line(review)}",
         "",
     ]
     lines += _section("Open findings", open_lines)
     lines += _section("Resolved since an earlier run", resolved_lines)
-    return _clip("\n".join(lines).rstrip() + "\n")
+    trailer = summary_trailer((f.fingerprint for f in review.findings), resolved)
+    return _clip("\n".join(lines).rstrip() + "\n") + "\n" + trailer + "\n"
 
 
 # -- workflow commands (annotations) -------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""GitHub-flavoured Markdown for ``$GITHUB_STEP_SUMMARY`` and PR comments."""
+"""GitHub-flavoured Markdown for ``$GITHUB_STEP_SUMMARY`` and ``--format markdown``.
+
+Model text and file names pass through ``mdsafe`` (no HTML, mentions, outside links or
+images, or runaway fences); links stay live only into ``site``'s repository.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Sequence
 
 from relay_git.reporters import ledger as ledger_table
 from relay_git.reporters._common import counts, coverage_line, location, ordered, partial_warning
+from relay_git.reporters.mdsafe import NO_LINKS, Site, code, fenced, inline, one_line, prose
 from relay_git.types import Finding, LedgerEntry, Review, Verdict
 
 HEADLINE = {
@@ -17,14 +22,13 @@ HEADLINE = {
 _NEWLINES = re.compile(r"\r\n|\r|\n")
 
 
-def cell(text: str) -> str:
+def cell(text: str, site: Site = NO_LINKS) -> str:
     """Make ``text`` safe inside one table cell: no pipes, no line breaks, no raw HTML."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
-    return _NEWLINES.sub("<br>", text.strip())
+    lines = [inline(line, site) for line in _NEWLINES.split(text.strip())]
+    return "<br>".join(lines).replace("|", "\\|")
 
 
-def render(review: Review) -> str:
+def render(review: Review, site: Site = NO_LINKS) -> str:
     parts = [
         f"## relay-git review: {HEADLINE[review.verdict]} (`{review.verdict.value}`)",
         counts(review),
@@ -33,41 +37,39 @@ def render(review: Review) -> str:
     if warning:
         parts.append(f"> [!WARNING]\n> **{warning}**")
     if review.summary.strip():
-        parts.append(review.summary.strip())
+        parts.append(prose(review.summary, site))
     if review.findings:
-        parts.append(_findings(review.findings))
-        parts.extend(_suggestion(f) for f in ordered(review.findings) if f.suggestion is not None)
+        parts.append(_findings(review.findings, site))
+        parts.extend(
+            _suggestion(f, site) for f in ordered(review.findings) if f.suggestion is not None
+        )
     line = coverage_line(review.coverage)
-    parts.append(f"### Coverage\n\n{line[:1].upper()}{line[1:]}.")
+    parts.append(f"### Coverage\n\n{inline(line[:1].upper() + line[1:])}.")
     if review.notes:
-        parts.append("### Notes\n\n" + "\n".join(_bullet(n) for n in review.notes))
+        parts.append("### Notes\n\n" + "\n".join(_bullet(n, site) for n in review.notes))
     parts.append("### Model usage\n\n" + table(review.ledger))
     return "\n\n".join(parts) + "\n"
 
 
-def _findings(findings: Sequence[Finding]) -> str:
+def _findings(findings: Sequence[Finding], site: Site) -> str:
     rows = ["| severity | location | category | message |", "|---|---|---|---|"]
     rows += [
-        f"| {f.severity.value} | {cell(location(f))} | {f.category.value} | {cell(f.message)} |"
+        f"| {f.severity.value} | {cell(location(f))} | {f.category.value}"
+        f" | {cell(f.message, site)} |"
         for f in ordered(findings)
     ]
     return f"### Findings ({len(findings)})\n\n" + "\n".join(rows)
 
 
-def _suggestion(f: Finding) -> str:
-    body = f.suggestion or ""
-    fence = "`" * max(3, _longest_backtick_run(body) + 1)
-    title = _NEWLINES.sub(" ", f.message.strip())
-    return f"#### `{location(f)}`: {title}\n\n{fence}suggestion\n{body.rstrip(chr(10))}\n{fence}"
+def _suggestion(f: Finding, site: Site) -> str:
+    body = (f.suggestion or "").rstrip("\n")
+    title = one_line(f.message, site)
+    return f"#### {code(location(f))}: {title}\n\n{fenced(body, 'suggestion')}"
 
 
-def _longest_backtick_run(text: str) -> int:
-    return max((len(run) for run in re.findall(r"`+", text)), default=0)
-
-
-def _bullet(text: str) -> str:
-    first, *rest = text.strip().splitlines() or [""]
-    return "\n".join([f"- {first}", *(f"  {line}" for line in rest)])
+def _bullet(text: str, site: Site) -> str:
+    first, *rest = prose(text, site).splitlines() or [""]
+    return "\n".join([f"- {first}", *(f"  {line}" if line else "" for line in rest)])
 
 
 def table(entries: Sequence[LedgerEntry]) -> str:
