@@ -72,10 +72,15 @@ def test_only_git_and_the_test_command_run(
     report = run_json(relay, dirty, capsys, "--test-cmd", "exit 0", TASK)
     worktree = os.path.realpath(report["worktree"])
     programs = exec_watch.programs()
-    assert programs <= {"git", "sh"}, programs
+    launchers = {"bwrap", "unshare"}  # the sandbox, which starts /bin/sh in the worktree
+    assert programs <= {"git", "sh", *launchers}, programs
     assert "git" in shim_log(exec_watch.log)  # the watch sees programs started by name
-    shells = [cwd for _, prog, cwd in exec_watch.recorder.calls if Path(prog).name == "sh"]
-    assert shells and all(os.path.realpath(cwd or "") == worktree for cwd in shells)
+    runs = [
+        cwd
+        for _, prog, cwd in exec_watch.recorder.calls
+        if Path(prog).name in launchers and cwd is not None  # (a probe has no cwd)
+    ]
+    assert runs and all(os.path.realpath(cwd) == worktree for cwd in runs)
     tree = git(dirty, "ls-tree", "-r", "-z", "--name-only", BRANCH).split("\0")
     assert set(ODD_NAMES) <= set(tree)  # written literally, as file names
     assert not list(Path("/tmp").glob("relay-pwned*")) and not (dirty / "relay-pwned").exists()
@@ -120,11 +125,6 @@ def test_escaping_edits_are_refused_and_the_model_told_why(
     assert snapshot(dirty) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: relay commits run the user's hooks (worktree.commit, no --no-verify), and a "
-    "hook that executes tracked files runs what the coder wrote",
-)
 def test_a_user_hook_never_runs_model_written_code(
     dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -141,7 +141,41 @@ def test_a_user_hook_never_runs_model_written_code(
         plan_reply(), edits_reply({**GOOD_CODE, "scripts/check.sh": f"touch '{pwned}'\n"})
     )
     relay.reviewer.enqueue(approve_plan(), review_reply())
+    report = run_json(relay, dirty, capsys, "--test-cmd", "exit 0", TASK)
+    assert [c["stage"] for c in report["commits"]] == ["generate"]
+    assert "touch" in git(dirty, "show", f"{BRANCH}:scripts/check.sh")  # committed, not run
+    assert not pwned.exists()
+
+
+def test_a_relative_hooks_path_never_runs_a_model_edited_hook(
+    dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """core.hooksPath=.githooks: in the worktree that is the model's copy (issue 11, item 4).
+
+    The edit is refused by default (the model is told why and writes other files); allowed
+    with --allow-path, it is committed but never run by the relay's commits.
+    """
+    (dirty / ".githooks").mkdir()
+    (dirty / ".githooks" / "pre-commit").write_text("#!/bin/sh\nexit 0\n")
+    (dirty / ".githooks" / "pre-commit").chmod(0o755)
+    git(dirty, "add", ".githooks")
+    git(dirty, "commit", "-q", "-m", "shared hooks")
+    git(dirty, "config", "core.hooksPath", ".githooks")
+    pwned = dirty.parent / "hooks-path-ran-model-code"
+    evil = {".githooks/pre-commit": f"#!/bin/sh\ntouch '{pwned}'\n"}
+    relay.coder.enqueue(plan_reply(), edits_reply({**GOOD_CODE, **evil}), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
     run_json(relay, dirty, capsys, "--test-cmd", "exit 0", TASK)
+    retry = relay.coder.history[2].messages[-1]["content"]
+    assert "refused edit to '.githooks/pre-commit'" in retry and "--allow-path" in retry
+    assert "touch" not in git(dirty, "show", f"{BRANCH}:.githooks/pre-commit")
+
+    allowed = Relay()
+    allowed.coder.enqueue(plan_reply(), edits_reply({**GOOD_CODE, **evil}))
+    allowed.reviewer.enqueue(approve_plan(), review_reply())
+    args = ("--allow-path", ".githooks/*", "--test-cmd", "exit 0", TASK)
+    run_json(allowed, dirty, capsys, *args)
+    assert "touch" in git(dirty, "show", f"{BRANCH}-2:.githooks/pre-commit")
     assert not pwned.exists()
 
 
