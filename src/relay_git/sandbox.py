@@ -114,18 +114,18 @@ def argv(kind: Kind, command: str, worktree: Path) -> list[str]:
     return ["/bin/sh", "-c", command]
 
 
-def probe(kind: Kind) -> str | None:
-    """None when ``kind`` runs a command here; else why not, in a few words."""
+def probe(kind: Kind, path: str) -> str | None:
+    """None when ``kind`` runs a command here (tools found on ``path``); else why not."""
     tool = "bwrap" if kind is Kind.BWRAP else "unshare"
     if not sys.platform.startswith("linux"):
         return f"{tool}: not Linux"
-    if shutil.which(tool) is None:
+    if shutil.which(tool, path=path) is None:
         return f"{tool}: not installed"
     with tempfile.TemporaryDirectory(prefix="relay-git-probe-") as tmp:
         try:
             proc = subprocess.run(
                 argv(kind, "exit 0", Path(tmp)),
-                env={"PATH": DEFAULT_PATH},
+                env={"PATH": path},
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 timeout=PROBE_TIMEOUT,
@@ -139,18 +139,22 @@ def probe(kind: Kind) -> str | None:
 
 
 @functools.cache
-def _probe_cached(kind: Kind) -> str | None:
-    return probe(kind)
+def _probe_cached(kind: Kind, path: str) -> str | None:
+    return probe(kind, path)
 
 
-def resolve(kind: Kind) -> Kind:
-    """The sandbox to use for ``kind``; AUTO picks bwrap, then unshare, or refuses."""
+def resolve(kind: Kind, environ: Mapping[str, str]) -> Kind:
+    """The sandbox to use for ``kind``; AUTO picks bwrap, then unshare, or refuses.
+
+    Tools are looked up on ``environ``'s PATH, the one the test command runs with.
+    """
     if kind is Kind.NONE:
         return kind
     wanted = [Kind.BWRAP, Kind.UNSHARE] if kind is Kind.AUTO else [kind]
     reasons = []
+    path = environ.get("PATH") or DEFAULT_PATH
     for candidate in wanted:
-        why = _probe_cached(candidate)
+        why = _probe_cached(candidate, path)
         if why is None:
             return candidate
         reasons.append(why)

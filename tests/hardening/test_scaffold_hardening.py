@@ -7,7 +7,9 @@ of applying edits, and the odd repositories of point 7.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -326,3 +328,59 @@ def test_100k_file_listing_stays_bounded(tmp_path: Path) -> None:
     assert shown.count("slug_mod") == MAX_LISTED_FILES
     assert "99850 more not shown" in shown
     assert REVIEWER  # the reviewer never sees a listing here
+
+
+# -- sandboxed, confirmed tests (issue 11, item 3) ---------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["auto-detected", "repository config"])
+def test_a_test_command_the_user_did_not_give_is_not_run(
+    dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str], source: str
+) -> None:
+    """tests/ exists (auto-detection) or .relay-git.toml names a command: neither runs unasked."""
+    pwned = dirty.parent / "config-test-command-ran"
+    if source == "repository config":
+        (dirty / ".relay-git.toml").write_text(f"test_command = \"touch '{pwned}'\"\n")
+        git(dirty, "add", ".relay-git.toml")
+        git(dirty, "commit", "-q", "-m", "config")
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
+    report = run_json(relay, dirty, capsys, TASK)
+    tests = report["tests"]
+    assert tests["status"] == "skipped" and "needs your confirmation" in tests["reason"]
+    assert "rerun with --test-cmd" in tests["reason"]
+    assert not pwned.exists()
+
+
+def test_no_sandbox_refuses_before_any_model_call(
+    dirty: Path,
+    relay: Relay,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A PATH with git but neither bwrap nor unshare stands in for macOS."""
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+    monkeypatch.setenv("PATH", str(bare))
+    ran = dirty.parent / "unsandboxed-ran"
+    assert relay(dirty, "-q", "--test-cmd", f"echo > '{ran}'", TASK) == 2
+    err = capsys.readouterr().err
+    assert "refusing to run model-written tests without a sandbox" in err
+    assert "--unsandboxed-tests" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert relay.coder.history == [] and not ran.exists()
+
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
+    args = ("--unsandboxed-tests", "--test-cmd", f"echo > '{ran}'", TASK)
+    code = relay(dirty, "--json", "-q", *args)
+    captured = capsys.readouterr()
+    assert code == 0, captured.out
+    report = json.loads(captured.out)
+    assert report["tests"]["status"] == "passed" and report["tests"]["sandbox"] == "none"
+    assert ran.exists()
+    assert "warning: --unsandboxed-tests: model-written tests run with your privileges" in (
+        captured.err
+    )

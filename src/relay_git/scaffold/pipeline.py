@@ -95,7 +95,7 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
     if opts.dry_run:
         return _dry_run(ctx)
     if opts.test_cmd and not opts.unsandboxed_tests:
-        resolve(Kind.AUTO)  # no sandbox: refuse now, before any model works
+        resolve(Kind.AUTO, ctx.environ)  # no sandbox: refuse now, before any model works
     wt, state = _open(ctx)
     with wtmod.locked(wt.path):  # nothing below runs while another run works here
         if opts.resume:

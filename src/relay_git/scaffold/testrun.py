@@ -127,7 +127,7 @@ def run(
     with ``Kind.AUTO`` and no working sandbox this raises ``SandboxUnavailable``.
     On timeout the whole process group is killed.
     """
-    kind = resolve(sandbox)
+    kind = resolve(sandbox, environ)
     with tempfile.TemporaryDirectory(prefix="relay-git-home-") as scratch:
         env = environment(environ, scratch if kind is Kind.NONE else HOME)
         outcome = _run(argv(kind, command, cwd), command, cwd, timeout, env)
