@@ -17,9 +17,10 @@ import subprocess
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from relay_git.edits import protected
 from relay_git.errors import GitError, UsageError
 from relay_git.gitops import Repository, run_git
 
@@ -279,6 +280,28 @@ def reset_clean(wt: RelayWorktree) -> None:
         (wt.git_dir / "index.lock").unlink()
     wt.git("reset", "-q", "--hard", "HEAD")
     wt.git("clean", "-q", "-fd")
+
+
+def discard_protected(wt: RelayWorktree, allow: Sequence[str]) -> list[str]:
+    """Undo uncommitted changes to protected paths (``edits.PROTECTED``) not in ``allow``.
+
+    Model-written tests can write any file in the worktree; what they write to ``.github/``
+    or ``.gitattributes`` must not reach a relay commit. Returns the paths undone.
+    """
+    out = wt.git("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames")
+    undone = []
+    for entry in out.split("\0"):
+        code, path = entry[:2], entry[3:]
+        if not path or protected(PurePosixPath(path), allow) is None:
+            continue
+        if (
+            code == "??"
+            or _git(["checkout", "-q", "HEAD", "--", path], wt.path, check=False).returncode
+        ):
+            _git(["rm", "-q", "--cached", "-f", "--ignore-unmatch", "--", path], wt.path)
+            (wt.path / path).unlink(missing_ok=True)
+        undone.append(path)
+    return undone
 
 
 def changed_files(wt: RelayWorktree) -> list[str]:

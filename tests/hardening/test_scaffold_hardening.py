@@ -384,3 +384,25 @@ def test_no_sandbox_refuses_before_any_model_call(
     assert "warning: --unsandboxed-tests: model-written tests run with your privileges" in (
         captured.err
     )
+
+
+def test_protected_files_the_tests_write_never_reach_a_commit(
+    dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Model-written tests may write anything in the worktree; .github/ and .git* stay out."""
+    (dirty / ".gitattributes").write_text("*.py text\n")
+    git(dirty, "add", ".gitattributes")
+    git(dirty, "commit", "-q", "-m", "attributes")
+    tests = (
+        "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/evil.yml"
+        " && echo '*.py -diff' >> .gitattributes && echo ok > notes.txt && test -f fixed.txt"
+    )
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE), edits_reply({"fixed.txt": "y\n"}))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
+    report = run_json(relay, dirty, capsys, "--test-cmd", tests, TASK)
+    assert [c["stage"] for c in report["commits"]] == ["generate", "fix-1"]
+    tree = git(dirty, "ls-tree", "-r", "--name-only", BRANCH).split()
+    assert "fixed.txt" in tree and "notes.txt" in tree  # ordinary files are kept
+    assert ".github/workflows/evil.yml" not in tree
+    assert git(dirty, "show", f"{BRANCH}:.gitattributes") == "*.py text\n"
+    assert any(".github/workflows/evil.yml" in p for p in report["problems"])

@@ -229,6 +229,8 @@ def _run_tests(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, command: str)
     ctx.env.progress("tests", command, 0)
     sandbox = Kind.NONE if ctx.opts.unsandboxed_tests else Kind.AUTO
     outcome = run(command, wt.path, ctx.app.config.test_timeout, ctx.environ, sandbox=sandbox)
+    for path in wtmod.discard_protected(wt, ctx.opts.allow_paths):
+        state.problems.append(f"the tests wrote {path!r}, a protected path: discarded")
     state.test_seconds += outcome.seconds
     return outcome
 
