@@ -7,6 +7,8 @@ by ``sandbox_prelude.py``). Either way the command gets:
 - no network (a fresh network namespace: not even the host's loopback);
 - write access to the relay worktree and a private /tmp only; everything else, the
   repository's git dirs included, is read-only (git inside the worktree can still read);
+- the user's credential stores (``~/.ssh``, ``~/.aws``, ``~/.netrc``… ``HIDDEN``) hidden:
+  the rest of the file system stays readable, so a virtualenv under HOME still works;
 - no capabilities, its own pid namespace, and an environment allow-list (``environment``).
 
 Where neither works (macOS, a kernel without user namespaces) ``resolve`` refuses with the
@@ -34,6 +36,27 @@ PRELUDE = Path(__file__).with_name("sandbox_prelude.py")
 ALLOWED_VARS = frozenset({"PATH", "LANG", "LANGUAGE", "TERM", "TZ", "VIRTUAL_ENV", "NO_COLOR"})
 ALLOWED_PREFIXES = ("LC_",)
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+# Under the user's HOME: where keys and tokens live. Test output goes back to the models
+# and the worktree gets committed, so the tests must not read these.
+HIDDEN = (
+    ".ssh",
+    ".gnupg",
+    ".aws",
+    ".azure",
+    ".kube",
+    ".docker",
+    ".netrc",
+    ".git-credentials",
+    ".pypirc",
+    ".npmrc",
+    ".password-store",
+    ".cargo/credentials",
+    ".cargo/credentials.toml",
+    ".config/gh",
+    ".config/gcloud",
+    ".config/relay-git",
+    ".local/share/keyrings",
+)
 PROBE_TIMEOUT = 20.0
 
 
@@ -67,8 +90,31 @@ def git_dirs(worktree: Path) -> tuple[Path, ...]:
     return tuple(sorted(paths))
 
 
-def bwrap_argv(command: str, worktree: Path, dirs: Sequence[Path]) -> list[str]:
+def hidden(environ: Mapping[str, str], keep: Sequence[Path]) -> tuple[Path, ...]:
+    """The credential stores under the user's HOME that exist, as real paths.
+
+    A path that holds (or is inside) one of ``keep`` is left visible.
+    """
+    home = environ.get("HOME")
+    if not home:
+        return ()
+    found = []
+    for name in HIDDEN:
+        path = Path(home, name)
+        if not path.exists():
+            continue
+        real = path.resolve()
+        if not any(k.is_relative_to(real) or real.is_relative_to(k) for k in keep):
+            found.append(real)
+    return tuple(found)
+
+
+def bwrap_argv(
+    command: str, worktree: Path, dirs: Sequence[Path], hide: Sequence[Path]
+) -> list[str]:
     argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    for path in hide:
+        argv += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
     argv += ["--tmpfs", "/tmp", "--dir", HOME]
     for d in dirs:
         argv += ["--ro-bind", str(d), str(d)]
@@ -79,10 +125,13 @@ def bwrap_argv(command: str, worktree: Path, dirs: Sequence[Path]) -> list[str]:
     return [*argv, "--chdir", str(worktree), "/bin/sh", "-c", command]
 
 
-def unshare_argv(command: str, worktree: Path, dirs: Sequence[Path]) -> list[str]:
+def unshare_argv(
+    command: str, worktree: Path, dirs: Sequence[Path], hide: Sequence[Path]
+) -> list[str]:
     spec = {
         "worktree": str(worktree),
         "git_dirs": [str(d) for d in dirs],
+        "hide": [str(p) for p in hide],
         "home": HOME,
         "command": command,
     }
@@ -103,14 +152,20 @@ def unshare_argv(command: str, worktree: Path, dirs: Sequence[Path]) -> list[str
     ]
 
 
-def argv(kind: Kind, command: str, worktree: Path) -> list[str]:
-    """The argv that runs ``command`` through /bin/sh inside ``kind``'s sandbox."""
+def argv(
+    kind: Kind, command: str, worktree: Path, environ: Mapping[str, str] | None = None
+) -> list[str]:
+    """The argv that runs ``command`` through /bin/sh inside ``kind``'s sandbox.
+
+    ``environ`` is the user's environment (its HOME says where credentials are hidden).
+    """
     worktree = worktree.resolve()
     dirs = git_dirs(worktree)
+    hide = hidden(environ or {}, [worktree, *dirs])
     if kind is Kind.BWRAP:
-        return bwrap_argv(command, worktree, dirs)
+        return bwrap_argv(command, worktree, dirs, hide)
     if kind is Kind.UNSHARE:
-        return unshare_argv(command, worktree, dirs)
+        return unshare_argv(command, worktree, dirs, hide)
     return ["/bin/sh", "-c", command]
 
 

@@ -3,9 +3,10 @@
 ``unshare --user --map-root-user --net --mount --pid --fork --mount-proc`` has already
 given this process new namespaces, in which it holds every capability. It then:
 
-1. puts a private tmpfs on /tmp and /dev/shm;
-2. remounts every mount read-only (keeping each mount's nosuid/nodev/noexec flags,
+1. remounts every mount read-only (keeping each mount's nosuid/nodev/noexec flags,
    which the kernel refuses to drop from a mount inherited from the host);
+2. hides the user's credential stores (an empty tmpfs, or /dev/null, over each), and
+   puts a private tmpfs on /tmp and /dev/shm;
 3. binds the repository's git dirs back read-only and the worktree read-write on top
    (the worktree's own ``.git`` file stays read-only, so its gitdir cannot be redirected);
 4. drops every capability (bounding, inheritable, ambient, effective, permitted), sets
@@ -107,6 +108,11 @@ def build(spec: dict[str, object]) -> None:
     held = {p: os.open(p, os.O_PATH) for p in [worktree, *git_dirs]}
     for point in mount_points():
         readonly(point)
+    for path in [str(p) for p in spec["hide"]]:  # type: ignore[attr-defined]
+        if os.path.isdir(path):
+            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=700")
+        else:
+            bind("/dev/null", path, rw=False)
     mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
     if os.path.isdir("/dev/shm"):
         mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")

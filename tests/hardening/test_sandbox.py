@@ -223,3 +223,55 @@ def test_a_timeout_kills_everything_in_the_sandbox(repo: Path, tmp_path: Path, k
     assert outcome.status == "timeout" and time.monotonic() - start < 5
     time.sleep(2.5)
     assert not marker.exists()
+
+
+HOME_SECRETS = {
+    ".ssh/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+    ".netrc": "machine example.com password hunter2\n",
+    ".config/gh/hosts.yml": "oauth_token: gho_x\n",
+    ".aws/credentials": "aws_secret_access_key = y\n",
+}
+READ_HOME = r"""
+import json, os, sys
+
+home = sys.argv[1]
+seen = {}
+for name in (".ssh/id_rsa", ".netrc", ".config/gh/hosts.yml", ".aws/credentials", "notes.txt"):
+    try:
+        with open(os.path.join(home, name)) as fh:
+            seen[name] = fh.read()
+    except OSError as err:
+        seen[name] = type(err).__name__
+print("RESULT " + json.dumps(seen))
+"""
+
+
+@pytest.fixture
+def user_home() -> Iterator[Path]:
+    """A HOME with credentials, outside /tmp (a private /tmp would hide one under it anyway)."""
+    home = BEYOND.with_name(f".sandbox-home-{uuid.uuid4().hex}")
+    for name, text in {**HOME_SECRETS, "notes.txt": "not a secret\n"}.items():
+        (home / name).parent.mkdir(parents=True, exist_ok=True)
+        (home / name).write_text(text)
+    yield home
+    shutil.rmtree(home)
+
+
+@pytest.mark.parametrize("kind", [Kind.BWRAP, Kind.UNSHARE, Kind.NONE])
+def test_credential_stores_in_home_are_hidden(
+    repo: Path, tmp_path: Path, user_home: Path, kind: Kind
+) -> None:
+    _usable(kind)
+    wt = _relay_worktree(repo, "under-git-dir", tmp_path)
+    (wt.path / "read_home.py").write_text(READ_HOME)
+    command = shlex.join([sys.executable, "read_home.py", str(user_home)])
+    outcome = run(command, wt.path, 60, {**os.environ, "HOME": str(user_home)}, sandbox=kind)
+    assert outcome.status == "passed", outcome.output
+    line = next(x for x in outcome.output.splitlines() if x.startswith("RESULT "))
+    seen = json.loads(line.removeprefix("RESULT "))
+    assert seen["notes.txt"] == "not a secret\n"  # the rest of HOME (a venv, say) is readable
+    for name, text in HOME_SECRETS.items():
+        if kind is Kind.NONE:
+            assert seen[name] == text  # the control: the same reads succeed unsandboxed
+        else:  # an empty directory, or /dev/null (unreadable on bwrap's nodev bind)
+            assert seen[name] in ("", "FileNotFoundError", "PermissionError"), seen

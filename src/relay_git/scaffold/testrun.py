@@ -130,7 +130,7 @@ def run(
     kind = resolve(sandbox, environ)
     with tempfile.TemporaryDirectory(prefix="relay-git-home-") as scratch:
         env = environment(environ, scratch if kind is Kind.NONE else HOME)
-        outcome = _run(argv(kind, command, cwd), command, cwd, timeout, env)
+        outcome = _run(argv(kind, command, cwd, environ), command, cwd, timeout, env)
     return replace(outcome, sandbox=kind.value)
 
 
