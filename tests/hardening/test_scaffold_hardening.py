@@ -406,3 +406,14 @@ def test_protected_files_the_tests_write_never_reach_a_commit(
     assert ".github/workflows/evil.yml" not in tree
     assert git(dirty, "show", f"{BRANCH}:.gitattributes") == "*.py text\n"
     assert any(".github/workflows/evil.yml" in p for p in report["problems"])
+
+
+def test_the_text_report_names_the_sandbox(
+    dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
+    assert relay(dirty, "-q", "--test-cmd", "exit 0", TASK) == 0
+    out = capsys.readouterr().out
+    assert "Tests: passed (exit 0, fix rounds: 0, sandbox: " in out
+    assert "sandbox: none" not in out and "UNSANDBOXED" not in out
