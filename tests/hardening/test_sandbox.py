@@ -100,6 +100,16 @@ def _usable(kind: Kind) -> None:
 
 
 @pytest.fixture
+def tag() -> Iterator[str]:
+    """A name for the files an attack writes outside the worktree; whatever lands is removed."""
+    tag = uuid.uuid4().hex
+    yield tag
+    for path in (f"/tmp/relay-sandbox-{tag}", BEYOND.with_name(f"{BEYOND.name}-{tag}")):
+        Path(path).unlink(missing_ok=True)
+        Path(f"{path}.2").unlink(missing_ok=True)
+
+
+@pytest.fixture
 def listener() -> Iterator[socket.socket]:
     server = socket.create_server(("127.0.0.1", 0))
     server.settimeout(0.2)
@@ -133,11 +143,10 @@ def _attack(
 @pytest.mark.parametrize("where", ["under-git-dir", "outside-the-repository"])
 @pytest.mark.parametrize("kind", [Kind.BWRAP, Kind.UNSHARE])
 def test_model_code_is_confined(
-    repo: Path, tmp_path: Path, listener: socket.socket, kind: Kind, where: str
+    repo: Path, tmp_path: Path, listener: socket.socket, tag: str, kind: Kind, where: str
 ) -> None:
     _usable(kind)
     wt = _relay_worktree(repo, where, tmp_path)
-    tag = uuid.uuid4().hex
     result = _attack(kind, wt.path, repo, tmp_path, listener.getsockname()[1], tag)
     blocked = ("network", "hook", "beyond", "gitdir", "common", "dotgit")
     assert all(result[name] != "ok" for name in blocked), result
@@ -159,16 +168,11 @@ def test_model_code_is_confined(
 
 
 def test_the_unsandboxed_control_is_not_confined(
-    repo: Path, tmp_path: Path, listener: socket.socket
+    repo: Path, tmp_path: Path, listener: socket.socket, tag: str
 ) -> None:
     """--unsandboxed-tests: the same attacks land (so the test above can fail); keys stay out."""
     wt = _relay_worktree(repo, "outside-the-repository", tmp_path)
-    tag = uuid.uuid4().hex
-    try:
-        result = _attack(Kind.NONE, wt.path, repo, tmp_path, listener.getsockname()[1], tag)
-    finally:
-        Path(f"/tmp/relay-sandbox-{tag}").unlink(missing_ok=True)
-        BEYOND.with_name(f"{BEYOND.name}-{tag}").unlink(missing_ok=True)
+    result = _attack(Kind.NONE, wt.path, repo, tmp_path, listener.getsockname()[1], tag)
     assert result["network"] == result["hook"] == result["outside"] == result["beyond"] == "ok"
     listener.accept()[0].close()
     assert (repo / ".git/hooks/post-commit").read_text() == "pwned\n"
