@@ -23,6 +23,7 @@ import ctypes
 import json
 import os
 import sys
+from typing import Any
 
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
@@ -102,13 +103,13 @@ def drop_privileges() -> None:
     _check(_libc.capset(header, data), "capset")
 
 
-def build(spec: dict[str, object]) -> None:
+def build(spec: dict[str, Any]) -> None:
     worktree = str(spec["worktree"])
-    git_dirs = [str(d) for d in spec["git_dirs"]]  # type: ignore[attr-defined]
+    git_dirs = [str(d) for d in spec["git_dirs"]]
     held = {p: os.open(p, os.O_PATH) for p in [worktree, *git_dirs]}
     for point in mount_points():
         readonly(point)
-    for path in [str(p) for p in spec["hide"]]:  # type: ignore[attr-defined]
+    for path in [str(p) for p in spec["hide"]]:
         if os.path.isdir(path):
             mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=700")
         else:
