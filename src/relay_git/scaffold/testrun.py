@@ -128,9 +128,15 @@ def run(
     On timeout the whole process group is killed.
     """
     kind = resolve(sandbox, environ)
+    if kind is not Kind.NONE:  # HOME is on the sandbox's private /tmp
+        args = argv(kind, command, cwd, environ)
+        return replace(
+            _run(args, command, cwd, timeout, environment(environ, HOME)), sandbox=kind.value
+        )
     with tempfile.TemporaryDirectory(prefix="relay-git-home-") as scratch:
-        env = environment(environ, scratch if kind is Kind.NONE else HOME)
-        outcome = _run(argv(kind, command, cwd, environ), command, cwd, timeout, env)
+        outcome = _run(
+            argv(kind, command, cwd), command, cwd, timeout, environment(environ, scratch)
+        )
     return replace(outcome, sandbox=kind.value)
 
 
