@@ -49,6 +49,8 @@ def scaffold_argv(task: Task, mode: str, max_tokens: int) -> list[str]:
     argv += ["--max-tokens", str(cap)]
     if mode == "large-only":
         argv.append("--large-only")
+    if task.test_command:  # confirmed, as a user would: a repository's own is not run unasked
+        argv += ["--test-cmd", task.test_command]
     return [*argv, task.task]
 
 

@@ -2,12 +2,15 @@
 
 Model-proposed paths are untrusted: absolute paths, ``..``, ``.git`` in any spelling,
 symlinks that lead out of the worktree, control characters and non-regular files are
-refused with the reason. Every edit is checked and computed in memory before the first
-byte is written, so a bad edit set leaves the worktree as it was.
+refused with the reason. So are paths that steer git, CI or relay-git itself
+(``PROTECTED``), unless the user allows them (``--allow-path GLOB``). Every edit is
+checked and computed in memory before the first byte is written, so a bad edit set leaves
+the worktree as it was.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import secrets
@@ -22,6 +25,11 @@ MAX_FILE_BYTES = 1_000_000
 MAX_PATH_CHARS = 400
 MAX_NAME_BYTES = 255  # one path component, as file systems allow
 _HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
+# Any path component matching one of these (in any case): .gitignore, .gitattributes,
+# .gitmodules, .githooks/, .github/ (workflows, actions), hook managers' and relay-git's
+# own configuration. A model edit here could run code on the user's next commit or in CI,
+# hide files from review, or change what relay-git does.
+PROTECTED = (".git*", ".pre-commit-config.yaml", ".relay-git", ".relay-git.toml")
 
 
 class EditFailed(ValueError):
@@ -77,6 +85,34 @@ def check_path(path: str) -> PurePosixPath:
         if is_git_name(part):
             raise _refuse(path, "paths inside .git are not allowed")
     return PurePosixPath(*parts)
+
+
+def protected(rel: PurePosixPath, allow: Sequence[str] = ()) -> str | None:
+    """The protected component of ``rel`` when no ``allow`` glob admits it, else None.
+
+    ``allow`` globs match the whole relative path (``*`` crosses ``/``), e.g.
+    ``.gitignore`` or ``.github/workflows/*``.
+    """
+    text = rel.as_posix()
+    if any(fnmatch.fnmatchcase(text, glob) for glob in allow):
+        return None
+    for part in rel.parts:
+        name = _HFS_IGNORED.sub("", part).rstrip(". ").lower()
+        if any(fnmatch.fnmatchcase(name, p) for p in PROTECTED):
+            return part
+    return None
+
+
+def _check_protected(path: str, target: Path, root: Path, allow: Sequence[str]) -> None:
+    """Refuse ``path`` when it, or the file it really names, is protected and not allowed."""
+    for rel in (check_path(path), PurePosixPath(target.relative_to(root).as_posix())):
+        part = protected(rel, allow)
+        if part is not None:
+            raise _refuse(
+                path,
+                f"{part} steers git, CI or relay-git, so it is protected; change other files "
+                "(the user can allow it with --allow-path)",
+            )
 
 
 def is_git_name(part: str) -> bool:
@@ -163,13 +199,18 @@ def _replace_lines(edit: Edit, current: str) -> str:
     return "".join([*lines[: edit.line - 1], new, *lines[edit.end_line :]])
 
 
-def plan_edits(root: Path, edits: Sequence[Edit]) -> dict[Path, str]:
-    """New contents for every touched file, computed in memory; raises on the first problem."""
+def plan_edits(root: Path, edits: Sequence[Edit], allow: Sequence[str] = ()) -> dict[Path, str]:
+    """New contents for every touched file, computed in memory; raises on the first problem.
+
+    ``allow``: globs of protected paths the user lets the model edit (``--allow-path``).
+    """
     if not edits:
         raise EditFailed("the edit set is empty: propose at least one file change")
     contents: dict[Path, str] = {}
+    real_root = root.resolve()
     for edit in edits:
         target = resolve_inside(root, edit.path)
+        _check_protected(edit.path, target, real_root, allow)
         current = contents[target] if target in contents else _read(target)
         new = _apply_one(edit, current)
         if "\0" in new:
@@ -181,7 +222,6 @@ def plan_edits(root: Path, edits: Sequence[Edit]) -> dict[Path, str]:
         if size > MAX_FILE_BYTES:
             raise _refuse(edit.path, f"content larger than {MAX_FILE_BYTES} bytes")
         contents[target] = new
-    real_root = root.resolve()
     for target in contents:
         clash = next((p for p in target.parents if p in contents), None)
         if clash is not None:
@@ -192,9 +232,9 @@ def plan_edits(root: Path, edits: Sequence[Edit]) -> dict[Path, str]:
     return contents
 
 
-def apply_edits(root: Path, edits: Sequence[Edit]) -> list[str]:
+def apply_edits(root: Path, edits: Sequence[Edit], allow: Sequence[str] = ()) -> list[str]:
     """Apply all edits or none; returns the relative paths written, in order."""
-    contents = plan_edits(root, edits)
+    contents = plan_edits(root, edits, allow)
     real_root = root.resolve()
     written: list[str] = []
     for target, text in contents.items():

@@ -2,7 +2,8 @@
 
 Every git call goes through ``gitops.run_git``. Nothing here touches the user's checkout:
 the branch is created by ``git worktree add -b`` and all later work runs inside the
-relay worktree.
+relay worktree. The calls that create, commit to or change the worktree run no hooks
+(``NO_HOOKS``): a hook may run tracked files, and in the worktree those are model-written.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import fnmatch
 import json
 import os
 import re
+import subprocess
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from relay_git.edits import protected
 from relay_git.errors import GitError, UsageError
 from relay_git.gitops import Repository, run_git
 
@@ -25,6 +28,21 @@ BRANCH_PREFIX = "relay/"
 STATE_FILE = "relay-state.json"
 LOCK_FILE = "relay.lock"
 MAX_SLUG = 40
+# A hooks path that can hold no hook (git looks for <path>/<hook>, which cannot exist), so
+# relay-git's own git calls never run the repository's or the user's hooks.
+NO_HOOKS = ("-c", f"core.hooksPath={os.devnull}")
+
+
+def _git(
+    args: Sequence[str],
+    cwd: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """``run_git`` with hooks off: every git call in or on the relay worktree."""
+    return run_git([*NO_HOOKS, *args], cwd, env=env, input_text=input_text, check=check)
 
 
 @dataclass(frozen=True)
@@ -42,7 +60,7 @@ class RelayWorktree:
     def git(
         self, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
     ) -> str:
-        return run_git(args, self.path, env=env, input_text=stdin).stdout
+        return _git(args, self.path, env=env, input_text=stdin).stdout
 
     @property
     def git_dir(self) -> Path:
@@ -132,9 +150,9 @@ def create(
     path = _check_location(repo, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if detach:
-        run_git(["worktree", "add", "-q", "--detach", str(path), base], repo.root)
+        _git(["worktree", "add", "-q", "--detach", str(path), base], repo.root)
     else:
-        run_git(["worktree", "add", "-q", "-b", branch, str(path), base], repo.root)
+        _git(["worktree", "add", "-q", "-b", branch, str(path), base], repo.root)
     return RelayWorktree(path, "" if detach else branch, base)
 
 
@@ -212,7 +230,7 @@ def commit(
     author: Identity,
     environ: Mapping[str, str],
 ) -> str:
-    """Commit everything in the worktree; the user's hooks run (no --no-verify)."""
+    """Commit everything in the worktree; no hook runs (``NO_HOOKS``, ``--no-verify``)."""
     wt.git("add", "-A")
     trailer_text = "\n".join(f"{k}: {v}" for k, v in trailers)
     message = (
@@ -221,8 +239,8 @@ def commit(
         else (f"{subject}\n\n{trailer_text}\n")
     )
     env = _identity_env(environ, author, wt)
-    proc = run_git(
-        ["commit", "-q", "--allow-empty", "-F", "-"],
+    proc = _git(
+        ["commit", "-q", "--no-verify", "--allow-empty", "-F", "-"],
         wt.path,
         env=env,
         input_text=message,
@@ -232,15 +250,14 @@ def commit(
         detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
         raise GitError(
             f"the relay commit was refused ({subject!r}): {detail[-1] if detail else 'no message'}",
-            f"a git hook or setting blocked it; fix that and rerun with --resume "
-            f"(work is in {wt.path})",
+            f"a git setting blocked it; fix that and rerun with --resume (work is in {wt.path})",
         )
     return wt.head()
 
 
 def add_note(wt: RelayWorktree, text: str, author: Identity, environ: Mapping[str, str]) -> None:
     env = _identity_env(environ, author, wt)
-    run_git(
+    _git(
         ["notes", "--ref=relay", "add", "-f", "-F", "-", "HEAD"],
         wt.path,
         env=env,
@@ -263,6 +280,28 @@ def reset_clean(wt: RelayWorktree) -> None:
         (wt.git_dir / "index.lock").unlink()
     wt.git("reset", "-q", "--hard", "HEAD")
     wt.git("clean", "-q", "-fd")
+
+
+def discard_protected(wt: RelayWorktree, allow: Sequence[str]) -> list[str]:
+    """Undo uncommitted changes to protected paths (``edits.PROTECTED``) not in ``allow``.
+
+    Model-written tests can write any file in the worktree; what they write to ``.github/``
+    or ``.gitattributes`` must not reach a relay commit. Returns the paths undone.
+    """
+    out = wt.git("status", "--porcelain", "-z", "--untracked-files=all", "--no-renames")
+    undone = []
+    for entry in out.split("\0"):
+        code, path = entry[:2], entry[3:]
+        if not path or protected(PurePosixPath(path), allow) is None:
+            continue
+        if (
+            code == "??"
+            or _git(["checkout", "-q", "HEAD", "--", path], wt.path, check=False).returncode
+        ):
+            _git(["rm", "-q", "--cached", "-f", "--ignore-unmatch", "--", path], wt.path)
+            (wt.path / path).unlink(missing_ok=True)
+        undone.append(path)
+    return undone
 
 
 def changed_files(wt: RelayWorktree) -> list[str]:

@@ -283,3 +283,12 @@ def test_a_stopped_run_stays_out_of_the_totals() -> None:
     over = sections.overhead_section(runs, CAL)
     assert over["total_excludes"] == ["c (relay)"]
     assert over["total_overhead"] == pytest.approx((4 + 10) / (80 + 50), abs=1e-3)
+
+
+def test_the_bench_confirms_each_tasks_test_command() -> None:
+    """A repository's own test_command is not run unasked (issue 11): the bench passes it."""
+    task = tasks.Task("t", "k", "do it", (("a.py", ""),), "python -m pytest -q")
+    argv = runner.scaffold_argv(task, "relay", 256)
+    assert argv[argv.index("--test-cmd") + 1] == "python -m pytest -q" and argv[-1] == "do it"
+    untested = tasks.Task("t", "k", "do it", (("a.py", ""),))
+    assert "--test-cmd" not in runner.scaffold_argv(untested, "relay", 256)

@@ -3,8 +3,9 @@
 ``relay-git scaffold`` runs as a real subprocess against :mod:`relayserver` (a loopback
 OpenAI-compatible server that can hold a stage's request), so each test knows which
 stage boundary the process stands on when it gets SIGINT or SIGKILL -- delivered to its
-whole process group, as a terminal's Ctrl-C or a closed session would. The test command
-and a user pre-commit hook can also be held, to interrupt mid-test and mid-commit.
+whole process group, as a terminal's Ctrl-C or a closed session would. The (sandboxed)
+test command and ``git commit`` (through a ``git`` shim first on PATH: relay commits run
+no hooks) can also be held, to interrupt mid-test and mid-commit.
 Afterwards the user's checkout must be byte-for-byte unchanged, the relay branch at a
 consistent commit, ``--resume`` must finish the run and ``relay-git clean`` tidy up.
 """
@@ -12,6 +13,7 @@ consistent commit, ``--resume`` must finish the run and ``relay-git clean`` tidy
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -42,10 +44,15 @@ REPLIES = {
     "edits": lambda: edits_reply(GOOD_CODE),
     "review": review_reply,
 }
-HOLD_LOOP = (
-    'if [ -e "$1" ]; then : > "$2"; i=0; '
-    'while [ -e "$1" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; fi\n'
-)
+WORKTREE = Path(".git/relay-git/worktrees/add-a-slugify-helper")
+
+
+def hold_loop(hold: Path, arrived: Path) -> str:
+    """Shell: when ``hold`` exists, create ``arrived`` and wait while ``hold`` stays."""
+    return (
+        f'if [ -e "{hold}" ]; then : > "{arrived}"; i=0; '
+        f'while [ -e "{hold}" ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; fi\n'
+    )
 
 
 @dataclass
@@ -55,12 +62,21 @@ class World:
     server: RelayServer
     env: dict[str, str]
 
+    @property
+    def tests_sh(self) -> Path:
+        return self.repo / ".git" / "tests.sh"
+
     def flag(self, name: str) -> Path:
+        """The sandboxed tests read the repository's .git and write only their worktree."""
+        if name == "hold-tests":
+            return self.repo / ".git" / "hold-tests"
+        if name == "in-tests":
+            return self.repo / WORKTREE / ".in-tests"
         return self.tmp / name
 
     def start(self, *args: str, task: str = TASK) -> subprocess.Popen[str]:
         argv = [sys.executable, "-m", "relay_git", "scaffold", "--coder", "openai:small"]
-        argv += ["--reviewer", "openai:large", "--test-cmd", f"sh {self.tmp / 'tests.sh'}"]
+        argv += ["--reviewer", "openai:large", "--test-cmd", f"sh {self.tests_sh}"]
         return subprocess.Popen(
             [*argv, "-q", *args, task],
             cwd=self.repo,
@@ -95,25 +111,30 @@ class World:
 @pytest.fixture
 def world(repo: Path, tmp_path: Path) -> Iterator[World]:
     make_dirty(repo)
-    (tmp_path / "tests.sh").write_text(
-        f'echo run >> "{tmp_path}/tests.log"\nset -- "{tmp_path}/hold-tests" '
-        f'"{tmp_path}/in-tests"\n{HOLD_LOOP}exit 0\n'
+    (repo / ".git" / "tests.sh").write_text(
+        hold_loop(repo / ".git" / "hold-tests", Path(".in-tests")) + "exit 0\n"
     )
-    hook = repo / ".git" / "hooks" / "pre-commit"
-    hook.write_text(
-        f'#!/bin/sh\nset -- "{tmp_path}/hold-commit" "{tmp_path}/in-commit"\n{HOLD_LOOP}exit 0\n'
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    (shims / "git").write_text(
+        "#!/bin/sh\n"
+        'for arg in "$@"; do [ "$arg" = commit ] && { '
+        + hold_loop(tmp_path / "hold-commit", tmp_path / "in-commit").strip()
+        + f' ; }}; done\nexec {shutil.which("git")} "$@"\n'
     )
-    hook.chmod(0o755)
+    (shims / "git").chmod(0o755)
     settle(repo)
     with relay_server(REPLIES) as server:
         env = dict(os.environ)
         env.update(
             RELAY_GIT_OPENAI_BASE_URL=server.url,
             PYTHONPATH=SRC + os.pathsep + env.get("PYTHONPATH", ""),
+            PATH=f"{shims}{os.pathsep}{env['PATH']}",
         )
-        yield World(repo, tmp_path, server, env)
+        world = World(repo, tmp_path, server, env)
+        yield world
         for name in ("hold-tests", "hold-commit"):
-            (tmp_path / name).unlink(missing_ok=True)  # lets any orphaned holder finish
+            world.flag(name).unlink(missing_ok=True)  # lets any orphaned holder finish
 
 
 def settle(repo: Path) -> None:
@@ -192,7 +213,7 @@ def test_interrupt_at_a_stage_boundary_loses_nothing(world: World, boundary: str
 
     resumed = world.relay_git(
         "scaffold", "--coder", "openai:small", "--reviewer", "openai:large",
-        "--test-cmd", f"sh {world.tmp / 'tests.sh'}", "-q", "--resume", TASK,
+        "--test-cmd", f"sh {world.tests_sh}", "-q", "--resume", TASK,
     )  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     log = git(world.repo, "log", "--format=%s", "main..relay/add-a-slugify-helper")

@@ -7,7 +7,9 @@ of applying edits, and the odd repositories of point 7.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -72,10 +74,15 @@ def test_only_git_and_the_test_command_run(
     report = run_json(relay, dirty, capsys, "--test-cmd", "exit 0", TASK)
     worktree = os.path.realpath(report["worktree"])
     programs = exec_watch.programs()
-    assert programs <= {"git", "sh"}, programs
+    launchers = {"bwrap", "unshare"}  # the sandbox, which starts /bin/sh in the worktree
+    assert programs <= {"git", "sh", *launchers}, programs
     assert "git" in shim_log(exec_watch.log)  # the watch sees programs started by name
-    shells = [cwd for _, prog, cwd in exec_watch.recorder.calls if Path(prog).name == "sh"]
-    assert shells and all(os.path.realpath(cwd or "") == worktree for cwd in shells)
+    runs = [
+        cwd
+        for _, prog, cwd in exec_watch.recorder.calls
+        if Path(prog).name in launchers and cwd is not None  # (a probe has no cwd)
+    ]
+    assert runs and all(os.path.realpath(cwd) == worktree for cwd in runs)
     tree = git(dirty, "ls-tree", "-r", "-z", "--name-only", BRANCH).split("\0")
     assert set(ODD_NAMES) <= set(tree)  # written literally, as file names
     assert not list(Path("/tmp").glob("relay-pwned*")) and not (dirty / "relay-pwned").exists()
@@ -120,11 +127,6 @@ def test_escaping_edits_are_refused_and_the_model_told_why(
     assert snapshot(dirty) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: relay commits run the user's hooks (worktree.commit, no --no-verify), and a "
-    "hook that executes tracked files runs what the coder wrote",
-)
 def test_a_user_hook_never_runs_model_written_code(
     dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -141,7 +143,41 @@ def test_a_user_hook_never_runs_model_written_code(
         plan_reply(), edits_reply({**GOOD_CODE, "scripts/check.sh": f"touch '{pwned}'\n"})
     )
     relay.reviewer.enqueue(approve_plan(), review_reply())
+    report = run_json(relay, dirty, capsys, "--test-cmd", "exit 0", TASK)
+    assert [c["stage"] for c in report["commits"]] == ["generate"]
+    assert "touch" in git(dirty, "show", f"{BRANCH}:scripts/check.sh")  # committed, not run
+    assert not pwned.exists()
+
+
+def test_a_relative_hooks_path_never_runs_a_model_edited_hook(
+    dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """core.hooksPath=.githooks: in the worktree that is the model's copy (issue 11, item 4).
+
+    The edit is refused by default (the model is told why and writes other files); allowed
+    with --allow-path, it is committed but never run by the relay's commits.
+    """
+    (dirty / ".githooks").mkdir()
+    (dirty / ".githooks" / "pre-commit").write_text("#!/bin/sh\nexit 0\n")
+    (dirty / ".githooks" / "pre-commit").chmod(0o755)
+    git(dirty, "add", ".githooks")
+    git(dirty, "commit", "-q", "-m", "shared hooks")
+    git(dirty, "config", "core.hooksPath", ".githooks")
+    pwned = dirty.parent / "hooks-path-ran-model-code"
+    evil = {".githooks/pre-commit": f"#!/bin/sh\ntouch '{pwned}'\n"}
+    relay.coder.enqueue(plan_reply(), edits_reply({**GOOD_CODE, **evil}), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
     run_json(relay, dirty, capsys, "--test-cmd", "exit 0", TASK)
+    retry = relay.coder.history[2].messages[-1]["content"]
+    assert "refused edit to '.githooks/pre-commit'" in retry and "--allow-path" in retry
+    assert "touch" not in git(dirty, "show", f"{BRANCH}:.githooks/pre-commit")
+
+    allowed = Relay()
+    allowed.coder.enqueue(plan_reply(), edits_reply({**GOOD_CODE, **evil}))
+    allowed.reviewer.enqueue(approve_plan(), review_reply())
+    args = ("--allow-path", ".githooks/*", "--test-cmd", "exit 0", TASK)
+    run_json(allowed, dirty, capsys, *args)
+    assert "touch" in git(dirty, "show", f"{BRANCH}-2:.githooks/pre-commit")
     assert not pwned.exists()
 
 
@@ -292,3 +328,92 @@ def test_100k_file_listing_stays_bounded(tmp_path: Path) -> None:
     assert shown.count("slug_mod") == MAX_LISTED_FILES
     assert "99850 more not shown" in shown
     assert REVIEWER  # the reviewer never sees a listing here
+
+
+# -- sandboxed, confirmed tests (issue 11, item 3) ---------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["auto-detected", "repository config"])
+def test_a_test_command_the_user_did_not_give_is_not_run(
+    dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str], source: str
+) -> None:
+    """tests/ exists (auto-detection) or .relay-git.toml names a command: neither runs unasked."""
+    pwned = dirty.parent / "config-test-command-ran"
+    if source == "repository config":
+        (dirty / ".relay-git.toml").write_text(f"test_command = \"touch '{pwned}'\"\n")
+        git(dirty, "add", ".relay-git.toml")
+        git(dirty, "commit", "-q", "-m", "config")
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
+    report = run_json(relay, dirty, capsys, TASK)
+    tests = report["tests"]
+    assert tests["status"] == "skipped" and "needs your confirmation" in tests["reason"]
+    assert "rerun with --test-cmd" in tests["reason"]
+    assert not pwned.exists()
+
+
+def test_no_sandbox_refuses_before_any_model_call(
+    dirty: Path,
+    relay: Relay,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A PATH with git but neither bwrap nor unshare stands in for macOS."""
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    (bare / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+    monkeypatch.setenv("PATH", str(bare))
+    ran = dirty.parent / "unsandboxed-ran"
+    assert relay(dirty, "-q", "--test-cmd", f"echo > '{ran}'", TASK) == 2
+    err = capsys.readouterr().err
+    assert "refusing to run model-written tests without a sandbox" in err
+    assert "--unsandboxed-tests" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert relay.coder.history == [] and not ran.exists()
+
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
+    args = ("--unsandboxed-tests", "--test-cmd", f"echo > '{ran}'", TASK)
+    code = relay(dirty, "--json", "-q", *args)
+    captured = capsys.readouterr()
+    assert code == 0, captured.out
+    report = json.loads(captured.out)
+    assert report["tests"]["status"] == "passed" and report["tests"]["sandbox"] == "none"
+    assert ran.exists()
+    assert "warning: --unsandboxed-tests: model-written tests run with your privileges" in (
+        captured.err
+    )
+
+
+def test_protected_files_the_tests_write_never_reach_a_commit(
+    dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Model-written tests may write anything in the worktree; .github/ and .git* stay out."""
+    (dirty / ".gitattributes").write_text("*.py text\n")
+    git(dirty, "add", ".gitattributes")
+    git(dirty, "commit", "-q", "-m", "attributes")
+    tests = (
+        "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/evil.yml"
+        " && echo '*.py -diff' >> .gitattributes && echo ok > notes.txt && test -f fixed.txt"
+    )
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE), edits_reply({"fixed.txt": "y\n"}))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
+    report = run_json(relay, dirty, capsys, "--test-cmd", tests, TASK)
+    assert [c["stage"] for c in report["commits"]] == ["generate", "fix-1"]
+    tree = git(dirty, "ls-tree", "-r", "--name-only", BRANCH).split()
+    assert "fixed.txt" in tree and "notes.txt" in tree  # ordinary files are kept
+    assert ".github/workflows/evil.yml" not in tree
+    assert git(dirty, "show", f"{BRANCH}:.gitattributes") == "*.py text\n"
+    assert any(".github/workflows/evil.yml" in p for p in report["problems"])
+
+
+def test_the_text_report_names_the_sandbox(
+    dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
+    relay.reviewer.enqueue(approve_plan(), review_reply())
+    assert relay(dirty, "-q", "--test-cmd", "exit 0", TASK) == 0
+    out = capsys.readouterr().out
+    assert "Tests: passed (exit 0, fix rounds: 0, sandbox: " in out
+    assert "sandbox: none" not in out and "UNSANDBOXED" not in out

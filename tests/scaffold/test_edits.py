@@ -106,3 +106,56 @@ def test_size_limit(root: Path) -> None:
 
 def test_check_path_normalises() -> None:
     assert check_path("./pkg//mod.py").as_posix() == "pkg/mod.py"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".gitignore",
+        ".gitattributes",
+        ".gitmodules",
+        "pkg/.gitignore",
+        ".githooks/pre-commit",
+        ".github/workflows/ci.yml",
+        ".GitHub/Workflows/ci.yml",  # one file on a case-insensitive file system
+        ".github/actions/setup/action.yml",
+        ".pre-commit-config.yaml",
+        ".relay-git/templates/plan.system.j2",
+        ".relay-git.toml",
+        ".git\u200chub/workflows/ci.yml",  # HFS+ ignores the joiner
+        "ci/deploy.yml",  # through a symlink into .github/workflows
+    ],
+)
+def test_protected_paths_are_refused_unless_allowed(root: Path, path: str) -> None:
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / "ci").symlink_to(root / ".github" / "workflows")
+    with pytest.raises(UnsafeEdit, match=r"protected.*--allow-path"):
+        apply_edits(root, [Edit(path, "write", content="x\n")])
+    assert not (root / ".github" / "workflows" / "deploy.yml").exists()
+    real = os.path.relpath(os.path.realpath(root / path), os.path.realpath(root))
+    written = apply_edits(root, [Edit(path, "write", content="x\n")], allow=[path, real])
+    assert written == [Path(real).as_posix()]
+
+
+@pytest.mark.parametrize(
+    ("allow", "ok"),
+    [
+        ([".github/*"], True),  # * crosses /
+        ([".github/workflows/*.yml"], True),
+        ([".gitignore"], False),
+        (["*.yml"], True),
+        ([], False),
+    ],
+)
+def test_allow_globs_match_the_whole_path(root: Path, allow: list[str], ok: bool) -> None:
+    edit = Edit(".github/workflows/ci.yml", "write", content="on: push\n")
+    if ok:
+        assert apply_edits(root, [edit], allow=allow) == [".github/workflows/ci.yml"]
+    else:
+        with pytest.raises(UnsafeEdit):
+            apply_edits(root, [edit], allow=allow)
+
+
+def test_ordinary_dotfiles_are_not_protected(root: Path) -> None:
+    edits = [Edit(p, "write", content="x\n") for p in (".editorconfig", ".flake8", "gitlab.py")]
+    assert apply_edits(root, edits) == [".editorconfig", ".flake8", "gitlab.py"]

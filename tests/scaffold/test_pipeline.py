@@ -320,17 +320,23 @@ def test_usage_errors_exit_2_with_one_line(
         assert git(root, "branch", "--list", "relay/*") == ""
 
 
-def test_a_hook_that_refuses_the_commit_is_reported(
-    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    "hook", ["pre-commit", "commit-msg", "post-commit", "post-checkout", "post-rewrite"]
+)
+def test_relay_git_runs_no_hook(
+    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str], hook: str
 ) -> None:
-    hook = repo / ".git" / "hooks" / "pre-commit"
-    hook.write_text("#!/bin/sh\necho 'no relay commits here' >&2\nexit 1\n")
-    hook.chmod(0o755)
-    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
-    relay.reviewer.enqueue(approve_plan())
-    assert relay(repo, "-q", "--test-cmd", PASS, TASK) == 2
-    err = capsys.readouterr().err
-    assert "relay commit was refused" in err and "no relay commits here" in err
+    """Relay commits, notes and the worktree checkout run none of the repository's hooks."""
+    ran = repo.parent / f"{hook}-ran"
+    script = repo / ".git" / "hooks" / hook
+    script.write_text(f"#!/bin/sh\ntouch '{ran}'\n")
+    script.chmod(0o755)
+    script_happy(relay)
+    report = run_json(relay, repo, capsys, "--test-cmd", PASS, TASK)
+    assert [c["stage"] for c in report["commits"]] == ["generate"]
+    assert not ran.exists()
+    git(repo, "commit", "-q", "--allow-empty", "-m", "the user's own commit")
+    assert ran.exists() == (hook in ("pre-commit", "commit-msg", "post-commit"))  # hooks work
 
 
 def test_custom_worktree_path(

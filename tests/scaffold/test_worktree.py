@@ -21,7 +21,7 @@ from relay_git import worktree
 from relay_git.cli import main
 from relay_git.errors import UsageError
 from relay_git.gitops import Repository
-from relay_git.scaffold.testrun import detect, run
+from relay_git.scaffold.testrun import detect, run, trusted_source
 
 
 @pytest.mark.parametrize(
@@ -81,12 +81,34 @@ def test_delete_branch_refuses_non_relay_branches(repo: Path) -> None:
 
 
 def test_detect_test_command(tmp_path: Path) -> None:
-    assert detect(tmp_path, "make test", "x")[0] == "make test"
-    assert detect(tmp_path, None, "tox")[0] == "tox"
-    assert detect(tmp_path, None, None)[0] is None
+    assert detect(tmp_path, "make test", "x") == ("make test", "--test-cmd")
+    assert detect(tmp_path, None, "tox", trusted=True)[0] == "tox"
+    assert detect(tmp_path, None, None, trusted=True)[0] is None
     (tmp_path / "test_a.py").write_text("")
-    cmd = detect(tmp_path, None, None)[0]
+    cmd = detect(tmp_path, None, None, trusted=True)[0]
     assert cmd is not None and cmd.endswith("-m pytest -q")
+
+
+@pytest.mark.parametrize(
+    ("configured", "origin", "shown"),
+    [("tox -q", "test_command in configuration", "'tox -q'"), (None, "auto-detected", "pytest")],
+)
+def test_an_unconfirmed_test_command_is_not_run(
+    tmp_path: Path, configured: str | None, origin: str, shown: str
+) -> None:
+    """A command the user did not give runs only once confirmed (issue 11, item 3)."""
+    (tmp_path / "tests").mkdir()
+    command, reason = detect(tmp_path, None, configured)
+    assert command is None
+    assert origin in reason and "needs your confirmation" in reason
+    assert "rerun with --test-cmd " in reason and shown in reason.split("--test-cmd ")[1]
+
+
+def test_the_users_environment_is_a_trusted_source(tmp_path: Path) -> None:
+    env = {"RELAY_GIT_TEST_COMMAND": "tox -q"}
+    assert trusted_source(tmp_path, env, "tox -q")
+    assert not trusted_source(tmp_path, env, "rm -rf ~")  # came from a repository file
+    assert not trusted_source(tmp_path, {}, "tox -q")
 
 
 def test_test_run_is_confined_to_cwd_and_killed_on_timeout(tmp_path: Path) -> None:

@@ -56,7 +56,25 @@ def stage_progress(quiet: bool) -> Iterator[Progress]:
 )
 @click.option("--large-only", is_flag=True, help="Reviewer model in every role (the baseline).")
 @click.option("--local", is_flag=True, help="Use the packaged offline GGUF models.")
-@click.option("--test-cmd", metavar="CMD", help="Test command run in the worktree.")
+@click.option(
+    "--test-cmd",
+    metavar="CMD",
+    help="Test command run (sandboxed) in the worktree. A configured or auto-detected "
+    "command runs only once you confirm it here.",
+)
+@click.option(
+    "--unsandboxed-tests",
+    is_flag=True,
+    help="Run the tests WITHOUT the sandbox, with your privileges and network.",
+)
+@click.option(
+    "--allow-path",
+    "allow_paths",
+    metavar="GLOB",
+    multiple=True,
+    help="Let the models edit a protected path (.git*, .github/, .pre-commit-config.yaml, "
+    ".relay-git*) matching GLOB. Repeatable.",
+)
 @click.option("--test-timeout", type=click.FloatRange(1), help="Seconds before tests are killed.")
 @click.option("--max-rounds", type=click.IntRange(0, 20), help="Coder fix rounds [default: 3].")
 @click.option(
@@ -81,6 +99,8 @@ def scaffold(
     large_only: bool,
     local: bool,
     test_cmd: str | None,
+    unsandboxed_tests: bool,
+    allow_paths: tuple[str, ...],
     test_timeout: float | None,
     max_rounds: int | None,
     max_tokens: int | None,
@@ -98,8 +118,12 @@ def scaffold(
       relay-git scaffold --local "add a slugify helper with tests"
       relay-git scaffold --large-only --json "…"     # the large-model baseline
       relay-git scaffold --resume "add a slugify() helper with tests"
+      relay-git scaffold --allow-path .gitignore --test-cmd "pytest -q" "…"
 
     Your checkout (branch, index, working tree, stash) is never touched.
+    The tests run model-written code: in a sandbox (bubblewrap, or unshare) with no
+    network, no API keys, and only the worktree and a private /tmp writable.
+    Relay commits run no git hooks.
     Exit codes: 0 done, 2 usage error, 3 model backend unavailable.
     """
     from relay_git.scaffold.pipeline import Options
@@ -128,7 +152,15 @@ def scaffold(
         test_cmd=test_cmd,
         max_rounds=app.config.max_rounds,
         max_tokens=max_tokens,
+        unsandboxed_tests=unsandboxed_tests,
+        allow_paths=allow_paths,
     )
+    if unsandboxed_tests:
+        click.echo(
+            "warning: --unsandboxed-tests: model-written tests run with your privileges, "
+            "files and network (API keys are still kept out of their environment)",
+            err=True,
+        )
     try:
         with stage_progress(quiet) as report:
             result = run_scaffold(app, opts, report)

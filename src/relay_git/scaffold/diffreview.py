@@ -35,7 +35,7 @@ def _non_overlapping(findings: Sequence[Finding]) -> tuple[list[Finding], list[F
     return kept, dropped
 
 
-def apply_suggestions(root: Path, review: Review) -> ReviewFix:
+def apply_suggestions(root: Path, review: Review, allow: Sequence[str] = ()) -> ReviewFix:
     """Apply every suggestion that applies on its own; report the others with the reason."""
     with_text = [f for f in review.findings if f.suggestion is not None]
     kept, overlapping = _non_overlapping(with_text)
@@ -44,7 +44,7 @@ def apply_suggestions(root: Path, review: Review) -> ReviewFix:
     for f in kept:
         edit = line_edits([(f.path, f.line, f.end_line, f.suggestion or "")])
         try:
-            plan_edits(root, edit)
+            plan_edits(root, edit, allow)
         except (EditFailed, UnsafeEdit) as err:
             unapplied.append((f, str(err)))
             continue
@@ -52,7 +52,7 @@ def apply_suggestions(root: Path, review: Review) -> ReviewFix:
     written: list[str] = []
     if good:
         edits = line_edits([(f.path, f.line, f.end_line, f.suggestion or "") for f in good])
-        written = apply_edits(root, edits)
+        written = apply_edits(root, edits, allow)
     return ReviewFix(tuple(good), tuple(unapplied), tuple(dict.fromkeys(written)))
 
 

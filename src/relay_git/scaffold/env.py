@@ -47,6 +47,7 @@ class StageEnv:
     token_cap: int | None = None  # --max-tokens: lowers every stage's bound, never raises it
     secret_patterns: tuple[str, ...] = ()  # files a model off this machine must not read
     local_specs: frozenset[str] = frozenset()  # models that run on this machine
+    allow_paths: tuple[str, ...] = ()  # --allow-path: protected paths the model may edit
 
     def readable(self, seat: Seat, paths: Sequence[str]) -> list[str]:
         """``paths`` whose content may be shown to ``seat``: secrets only stay home."""

@@ -111,7 +111,7 @@ def ask_edits(
         reply = env.ask(seat, stage, convo, EditsReply, env.budget(EDIT_TOKENS))
         edits = reply.to_edits()
         try:
-            written = apply_edits(root, edits)
+            written = apply_edits(root, edits, env.allow_paths)
         except (EditFailed, UnsafeEdit) as err:
             problem = str(err)
             convo = [

@@ -17,6 +17,7 @@ from relay_git.backends.base import is_local, parse_spec
 from relay_git.errors import ModelOutputError, RelayError, UsageError
 from relay_git.gitops import Repository
 from relay_git.ledger import ParseOutcome
+from relay_git.sandbox import Kind, resolve
 from relay_git.scaffold.diffreview import apply_suggestions, notes_text
 from relay_git.scaffold.env import REVIEW_TOKENS, Progress, Seat, StageEnv
 from relay_git.scaffold.generate import generate
@@ -24,7 +25,7 @@ from relay_git.scaffold.plan import Plan, make_plan, review_plan
 from relay_git.scaffold.report import CommitInfo, Report, headline
 from relay_git.scaffold.state import RunState, entry_from_dict
 from relay_git.scaffold.testfix import fix_round, next_stage
-from relay_git.scaffold.testrun import TestOutcome, detect, run
+from relay_git.scaffold.testrun import TestOutcome, detect, run, trusted_source
 from relay_git.types import Coverage, Finding, Review, Verdict
 
 
@@ -40,6 +41,8 @@ class Options:
     test_cmd: str | None = None
     max_rounds: int = 3
     max_tokens: int | None = None  # caps every stage's output bound
+    unsandboxed_tests: bool = False  # --unsandboxed-tests: run tests without the sandbox
+    allow_paths: tuple[str, ...] = ()  # --allow-path: protected paths the model may edit
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,13 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         frozenset(
             s.spec for s in (planner, coder, reviewer) if is_local(parse_spec(s.spec), app.environ)
         ),
+        allow_paths=opts.allow_paths,
     )
     ctx = Ctx(app, repo, env, opts, app.environ, app.config.coder, app.config.reviewer)
     if opts.dry_run:
         return _dry_run(ctx)
+    if opts.test_cmd and not opts.unsandboxed_tests:
+        resolve(Kind.AUTO, ctx.environ)  # no sandbox: refuse now, before any model works
     wt, state = _open(ctx)
     with wtmod.locked(wt.path):  # nothing below runs while another run works here
         if opts.resume:
@@ -221,13 +227,18 @@ def _commit(
 
 def _run_tests(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, command: str) -> TestOutcome:
     ctx.env.progress("tests", command, 0)
-    outcome = run(command, wt.path, ctx.app.config.test_timeout, ctx.environ)
+    sandbox = Kind.NONE if ctx.opts.unsandboxed_tests else Kind.AUTO
+    outcome = run(command, wt.path, ctx.app.config.test_timeout, ctx.environ, sandbox=sandbox)
+    for path in wtmod.discard_protected(wt, ctx.opts.allow_paths):
+        state.problems.append(f"the tests wrote {path!r}, a protected path: discarded")
     state.test_seconds += outcome.seconds
     return outcome
 
 
 def _test_and_fix(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, spec: Plan) -> None:
-    command, source = detect(wt.path, ctx.opts.test_cmd, ctx.app.config.test_command)
+    configured = ctx.app.config.test_command
+    trusted = trusted_source(ctx.repo.root, ctx.environ, configured)
+    command, source = detect(wt.path, ctx.opts.test_cmd, configured, trusted=trusted)
     if command is None:
         state.tests = TestOutcome("skipped", reason=source).to_dict() | {"rounds": 0}
         return
@@ -278,7 +289,7 @@ def _diff_review(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
         review = Review(Verdict.APPROVE, "Nothing changed.", (), Coverage())
     fix = None
     if review.verdict is Verdict.FIX and any(f.suggestion for f in review.findings):
-        fix = apply_suggestions(wt.path, review)
+        fix = apply_suggestions(wt.path, review, ctx.opts.allow_paths)
         if fix.applied:
             _review_fix_commit(ctx, wt, state, fix.applied)
     state.verdict, state.summary = review.verdict.value, review.summary

@@ -168,7 +168,9 @@ def _tests_detail(tests: dict[str, Any]) -> str:
     if tests.get("status") == "skipped":
         return f" ({tests.get('reason', '')})"
     if tests.get("command"):
-        return f" ({tests['command']}, fix rounds: {tests.get('rounds', 0)})"
+        where = {"none": ", UNSANDBOXED"}.get(tests.get("sandbox", ""), "")
+        where = where or (f", sandbox: {tests['sandbox']}" if tests.get("sandbox") else "")
+        return f" ({tests['command']}, fix rounds: {tests.get('rounds', 0)}{where})"
     return ""
 
 

@@ -11,15 +11,16 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from relay_git.sandbox import HOME, Kind, argv, environment, resolve
+
 TAIL_CHARS = 4000
-# Variables that would make a test run act on another repository than the worktree.
-_GIT_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class TestOutcome:
     output: str = ""  # the tail of stdout+stderr
     seconds: float = 0.0
     reason: str = ""  # why skipped
+    sandbox: str = ""  # "bwrap" | "unshare" | "none" (--unsandboxed-tests)
 
     @property
     def failed(self) -> bool:
@@ -43,6 +45,7 @@ class TestOutcome:
             "seconds": round(self.seconds, 3),
             "output_tail": self.output,
             "reason": self.reason,
+            "sandbox": self.sandbox,
         }
 
     @classmethod
@@ -54,19 +57,45 @@ class TestOutcome:
             output=str(data.get("output_tail", "")),
             seconds=float(data.get("seconds", 0.0)),
             reason=str(data.get("reason", "")),
+            sandbox=str(data.get("sandbox", "")),
         )
 
 
-def detect(root: Path, flag: str | None, configured: str | None) -> tuple[str | None, str]:
-    """The command to run and where it came from; None when there is nothing to run."""
+def detect(
+    root: Path, flag: str | None, configured: str | None, *, trusted: bool = False
+) -> tuple[str | None, str]:
+    """The command to run and where it came from; None when there is nothing to run.
+
+    A command the user did not give (``--test-cmd``) runs model-written code on their
+    machine, so one from the repository's configuration or auto-detected is not run until
+    the user confirms it: with ``--test-cmd``, or by trusting the repository (``trusted``).
+    """
     if flag:
         return flag, "--test-cmd"
-    if configured:
-        return configured, "test_command in configuration"
     has_tests = (root / "tests").is_dir() or any(root.glob("test_*.py"))
-    if has_tests:
-        return f"{shlex.quote(sys.executable)} -m pytest -q", "auto-detected pytest"
-    return None, "no --test-cmd, no test_command setting and no tests/ folder or test_*.py"
+    found = configured or (f"{shlex.quote(sys.executable)} -m pytest -q" if has_tests else None)
+    if found is None:
+        return None, "no --test-cmd, no test_command setting and no tests/ folder or test_*.py"
+    origin = "test_command in configuration" if configured else "auto-detected pytest"
+    if trusted:
+        return found, origin
+    return None, (
+        f"not run: the {origin} needs your confirmation before it runs model-written code; "
+        f"rerun with --test-cmd {shlex.quote(found)}"
+    )
+
+
+def trusted_source(repo_root: Path, environ: Mapping[str, str], configured: str | None) -> bool:
+    """Whether a test command the user did not pass as a flag may run unconfirmed.
+
+    Yes when it comes from the user's own environment (RELAY_GIT_TEST_COMMAND), or when the
+    user trusts the repository.
+    """
+    if configured and environ.get("RELAY_GIT_TEST_COMMAND", "").strip() == configured:
+        return True
+    from relay_git.trust import is_trusted
+
+    return is_trusted(repo_root, environ)
 
 
 def tail(text: str, limit: int = TAIL_CHARS) -> str:
@@ -76,15 +105,42 @@ def tail(text: str, limit: int = TAIL_CHARS) -> str:
     return "[…earlier output trimmed…]\n" + cut[cut.find("\n") + 1 :]
 
 
-def run(command: str, cwd: Path, timeout: float, environ: Mapping[str, str]) -> TestOutcome:
-    """Run ``command`` through the shell in ``cwd``; on timeout kill its whole process group."""
-    env = {k: v for k, v in environ.items() if k not in _GIT_VARS}
+def run(
+    command: str,
+    cwd: Path,
+    timeout: float,
+    environ: Mapping[str, str],
+    *,
+    sandbox: Kind = Kind.AUTO,
+) -> TestOutcome:
+    """Run ``command`` through the shell in ``cwd``, sandboxed (see ``relay_git.sandbox``).
+
+    The environment is cut down to an allow-list first (no API keys or tokens), with HOME
+    a scratch directory. ``Kind.NONE`` runs unsandboxed, for ``--unsandboxed-tests`` only;
+    with ``Kind.AUTO`` and no working sandbox this raises ``SandboxUnavailable``.
+    On timeout the whole process group is killed.
+    """
+    kind = resolve(sandbox, environ)
+    if kind is not Kind.NONE:  # HOME is on the sandbox's private /tmp
+        args = argv(kind, command, cwd, environ)
+        return replace(
+            _run(args, command, cwd, timeout, environment(environ, HOME)), sandbox=kind.value
+        )
+    with tempfile.TemporaryDirectory(prefix="relay-git-home-") as scratch:
+        outcome = _run(
+            argv(kind, command, cwd), command, cwd, timeout, environment(environ, scratch)
+        )
+    return replace(outcome, sandbox=kind.value)
+
+
+def _run(
+    args: list[str], command: str, cwd: Path, timeout: float, env: Mapping[str, str]
+) -> TestOutcome:
     start = time.monotonic()
     proc = subprocess.Popen(
-        command,
-        shell=True,
+        args,
         cwd=cwd,
-        env=env,
+        env=dict(env),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
