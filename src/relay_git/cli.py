@@ -17,11 +17,18 @@ from relay_git import __version__
 from relay_git.errors import ModelOutputError, RelayError
 
 # Each name is a module in relay_git.commands defining a click command of the same name.
-COMMANDS = ("scaffold", "review", "hooks", "github", "doctor", "clean")
+COMMANDS = ("scaffold", "review", "hooks", "github", "doctor", "clean", "log")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="relay-git")
+@click.option(
+    "--no-log",
+    is_flag=True,
+    expose_value=False,
+    callback=lambda ctx, _p, v: ctx.meta.update({"relay_git.no_log": True}) if v else None,
+    help="Do not add this run to the history (`relay-git log`); config: log = false.",
+)
 def cli() -> None:
     """Small model writes, large model reviews — on git branches.
 
@@ -31,6 +38,8 @@ def cli() -> None:
       relay-git review                      # review the staged diff
       relay-git review main..feature --format markdown
       relay-git doctor                      # check git, model servers and models
+      relay-git models                      # what each configured backend serves
+      relay-git log --stats                 # past runs: tokens, time, what the relay saved
 
     Models are named BACKEND:NAME (ollama, openai, anthropic, llamacpp); a bare
     name means Ollama. Settings come from flags, RELAY_GIT_* variables,

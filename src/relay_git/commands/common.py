@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from relay_git.app import App, build
+from relay_git.commands.runlog import remember_app
 from relay_git.errors import ModelOutputError
 
 
@@ -27,7 +28,9 @@ def build_app(
         overrides["coder"] = overrides.get("coder") or coder
         overrides["reviewer"] = overrides.get("reviewer") or reviewer
     injected = (ctx.obj or {}).get("make_backend")
-    return build(Path.cwd(), dict(os.environ), overrides, injected, need_repo)
+    app = build(Path.cwd(), dict(os.environ), overrides, injected, need_repo)
+    remember_app(ctx, app)
+    return app
 
 
 @contextmanager

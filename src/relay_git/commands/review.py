@@ -14,6 +14,7 @@ import click
 
 from relay_git.app import App
 from relay_git.commands.common import build_app, echo_ledger, emit, progress, save_raw_reply
+from relay_git.commands.runlog import count_findings, logged, record
 from relay_git.errors import BackendUnavailable, ModelOutputError, UsageError
 from relay_git.findings import reaches
 from relay_git.hookrun import (
@@ -200,6 +201,7 @@ def review_target(app: App, o: Options, diff_text: str, what: str, deadline: flo
             raise
         except BackendUnavailable as err:
             return fail_open(o, err)
+    count_findings(len(result.findings))
     fail_on = app.config.fail_on
     if hook_text:
         text, code = hook_report(result, fail_on, what, o.push)
@@ -228,6 +230,7 @@ def leave_now(ctx: click.Context, code: int) -> int:
     Only the real program (no ``obj`` injected) does this; an embedding caller or a test
     that passes ``obj`` keeps its process and gets the exit code back.
     """
+    record(ctx, code)
     if ctx.obj is None:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -285,6 +288,7 @@ def leave_now(ctx: click.Context, code: int) -> int:
     help="git's pre-push ref lines ('-' for stdin), as a plain pre-push hook gets them.",
 )
 @click.pass_context
+@logged("review")
 def review(ctx: click.Context, /, **opts: object) -> int:
     """Review a diff with the reviewer (large) model.
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from relay_git.commands.common import build_app, emit, progress, save_raw_reply
+from relay_git.commands.runlog import logged
 from relay_git.errors import ModelOutputError
 
 Progress = Callable[[str, str, int], None]
@@ -70,6 +71,7 @@ def stage_progress(quiet: bool) -> Iterator[Progress]:
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @click.pass_context
+@logged("scaffold")
 def scaffold(
     ctx: click.Context,
     task: str,
