@@ -14,7 +14,7 @@ import click
 
 from relay_git.app import App, build
 from relay_git.commands.runlog import remember_app
-from relay_git.errors import ModelOutputError
+from relay_git.errors import ModelOutputError, UsageError
 
 
 def build_app(
@@ -74,10 +74,32 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
+def check_output(output: str | None) -> None:
+    """Refuse an ``-o FILE`` that cannot be written before any model is asked (exit 2)."""
+    if not output:
+        return
+    path = Path(output)
+    parent = path.parent
+    if path.is_dir():
+        problem = "is a directory"
+    elif not parent.is_dir():
+        problem = f"cannot be created: {parent} is not a directory"
+    elif path.exists() and not os.access(path, os.W_OK):
+        problem = "is not writable"
+    elif not path.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        problem = f"cannot be created: {parent} is not writable"
+    else:
+        return
+    raise UsageError(f"-o {output}: {problem}", "give a file in a writable directory")
+
+
 def emit(text: str, output: str | None) -> None:
     text = printable(text)
     if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        try:
+            Path(output).write_text(text if text.endswith("\n") else text + "\n", "utf-8")
+        except OSError as err:
+            raise UsageError(f"-o {output}: cannot write: {err.strerror}") from None
     else:
         click.echo(text.rstrip("\n"))
 

@@ -13,18 +13,25 @@ from typing import IO
 import click
 
 from relay_git.app import App
-from relay_git.commands.common import build_app, echo_ledger, emit, progress, save_raw_reply
+from relay_git.commands.common import (
+    build_app,
+    check_output,
+    echo_ledger,
+    emit,
+    progress,
+    save_raw_reply,
+)
 from relay_git.commands.runlog import count_findings, logged, record
-from relay_git.errors import BackendUnavailable, ModelOutputError, UsageError
+from relay_git.commands.targets import Target
+from relay_git.commands.targets import read as read_targets
+from relay_git.errors import BackendUnavailable, ModelOutputError
 from relay_git.findings import reaches
 from relay_git.hookrun import (
     COMMIT_HOOK_ID,
     HOOK_TIMEOUT,
     PUSH_HOOK_ID,
     BudgetExceeded,
-    diff_for,
     names,
-    push_ranges,
     run_within,
     skip_requested,
 )
@@ -37,41 +44,6 @@ REPORTERS = {
     "sarif": "relay_git.reporters.sarif",
     "markdown": "relay_git.reporters.markdown",
 }
-
-
-def read_diff(
-    app: App, revisions: str | None, base: str | None, diff_file: IO[str] | None
-) -> tuple[str, str]:
-    """The diff text and a description of what it is."""
-    chosen = [x for x in (revisions, base, diff_file) if x is not None]
-    if len(chosen) > 1:
-        raise UsageError("give only one of RANGE, --base, --diff-file (or --staged)")
-    if diff_file is not None:
-        return diff_file.read(), f"patch from {getattr(diff_file, 'name', 'stdin')}"
-    repo = app.require_repo()
-    if revisions:
-        return repo.diff_range(revisions), revisions
-    if base:
-        return repo.diff_commits(repo.merge_base(base), repo.resolve("HEAD")), f"{base}...HEAD"
-    return repo.diff_staged(), "staged changes"
-
-
-def read_targets(
-    app: App,
-    revisions: str | None,
-    base: str | None,
-    diff_file: IO[str] | None,
-    push: bool,
-    push_refs: IO[str] | None,
-) -> list[tuple[str, str]]:
-    """(diff text, what it is) for each thing to review: one, or one per pushed ref."""
-    if not push and push_refs is None:
-        return [read_diff(app, revisions, base, diff_file)]
-    if any(x is not None for x in (revisions, base, diff_file)):
-        raise UsageError("--push-range takes no RANGE, --base or --diff-file")
-    repo = app.require_repo()
-    lines = push_refs.read() if push_refs is not None else None
-    return [(diff_for(repo, r), r.label) for r in push_ranges(repo, app.environ, lines)]
 
 
 def render(review: Review, fmt: str) -> str:
@@ -240,7 +212,9 @@ def leave_now(ctx: click.Context, code: int) -> int:
 
 @click.command()
 @click.argument("revisions", metavar="[RANGE]", required=False)
-@click.option("--staged", is_flag=True, help="Review the staged changes (the default).")
+@click.option(
+    "--staged", is_flag=True, help="Review the staged changes (the default unless a diff is piped)."
+)
 @click.option("--base", metavar="REF", help="Review HEAD against its merge-base with REF.")
 @click.option(
     "--diff-file",
@@ -297,13 +271,14 @@ def review(ctx: click.Context, /, **opts: object) -> int:
       relay-git review                       # the staged diff
       relay-git review main..HEAD --format markdown
       relay-git review --base origin/main --fail-on warning
-      git diff | relay-git review --diff-file - --format json
+      git diff | relay-git review --format json   # a piped diff (or --diff-file -)
       relay-git review --hook --timeout 30   # what the pre-commit hook runs
 
     Exit codes: 0 approved or below --fail-on, 1 findings at or above --fail-on,
     2 usage error, 3 model backend unavailable (with --hook: only with --strict).
     """
     o = Options(**opts)  # type: ignore[arg-type]
+    check_output(o.output)
     environ = dict(os.environ)
     if o.hook:
         why = skip_requested(environ, PUSH_HOOK_ID if o.push else COMMIT_HOOK_ID)
@@ -320,7 +295,8 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     )
     if o.exclude:
         app.config = app.config.replace(exclude=app.config.exclude + o.exclude)
-    targets = read_targets(app, o.revisions, o.base, o.diff_file, o.push, o.push_refs)
+    target = Target(o.revisions, o.staged, o.base, o.diff_file, o.push, o.push_refs)
+    targets = read_targets(app, target, None if o.hook else sys.stdin)
     budget = total_budget(o)
     deadline = None if budget is None else time.monotonic() + budget
     if not targets:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from relay_git.commands.common import build_app, emit, progress, save_raw_reply
+from relay_git.commands.common import build_app, check_output, emit, progress, save_raw_reply
 from relay_git.commands.runlog import logged
 from relay_git.errors import ModelOutputError
 
@@ -110,6 +110,7 @@ def scaffold(
 
     if not task.strip():
         raise click.UsageError('give the TASK to do, e.g. relay-git scaffold "add a helper"')
+    check_output(output)
     app = build_app(
         ctx,
         need_repo=True,
