@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,17 +34,44 @@ def build_app(
     return app
 
 
+def elapsed(seconds: float) -> str:
+    """``12s``, ``3m05s``."""
+    whole = int(seconds)
+    return f"{whole}s" if whole < 60 else f"{whole // 60}m{whole % 60:02d}s"
+
+
+class Ticking:
+    """A progress message and the time since the command began, current at every redraw."""
+
+    def __init__(self, message: str, start: float, clock: Callable[[], float] = time.monotonic):
+        self.message = message
+        self.start = start
+        self.clock = clock
+
+    def __str__(self) -> str:
+        return f"{self.message} · {elapsed(self.clock() - self.start)}"
+
+    def __rich__(self) -> Any:
+        """Rendered on each refresh, so the clock runs; plain text: a ``[`` in a path is
+        not rich markup."""
+        from rich.text import Text
+
+        return Text(str(self))
+
+
 @contextmanager
 def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
     """A spinner on a terminal; silence when stderr is not a terminal or --quiet is given.
 
-    rich is imported on the first message about model work, so a review answered from
-    the cache (the pre-commit hook's common case) never pays for it.
+    Each message shows the time since the command began (``reviewing part 2/5 (a.py) ·
+    12s``). rich is imported on the first message about model work, so a review answered
+    from the cache (the pre-commit hook's common case) never pays for it.
     """
     if quiet or not sys.stderr.isatty():
         yield lambda _msg: None
         return
     status: Any = None
+    start = time.monotonic()
 
     def update(msg: str) -> None:
         nonlocal status
@@ -52,10 +80,10 @@ def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
                 return  # a cache hit: nothing to wait for
             from rich.console import Console
 
-            status = Console(stderr=True).status(msg)
+            status = Console(stderr=True).status(Ticking(msg, start))
             status.start()
         else:
-            status.update(msg)
+            status.update(Ticking(msg, start))
 
     try:
         yield update
