@@ -17,7 +17,7 @@ from relay_git import __version__
 from relay_git.errors import ModelOutputError, RelayError
 
 # Each name is a module in relay_git.commands defining a click command of the same name.
-COMMANDS = ("scaffold", "review", "hooks", "github", "doctor", "clean", "log")
+COMMANDS = ("scaffold", "review", "hooks", "github", "doctor", "clean", "log", "models")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -156,9 +156,13 @@ class OllamaBackend:
             done_reason=final.done_reason or "stop",
         )
 
-    def check(self) -> None:
+    def served(self) -> list[str]:
+        """The models this server has pulled (``GET /api/tags``), by name."""
         listing = self._call(self._client.list)
-        names = {m.model for m in listing.models if m.model}
+        return sorted(m.model for m in listing.models if m.model)
+
+    def check(self) -> None:
+        names = set(self.served())
         wanted = self.spec.name
         aliases = {wanted, f"{wanted}:latest", wanted.removesuffix(":latest")}
         if not names & aliases:
