@@ -25,6 +25,7 @@ from relay_git.commands.runlog import count_findings, logged, record
 from relay_git.commands.targets import Target
 from relay_git.commands.targets import read as read_targets
 from relay_git.errors import BackendUnavailable, ModelOutputError
+from relay_git.filtermode import MODES, FilterMode
 from relay_git.findings import reaches
 from relay_git.hookrun import (
     COMMIT_HOOK_ID,
@@ -132,17 +133,19 @@ class Options:
     strict: bool
     push: bool
     push_refs: IO[str] | None
+    filter_mode: str
 
 
 def run_review(app: App, o: Options, diff_text: str, deadline: float | None) -> Review:
     """The review itself, within what is left of the time budget."""
     budget = total_budget(o)
+    mode = FilterMode(o.filter_mode)
     if o.hook and o.fmt is None:
         report = hook_progress(app.config.reviewer, budget)
-        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report)
+        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report, filter_mode=mode)
         return run_within(lambda: reviewer.review(diff_text), remaining(deadline), budget)
     with progress(o.quiet or o.hook) as report:
-        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report)
+        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report, filter_mode=mode)
         return run_within(lambda: reviewer.review(diff_text), remaining(deadline), budget)
 
 
@@ -229,6 +232,15 @@ def leave_now(ctx: click.Context, code: int) -> int:
     type=click.Choice(("error", "warning", "info", "never")),
     help="Exit 1 when a finding is at or above this severity [default: error].",
 )
+@click.option(
+    "--filter-mode",
+    type=click.Choice(MODES),
+    default="added",
+    show_default=True,
+    help="Which findings count toward the exit code and inline comments (reviewdog's "
+    "modes): added lines; diff_context: any line the diff shows; file: any line of a "
+    "changed file; nofilter: everything. The rest are listed as notes.",
+)
 @click.option("--jobs", type=click.IntRange(1, 32), help="Chunks reviewed at once [default: 2].")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files (repeatable).")
 @click.option("--max-files", type=click.IntRange(1), help="Review at most N files.")
@@ -273,6 +285,7 @@ def review(ctx: click.Context, /, **opts: object) -> int:
       relay-git review --base origin/main --fail-on warning
       git diff | relay-git review --format json   # a piped diff (or --diff-file -)
       relay-git review --hook --timeout 30   # what the pre-commit hook runs
+      relay-git review main..HEAD --filter-mode file   # also findings on unchanged lines
 
     Exit codes: 0 approved or below --fail-on, 1 findings at or above --fail-on,
     2 usage error, 3 model backend unavailable (with --hook: only with --strict).
