@@ -17,7 +17,7 @@ from typing import Any
 from relay_git.backends.base import parse_spec
 from relay_git.errors import UsageError
 from relay_git.history import Run
-from relay_git.ledger import totals
+from relay_git.ledger import ModelTotals, totals
 from relay_git.types import LedgerEntry
 
 PER = 1_000_000  # prices are USD per million tokens
@@ -33,28 +33,16 @@ class Price:
 
 
 @dataclass(frozen=True)
-class ModelStats:
-    model: str
-    calls: int
-    prompt_tokens: int
-    output_tokens: int
-    seconds: float
-    seconds_if_large: float | None  # None: no measured speed for some run's large model
-    cost: float | None  # None: no price for this model
-    cost_if_large: float | None
+class ModelStats(ModelTotals):
+    """A model's totals over the history, and the same calls on the large model."""
 
-    @property
-    def tokens_per_second(self) -> float:
-        return self.output_tokens / self.seconds if self.seconds > 0 else 0.0
+    seconds_if_large: float | None = None  # None: no measured speed for a run's large model
+    cost: float | None = None  # None: no price for this model
+    cost_if_large: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model": self.model,
-            "calls": self.calls,
-            "prompt_tokens": self.prompt_tokens,
-            "output_tokens": self.output_tokens,
-            "seconds": round(self.seconds, 3),
-            "tokens_per_second": round(self.tokens_per_second, 2),
+            **super().to_dict(),
             "seconds_if_large": _round(self.seconds_if_large, 3),
             "cost_usd": _round(self.cost, 6),
             "cost_if_large_usd": _round(self.cost_if_large, 6),
