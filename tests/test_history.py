@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,28 @@ def test_corrupt_history_is_a_one_line_error(capsys: pytest.CaptureFixture[str])
     assert main(["log"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("relay-git: error: cannot read the history") and err.count("\n") == 1
+
+
+def test_hook_past_its_budget_is_logged_before_the_process_ends(staged: Path) -> None:
+    """A real process: past its budget the hook leaves at once (os._exit), logged first.
+
+    The reviewer is tests/hooks/standin.py, a stand-in for Ollama's native API on 127.0.0.1.
+    """
+    import os
+    import subprocess
+    import sys
+
+    from tests.hooks.standin import SPEC, reply, serve
+
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    with serve(reply()) as server:
+        server.delay = 8.0
+        env = dict(os.environ, PYTHONPATH=src, OLLAMA_HOST=server.url)
+        args = [sys.executable, "-m", "relay_git", "review", "--hook", "--timeout", "1"]
+        done = subprocess.run(
+            [*args, "--reviewer", SPEC], env=env, capture_output=True, text=True, timeout=30
+        )
+    assert done.returncode == 0, done.stderr
+    assert "budget" in done.stderr
+    with sqlite3.connect(history_file()) as db:
+        assert db.execute("SELECT command, exit_code FROM runs").fetchall() == [("review", 0)]
