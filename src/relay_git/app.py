@@ -10,6 +10,7 @@ from relay_git.backends.base import Backend, BackendOptions, create, is_local, p
 from relay_git.cache import Cache
 from relay_git.config import Config, Resolved, resolve
 from relay_git.errors import UsageError
+from relay_git.filtermode import FilterMode
 from relay_git.gitops import Repository
 from relay_git.ledger import Ledger
 from relay_git.review import Reviewer, ReviewSettings
@@ -54,6 +55,7 @@ class App:
         progress: Callable[[str], None] | None = None,
         max_output_tokens: int = 1024,
         stage: str = "review",
+        filter_mode: FilterMode = FilterMode.ADDED,
     ) -> Reviewer:
         cfg = self.config
         settings = ReviewSettings(
@@ -66,6 +68,7 @@ class App:
             templates_dir=self.templates_dir,
             stage=stage,
             local=is_local(parse_spec(cfg.reviewer), self.environ),
+            filter_mode=filter_mode,
         )
         return Reviewer(
             settings,

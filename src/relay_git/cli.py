@@ -28,11 +28,20 @@ COMMANDS = (
     "completion",
     "trust",
     "config",
+    "log",
+    "models",
 )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="relay-git")
+@click.option(
+    "--no-log",
+    is_flag=True,
+    expose_value=False,
+    callback=lambda ctx, _p, v: ctx.meta.update({"relay_git.no_log": True}) if v else None,
+    help="Do not add this run to the history (`relay-git log`); config: log = false.",
+)
 def cli() -> None:
     """Small model writes, large model reviews — on git branches.
 
@@ -44,6 +53,8 @@ def cli() -> None:
       relay-git doctor                      # check git, model servers and models
       relay-git config show                 # every setting and where it came from
       relay-git trust                       # let this repository's .relay-git.toml count
+      relay-git models                      # what each configured backend serves
+      relay-git log --stats                 # past runs: tokens, time, what the relay saved
 
     Models are named BACKEND:NAME (ollama, openai, anthropic, llamacpp); a bare
     name means Ollama. Settings come from flags, RELAY_GIT_* variables,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relay_git.diff import FileDiff, anchorable
+from relay_git.filtermode import FilterMode, counts
 from relay_git.types import Category, Finding, Severity
 
 _WS = re.compile(r"\s+")
@@ -81,20 +82,25 @@ def fingerprint(path: str, code: str, category: Category) -> str:
 
 
 def anchor(
-    proposed: Iterable[Proposed], files: Mapping[str, FileDiff]
+    proposed: Iterable[Proposed],
+    files: Mapping[str, FileDiff],
+    mode: FilterMode = FilterMode.ADDED,
 ) -> tuple[list[Finding], list[str]]:
-    """Anchor findings to lines the diff touches; the rest become summary notes, never dropped."""
+    """Findings that count under ``mode`` (see filtermode.py); the rest become summary
+    notes, never dropped. A range overshooting its hunk keeps its start."""
     anchored: list[Finding] = []
     notes: list[str] = []
     for p in proposed:
         path = p.path if p.path in files else normalise_path(p.path)  # a\b.py is a name
         fd = files.get(path)
         end = p.end_line if p.end_line is not None and p.end_line >= p.line else p.line
-        if fd is not None and not anchorable(fd, p.line, end) and anchorable(fd, p.line, p.line):
-            end = p.line  # keep the start when only the range overshoots its hunk
-        if fd is None or not anchorable(fd, p.line, end):
+        if not counts(fd, p.line, end, mode):
             notes.append(f"{path}:{p.line}: {p.severity.value}: {p.message}")
             continue
+        if fd is not None and not anchorable(fd, p.line, end) and anchorable(fd, p.line, p.line):
+            end = p.line
+        in_diff = fd is not None and anchorable(fd, p.line, end)
+        code = new_code(fd, p.line, end) if fd is not None and in_diff else ""
         anchored.append(
             Finding(
                 path=path,
@@ -104,7 +110,8 @@ def anchor(
                 category=p.category,
                 message=p.message.strip(),
                 suggestion=p.suggestion,
-                fingerprint=fingerprint(path, new_code(fd, p.line, end), p.category),
+                # outside the diff there is no code to hash: the message stands in for it
+                fingerprint=fingerprint(path, code if in_diff else p.message, p.category),
             )
         )
     return anchored, notes

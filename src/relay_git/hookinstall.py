@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from relay_git.errors import UsageError
@@ -37,7 +39,7 @@ relay_git_python='{python}'
 relay_git_path='{path}'
 relay_git_start='import sys; sys.path.insert(0, sys.argv.pop(1)); import relay_git.cli as c
 sys.exit(c.main())'
-case "${{RELAY_GIT_SKIP:-}}" in 1|true|yes) exit 0 ;; esac
+{chain}case "${{RELAY_GIT_SKIP:-}}" in 1|true|yes) exit 0 ;; esac
 # -I (isolated): neither the repository's folder nor PYTHON* variables join sys.path, so a
 # relay_git/ folder in the repository can never stand in for the tool.
 if [ -n "$relay_git_python" ] && [ -x "$relay_git_python" ] && [ -n "$relay_git_path" ]; then
@@ -57,15 +59,43 @@ exit 0
 """
 
 
+# `hooks install --force` keeps a foreign hook next to ours and runs it first, as
+# pre-commit's migration mode runs a legacy hook: its failure is git's answer, and the
+# review runs only when it passes. A pre-push hook reads the ref lines on stdin, so both
+# hooks get their own copy of them.
+_CHAIN = {
+    "pre-commit": """\
+# The hook that was here before runs first; its failure stops the commit.
+if [ -x "$0{suffix}" ]; then
+    "$0{suffix}" "$@" || exit $?
+fi
+""",
+    "pre-push": """\
+# The hook that was here before runs first, with its own copy of the ref lines on stdin;
+# its failure stops the push.
+if [ -x "$0{suffix}" ]; then
+    relay_git_refs=$(mktemp) || exit 1
+    cat >"$relay_git_refs"
+    exec 3<"$relay_git_refs" 4<"$relay_git_refs"
+    rm -f "$relay_git_refs"
+    "$0{suffix}" "$@" <&3 3<&- 4<&- || exit $?
+    exec 0<&4 3<&- 4<&-
+fi
+""",
+}
+
+
 def _quote(value: str) -> str:
     if "'" in value or "\n" in value:
         raise UsageError(f"cannot write a hook for the path {value!r}", "avoid quotes in paths")
     return value
 
 
-def script(kind: str, python: str = "", path: str = "") -> str:
-    """The hook script for ``kind``; empty ``python`` means "use the relay-git on PATH"."""
+def script(kind: str, python: str = "", path: str = "", chain: bool = False) -> str:
+    """The hook script for ``kind``; empty ``python`` means "use the relay-git on PATH";
+    ``chain`` runs the hook it replaced (kept as ``KIND.relay-git-backup``) first."""
     return _TEMPLATE.format(
+        chain=_CHAIN[kind].format(suffix=BACKUP_SUFFIX) if chain else "",
         marker=MARKER,
         kind=kind,
         what=_WHAT[kind],
@@ -119,7 +149,8 @@ class Change:
         return f"{self.kind}: {self.action} ({self.path})"
 
 
-def install_one(directory: Path, kind: str, text: str, force: bool) -> Change:
+def install_one(directory: Path, kind: str, text: Callable[[bool], str], force: bool) -> Change:
+    """Write ``text(chain)``: ``chain`` when a replaced hook is kept to run first."""
     target = directory / kind
     backup = directory / (kind + BACKUP_SUFFIX)
     action = "installed"
@@ -131,7 +162,7 @@ def install_one(directory: Path, kind: str, text: str, force: bool) -> Change:
             foreign = hint if "pre-commit" in _head(target) else ""
             raise UsageError(
                 f"{target} already exists and is not relay-git's{foreign}",
-                "rerun with --force to replace it (a backup is kept)",
+                "rerun with --force to run it first and then the review",
             )
         elif backup.exists():
             raise UsageError(
@@ -139,10 +170,10 @@ def install_one(directory: Path, kind: str, text: str, force: bool) -> Change:
             )
         else:
             target.replace(backup)
-            action = f"installed, previous hook kept as {backup.name}"
+            action = f"installed; the previous hook, kept as {backup.name}, runs first"
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f".{kind}.relay-git-tmp"
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_text(text(backup.exists() or backup.is_symlink()), encoding="utf-8")
     tmp.chmod(0o755)
     tmp.replace(target)
     return Change(kind, target, action)
@@ -172,7 +203,9 @@ def uninstall_one(directory: Path, kind: str) -> Change:
 def install(repo: Repository, kinds: tuple[str, ...], force: bool) -> list[Change]:
     directory = hooks_dir(repo)
     python, path = interpreter()
-    return [install_one(directory, kind, script(kind, python, path), force) for kind in kinds]
+    return [
+        install_one(directory, kind, partial(script, kind, python, path), force) for kind in kinds
+    ]
 
 
 def uninstall(repo: Repository) -> list[Change]:

@@ -10,6 +10,7 @@ Nothing here downloads anything.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import json
@@ -88,6 +89,24 @@ def gemma_path(environ: Mapping[str, str] | None = None) -> Path:
         partial.unlink(missing_ok=True)
     _write_stamp(target, expected)
     return target
+
+
+def packaged(environ: Mapping[str, str] | None = None) -> list[tuple[str, bool]]:
+    """The installed packaged models as (llamacpp spec, ready), assembling nothing.
+
+    SmolLM2 is ready as installed; Gemma is ready once assembled into the cache (on
+    first use).
+    """
+    found: list[tuple[str, bool]] = []
+    with contextlib.suppress(BackendUnavailable):
+        found.append((f"llamacpp:{smollm2_path()}", True))
+    try:
+        gemma = importlib.import_module(GEMMA_PACKAGE)
+    except ImportError:
+        return found
+    target = models_dir(environ) / str(gemma.MODEL_NAME)
+    found.append((f"llamacpp:{target}", _stamp_matches(target, str(gemma.EXPECTED_SHA256))))
+    return found
 
 
 def local_specs(environ: Mapping[str, str] | None = None) -> tuple[str, str]:

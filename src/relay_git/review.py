@@ -12,6 +12,7 @@ from relay_git import prompts
 from relay_git.backends.base import LOCAL_BACKENDS, Backend, parse_spec
 from relay_git.cache import Cache, key
 from relay_git.diff import FileDiff, parse
+from relay_git.filtermode import FilterMode
 from relay_git.findings import Proposed, anchor, dedupe
 from relay_git.ledger import Ledger
 from relay_git.redact import redact
@@ -35,6 +36,7 @@ class ReviewSettings:
     stage: str = "review"
     role: str = "reviewer"
     local: bool | None = None  # the reviewer runs on this machine; None: by backend kind
+    filter_mode: FilterMode = FilterMode.ADDED  # which findings count (reviewdog's modes)
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,9 @@ class Reviewer:
         local = self.local
         kept, skipped = select(files, s.exclude, s.secret_patterns, local, s.max_files)
         total_hunks = sum(len(fd.hunks) for fd in kept)
-        whole_key = key("review/1", s.reviewer, self.template_hash, *(fd.text for fd in kept))
+        whole_key = key(
+            "review/1", s.reviewer, self.template_hash, s.filter_mode, *(fd.text for fd in kept)
+        )
         cached = self.cache.get("reviews", whole_key) if self.cache else None
         if isinstance(cached, dict):
             self.progress("answered from the review cache")
@@ -146,7 +150,7 @@ class Reviewer:
         start = len(self.ledger.entries)
         replies, plan_coverage = self._review_files(kept, skipped, total_hunks)
         proposed = [p for r in replies for p in r.proposed]
-        anchored, notes = anchor(proposed, {fd.path: fd for fd in kept})
+        anchored, notes = anchor(proposed, {fd.path: fd for fd in kept}, s.filter_mode)
         findings = dedupe(anchored)
         verdict, summary = _combine(replies, findings)
         review = Review(

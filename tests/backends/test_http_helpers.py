@@ -39,7 +39,7 @@ def test_parse_retry_after(header: str | None, expected: float | None) -> None:
             "Overloaded",
         ),
         ("<html>\n  Bad   Gateway\n</html>", "<html> Bad Gateway </html>"),
-        ("", "(empty body)"),
+        ("", "empty body"),  # never "()" or "((empty body))" inside a message's parentheses
     ],
 )
 def test_server_message(body: str, expected: str) -> None:

@@ -74,3 +74,13 @@ def test_clean_review(clean: Review) -> None:
     assert out.startswith("## relay-git review: approved (`approve`)")
     assert "PARTIAL" not in out and "### Findings" not in out and "### Notes" not in out
     assert out.rstrip().endswith("### Model usage\n\nNo model calls.")
+
+
+def test_findings_table_most_severe_first(review: Review) -> None:
+    out = markdown.render(review)
+    severities = [
+        line.split(" | ")[0].lstrip("| ")
+        for line in out.splitlines()
+        if line.startswith(("| error", "| warning", "| info"))
+    ]
+    assert severities == ["error", "warning", "info"]

@@ -8,14 +8,25 @@ from relay_git.reporters import text
 from relay_git.types import Review
 
 
-def test_finding_lines_are_editor_jumpable(review: Review) -> None:
+def test_finding_lines_are_editor_jumpable_most_severe_first(review: Review) -> None:
     out = text.render(review)
     lines = out.splitlines()
     assert lines[:3] == [
-        "docs/ä dir/read me.md:1: info: Token | pasted <here> [security]",
         "src/app.py:3: error: Off-by-one: range(len(xs) + 1) reads past the end [bug]",
         "src/app.py:14: warning: Loop can be a comprehension [style]",
+        "docs/ä dir/read me.md:1: info: Token | pasted <here> [security]",
     ]
+
+
+def test_same_severity_by_path_then_line() -> None:
+    from relay_git.types import Category, Coverage, Finding, Severity, Verdict
+
+    def warn(path: str, line: int) -> Finding:
+        return Finding(path, line, line, Severity.WARNING, Category.BUG, f"{path}@{line}")
+
+    found = (warn("b.py", 1), warn("a.py", 9), warn("a.py", 2))
+    out = text.render(Review(Verdict.FIX, "", found, Coverage()))
+    assert [ln.split(": ")[0] for ln in out.splitlines()[:3]] == ["a.py:2", "a.py:9", "b.py:1"]
 
 
 def test_summary_counts_coverage_and_partial_warning(review: Review) -> None:

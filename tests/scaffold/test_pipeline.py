@@ -76,7 +76,7 @@ def test_text_report_and_plain_progress_lines(
     out, err = capsys.readouterr()
     assert "Branch:   relay/add-a-slugify-helper-with-tests" in out
     assert "Small model wrote" in out and "large model alone would need" in out
-    assert f"[plan] {CODER}" in err and f"[plan-review] {REVIEWER}" in err
+    assert f"[plan] {CODER} · 0s" in err and f"[plan-review] {REVIEWER}" in err
     assert "[generate]" in err and "[review]" in err
 
 

@@ -116,7 +116,7 @@ def server_message(body: str) -> str:
     try:
         data = json.loads(body)
     except json.JSONDecodeError:
-        return one_line(body) or "(empty body)"
+        return one_line(body) or "empty body"
     if isinstance(data, dict):
         err = data.get("error", data.get("message"))
         if isinstance(err, dict):

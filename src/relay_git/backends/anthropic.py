@@ -53,6 +53,11 @@ class _Message(pydantic.BaseModel):
     usage: _Usage = _Usage()
 
 
+class _ModelPage(pydantic.BaseModel):
+    data: list[dict[str, Any]]
+    has_more: bool = False
+
+
 def done_reason(stop_reason: str | None) -> str:
     """Anthropic's stop_reason in relay-git's terms: ``max_tokens`` is ``length``."""
     if stop_reason == "max_tokens":
@@ -124,6 +129,22 @@ class AnthropicBackend:
             context=self.context_length(),
             done_reason=done_reason(message.stop_reason),
         )
+
+    def served(self) -> list[str]:
+        """Model ids from ``GET /v1/models`` (``{"data": [{"id", "type": "model", …}],
+        "has_more", "first_id", "last_id"}``); one page of up to 1000, "…" if there is more."""
+        response = self._request("GET", "/v1/models?limit=1000")
+        if response.status_code >= 400:
+            raise self._status_error(response)
+        try:
+            page = _ModelPage.model_validate_json(response.content)
+        except pydantic.ValidationError:
+            raise BackendUnavailable(
+                f"{_http.host_of(self.base_url)} sent a model list that is not Anthropic's: "
+                f"{self._said(response)}",
+                "check ANTHROPIC_BASE_URL",
+            ) from None
+        return [str(m.get("id")) for m in page.data] + (["…"] if page.has_more else [])
 
     def check(self) -> None:
         response = self._request("GET", f"/v1/models/{self.spec.name}")

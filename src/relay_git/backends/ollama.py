@@ -9,6 +9,7 @@ overridden by a ``num_ctx`` baked into the Modelfile's parameters).
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -34,6 +35,15 @@ T = TypeVar("T")
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_PORT = 11434
 SERVE_FIX = "start it with `ollama serve`, or set OLLAMA_HOST"
+NOT_OLLAMA_FIX = (
+    "point OLLAMA_HOST at an Ollama server (default http://127.0.0.1:11434), "
+    "or name an OpenAI-compatible server's model openai:NAME"
+)
+# Ollama's own 404 for a missing model: {"error": "model 'x' not found"} (/api/show) or
+# "model \"x\" not found, try pulling it first" (/api/chat). Any other 404 — Go's
+# "404 page not found", an empty body, an HTML page — means the path is not served,
+# i.e. the server is not Ollama.
+_MODEL_MISSING = re.compile(r"\bmodel\b.*\bnot found\b", re.IGNORECASE | re.DOTALL)
 # Bind-all addresses are valid for `ollama serve` but mean "this machine" to a client.
 _BIND_ALL = {"0.0.0.0", "[::]", "::"}
 
@@ -146,9 +156,13 @@ class OllamaBackend:
             done_reason=final.done_reason or "stop",
         )
 
-    def check(self) -> None:
+    def served(self) -> list[str]:
+        """The models this server has pulled (``GET /api/tags``), by name."""
         listing = self._call(self._client.list)
-        names = {m.model for m in listing.models if m.model}
+        return sorted(m.model for m in listing.models if m.model)
+
+    def check(self) -> None:
+        names = set(self.served())
         wanted = self.spec.name
         aliases = {wanted, f"{wanted}:latest", wanted.removesuffix(":latest")}
         if not names & aliases:
@@ -192,9 +206,13 @@ class OllamaBackend:
                 f"Ollama failed while {self.spec} was replying: {errors[-1]}",
                 "check the Ollama server log (`ollama serve` output) and retry",
             )
+        return self._not_ollama(f"it sent {_http.one_line(body, 80)!r}, not JSON")
+
+    def _not_ollama(self, detail: str) -> BackendUnavailable:
+        """The one message for "OLLAMA_HOST answers, but not as Ollama" (review and doctor)."""
         return BackendUnavailable(
-            f"Ollama at {self._where} sent a reply that is not JSON: {_http.one_line(body, 80)!r}",
-            "check that OLLAMA_HOST points at an Ollama server",
+            f"{self._where} (OLLAMA_HOST) does not answer like an Ollama server ({detail})",
+            NOT_OLLAMA_FIX,
         )
 
     def _call(self, attempt: Callable[[], T]) -> T:
@@ -236,11 +254,13 @@ class OllamaBackend:
     def _response_error(self, err: ollama.ResponseError) -> Exception:
         message = _http.one_line(str(err.error))
         status = err.status_code
-        if status == 404:
+        if status == 404 and _MODEL_MISSING.search(message):
             return BackendUnavailable(
-                f"model {self.spec.name} not found on Ollama at {self._where} ({message})",
+                f"model {self.spec.name} not found on Ollama at {self._where}",
                 f"`ollama pull {self.spec.name}`",
             )
+        if status == 404:
+            return self._not_ollama(f"HTTP 404: {message}" if message else "HTTP 404")
         if status < 0:
             return BackendUnavailable(
                 f"Ollama failed while {self.spec} was replying: {message}",

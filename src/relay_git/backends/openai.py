@@ -147,11 +147,15 @@ class OpenAIBackend:
             done_reason="length" if reason == "length" else reason,
         )
 
-    def check(self) -> None:
+    def served(self) -> list[str]:
+        """The model ids ``GET /models`` lists (``{"object": "list", "data": [{"id": …}]}``)."""
         response = self._request("GET", "/models")
         if response.status_code >= 400:
             raise self._status_error(response)
-        ids = [str(e.get("id")) for e in self._parse(response, _ModelList).data]
+        return [str(e.get("id")) for e in self._parse(response, _ModelList).data]
+
+    def check(self) -> None:
+        ids = self.served()
         # llama.cpp lists the model path as its id: a single-model server serves any name.
         if self.spec.name in ids or len(ids) == 1:
             return

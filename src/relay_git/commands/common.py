@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any
 import click
 
 from relay_git.app import App, build
-from relay_git.errors import ModelOutputError
+from relay_git.commands.runlog import remember_app
+from relay_git.errors import ModelOutputError, UsageError
 
 
 def build_app(
@@ -30,20 +32,48 @@ def build_app(
     app = build(Path.cwd(), dict(os.environ), overrides, injected, need_repo)
     for line in app.notices:  # settings an untrusted repository tried to make
         click.echo(line, err=True)
+    remember_app(ctx, app)
     return app
+
+
+def elapsed(seconds: float) -> str:
+    """``12s``, ``3m05s``."""
+    whole = int(seconds)
+    return f"{whole}s" if whole < 60 else f"{whole // 60}m{whole % 60:02d}s"
+
+
+class Ticking:
+    """A progress message and the time since the command began, current at every redraw."""
+
+    def __init__(self, message: str, start: float, clock: Callable[[], float] = time.monotonic):
+        self.message = message
+        self.start = start
+        self.clock = clock
+
+    def __str__(self) -> str:
+        return f"{self.message} · {elapsed(self.clock() - self.start)}"
+
+    def __rich__(self) -> Any:
+        """Rendered on each refresh, so the clock runs; plain text: a ``[`` in a path is
+        not rich markup."""
+        from rich.text import Text
+
+        return Text(str(self))
 
 
 @contextmanager
 def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
     """A spinner on a terminal; silence when stderr is not a terminal or --quiet is given.
 
-    rich is imported on the first message about model work, so a review answered from
-    the cache (the pre-commit hook's common case) never pays for it.
+    Each message shows the time since the command began (``reviewing part 2/5 (a.py) ·
+    12s``). rich is imported on the first message about model work, so a review answered
+    from the cache (the pre-commit hook's common case) never pays for it.
     """
     if quiet or not sys.stderr.isatty():
         yield lambda _msg: None
         return
     status: Any = None
+    start = time.monotonic()
 
     def update(msg: str) -> None:
         nonlocal status
@@ -52,10 +82,10 @@ def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
                 return  # a cache hit: nothing to wait for
             from rich.console import Console
 
-            status = Console(stderr=True).status(msg)
+            status = Console(stderr=True).status(Ticking(msg, start))
             status.start()
         else:
-            status.update(msg)
+            status.update(Ticking(msg, start))
 
     try:
         yield update
@@ -74,10 +104,32 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
+def check_output(output: str | None) -> None:
+    """Refuse an ``-o FILE`` that cannot be written before any model is asked (exit 2)."""
+    if not output:
+        return
+    path = Path(output)
+    parent = path.parent
+    if path.is_dir():
+        problem = "is a directory"
+    elif not parent.is_dir():
+        problem = f"cannot be created: {parent} is not a directory"
+    elif path.exists() and not os.access(path, os.W_OK):
+        problem = "is not writable"
+    elif not path.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        problem = f"cannot be created: {parent} is not writable"
+    else:
+        return
+    raise UsageError(f"-o {output}: {problem}", "give a file in a writable directory")
+
+
 def emit(text: str, output: str | None) -> None:
     text = printable(text)
     if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        try:
+            Path(output).write_text(text if text.endswith("\n") else text + "\n", "utf-8")
+        except OSError as err:
+            raise UsageError(f"-o {output}: cannot write: {err.strerror}") from None
     else:
         click.echo(text.rstrip("\n"))
 

@@ -15,6 +15,7 @@ def hooks() -> None:
     Examples:
       relay-git hooks install              # review the staged diff at every commit
       relay-git hooks install --pre-push   # ... and what is pushed at every push
+      relay-git hooks install --force      # keep your own hook: it runs first, then the review
       relay-git hooks uninstall            # remove them, restore any previous hooks
 
     Hooks go where git runs them (core.hooksPath is honoured). They call this very
@@ -25,7 +26,10 @@ def hooks() -> None:
 @hooks.command()
 @click.option("--pre-push", "pre_push", is_flag=True, help="Also install the pre-push hook.")
 @click.option(
-    "--force", is_flag=True, help="Replace a hook that is not relay-git's (kept as a backup)."
+    "--force",
+    is_flag=True,
+    help="Chain a hook that is not relay-git's: it runs first and its failure stops git "
+    "(uninstall puts it back).",
 )
 @click.pass_context
 def install(ctx: click.Context, pre_push: bool, force: bool) -> int:

@@ -13,17 +13,26 @@ from typing import IO
 import click
 
 from relay_git.app import App
-from relay_git.commands.common import build_app, echo_ledger, emit, progress, save_raw_reply
-from relay_git.errors import BackendUnavailable, ModelOutputError, UsageError
+from relay_git.commands.common import (
+    build_app,
+    check_output,
+    echo_ledger,
+    emit,
+    progress,
+    save_raw_reply,
+)
+from relay_git.commands.runlog import count_findings, logged, record
+from relay_git.commands.targets import Target
+from relay_git.commands.targets import read as read_targets
+from relay_git.errors import BackendUnavailable, ModelOutputError
+from relay_git.filtermode import MODES, FilterMode
 from relay_git.findings import reaches
 from relay_git.hookrun import (
     COMMIT_HOOK_ID,
     HOOK_TIMEOUT,
     PUSH_HOOK_ID,
     BudgetExceeded,
-    diff_for,
     names,
-    push_ranges,
     run_within,
     skip_requested,
 )
@@ -36,41 +45,6 @@ REPORTERS = {
     "sarif": "relay_git.reporters.sarif",
     "markdown": "relay_git.reporters.markdown",
 }
-
-
-def read_diff(
-    app: App, revisions: str | None, base: str | None, diff_file: IO[str] | None
-) -> tuple[str, str]:
-    """The diff text and a description of what it is."""
-    chosen = [x for x in (revisions, base, diff_file) if x is not None]
-    if len(chosen) > 1:
-        raise UsageError("give only one of RANGE, --base, --diff-file (or --staged)")
-    if diff_file is not None:
-        return diff_file.read(), f"patch from {getattr(diff_file, 'name', 'stdin')}"
-    repo = app.require_repo()
-    if revisions:
-        return repo.diff_range(revisions), revisions
-    if base:
-        return repo.diff_commits(repo.merge_base(base), repo.resolve("HEAD")), f"{base}...HEAD"
-    return repo.diff_staged(), "staged changes"
-
-
-def read_targets(
-    app: App,
-    revisions: str | None,
-    base: str | None,
-    diff_file: IO[str] | None,
-    push: bool,
-    push_refs: IO[str] | None,
-) -> list[tuple[str, str]]:
-    """(diff text, what it is) for each thing to review: one, or one per pushed ref."""
-    if not push and push_refs is None:
-        return [read_diff(app, revisions, base, diff_file)]
-    if any(x is not None for x in (revisions, base, diff_file)):
-        raise UsageError("--push-range takes no RANGE, --base or --diff-file")
-    repo = app.require_repo()
-    lines = push_refs.read() if push_refs is not None else None
-    return [(diff_for(repo, r), r.label) for r in push_ranges(repo, app.environ, lines)]
 
 
 def render(review: Review, fmt: str) -> str:
@@ -159,17 +133,19 @@ class Options:
     strict: bool
     push: bool
     push_refs: IO[str] | None
+    filter_mode: str
 
 
 def run_review(app: App, o: Options, diff_text: str, deadline: float | None) -> Review:
     """The review itself, within what is left of the time budget."""
     budget = total_budget(o)
+    mode = FilterMode(o.filter_mode)
     if o.hook and o.fmt is None:
         report = hook_progress(app.config.reviewer, budget)
-        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report)
+        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report, filter_mode=mode)
         return run_within(lambda: reviewer.review(diff_text), remaining(deadline), budget)
     with progress(o.quiet or o.hook) as report:
-        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report)
+        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report, filter_mode=mode)
         return run_within(lambda: reviewer.review(diff_text), remaining(deadline), budget)
 
 
@@ -200,6 +176,7 @@ def review_target(app: App, o: Options, diff_text: str, what: str, deadline: flo
             raise
         except BackendUnavailable as err:
             return fail_open(o, err)
+    count_findings(len(result.findings))
     fail_on = app.config.fail_on
     if hook_text:
         text, code = hook_report(result, fail_on, what, o.push)
@@ -228,6 +205,7 @@ def leave_now(ctx: click.Context, code: int) -> int:
     Only the real program (no ``obj`` injected) does this; an embedding caller or a test
     that passes ``obj`` keeps its process and gets the exit code back.
     """
+    record(ctx, code)
     if ctx.obj is None:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -237,7 +215,9 @@ def leave_now(ctx: click.Context, code: int) -> int:
 
 @click.command()
 @click.argument("revisions", metavar="[RANGE]", required=False)
-@click.option("--staged", is_flag=True, help="Review the staged changes (the default).")
+@click.option(
+    "--staged", is_flag=True, help="Review the staged changes (the default unless a diff is piped)."
+)
 @click.option("--base", metavar="REF", help="Review HEAD against its merge-base with REF.")
 @click.option(
     "--diff-file",
@@ -251,6 +231,15 @@ def leave_now(ctx: click.Context, code: int) -> int:
     "--fail-on",
     type=click.Choice(("error", "warning", "info", "never")),
     help="Exit 1 when a finding is at or above this severity [default: error].",
+)
+@click.option(
+    "--filter-mode",
+    type=click.Choice(MODES),
+    default="added",
+    show_default=True,
+    help="Which findings count toward the exit code and inline comments (reviewdog's "
+    "modes): added lines; diff_context: any line the diff shows; file: any line of a "
+    "changed file; nofilter: everything. The rest are listed as notes.",
 )
 @click.option("--jobs", type=click.IntRange(1, 32), help="Chunks reviewed at once [default: 2].")
 @click.option("--exclude", multiple=True, metavar="GLOB", help="Skip matching files (repeatable).")
@@ -285,6 +274,7 @@ def leave_now(ctx: click.Context, code: int) -> int:
     help="git's pre-push ref lines ('-' for stdin), as a plain pre-push hook gets them.",
 )
 @click.pass_context
+@logged("review")
 def review(ctx: click.Context, /, **opts: object) -> int:
     """Review a diff with the reviewer (large) model.
 
@@ -293,13 +283,15 @@ def review(ctx: click.Context, /, **opts: object) -> int:
       relay-git review                       # the staged diff
       relay-git review main..HEAD --format markdown
       relay-git review --base origin/main --fail-on warning
-      git diff | relay-git review --diff-file - --format json
+      git diff | relay-git review --format json   # a piped diff (or --diff-file -)
       relay-git review --hook --timeout 30   # what the pre-commit hook runs
+      relay-git review main..HEAD --filter-mode file   # also findings on unchanged lines
 
     Exit codes: 0 approved or below --fail-on, 1 findings at or above --fail-on,
     2 usage error, 3 model backend unavailable (with --hook: only with --strict).
     """
     o = Options(**opts)  # type: ignore[arg-type]
+    check_output(o.output)
     environ = dict(os.environ)
     if o.hook:
         why = skip_requested(environ, PUSH_HOOK_ID if o.push else COMMIT_HOOK_ID)
@@ -316,7 +308,8 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     )
     if o.exclude:
         app.config = app.config.replace(exclude=app.config.exclude + o.exclude)
-    targets = read_targets(app, o.revisions, o.base, o.diff_file, o.push, o.push_refs)
+    target = Target(o.revisions, o.staged, o.base, o.diff_file, o.push, o.push_refs)
+    targets = read_targets(app, target, None if o.hook else sys.stdin)
     budget = total_budget(o)
     deadline = None if budget is None else time.monotonic() + budget
     if not targets:

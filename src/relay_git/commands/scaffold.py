@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from relay_git.commands.common import build_app, emit, progress, save_raw_reply
+from relay_git.commands.common import (
+    Ticking,
+    build_app,
+    check_output,
+    emit,
+    progress,
+    save_raw_reply,
+)
+from relay_git.commands.runlog import logged
 from relay_git.errors import ModelOutputError
 
 Progress = Callable[[str, str, int], None]
@@ -24,11 +33,12 @@ def stage_progress(quiet: bool) -> Iterator[Progress]:
         return
     if not sys.stderr.isatty():
         last: list[tuple[str, str]] = []
+        start = time.monotonic()
 
         def line(stage: str, model: str, tokens: int) -> None:
             if tokens == 0 and (not last or last[-1] != (stage, model)):
                 last.append((stage, model))
-                click.echo(f"[{stage}] {model}", err=True)
+                click.echo(str(Ticking(f"[{stage}] {model}", start)), err=True)
 
         yield line
         return
@@ -88,6 +98,7 @@ def stage_progress(quiet: bool) -> Iterator[Progress]:
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @click.pass_context
+@logged("scaffold")
 def scaffold(
     ctx: click.Context,
     task: str,
@@ -132,6 +143,7 @@ def scaffold(
 
     if not task.strip():
         raise click.UsageError('give the TASK to do, e.g. relay-git scaffold "add a helper"')
+    check_output(output)
     app = build_app(
         ctx,
         need_repo=True,

@@ -8,8 +8,9 @@ from relay_git.types import Coverage, Finding, Review, Severity
 
 
 def ordered(findings: Iterable[Finding]) -> list[Finding]:
-    """By file, then line, so editors and readers walk the diff top to bottom."""
-    return sorted(findings, key=lambda f: (f.path, f.line, f.end_line, -f.severity.rank))
+    """Most severe first (error, warning, info), then by file and line: an info never
+    comes before an error, and within a severity readers walk the diff top to bottom."""
+    return sorted(findings, key=lambda f: (-f.severity.rank, f.path, f.line, f.end_line))
 
 
 def counts(review: Review) -> str:

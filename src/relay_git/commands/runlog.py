@@ -1,0 +1,122 @@
+"""Logging a command's run to the history, from one place: the ``@logged`` decorator.
+
+The decorator adds ``--no-log`` to the command, notes when it started, and once its exit
+code is known — returned, or carried by the error on its way to the CLI's exit-code map —
+appends the run's metadata to the history. A run that ends the process at once
+(a hook past its budget) calls :func:`record` itself first. A log that cannot be
+written costs one warning line, never the command.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from relay_git.app import App
+from relay_git.errors import RelayError
+from relay_git.history import Run, append, default_path
+from relay_git.history_stats import canonical
+
+APP_KEY = "relay_git.app"
+NO_LOG_KEY = "relay_git.no_log"
+_RUN_KEY = "relay_git.run"
+_FINDINGS_KEY = "relay_git.findings"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class _Started:
+    command: str
+    time: str
+    monotonic: float
+    recorded: bool = False
+
+
+def remember_app(ctx: click.Context, app: App) -> None:
+    """Called by the composition root: the run's config, repository and ledger."""
+    ctx.meta[APP_KEY] = app
+
+
+def count_findings(count: int) -> None:
+    """Add to the run's findings count (a review of several pushed refs adds several)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[_FINDINGS_KEY] = ctx.meta.get(_FINDINGS_KEY, 0) + count
+
+
+def set_no_log(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[NO_LOG_KEY] = True
+    return value
+
+
+NO_LOG_HELP = "Do not add this run to the history (see `relay-git log`)."
+
+
+def logged(command: str) -> Callable[[F], F]:
+    """Log every run of the decorated click callback (which takes ``ctx`` first)."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def run(ctx: click.Context, /, *args: Any, **kwargs: Any) -> Any:
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            ctx.meta[_RUN_KEY] = _Started(command, now, time.monotonic())
+            code: int | None = None
+            try:
+                result = fn(ctx, *args, **kwargs)
+                code = result if isinstance(result, int) else 0
+                return result
+            except RelayError as err:
+                code = err.exit_code
+                raise
+            except (KeyboardInterrupt, click.exceptions.Abort):
+                code = 130
+                raise
+            except click.ClickException as err:
+                code = err.exit_code
+                raise
+            finally:
+                record(ctx, code)
+
+        option = click.option(
+            "--no-log", is_flag=True, expose_value=False, callback=set_no_log, help=NO_LOG_HELP
+        )
+        return option(run)  # type: ignore[return-value]
+
+    return wrap
+
+
+def record(ctx: click.Context, code: int | None) -> None:
+    """Append the run to the history once, unless logging is off or nothing was built."""
+    started = ctx.meta.get(_RUN_KEY)
+    app = ctx.meta.get(APP_KEY)
+    if not isinstance(started, _Started) or started.recorded or not isinstance(app, App):
+        return
+    started.recorded = True
+    if ctx.meta.get(NO_LOG_KEY) or not getattr(app.config, "log", True):
+        return
+    run = Run(
+        time=started.time,
+        repo=str(app.repo.root if app.repo else Path.cwd()),
+        command=started.command,
+        coder=canonical(app.config.coder),
+        reviewer=canonical(app.config.reviewer),
+        exit_code=code,
+        findings=ctx.meta.get(_FINDINGS_KEY),
+        wall_seconds=time.monotonic() - started.monotonic,
+        ledger=app.ledger.entries,
+    )
+    path = default_path(app.environ)
+    try:
+        append(path, run)
+    except (OSError, sqlite3.Error) as err:
+        click.echo(f"relay-git: warning: run not logged to {path}: {err}", err=True)

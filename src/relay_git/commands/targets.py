@@ -1,0 +1,93 @@
+"""What ``relay-git review`` reviews: a range, the staged changes, a patch, piped stdin, a push.
+
+Exactly one target: two are a usage error (exit 2), never a silent choice. With none, a
+diff piped on stdin (``git diff | relay-git review``) is the target, else the staged
+changes. Only a pipe or a redirected file counts as piped: a terminal, ``/dev/null``
+or a closed stdin do not, and an empty pipe means "nothing piped". A hook never reads
+stdin as a diff (git may hand a hook anything there).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from typing import IO
+
+from relay_git.app import App
+from relay_git.errors import UsageError
+from relay_git.hookrun import diff_for, push_ranges
+
+
+@dataclass(frozen=True)
+class Target:
+    """The target options of one review, as click parsed them."""
+
+    revisions: str | None = None
+    staged: bool = False
+    base: str | None = None
+    diff_file: IO[str] | None = None
+    push: bool = False
+    push_refs: IO[str] | None = None
+
+    def chosen(self) -> list[str]:
+        named = {
+            "RANGE": self.revisions is not None,
+            "--staged": self.staged,
+            "--base": self.base is not None,
+            "--diff-file": self.diff_file is not None,
+            "--push-range": self.push,
+            "--push-refs": self.push_refs is not None,
+        }
+        return [name for name, given in named.items() if given]
+
+
+def check(target: Target) -> None:
+    """Exit 2 on conflicting targets (``--push-range --push-refs -`` is one target)."""
+    chosen = target.chosen()
+    if {"--push-range", "--push-refs"} <= set(chosen):
+        chosen.remove("--push-refs")
+    if len(chosen) > 1:
+        raise UsageError(
+            f"conflicting targets: {' and '.join(chosen)}",
+            "give only one of RANGE, --staged, --base, --diff-file, --push-range",
+        )
+
+
+def piped(stream: IO[str] | None) -> str | None:
+    """The text piped on ``stream`` (a pipe or a redirected file), else None."""
+    if stream is None:
+        return None
+    try:
+        if stream.isatty():
+            return None
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError):  # closed, or not a real file (an embedding caller's stream)
+        return None
+    if not (stat.S_ISFIFO(mode) or stat.S_ISREG(mode)):
+        return None
+    buffer = getattr(stream, "buffer", None)  # bytes, decoded as --diff-file decodes them
+    text = buffer.read().decode("utf-8", "surrogateescape") if buffer else stream.read()
+    return text if text.strip() else None
+
+
+def read(app: App, t: Target, stdin: IO[str] | None) -> list[tuple[str, str]]:
+    """(diff text, what it is) for each thing to review: one, or one per pushed ref."""
+    check(t)
+    if t.push or t.push_refs is not None:
+        repo = app.require_repo()
+        lines = t.push_refs.read() if t.push_refs is not None else None
+        return [(diff_for(repo, r), r.label) for r in push_ranges(repo, app.environ, lines)]
+    if t.diff_file is not None:
+        return [(t.diff_file.read(), f"patch from {getattr(t.diff_file, 'name', 'stdin')}")]
+    if not (t.revisions or t.base or t.staged):
+        text = piped(stdin)
+        if text is not None:
+            return [(text, "the diff on stdin")]
+    repo = app.require_repo()
+    if t.revisions:
+        return [(repo.diff_range(t.revisions), t.revisions)]
+    if t.base:
+        diff = repo.diff_commits(repo.merge_base(t.base), repo.resolve("HEAD"))
+        return [(diff, f"{t.base}...HEAD")]
+    return [(repo.diff_staged(), "staged changes")]
