@@ -14,8 +14,11 @@ from pathlib import Path
 
 from relay_git.errors import GitError, UsageError
 
-# Diff output we can parse whatever the user's config says.
+# Diff output we can parse whatever the user's config says. ``--text``: a change's own
+# ``.gitattributes`` (``app.py -diff``, ``binary``) cannot make a text file look binary
+# and be skipped unseen; ``diff.parse`` marks a file binary by its content (NUL bytes).
 DIFF_FLAGS = (
+    "--text",
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
