@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.conftest import git
 from tests.test_diff import FRAGMENTS
 
 from relay_git import diff, diffpaths
+from relay_git.cli import main
 from relay_git.errors import UsageError
 
 HEAD = "diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n"
@@ -352,3 +354,38 @@ def test_damaged_git_diffs_keep_every_changed_line_or_raise(
     assert sorted(ln for ln in changed if ln[:2] not in ("++", "--")) == [
         k for k in kept if k[0] in "+-"
     ]
+
+
+# ------------------------------------------------------------------------- the CLI
+
+CLI_CASES = [LEFTOVER[0], LEFTOVER[1], (DAMAGED[0][0], DAMAGED[0][1], "'---'/'+++'")]
+
+
+@pytest.mark.parametrize(("name", "text", "where"), CLI_CASES, ids=[c[0] for c in CLI_CASES])
+def test_bad_diff_file_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, where: str
+) -> None:
+    patch = tmp_path / "change.patch"
+    patch.write_text(text)
+    code = main(["review", "--reviewer", "ollama:unused", "--diff-file", str(patch)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    [line] = err.splitlines()
+    assert line.startswith("relay-git: error: not a unified diff: line ") and where in line
+
+
+def test_bad_diff_on_stdin_exits_2_without_traceback(tmp_path: Path) -> None:
+    """The real interpreter reading a damaged patch from stdin: one line, exit 2."""
+    src = Path(diff.__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-m", "relay_git", "review", "--reviewer", "ollama:x", "--diff-file", "-"],
+        input=LEFTOVER[0][1],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(src)),
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "is in no hunk" in proc.stderr
