@@ -15,7 +15,7 @@ from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
 
 from relay_git.cli import main
-from relay_git.gitops import Repository
+from relay_git.gitops import Repository, binary_blobs
 
 REVIEWER = "ollama:fake-reviewer"
 SECRET_CODE = "os.system(payload)"
@@ -85,6 +85,44 @@ def test_repository_diffs_pass_text(repo: Path) -> None:
     for text in (staged, r.diff_range("HEAD~1..HEAD"), r.diff_commits(r.resolve("HEAD~1"), "HEAD")):
         assert SECRET_CODE in text
         assert "Binary files a/app.py" not in text
+
+
+def test_a_real_binary_is_not_diffed_as_text_when_nothing_is_hidden(repo: Path) -> None:
+    """``*.png binary`` is common and harmless: the PNG holds NUL bytes where git looks,
+    so its diff stays one ``Binary files`` line, however large the file."""
+    (repo / ".gitattributes").write_text("*.png binary\n")
+    (repo / "logo.png").write_bytes(b"\x89PNG\0\n" + bytes(range(256)) * 400)
+    (repo / "app.py").write_text("x = 1\n")
+    git(repo, "add", "-A")
+    r = Repository.discover(repo)
+    text = r.diff_staged()
+    assert "Binary files /dev/null and b/logo.png differ" in text
+    assert "\0" not in text and "+x = 1" in text
+
+
+def test_a_hidden_text_file_beside_a_real_binary_is_diffed_with_text(repo: Path) -> None:
+    _hide_app_py(repo, "app.py -diff\n*.png binary\n")
+    r = Repository.discover(repo)
+    text = r.diff_staged()
+    assert SECRET_CODE in text and "\0" in text  # --text: the PNG's bytes are shown too
+    from relay_git.diff import parse
+
+    files = {f.path: f for f in parse(text)}
+    assert files["logo.png"].is_binary and not files["app.py"].is_binary
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (":100644 100644 aa bb M\0x.py\01\t0\tx.py\0", []),
+        (":100644 100644 aa bb M\0x.bin\0-\t-\tx.bin\0", [("aa", "bb")]),
+        (":100644 100644 aa bb R090\0o.bin\0n.bin\0-\t-\t\0o.bin\0n.bin\0", [("aa", "bb")]),
+        ("-\t-\tx.bin\0", None),  # a binary file with no --raw record
+        (":100644 aa bb M\0x\0", None),
+    ],
+)
+def test_binary_blobs(raw: str, expected: list[tuple[str, str]] | None) -> None:
+    assert binary_blobs(raw) == expected
 
 
 # ------------------------------------------------------------- --require-full-coverage
