@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import git
+from tests.fakes import FakeBackend, factory, review_reply
 from tests.test_diff import FRAGMENTS
 
 from relay_git import diff, diffpaths
@@ -389,3 +390,32 @@ def test_bad_diff_on_stdin_exits_2_without_traceback(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "is in no hunk" in proc.stderr
+
+
+# ------------------------------------------------------------------ a lone \r in content
+
+LONE_CR = "diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\rc\n"
+
+
+def test_lone_carriage_return_stays_inside_its_line(repo: Path) -> None:
+    """Old Mac text (or a binary's bytes) through ``Repository.diff``: git's \\r is content."""
+    from relay_git.gitops import Repository
+
+    (repo / "mac.txt").write_bytes(b"one\rtwo\n")
+    git(repo, "add", "mac.txt")
+    (fd,) = diff.parse(Repository.discover(repo).diff_staged())
+    assert [ln.text for ln in fd.hunks[0].lines] == ["one\rtwo"]
+
+
+def test_lone_carriage_return_in_a_diff_file_is_not_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (fd,) = diff.parse(LONE_CR)
+    assert fd.hunks[0].lines[1].text == "b\rc"
+    patch = tmp_path / "cr.patch"
+    patch.write_bytes(LONE_CR.encode())
+    fake = FakeBackend("ollama:fake-reviewer").enqueue(review_reply())
+    args = ["review", "--reviewer", "ollama:fake-reviewer", "--diff-file", str(patch), "-q"]
+    code = main(args, obj={"make_backend": factory(fake)})
+    assert code == 0, capsys.readouterr().err
+    assert "b\rc" in fake.history[0].messages[-1]["content"]

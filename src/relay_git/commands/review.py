@@ -41,14 +41,15 @@ REPORTERS = {
 
 
 def read_diff(
-    app: App, revisions: str | None, base: str | None, diff_file: IO[str] | None
+    app: App, revisions: str | None, base: str | None, diff_file: IO[bytes] | None
 ) -> tuple[str, str]:
     """The diff text and a description of what it is."""
     chosen = [x for x in (revisions, base, diff_file) if x is not None]
     if len(chosen) > 1:
         raise UsageError("give only one of RANGE, --base, --diff-file (or --staged)")
     if diff_file is not None:
-        return diff_file.read(), f"patch from {getattr(diff_file, 'name', 'stdin')}"
+        text = diff_file.read().decode("utf-8", "surrogateescape")  # a lone \r stays in its line
+        return text, f"patch from {getattr(diff_file, 'name', 'stdin')}"
     repo = app.require_repo()
     if revisions:
         return repo.diff_range(revisions), revisions
@@ -61,7 +62,7 @@ def read_targets(
     app: App,
     revisions: str | None,
     base: str | None,
-    diff_file: IO[str] | None,
+    diff_file: IO[bytes] | None,
     push: bool,
     push_refs: IO[str] | None,
 ) -> list[tuple[str, str]]:
@@ -145,7 +146,7 @@ class Options:
     revisions: str | None
     staged: bool
     base: str | None
-    diff_file: IO[str] | None
+    diff_file: IO[bytes] | None
     reviewer: str | None
     local: bool
     fmt: str | None
@@ -248,7 +249,7 @@ def leave_now(ctx: click.Context, code: int) -> int:
 @click.option("--base", metavar="REF", help="Review HEAD against its merge-base with REF.")
 @click.option(
     "--diff-file",
-    type=click.File("r", encoding="utf-8", errors="surrogateescape"),
+    type=click.File("rb"),
     help="Review a patch file ('-' reads stdin).",
 )
 @click.option("--reviewer", metavar="SPEC", help="Reviewer model, e.g. ollama:gpt-oss:120b.")
