@@ -368,8 +368,14 @@ CLI_CASES = [LEFTOVER[0], LEFTOVER[1], (DAMAGED[0][0], DAMAGED[0][1], "'---'/'++
 
 @pytest.mark.parametrize(("name", "text", "where"), CLI_CASES, ids=[c[0] for c in CLI_CASES])
 def test_bad_diff_file_exits_2_with_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, where: str
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    text: str,
+    where: str,
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     patch = tmp_path / "change.patch"
     patch.write_text(text)
     code = main(["review", "--reviewer", "ollama:unused", "--diff-file", str(patch)])
@@ -412,14 +418,16 @@ def test_lone_carriage_return_stays_inside_its_line(repo: Path) -> None:
 
 
 def test_lone_carriage_return_in_a_diff_file_is_not_dropped(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # outside any repository: no review cache is written
     (fd,) = diff.parse(LONE_CR)
     assert fd.hunks[0].lines[1].text == "b\rc"
     patch = tmp_path / "cr.patch"
     patch.write_bytes(LONE_CR.encode())
     fake = FakeBackend("ollama:fake-reviewer").enqueue(review_reply())
     args = ["review", "--reviewer", "ollama:fake-reviewer", "--diff-file", str(patch), "-q"]
+    args.append("--no-cache")
     code = main(args, obj={"make_backend": factory(fake)})
     assert code == 0, capsys.readouterr().err
     assert "b\rc" in fake.history[0].messages[-1]["content"]
