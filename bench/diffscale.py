@@ -8,6 +8,10 @@ alone) belongs to that case only. The pipeline is the review engine's own code p
 ``relay_git.diff.parse`` -> ``relay_git.selection.select`` -> ``plan_chunks`` (with the
 backends' token estimate) -> ``anchorable`` on every added line of every kept file.
 
+Beside our parser, unidiff (``pip install '.[bench]'``) parses the same text, so the
+speed gap is measured, not claimed; and one 80 kB ``Binary files ... and ... differ``
+line (4.3 s with the old backtracking pattern) is timed through ``parse``.
+
 Run one case by hand: ``python -m bench.diffscale 100000 5000``.
 """
 
@@ -36,6 +40,11 @@ TARGET_MB = 300.0
 REPEATS = 3
 STAGES = ("parse", "filter", "chunk", "map")
 LINEAR_K = 1.15  # a fitted exponent up to this counts as linear
+UNIDIFF_RATIO = (
+    1.5  # our parse may take up to this multiple of unidiff's: we keep it for correctness
+)
+BINARY_LINE_KB = 80
+BINARY_LINE_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,7 @@ class CaseResult:
     rss_mb: float  # ru_maxrss of the whole measuring process (interpreter + text + pipeline)
     chunks: int
     mapped_lines: int
+    unidiff_s: float | None = None  # unidiff.PatchSet on the same text; None if not installed
 
 
 def cases(sizes: Sequence[int] = SIZES) -> list[Case]:
@@ -185,6 +195,7 @@ def measure(case: Case, repeats: int = REPEATS) -> CaseResult:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux
+    unidiff_s = _unidiff_seconds(text, repeats)  # after the RSS reading: ours alone counts
     return CaseResult(
         shape=case.shape,
         lines=case.lines,
@@ -200,7 +211,38 @@ def measure(case: Case, repeats: int = REPEATS) -> CaseResult:
         rss_mb=round(rss_kb / 1024, 1),
         chunks=chunks,
         mapped_lines=mapped,
+        unidiff_s=None if unidiff_s is None else round(unidiff_s, 4),
     )
+
+
+def _unidiff_seconds(text: str, repeats: int) -> float | None:
+    """Median seconds for ``unidiff.PatchSet(text)``: the parse-only comparison."""
+    try:
+        import unidiff
+    except ImportError:
+        return None
+    runs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        unidiff.PatchSet(text)
+        runs.append(time.perf_counter() - t0)
+    return statistics.median(runs)
+
+
+def binary_line_seconds(kb: int = BINARY_LINE_KB, repeats: int = REPEATS) -> float:
+    """``parse`` of a diff ending in one ``kb`` kB ``Binary files`` line full of `` and ``
+    that is not a binary notice after all (no `` differ``): the backtracking pattern's
+    worst case, 4.8 s at 80 kB."""
+    from relay_git.diff import parse
+
+    line = "Binary files " + "x and " * (kb * 1000 // 6)
+    text = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n" + line + "\n"
+    runs = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        parse(text)
+        runs.append(time.perf_counter() - t0)
+    return statistics.median(runs)
 
 
 def measure_in_subprocess(case: Case, repeats: int = REPEATS) -> CaseResult:
@@ -245,9 +287,11 @@ def run(sizes: Sequence[int] = SIZES, repeats: int = REPEATS) -> dict[str, Any]:
     worst_mb = max(r.rss_mb for r in biggest)
     full = max(sizes) >= SIZES[-1]
     worst_k = max(e["total"] for e in exponents.values())
+    binary_s = binary_line_seconds(repeats=repeats)
     return {
         "cases": [asdict(r) for r in results],
         "exponents": exponents,
+        "binary_line": {"kb": BINARY_LINE_KB, "seconds": round(binary_s, 5)},
         "target": {"lines": max(sizes), "seconds": TARGET_SECONDS, "mb": TARGET_MB},
         "targets": {
             "time_and_memory": {
@@ -262,7 +306,41 @@ def run(sizes: Sequence[int] = SIZES, repeats: int = REPEATS) -> dict[str, Any]:
                 "display": ", ".join(f"{k}: {e['total']}" for k, e in exponents.items()),
                 "met": worst_k <= LINEAR_K,
             },
+            "vs_unidiff": _vs_unidiff(biggest),
+            "binary_line": _binary_line_target(binary_s),
         },
+    }
+
+
+def _binary_line_target(seconds: float) -> dict[str, Any]:
+    return {
+        "target": f"{BINARY_LINE_KB} kB 'Binary files' line < {BINARY_LINE_SECONDS:g} s",
+        "measured": seconds,
+        "display": f"{seconds * 1000:.2f} ms",
+        "met": seconds < BINARY_LINE_SECONDS,
+    }
+
+
+def _vs_unidiff(rows: Sequence[CaseResult]) -> dict[str, Any]:
+    """Our parse time over unidiff's on the largest diffs (both parse only)."""
+    pairs = [(r.parse_s, r.unidiff_s) for r in rows if r.unidiff_s]
+    target = f"parse <= {UNIDIFF_RATIO:g}x unidiff's time (kept for correctness, not speed)"
+    if not pairs:
+        return {
+            "target": target,
+            "measured": None,
+            "display": "unidiff not installed",
+            "met": False,
+        }
+    ratio = max(ours / theirs for ours, theirs in pairs)
+    shown = ", ".join(
+        f"{r.shape} {r.parse_s:.2f} s vs {r.unidiff_s:.2f} s" for r in rows if r.unidiff_s
+    )
+    return {
+        "target": target,
+        "measured": round(ratio, 2),
+        "display": f"{ratio:.2f}x ({shown})",
+        "met": ratio <= UNIDIFF_RATIO,
     }
 
 

@@ -1,12 +1,18 @@
 """Unified diff text -> FileDiff/Hunk values, and new-side line mapping.
 
 Pure: takes a string, never a repository. Understands ``git diff`` output (renames,
-copies, mode changes, new/deleted files, binary files, C-quoted paths, CRLF content,
-``\\ No newline at end of file``) and plain ``diff -u`` patches.
+copies, mode changes, new/deleted files, binary files, C-quoted paths, any
+``--src-prefix``/``--dst-prefix`` or ``--no-prefix``, CRLF content, ``\\ No newline at
+end of file``) and plain ``diff -u``/``-U0``/``-N`` patches. Input it cannot place is an
+error, never dropped: lines left after a hunk, a header that under-counts, a damaged
+``---``/``+++`` pair.
 
-The parser is hand-written rather than built on unidiff: on a 100k-changed-line diff
-unidiff alone takes about a second, and it keeps paths C-quoted, ignores copies and does
-not keep the header text a reviewer is shown. No other module parses diffs.
+The parser is hand-written rather than built on unidiff for correctness, not speed: the
+two are close (an outside measurement put the gap at about 1.2x; ``python -m bench
+diffscale`` times both on the same diffs). A differential test of 173 real diffs against
+git's own ``--numstat`` and blob contents found no mapping error here and 31 whole-diff
+failures in unidiff, which also keeps paths C-quoted, ignores copies and does not keep
+the header text a reviewer is shown. No other module parses diffs.
 """
 
 from __future__ import annotations
@@ -18,10 +24,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
 
+from relay_git import diffpaths as paths
 from relay_git.errors import UsageError
 
 NO_NEWLINE_MARKER = "\\ No newline at end of file"
-_FIX = "pass the unmodified output of `git diff`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,31 +142,31 @@ _EXTENDED = re.compile(
     r"(old mode|new mode|deleted file mode|new file mode|copy from|copy to|rename from"
     r"|rename to|rename old|rename new|similarity index|dissimilarity index|index) (.*)"
 )
-_PLAIN_BINARY = re.compile(r"Binary files (.+) and (.+) differ")
-_OCTAL = re.compile(r"[0-7]{3}")
 _PERCENT = re.compile(r"([0-9]{1,3})%")
-_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
-_PREFIXES = "abciow12"  # a/ b/, mnemonic i/ w/ c/ o/, --no-index 1/ 2/
-
-
-def _bad(message: str) -> UsageError:
-    return UsageError(f"not a unified diff: {message}", _FIX)
+_HUNK_LIKE = ("+", "-", " ", "\\", "@")  # lines that can only belong to a file's patch
+_SIGNATURE = "-- "  # `git format-patch` ends a patch with "-- " and git's version
 
 
 def parse(text: str) -> list[FileDiff]:
-    """Parse a unified diff as produced by ``git diff`` (also accepts plain ``diff -u``)."""
+    """Parse a unified diff as produced by ``git diff`` (also accepts plain ``diff -u``).
+
+    Nothing is dropped silently: input this cannot place raises UsageError. A file whose
+    changed lines hold NUL bytes (what ``git diff --text`` shows for a binary file) is
+    returned as binary, without hunks.
+    """
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
     if "\r" in text:  # CRLF content (or a CRLF patch file): the \r is never part of a line
         lines = [line[:-1] if line.endswith("\r") else line for line in lines]
     files: list[FileDiff] = []
+    has_nul = "\0" in text
     i, n = 0, len(lines)
     while i < n:
         line = lines[i]
+        start = i
         if line.startswith("diff --git "):
             fd, i = _git_file(lines, i)
-            files.append(fd)
         elif line.startswith(("diff --cc ", "diff --combined ")):
             raise UsageError(
                 "not a unified diff: combined (merge) diffs are not supported",
@@ -168,15 +174,47 @@ def parse(text: str) -> list[FileDiff]:
             )
         elif line.startswith("--- ") and i + 1 < n and lines[i + 1].startswith("+++ "):
             fd, i = _plain_file(lines, i)
-            files.append(fd)
-        elif (binary := _PLAIN_BINARY.fullmatch(line)) is not None:
-            files.append(_plain_binary(binary.group(1), binary.group(2), line))
-            i += 1
+        elif (binary := paths.split_binary_line(line)) is not None:
+            fd, i = _plain_binary(binary[0], binary[1], line), i + 1
         else:
             i += 1  # preamble: commit message, `diff -r` command lines, "Only in ..."
+            continue
+        _check_rest(lines, i, start)
+        files.append(_binary_by_content(fd) if has_nul else fd)
     if not files and text.strip():
-        raise _bad("no 'diff --git' or '---'/'+++' file header found")
+        raise paths.bad("no 'diff --git' or '---'/'+++' file header found")
     return files
+
+
+def _check_rest(lines: list[str], i: int, start: int) -> None:
+    """After a file: the next line must start a file or be text between patches.
+
+    A hunk line here means a hunk header under-counted, lines were left after a hunk,
+    or a ``---``/``+++`` line is damaged; the rest of the file would be lost.
+    """
+    n = len(lines)
+    while i < n and lines[i] == "":
+        i += 1
+    if i >= n:
+        return
+    line, after = lines[i], lines[i + 1] if i + 1 < n else ""
+    if not line.startswith(_HUNK_LIKE):
+        return
+    if line == _SIGNATURE and after and not after.startswith(_HUNK_LIKE):
+        return  # "-- " and git's version: the end of a `git format-patch` mail
+    if line.startswith("--- ") and after.startswith("+++ "):
+        return  # the next file of a plain `diff -u`
+    where = f"line {i + 1} {line[:60]!r} (file at line {start + 1})"
+    if line.startswith(("--- ", "+++ ")):
+        raise paths.bad(f"{where}: a damaged '---'/'+++' pair")
+    raise paths.bad(f"{where} is in no hunk: does a hunk header under-count?")
+
+
+def _binary_by_content(fd: FileDiff) -> FileDiff:
+    """A file git diffed as text (``--text``) whose lines hold NUL bytes is binary."""
+    if any("\0" in ln.text for h in fd.hunks for ln in h.lines):
+        return dataclasses.replace(fd, is_binary=True, hunks=())
+    return fd
 
 
 @dataclass
@@ -184,7 +222,7 @@ class _Header:
     """Mutable scratch state while reading one file's extended header."""
 
     lines: list[str]
-    old: str | None = None
+    old: str | None = None  # named by a rename/copy line
     new: str | None = None
     status: str = "modified"
     old_mode: str | None = None
@@ -197,39 +235,52 @@ class _Header:
 def _git_file(lines: list[str], i: int) -> tuple[FileDiff, int]:
     first = lines[i]
     head = _Header(lines=[first])
-    split = _split_git_header(first[len("diff --git ") :])
-    left, right = split or ("", "")
-    prefixed = _has_prefixes(left, right)
+    split = paths.split_git_header(first[len("diff --git ") :])
     i += 1
     n = len(lines)
     while i < n and (m := _EXTENDED.fullmatch(lines[i])) is not None:
         head.lines.append(m.group(0))
         _extended(head, m.group(1), m.group(2))
         i += 1
+    tokens: tuple[str, str] | None = None
     if i + 1 < n and lines[i].startswith("--- ") and lines[i + 1].startswith("+++ "):
-        old_token, new_token = _file_token(lines[i][4:]), _file_token(lines[i + 1][4:])
+        tokens = paths.file_token(lines[i][4:]), paths.file_token(lines[i + 1][4:])
         head.lines += [lines[i], lines[i + 1]]
-        prefixed = prefixed if split else _has_prefixes(old_token, new_token)
-        head.old = head.old or _strip(old_token, prefixed)
-        head.new = head.new or _strip(new_token, prefixed)
         i += 2
     elif i < n and lines[i].startswith(("Binary files ", "GIT binary patch")):
         head.lines.append(lines[i])
         head.is_binary = True
         i = _skip_binary_payload(lines, i + 1)
     hunks, i = _hunks(lines, i)
-    if split is None and not (head.old and head.new):
-        raise _bad(f"cannot read paths from {first[:80]!r}")
-    old = head.old or _strip(left, prefixed)
-    new = head.new or _strip(right, prefixed)
+    if split is None and tokens is None and not (head.old and head.new):
+        raise paths.bad(f"cannot read paths from {first[:80]!r}")
+    old, new = _git_paths(head, split, tokens)
     return _finish(head, old, new, hunks), i
+
+
+def _git_paths(
+    head: _Header, split: tuple[str, str] | None, tokens: tuple[str, str] | None
+) -> tuple[str, str]:
+    """Old and new path without the src/dst prefixes, whatever prefixes git was told to use."""
+    left, right = split or tokens or ("", "")
+    if tokens and "/dev/null" not in tokens:
+        left, right = tokens  # unambiguous even when a name holds spaces
+    src, dst = paths.prefixes(left, right, head.old, head.new)
+    old_side, new_side = tokens or (left, right)
+    old = head.old or paths.strip(old_side, src)
+    new = head.new or paths.strip(new_side, dst)
+    if old == "/dev/null":
+        old = paths.strip(left, src)
+    if new == "/dev/null":
+        new = paths.strip(right, dst)
+    return old, new
 
 
 def _extended(head: _Header, key: str, value: str) -> None:
     if key in ("rename from", "rename old", "copy from"):
-        head.old = _path_value(value)
+        head.old = paths.path_value(value)
     elif key in ("rename to", "rename new", "copy to"):
-        head.new = _path_value(value)
+        head.new = paths.path_value(value)
         head.is_copy = key == "copy to"
         head.status = "added" if head.is_copy else "renamed"
     elif key == "new file mode":
@@ -274,15 +325,21 @@ def _skip_binary_payload(lines: list[str], i: int) -> int:
 
 
 def _plain_file(lines: list[str], i: int) -> tuple[FileDiff, int]:
-    """A ``diff -u`` file: ``---``/``+++`` lines and hunks, no git header."""
-    old = _file_token(lines[i][4:])
-    new = _file_token(lines[i + 1][4:])
+    """A ``diff -u`` file: ``---``/``+++`` lines and hunks, no git header.
+
+    A side is missing when it is ``/dev/null`` or, as GNU ``diff -N`` writes it, dated at
+    the epoch; a ``-0,0`` hunk alone does not make a file new (``diff -U0`` gives one for
+    lines inserted at the top).
+    """
+    old_value, new_value = lines[i][4:], lines[i + 1][4:]
+    old, new = paths.file_token(old_value), paths.file_token(new_value)
     head = _Header(lines=[lines[i], lines[i + 1]])
     hunks, i = _hunks(lines, i + 2)
-    old, new = _strip_plain(old, new)
-    if old == "/dev/null" or (len(hunks) == 1 and hunks[0].old_start == hunks[0].old_len == 0):
+    old, new = paths.strip_plain(old, new)
+    whole = len(hunks) == 1
+    if old == "/dev/null" or (whole and hunks[0].old_len == 0 and paths.is_epoch(old_value)):
         head.status = "added"
-    elif new == "/dev/null" or (len(hunks) == 1 and hunks[0].new_start == hunks[0].new_len == 0):
+    elif new == "/dev/null" or (whole and hunks[0].new_len == 0 and paths.is_epoch(new_value)):
         head.status = "deleted"
     if new == "/dev/null":
         new = old
@@ -290,24 +347,13 @@ def _plain_file(lines: list[str], i: int) -> tuple[FileDiff, int]:
 
 
 def _plain_binary(left: str, right: str, line: str) -> FileDiff:
-    old, new = _strip_plain(_path_value(left), _path_value(right))
+    old, new = paths.strip_plain(paths.path_value(left), paths.path_value(right))
     head = _Header(lines=[line], is_binary=True)
     if old == "/dev/null":
         head.status = "added"
     elif new == "/dev/null":
         head.status, new = "deleted", old
     return _finish(head, old, new, ())
-
-
-def _strip_plain(old: str, new: str) -> tuple[str, str]:
-    """Drop the first path component when both sides share the rest (``patch -p1``)."""
-    if old == "/dev/null" or new == "/dev/null":
-        side = new if old == "/dev/null" else old
-        rest = side.split("/", 1)[1] if "/" in side and side[:2] in ("a/", "b/") else side
-        return (old if old == "/dev/null" else rest), (new if new == "/dev/null" else rest)
-    if "/" in old and "/" in new and old.split("/", 1)[1] == new.split("/", 1)[1]:
-        return old.split("/", 1)[1], new.split("/", 1)[1]
-    return old, new
 
 
 # ------------------------------------------------------------------------------ hunks
@@ -325,7 +371,7 @@ def _hunks(lines: list[str], i: int) -> tuple[tuple[Hunk, ...], int]:
 def _hunk(lines: list[str], i: int) -> tuple[Hunk, int]:
     m = _HUNK.match(lines[i])
     if m is None:
-        raise _bad(f"bad hunk header at line {i + 1}: {lines[i][:80]!r}")
+        raise paths.bad(f"bad hunk header at line {i + 1}: {lines[i][:80]!r}")
     old_len = 1 if m.group(2) is None else int(m.group(2))
     new_len = 1 if m.group(4) is None else int(m.group(4))
     old_no, new_no = int(m.group(1)), int(m.group(3))
@@ -336,7 +382,7 @@ def _hunk(lines: list[str], i: int) -> tuple[Hunk, int]:
     i += 1
     while old_no < old_end or new_no < new_end:
         if i >= n:
-            raise _bad(f"hunk at line {start + 1} is cut short")
+            raise paths.bad(f"hunk at line {start + 1} is cut short")
         raw = lines[i]
         kind = raw[:1]
         if kind == "+":
@@ -352,10 +398,10 @@ def _hunk(lines: list[str], i: int) -> tuple[Hunk, int]:
         elif kind == "\\":
             _mark_no_newline(out, i)
         else:
-            raise _bad(f"line {i + 1} inside the hunk at line {start + 1}: {raw[:80]!r}")
+            raise paths.bad(f"line {i + 1} inside the hunk at line {start + 1}: {raw[:80]!r}")
         i += 1
     if old_no > old_end or new_no > new_end:
-        raise _bad(f"hunk at line {start + 1} is longer than its header says")
+        raise paths.bad(f"hunk at line {start + 1} is longer than its header says")
     while i < n and lines[i].startswith("\\"):
         _mark_no_newline(out, i)
         i += 1
@@ -365,78 +411,5 @@ def _hunk(lines: list[str], i: int) -> tuple[Hunk, int]:
 
 def _mark_no_newline(out: list[Line], i: int) -> None:
     if not out:
-        raise _bad(f"'\\ No newline' marker at line {i + 1} follows no line")
+        raise paths.bad(f"'\\ No newline' marker at line {i + 1} follows no line")
     out[-1] = dataclasses.replace(out[-1], no_newline=True)
-
-
-# ------------------------------------------------------------------------------ paths
-
-
-def _unquote(s: str) -> tuple[str, str]:
-    """Decode git's C-style quoted path at the start of ``s``; return it and the rest."""
-    buf = bytearray()
-    i, n = 1, len(s)
-    while i < n:
-        c = s[i]
-        if c == '"':
-            return buf.decode("utf-8", "surrogateescape"), s[i + 1 :]
-        if c != "\\":
-            buf += c.encode("utf-8", "surrogateescape")
-            i += 1
-        elif _OCTAL.match(s, i + 1):
-            buf.append(int(s[i + 1 : i + 4], 8) & 0xFF)
-            i += 4
-        elif s[i + 1 : i + 2] in _ESCAPES:
-            buf.append(_ESCAPES[s[i + 1]])
-            i += 2
-        else:
-            raise _bad(f"bad escape in quoted path {s[:80]!r}")
-    raise _bad(f"unterminated quoted path {s[:80]!r}")
-
-
-def _path_value(value: str) -> str:
-    """A whole-value path, as in ``rename from P``: quoted or taken verbatim."""
-    return _unquote(value)[0] if value.startswith('"') else value
-
-
-def _file_token(value: str) -> str:
-    """The path on a ``---``/``+++`` line, without a trailing tab and timestamp."""
-    if value.startswith('"'):
-        return _unquote(value)[0]
-    return value.split("\t", 1)[0]
-
-
-def _split_git_header(rest: str) -> tuple[str, str] | None:
-    """Split ``a/x b/y`` from a ``diff --git`` line; the halves may be quoted."""
-    if rest.startswith('"'):
-        left, tail = _unquote(rest)
-        tail = tail.lstrip(" ")
-        return left, _path_value(tail)
-    if rest.endswith('"') and ' "' in rest:
-        left, _, right = rest.partition(' "')
-        return left, _unquote('"' + right)[0]
-    half = (len(rest) - 1) // 2
-    if len(rest) % 2 == 1 and rest[half] == " ":
-        left, right = rest[:half], rest[half + 1 :]
-        if left == right or left[2:] == right[2:]:
-            return left, right
-    for sep in (" b/", " w/", " i/", " 2/", " "):
-        if sep in rest:
-            left, _, right = rest.partition(sep)
-            return left, sep[1:] + right
-    return None
-
-
-def _has_prefixes(left: str, right: str) -> bool:
-    """Whether git used a/ b/ (or mnemonic) prefixes; false for ``--no-prefix``."""
-    return (
-        left[1:2] == "/"
-        and right[1:2] == "/"
-        and left[:1] in _PREFIXES
-        and right[:1] in _PREFIXES
-        and left[:1] != right[:1]
-    )
-
-
-def _strip(path: str, prefixed: bool) -> str:
-    return path[2:] if prefixed and path != "/dev/null" else path

@@ -15,7 +15,7 @@ from pathlib import Path
 from relay_git.errors import GitError, UsageError
 
 # Diff output we can parse whatever the user's config says.
-DIFF_FLAGS = (
+_FORMAT_FLAGS = (
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
@@ -24,6 +24,11 @@ DIFF_FLAGS = (
     "--find-renames",
     "--unified=3",
 )
+# ``--text``: a change's own ``.gitattributes`` (``app.py -diff``, ``binary``, a binary
+# driver) cannot make a text file look binary and be skipped unseen; ``diff.parse``
+# calls a file binary by its content (NUL bytes).
+DIFF_FLAGS = ("--text", *_FORMAT_FLAGS)
+GIT_BINARY_WINDOW = 8000  # git calls a blob binary when its first 8000 bytes hold a NUL
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
@@ -36,22 +41,27 @@ def run_git(
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     try:
-        proc = subprocess.run(
+        raw = subprocess.run(
             ["git", "-c", "core.quotepath=true", *args],
             cwd=cwd,
             env=None if env is None else dict(env),
-            input=input_text,
+            input=None if input_text is None else input_text.encode("utf-8", "surrogateescape"),
             capture_output=True,
-            text=True,
-            encoding="utf-8",
-            errors="surrogateescape",
         )
     except FileNotFoundError:
         raise UsageError("git is not installed or not on PATH", "install git") from None
+    # Decoded by hand: text mode would turn a lone \r in file content into a line break.
+    proc = subprocess.CompletedProcess(
+        raw.args, raw.returncode, _decode(raw.stdout), _decode(raw.stderr)
+    )
     if check and proc.returncode != 0:
         first = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
         raise GitError(f"git {args[0]} failed: {first}")
     return proc
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True)
@@ -100,8 +110,33 @@ class Repository:
             raise UsageError(f"unknown revision {rev!r}", "check the name with `git log --oneline`")
         return proc.stdout.strip()
 
+    def diff(self, *args: str) -> str:
+        """``git diff ARGS`` with ``--text`` semantics, at ``git diff``'s cost when it can.
+
+        The diff is first taken as git would show it. Only when git printed a file as
+        binary, and that file holds no NUL byte where git looks (so an attribute decided,
+        not the content), is it taken again with ``--text``; a change with a large real
+        binary is not diffed line by line just in case.
+        """
+        shown = self.git("diff", *_FORMAT_FLAGS, *args)
+        if "Binary files " not in shown or self._binaries_are_real(args):
+            return shown
+        return self.git("diff", *DIFF_FLAGS, *args)
+
+    def _binaries_are_real(self, args: Sequence[str]) -> bool:
+        stats = self.git("diff", "--raw", "--numstat", "--no-abbrev", "-z", *_FORMAT_FLAGS, *args)
+        blobs = binary_blobs(stats)
+        return blobs is not None and all(
+            self._blob_has_nul(old) or self._blob_has_nul(new) for old, new in blobs
+        )
+
+    def _blob_has_nul(self, sha: str) -> bool:
+        if not sha.strip("0"):  # the missing side of an added or deleted file
+            return False
+        return "\0" in self.git("cat-file", "blob", sha)[:GIT_BINARY_WINDOW]
+
     def diff_staged(self) -> str:
-        return self.git("diff", "--cached", *DIFF_FLAGS)
+        return self.diff("--cached")
 
     def diff_range(self, spec: str) -> str:
         """``A..B`` (B's tree against A's), ``A...B`` (against their merge-base), or ``A``."""
@@ -115,7 +150,7 @@ class Repository:
         return self.diff_commits(self.resolve(spec), self.resolve("HEAD"))
 
     def diff_commits(self, old: str, new: str) -> str:
-        return self.git("diff", *DIFF_FLAGS, old, new, "--")
+        return self.diff(old, new, "--")
 
     def merge_base(self, a: str, b: str = "HEAD") -> str:
         ra, rb = self.resolve(a), self.resolve(b)
@@ -123,6 +158,35 @@ class Repository:
         if proc.returncode != 0:
             raise UsageError(f"{a} and {b} have no common ancestor")
         return proc.stdout.strip()
+
+
+def binary_blobs(raw_numstat: str) -> list[tuple[str, str]] | None:
+    """(old blob, new blob) of each file ``git diff --raw --numstat -z`` counts as binary.
+
+    None when the output cannot be read; the caller then takes the diff with ``--text``.
+    """
+    tokens = raw_numstat.split("\0")
+    blobs: dict[str, tuple[str, str]] = {}
+    binary: list[str] = []
+    i = 0
+    try:
+        while i < len(tokens) and tokens[i]:
+            head = tokens[i]
+            if head.startswith(":"):
+                _, _, old, new, status = head[1:].split(" ")
+                names = 2 if status[:1] in "RC" else 1
+                blobs[tokens[i + names]] = (old, new)
+                i += 1 + names
+            else:
+                added, _, path = head.split("\t", 2)
+                path, i = (path, i + 1) if path else (tokens[i + 2], i + 3)
+                if added == "-":
+                    binary.append(path)
+    except (ValueError, IndexError):
+        return None
+    if not all(path in blobs for path in binary):
+        return None
+    return [blobs[path] for path in binary]
 
 
 def find_repository(start: Path | None = None) -> Repository:

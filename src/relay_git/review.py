@@ -229,6 +229,14 @@ class Reviewer:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+def full_coverage_error(review: Review) -> str | None:
+    """The one-line reason ``--require-full-coverage`` fails this review, or None."""
+    gap = review.coverage.shortfall()
+    if gap is None:
+        return None
+    return f"relay-git: error: partial review (--require-full-coverage): not reviewed: {gap}"
+
+
 def _to_cache(review: Review) -> dict[str, Any]:
     return {
         "verdict": review.verdict.value,

@@ -111,6 +111,22 @@ class Coverage:
     def complete(self) -> bool:
         return self.hunks_reviewed == self.hunks_total and not any(s.limit for s in self.skipped)
 
+    def shortfall(self, limit: int = 5) -> str | None:
+        """What was left out for want of budget (file limit, context, hunks), or None.
+
+        Skips by policy (binary, deleted, lockfile, generated, excluded, secret) are not a
+        shortfall: they are chosen by configuration and named in every report.
+        """
+        limited = [f"{s.path} ({s.reason})" for s in self.skipped if s.limit]
+        missing = self.hunks_total - self.hunks_reviewed
+        parts = []
+        if limited:
+            more = len(limited) - limit
+            parts.append(", ".join(limited[:limit]) + (f" and {more} more" if more > 0 else ""))
+        if missing:
+            parts.append(f"{missing} of {self.hunks_total} hunks")
+        return "; ".join(parts) or None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "reviewed": list(self.reviewed),

@@ -26,6 +26,7 @@ from relay_git.gitops import Repository
 from relay_git.ledger import Ledger
 from relay_git.reporters import github as gh
 from relay_git.reporters.mdsafe import NO_LINKS, Site
+from relay_git.review import full_coverage_error
 from relay_git.types import Coverage, Review, Verdict
 
 if TYPE_CHECKING:  # httpx and pydantic load only when the command runs
@@ -82,6 +83,13 @@ class PostOptions:
     envvar="RELAY_GIT_ALLOW_PULL_REQUEST_TARGET",
     help="Run on `pull_request_target` too (refused by default: secrets + a fork's code).",
 )
+@click.option(
+    "--require-full-coverage/--allow-partial",
+    default=False,
+    envvar="RELAY_GIT_REQUIRE_FULL_COVERAGE",
+    help="Exit 1 when any file or hunk was left unreviewed for budget (--max-files, the "
+    "model's context) [default: allow partial, which every report states].",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no ledger on stderr.")
 @click.pass_context
 def github(
@@ -99,6 +107,7 @@ def github(
     api_url: str | None,
     author: str | None,
     allow_pull_request_target: bool,
+    require_full_coverage: bool,
     quiet: bool,
 ) -> int:
     """Review the pull request this workflow runs for, and comment on it.
@@ -134,7 +143,11 @@ def github(
     click.echo(f"relay-git: {status}", err=True)
     if not quiet:
         echo_ledger(app)
-    return 1 if reaches(result.findings, app.config.fail_on) else 0
+    gap = full_coverage_error(result) if require_full_coverage else None
+    if gap:
+        click.echo(f"::error title=relay-git::{gh.escape_data(gap)}")
+        click.echo(gap, err=True)
+    return 1 if gap or reaches(result.findings, app.config.fail_on) else 0
 
 
 def trusted_app(

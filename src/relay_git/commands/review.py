@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import sys
@@ -36,6 +37,7 @@ from relay_git.hookrun import (
     run_within,
     skip_requested,
 )
+from relay_git.review import full_coverage_error
 from relay_git.types import Coverage, Review, Verdict
 
 FORMATS = ("text", "json", "sarif", "markdown")
@@ -117,7 +119,7 @@ class Options:
     revisions: str | None
     staged: bool
     base: str | None
-    diff_file: IO[str] | None
+    diff_file: IO[bytes] | None
     reviewer: str | None
     local: bool
     fmt: str | None
@@ -134,6 +136,7 @@ class Options:
     push: bool
     push_refs: IO[str] | None
     filter_mode: str
+    require_full_coverage: bool
 
 
 def run_review(app: App, o: Options, diff_text: str, deadline: float | None) -> Review:
@@ -181,11 +184,15 @@ def review_target(app: App, o: Options, diff_text: str, what: str, deadline: flo
     if hook_text:
         text, code = hook_report(result, fail_on, what, o.push)
         emit(text, o.output)
-        return code
-    emit(render(result, o.fmt or "text"), o.output)
-    if not o.quiet:
-        echo_ledger(app)
-    return 1 if reaches(result.findings, fail_on) else 0
+    else:
+        emit(render(result, o.fmt or "text"), o.output)
+        if not o.quiet:
+            echo_ledger(app)
+        code = 1 if reaches(result.findings, fail_on) else 0
+    gap = full_coverage_error(result) if o.require_full_coverage else None
+    if gap:
+        click.echo(gap, err=True)
+    return max(code, 1 if gap else 0)
 
 
 def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
@@ -221,7 +228,7 @@ def leave_now(ctx: click.Context, code: int) -> int:
 @click.option("--base", metavar="REF", help="Review HEAD against its merge-base with REF.")
 @click.option(
     "--diff-file",
-    type=click.File("r", encoding="utf-8", errors="surrogateescape"),
+    type=click.File("rb"),
     help="Review a patch file ('-' reads stdin).",
 )
 @click.option("--reviewer", metavar="SPEC", help="Reviewer model, e.g. ollama:gpt-oss:120b.")
@@ -261,6 +268,14 @@ def leave_now(ctx: click.Context, code: int) -> int:
 )
 @click.option("--strict", is_flag=True, help="With --hook: fail when the review cannot finish.")
 @click.option(
+    "--require-full-coverage",
+    is_flag=True,
+    envvar="RELAY_GIT_REQUIRE_FULL_COVERAGE",
+    help="Exit 1 when any file or hunk was left unreviewed for budget (--max-files, the "
+    "model's context); policy skips (binary, lockfile, excluded...) do not count. "
+    "Implies --strict.",
+)
+@click.option(
     "--push-range",
     "push",
     is_flag=True,
@@ -286,12 +301,16 @@ def review(ctx: click.Context, /, **opts: object) -> int:
       git diff | relay-git review --format json   # a piped diff (or --diff-file -)
       relay-git review --hook --timeout 30   # what the pre-commit hook runs
       relay-git review main..HEAD --filter-mode file   # also findings on unchanged lines
+      relay-git review --base main --require-full-coverage   # partial = exit 1
 
-    Exit codes: 0 approved or below --fail-on, 1 findings at or above --fail-on,
-    2 usage error, 3 model backend unavailable (with --hook: only with --strict).
+    Exit codes: 0 approved or below --fail-on, 1 findings at or above --fail-on
+    (or a partial review with --require-full-coverage), 2 usage error, 3 model backend
+    unavailable (with --hook: only with --strict).
     """
     o = Options(**opts)  # type: ignore[arg-type]
     check_output(o.output)
+    if o.require_full_coverage:  # a review that could not finish covered nothing
+        o = dataclasses.replace(o, strict=True)
     environ = dict(os.environ)
     if o.hook:
         why = skip_requested(environ, PUSH_HOOK_ID if o.push else COMMIT_HOOK_ID)

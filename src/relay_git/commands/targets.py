@@ -26,7 +26,7 @@ class Target:
     revisions: str | None = None
     staged: bool = False
     base: str | None = None
-    diff_file: IO[str] | None = None
+    diff_file: IO[bytes] | None = None
     push: bool = False
     push_refs: IO[str] | None = None
 
@@ -79,7 +79,8 @@ def read(app: App, t: Target, stdin: IO[str] | None) -> list[tuple[str, str]]:
         lines = t.push_refs.read() if t.push_refs is not None else None
         return [(diff_for(repo, r), r.label) for r in push_ranges(repo, app.environ, lines)]
     if t.diff_file is not None:
-        return [(t.diff_file.read(), f"patch from {getattr(t.diff_file, 'name', 'stdin')}")]
+        patch = t.diff_file.read().decode("utf-8", "surrogateescape")  # a lone \r stays put
+        return [(patch, f"patch from {getattr(t.diff_file, 'name', 'stdin')}")]
     if not (t.revisions or t.base or t.staged):
         text = piped(stdin)
         if text is not None:

@@ -15,7 +15,7 @@ from relay_git import worktree as wtmod
 from relay_git.app import App
 from relay_git.backends.base import is_local, parse_spec
 from relay_git.errors import ModelOutputError, RelayError, UsageError
-from relay_git.gitops import Repository
+from relay_git.gitops import DIFF_FLAGS, Repository
 from relay_git.ledger import ParseOutcome
 from relay_git.sandbox import Kind, resolve
 from relay_git.scaffold.diffreview import apply_suggestions, notes_text
@@ -328,7 +328,7 @@ def _dry_run(ctx: Ctx) -> Report:
         state.plan, state.spec = plan.to_dict(), spec.to_dict()
         generate(ctx.env, spec, wt.path, listing)
         wt.git("add", "-A")
-        diff = wt.git("diff", "--cached", "--no-color", "--no-ext-diff")
+        diff = wt.git("diff", "--cached", *DIFF_FLAGS)
     finally:
         wtmod.remove(ctx.repo, wt.path)
     state.wall_seconds = time.monotonic() - start
