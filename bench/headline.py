@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bench.report import _fmt, _pct, table
+from bench.report import _fmt, _pct, _shown, table
 
 DEFINITION = (
     "**Done** means: the run ended within its limit (180 s for a task within the small "
@@ -138,32 +138,68 @@ def targets_table(targets: Mapping[str, Any]) -> str:
     return table(("figure", "target", "measured", "result"), rows)
 
 
-def readme_section(data: Mapping[str, Any]) -> str:
+def other_figures(data: Mapping[str, Any]) -> str:
+    """The other sections' targets (measured when they were), and the hook latency."""
+    rows = []
+    for name in ("relay", "wellformed", "overhead", "diffscale"):
+        sec = data.get(name) or {}
+        when = str(sec.get("measured_at", "?"))[:10]
+        for key, t in (sec.get("targets") or {}).items():
+            result = "met" if t["met"] else "MISSED"
+            rows.append(
+                (
+                    f"{name}: {key.replace('_', ' ')}",
+                    t["target"],
+                    _shown(name, key, t),
+                    result,
+                    when,
+                )
+            )
+    hooks = data.get("hooks") or {}
+    for row in hooks.get("rows") or []:
+        if row["command"].startswith("relay-git") and "cached" in row["command"]:
+            shown = f"{_fmt(row['median_ms'])} ms ({_fmt(row['x_git_diff'])}× `git diff --cached`)"
+            rows.append((row["command"], "–", shown, "", str(hooks.get("measured_at", "?"))[:10]))
+    return table(("figure", "target", "measured", "result", "measured on"), rows)
+
+
+def readme_section(data: Mapping[str, Any], chart: str | None = None) -> str:
     """The README's Performance section from latest.json: the done rate first."""
     sec, m = data.get("success"), data.get("machine") or {}
     out = ["## Performance", ""]
+    tail = [f"![benchmark]({chart})", ""] if chart else []
     if not sec:
-        return "\n".join([*out, "Not measured yet: run `python -m bench relay`.", ""])
-    out += [
-        f"Measured {sec.get('measured_at', '?')} by `python -m bench relay` on {m.get('cpu')}, "
-        f"{m.get('cores')} cores (load average {_fmt((sec.get('load_before') or ['?'])[0])} "
-        f"→ {_fmt((sec.get('load_after') or ['?'])[0])}), with the packaged models (SmolLM2-135M "
-        "writes, Gemma 3 270M reviews). Full tables: "
-        "[bench/results/latest.md](bench/results/latest.md).",
-        "",
-        rate_table(sec["totals"]),
-        "",
-        figures_table(sec["totals"]),
-        "",
-        DEFINITION,
-        "",
-        "Targets (issue 10):",
-        "",
-        targets_table(sec["targets"]),
-        "",
-        "Reproduce: `pip install '.[local,bench]' && python -m bench relay` (16 tasks, two modes "
-        "and the probe: about 40–70 min on 2 cores; `--resume` continues an interrupted run), "
-        "then `python -m bench readme` to redraw this section.",
-        "",
-    ]
-    return "\n".join(out)
+        out += ["Task success is not measured yet: run `python -m bench relay`.", ""]
+    else:
+        load = sec.get("load_before") or ["?"], sec.get("load_after") or ["?"]
+        out += [
+            f"Measured {sec.get('measured_at', '?')} by `python -m bench relay` on "
+            f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores (load average {_fmt(load[0][0])} → "
+            f"{_fmt(load[1][0])}), with the packaged models (SmolLM2-135M writes, Gemma 3 270M "
+            "reviews). Full tables: [bench/results/latest.md](bench/results/latest.md).",
+            "",
+            rate_table(sec["totals"]),
+            "",
+            figures_table(sec["totals"]),
+            "",
+            DEFINITION,
+            "",
+            "Targets (issue 10):",
+            "",
+            targets_table(sec["targets"]),
+            "",
+        ]
+    return "\n".join(
+        [
+            *out,
+            *tail,
+            "Other figures:",
+            "",
+            other_figures(data),
+            "",
+            "Reproduce: `pip install '.[local,bench]' && python -m bench relay` (16 tasks in two "
+            "modes and the probe: about 40–70 min on 2 cores; `--resume` continues an "
+            "interrupted run), then `python -m bench readme` to redraw this section.",
+            "",
+        ]
+    )

@@ -14,6 +14,7 @@ from bench.headline import readme_section
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 HEADING = "## Performance"
+CHART = "bench/results/latest.png"  # relative to the README
 
 
 def replace_section(text: str, section: str) -> str:
@@ -30,5 +31,6 @@ def replace_section(text: str, section: str) -> str:
 
 
 def update(data: Mapping[str, Any], path: Path = README) -> Path:
-    path.write_text(replace_section(path.read_text(), readme_section(data)))
+    chart = CHART if (path.parent / CHART).is_file() else None
+    path.write_text(replace_section(path.read_text(), readme_section(data, chart)))
     return path

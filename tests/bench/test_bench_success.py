@@ -245,7 +245,7 @@ def test_headline_markdown_and_readme_section(tmp_path: Path) -> None:
 
 
 def test_readme_section_without_measurements() -> None:
-    assert "Not measured yet" in headline.readme_section({})
+    assert "Task success is not measured yet" in headline.readme_section({})
     assert readme.replace_section("# t\n", "## Performance\n\nx\n") == (
         "# t\n\n## Performance\n\nx\n"
     )
