@@ -212,7 +212,7 @@ def _run(argv: Sequence[str] | str, cwd: Path, timeout: float) -> tuple[bool, st
         return False, f"timed out after {timeout:.0f} s"
     if proc.returncode == 0:
         return True, "passed"
-    lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in out.replace(f"{cwd}{os.sep}", "").splitlines() if ln.strip()]
     return False, f"exit {proc.returncode}: {(lines or ['no output'])[-1][:240]}"
 
 

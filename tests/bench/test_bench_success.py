@@ -4,15 +4,18 @@ the headline totals, the probe's reply handling and the README section (no model
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.__main__ import main
 from bench.checker import Evaluation
 from tests.conftest import git
 
-from bench import checker, headline, metrics, probe, readme, runner, success, tasks
+from bench import checker, headline, metrics, probe, readme, runner, sections, success, tasks
 
 Run = metrics.Run
 SMALL, LARGE = "llamacpp:/m/small.gguf", "llamacpp:/m/large.gguf"
@@ -316,3 +319,39 @@ def test_filler_makes_a_big_importable_repository(tmp_path: Path) -> None:
         cwd=repo, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert out.stdout.strip() == "43"
+
+
+@pytest.fixture
+def sigterm() -> Iterator[None]:
+    """bench's main() turns SIGTERM into SystemExit; give pytest its own handler back."""
+    before = signal.getsignal(signal.SIGTERM)
+    yield
+    signal.signal(signal.SIGTERM, before)
+
+
+@pytest.mark.usefixtures("sigterm")
+def test_resume_keeps_the_saved_runs_and_probe_and_reports(tmp_path: Path) -> None:
+    """An interrupted suite continues from partial.json; here nothing is left to run, so no
+    model is loaded, and the report is drawn from what was saved."""
+    cal = runner.Calibration(SMALL, LARGE, 0.5, 1.0, 0.2)
+    saved = [r for r in RUNS if r.task == "reach_double"]
+    state = {
+        "calibration": cal.__dict__,
+        "max_tokens": None,
+        "runs": sections.runs_to_json(saved),
+        "probe": {"tries": 2, "model": SMALL, "load_seconds": 0.4, "attempts": PROBE["attempts"]},
+    }
+    (tmp_path / "partial.json").write_text(json.dumps(state))
+    args = ["relay", "--tasks", "reach_double", "--resume", "--out", str(tmp_path), "--no-chart"]
+    assert main(args) == 0
+    assert not (tmp_path / "partial.json").exists()  # the suite is complete
+    data = json.loads((tmp_path / "latest.json").read_text())
+    assert [(r["task"], r["mode"], r["done"]) for r in data["runs"]] == [
+        ("reach_double", "relay", True),
+        ("reach_double", "large-only", True),
+    ]
+    totals = data["success"]["totals"]
+    assert totals["relay"]["reach_rate"] == 1.0 and totals["both_done"]["wall_ratio"] == 0.5
+    assert data["success"]["tasks"][0]["kind"] == "new-function"
+    assert "## Task success" in (tmp_path / "latest.md").read_text()
+    assert main(["relay", "--reuse", "--out", str(tmp_path), "--no-chart"]) == 0
