@@ -197,9 +197,11 @@ def readme_section(data: Mapping[str, Any], chart: str | None = None) -> str:
             "",
             other_figures(data),
             "",
-            "Reproduce: `pip install '.[local,bench]' && python -m bench relay` (16 tasks in two "
-            "modes and the probe: about 40–70 min on 2 cores; `--resume` continues an "
-            "interrupted run), then `python -m bench readme` to redraw this section.",
+            "Reproduce: `pip install '.[local,bench]' && python -m bench relay`, then "
+            "`python -m bench readme` to redraw this section. Every run is capped (180 s within "
+            "reach, 90 s beyond): the 16 tasks in two modes take at most about an hour, plus up to "
+            "10 min for the probe; `python -m bench relay --resume` continues an interrupted "
+            "run.",
             "",
         ]
     )

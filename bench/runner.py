@@ -14,6 +14,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -156,7 +157,7 @@ def judged(run: Run, task: Task, repo: Path) -> Run:
     """``run`` with the bench's own judgement of the branch it left in ``repo``."""
     try:
         ev = checker.evaluate(task, repo, str(run.extra.get("branch") or ""))
-    except (OSError, subprocess.SubprocessError) as err:
+    except (OSError, subprocess.SubprocessError, tarfile.TarError) as err:
         return dataclasses.replace(run, done=False, reasons=(f"could not judge: {err}",))
     reasons = checker.judge(ev, run.timed_out, task.test_for)
     return dataclasses.replace(
