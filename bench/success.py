@@ -161,6 +161,28 @@ def _targets(totals: Mapping[str, Any], wellformed: float | None) -> dict[str, A
     }  # fmt: skip
 
 
+def task_rows(
+    runs: Sequence[Run], reach: set[str], models: tuple[str, str], probes: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Per task: relay / large-only / the small model alone, side by side."""
+    by_key = {(r.task, r.mode): r for r in runs}
+    rows = []
+    for name in dict.fromkeys(r.task for r in runs):
+        relay, alone = by_key.get((name, "relay")), by_key.get((name, "large-only"))
+        p = probes.get(name)
+        rows.append(
+            {
+                "task": name,
+                "reach": name in reach,
+                "relay": run_row(relay, *models),
+                "large_only": run_row(alone, *models),
+                "probe": {"passed": p[0], "tries": p[1]} if p else None,
+                "loses_to_parts": loses_to_parts(relay, alone, p),
+            }
+        )
+    return rows
+
+
 def success_section(
     runs: Sequence[Run],
     reach: set[str],
@@ -170,46 +192,23 @@ def success_section(
     loads: Mapping[str, float | None] | None = None,
 ) -> dict[str, Any]:
     """Per task relay / large-only / probe side by side, the totals and the targets."""
-    small, large = models
-    by_key = {(r.task, r.mode): r for r in runs}
-    names = list(dict.fromkeys(r.task for r in runs))
     probes = probe_rates((probe or {}).get("attempts") or [])
-    rows, losses = [], []
-    for name in names:
-        relay, alone = by_key.get((name, "relay")), by_key.get((name, "large-only"))
-        p = probes.get(name)
-        lost = loses_to_parts(relay, alone, p)
-        losses += [name] if lost else []
-        rows.append(
-            {
-                "task": name,
-                "reach": name in reach,
-                "relay": run_row(relay, small, large),
-                "large_only": run_row(alone, small, large),
-                "probe": {"passed": p[0], "tries": p[1]} if p else None,
-                "loses_to_parts": lost,
-            }
-        )
+    rows = task_rows(runs, reach, models, probes)
     relay_runs = [r for r in runs if r.mode == "relay"]
-    pairs = [
-        (by_key[(n, "relay")], by_key[(n, "large-only")])
-        for n in names
-        if (n, "relay") in by_key and (n, "large-only") in by_key
-    ]
-    reach_probe = [probes[n] for n in names if n in reach and n in probes]
+    by_key = {(r.task, r.mode): r for r in runs}
+    pairs = [(by_key[(n, "relay")], g) for (n, m), g in by_key.items()
+             if m == "large-only" and (n, "relay") in by_key]  # fmt: skip
+    reach_probe = [p for n, p in probes.items() if n in reach]
+    passed, tries = sum(p for p, _ in reach_probe), sum(t for _, t in reach_probe)
     totals = {
         "relay": mode_totals(relay_runs, reach),
         "large-only": mode_totals([r for r in runs if r.mode == "large-only"], reach),
-        "probe": {
-            "reach_passed": sum(p for p, _ in reach_probe),
-            "reach_tries": sum(t for _, t in reach_probe),
-            "reach_rate": rate(sum(p for p, _ in reach_probe), sum(t for _, t in reach_probe)),
-        },
+        "probe": {"reach_passed": passed, "reach_tries": tries, "reach_rate": rate(passed, tries)},
         "both_done": both_done_ratio(pairs),
-        "large_share": large_share(relay_runs, small, large),
+        "large_share": large_share(relay_runs, *models),
         "wellformed_after_retries": wellformed,
         "beyond_reach": beyond_reach(relay_runs, reach),
-        "loses_to_parts": losses,
+        "loses_to_parts": [r["task"] for r in rows if r["loses_to_parts"]],
         "model_load": model_load(runs, loads or {}),
     }
     return {"tasks": rows, "totals": totals, "targets": _targets(totals, wellformed)}
