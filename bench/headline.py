@@ -45,6 +45,13 @@ def _load(load: Mapping[str, Any]) -> str:
     return f"{', '.join(parts) or '–'} ({load.get('source', '')})"
 
 
+def _cut(cut: Mapping[str, Any] | None) -> str:
+    if not cut or not cut["known"]:
+        return "– (the ledger gives no done_reason or max_tokens)"
+    stages = ", ".join(f"{s} {n}" for s, n in cut["by_stage"].items())
+    return f"{cut['cut']} of {cut['known']} replies" + (f" ({stages})" if stages else "")
+
+
 def figures_table(totals: Mapping[str, Any]) -> str:
     both, share, beyond = totals["both_done"], totals["large_share"], totals["beyond_reach"]
     late = f"; late: {', '.join(beyond['late'])}" if beyond["late"] else ""
@@ -61,6 +68,7 @@ def figures_table(totals: Mapping[str, Any]) -> str:
         ("tasks where the relay lost to one of its parts",
          ", ".join(totals["loses_to_parts"]) or "none"),
         ("model load, apart from generation", _load(totals["model_load"])),
+        ("replies cut at their token cap or stopped as loops", _cut(totals.get("cut_replies"))),
     ]  # fmt: skip
     return table(("figure", "measured"), rows)
 

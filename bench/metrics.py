@@ -27,9 +27,12 @@ class Call:
     prompt_tokens: int
     output_tokens: int
     seconds: float
+    done_reason: str = ""  # "stop" | "length" | "repetition" ..., when the ledger says
+    max_tokens: int | None = None  # the cap the call was given, when the ledger says
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Call:
+        cap = d.get("max_tokens")
         return cls(
             str(d["stage"]),
             str(d["role"]),
@@ -37,7 +40,18 @@ class Call:
             int(d["prompt_tokens"]),
             int(d["output_tokens"]),
             float(d["seconds"]),
+            str(d.get("done_reason") or ""),
+            int(cap) if isinstance(cap, int) else None,
         )
+
+    @property
+    def cut(self) -> bool | None:
+        """The reply ran to its cap or was stopped as a loop; None when the ledger can't say."""
+        if self.done_reason:
+            return self.done_reason != "stop"
+        if self.max_tokens:
+            return self.output_tokens >= self.max_tokens
+        return None
 
 
 @dataclass(frozen=True)

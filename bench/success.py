@@ -105,6 +105,20 @@ def beyond_reach(relay_runs: Sequence[Run], reach: set[str]) -> dict[str, Any]:
     return {"not_done": len(failed), "honest": len(honest), "late": late, "exit_0": zero}
 
 
+def cut_replies(runs: Sequence[Run]) -> dict[str, Any]:
+    """Replies that ran to their token cap or were stopped as loops, per stage family (only
+    when the ledger gives ``done_reason`` or ``max_tokens``)."""
+    calls = [c for r in runs for c in r.calls]
+    known = [c for c in calls if c.cut is not None]
+    by_stage: dict[str, int] = {}
+    for c in known:
+        if c.cut:
+            family = metrics.stage_family(c.stage)
+            by_stage[family] = by_stage.get(family, 0) + 1
+    return {"replies": len(calls), "known": len(known), "cut": sum(by_stage.values()),
+            "by_stage": dict(sorted(by_stage.items()))}  # fmt: skip
+
+
 def model_load(runs: Sequence[Run], bare: Mapping[str, float | None]) -> dict[str, Any]:
     """Load time apart from generation: from the scaffold reports when they carry
     ``model_load_seconds``, else the bench's one bare load of each model."""
@@ -210,5 +224,6 @@ def success_section(
         "beyond_reach": beyond_reach(relay_runs, reach),
         "loses_to_parts": [r["task"] for r in rows if r["loses_to_parts"]],
         "model_load": model_load(runs, loads or {}),
+        "cut_replies": cut_replies(runs),
     }
     return {"tasks": rows, "totals": totals, "targets": _targets(totals, wellformed)}

@@ -355,3 +355,25 @@ def test_resume_keeps_the_saved_runs_and_probe_and_reports(tmp_path: Path) -> No
     assert data["success"]["tasks"][0]["kind"] == "new-function"
     assert "## Task success" in (tmp_path / "latest.md").read_text()
     assert main(["relay", "--reuse", "--out", str(tmp_path), "--no-chart"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("entry", "cut"),
+    [
+        ({}, None),  # today's ledger: cannot tell
+        ({"done_reason": "stop", "max_tokens": 10}, False),
+        ({"done_reason": "length"}, True),
+        ({"done_reason": "repetition"}, True),
+        ({"max_tokens": 90}, True),  # 90 output tokens of 90
+        ({"max_tokens": 200}, False),
+    ],
+)
+def test_a_reply_cut_at_its_cap(entry: dict[str, object], cut: bool | None) -> None:
+    base = {"stage": "generate-2", "role": "coder", "model": SMALL, "prompt_tokens": 5,
+            "output_tokens": 90, "seconds": 1.0}  # fmt: skip
+    c = metrics.Call.from_dict({**base, **entry})
+    assert c.cut is cut
+    counted = success.cut_replies([Run("t", "relay", 1.0, 0, calls=(c,))])
+    assert (counted["known"], counted["cut"]) == (int(cut is not None), int(bool(cut)))
+    if cut:
+        assert counted["by_stage"] == {"generate": 1}
