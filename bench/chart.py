@@ -99,7 +99,7 @@ def _tokens(ax: Any, sec: Mapping[str, Any]) -> None:
             )
     ax.tick_params(axis="x", labelrotation=45, labelsize=7)
     ax.set_ylabel("output tokens (relay mode)")
-    ax.set_title("who writes: large share labelled (target <= 15%)")
+    ax.set_title("who writes: large share labelled (target <= 10%)")
     ax.legend(fontsize=8)
 
 
