@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bench.report import _fmt, _pct, _shown, table
+from bench.success import success_section
 
 DEFINITION = (
     "**Done** means: the run ended within its limit (180 s for a task within the small "
@@ -26,14 +27,20 @@ def _count(done: int, total: int) -> str:
 
 def rate_table(totals: Mapping[str, Any]) -> str:
     relay, alone, probe = totals["relay"], totals["large-only"], totals["probe"]
+
+    def runs(mode: Mapping[str, Any], key: str) -> object:
+        return len(mode[key]) if mode["runs"] else "–"
+
+    tried = _count(probe["reach_passed"], probe["reach_tries"])
     rows = [
         ("done, every task", _count(relay["done"], relay["runs"]),
          _count(alone["done"], alone["runs"]), "–"),
         ("done, within the small model's reach", _count(relay["reach_done"], relay["reach_runs"]),
          _count(alone["reach_done"], alone["reach_runs"]),
-         _count(probe["reach_passed"], probe["reach_tries"]) + " of tries"),
-        ("dishonest runs", len(relay["dishonest"]), len(alone["dishonest"]), "–"),
-        ("stopped by the bench's timeout", len(relay["timed_out"]), len(alone["timed_out"]), "–"),
+         f"{tried} of tries" if probe["reach_tries"] else tried),
+        ("dishonest runs", runs(relay, "dishonest"), runs(alone, "dishonest"), "–"),
+        ("stopped by the bench's timeout", runs(relay, "timed_out"), runs(alone, "timed_out"),
+         "–"),
     ]  # fmt: skip
     return table(("", "relay", "large-only", "small model alone"), rows)
 
@@ -177,7 +184,9 @@ def readme_section(data: Mapping[str, Any], chart: str | None = None) -> str:
     out = ["## Performance", ""]
     tail = [f"![benchmark]({chart})", ""] if chart else []
     if not sec:
+        empty = success_section([], set(), ("", ""))["totals"]
         out += ["Task success is not measured yet: run `python -m bench relay`.", ""]
+        out += [rate_table(empty), "", DEFINITION, ""]
     else:
         load = sec.get("load_before") or ["?"], sec.get("load_after") or ["?"]
         out += [
