@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import diffscale, report, runner, sections, tasks
+from bench import diffscale, probe, readme, report, runner, sections, success, tasks
 from bench.metrics import Run
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -45,59 +45,99 @@ def _calibration_dict(cal: runner.Calibration) -> dict[str, Any]:
     return dataclasses.asdict(cal)
 
 
-def _run_fresh(args: argparse.Namespace, partial: Path) -> tuple[list[Run], runner.Calibration]:
+def _stored(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) and "runs" in data and "calibration" in data else {}
+
+
+def _run_fresh(
+    args: argparse.Namespace, partial: Path
+) -> tuple[list[Run], runner.Calibration, dict[str, Any]]:
+    """Calibration, the probe, then both modes of every task; each step is saved to
+    OUT/partial.json as it ends, and ``--resume`` starts from there (runs already made
+    are kept, not repeated)."""
     chosen = tasks.load_all(args.tasks.split(",") if args.tasks else ())
-    _say("calibrating: model load times and CLI start-up ...")
-    cal = runner.calibrate()
-    done: list[Run] = []
+    state = _stored(partial) if args.resume else {}
+    if state:
+        _say(f"resuming: {len(state['runs'])} run(s) kept from {partial}")
+        cal = runner.Calibration(**state["calibration"])
+    else:
+        _say("calibrating: model load times and CLI start-up ...")
+        cal = runner.calibrate()
+        state = {"calibration": _calibration_dict(cal), "max_tokens": args.max_tokens, "runs": []}
+    runs = sections.runs_from_json(state["runs"])
+
+    def save() -> None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        state["runs"] = sections.runs_to_json(runs)
+        partial.write_text(json.dumps(state, indent=1) + "\n")
+
+    if state.get("probe") is None:
+        _say(f"probe: the small model alone, {args.probe_tries} tries a task ...")
+        state["probe"] = probe.run(chosen, runner.relay_env(), args.probe_tries, _say)
+        save()
 
     def keep(run: Run) -> None:
-        done.append(run)
-        args.out.mkdir(parents=True, exist_ok=True)
-        payload = {
-            "calibration": _calibration_dict(cal),
-            "max_tokens": args.max_tokens,
-            "runs": sections.runs_to_json(done),
-        }
-        partial.write_text(json.dumps(payload, indent=1) + "\n")
+        runs.append(run)
+        save()
 
     limits = runner.Limits(args.max_tokens, args.run_timeout)
-    runs = runner.run_suite(chosen, progress=_say, limits=limits, on_run=keep)
+    skip = {(r.task, r.mode) for r in runs}
+    runner.run_suite(chosen, progress=_say, limits=limits, on_run=keep, skip=skip)
     partial.unlink(missing_ok=True)
-    return runs, cal
+    return runs, cal, state["probe"]
 
 
 def suite(args: argparse.Namespace, previous: Mapping[str, Any]) -> dict[str, Any]:
-    """Items 1-3 from one set of scaffold runs (or the stored runs with --reuse).
+    """The headline and items 1-3 from one set of scaffold runs and the probe (or the
+    stored ones with --reuse).
 
     Every finished run is also written to OUT/partial.json at once; a complete suite
-    removes it, and ``--reuse`` prefers it, so an interrupted bench can still report.
+    removes it; ``--resume`` continues it and ``--reuse`` reports from it.
     """
     before, when = report.load_average(), report.now()
     partial = args.out / "partial.json"
     if args.reuse:
-        stored = json.loads(partial.read_text()) if partial.is_file() else previous
+        stored = _stored(partial) or previous
         if "runs" not in stored or "calibration" not in stored:
             raise SystemExit("bench: --reuse needs a latest.json with runs; run without it first")
         runs = sections.runs_from_json(stored["runs"])
         cal = runner.Calibration(**stored["calibration"])
+        probed = stored.get("probe") or {}
         args.max_tokens = stored.get("max_tokens", args.max_tokens)
     else:
-        runs, cal = _run_fresh(args, partial)
+        runs, cal, probed = _run_fresh(args, partial)
     stamp = {"measured_at": when, "load_before": before, "load_after": report.load_average()}
     if args.reuse and isinstance(previous.get("relay"), Mapping):  # keep when it was measured
         stamp = {k: previous["relay"].get(k) for k in stamp}
-    kinds = {t.name: t.kind for t in tasks.load_all()}
+    suite_tasks = tasks.load_all()
+    kinds = {t.name: t.kind for t in suite_tasks}
     relay = sections.relay_section(runs, cal)
     for row in relay["tasks"]:
+        row["kind"] = kinds.get(row["task"], "")
+    well = sections.wellformed_section(runs)
+    headline = success.success_section(
+        runs,
+        {t.name for t in suite_tasks if t.reach},
+        (cal.small, cal.large),
+        probed,
+        well["targets"]["eventual_rate"]["measured"],
+        {"small": cal.small_load_seconds, "large": cal.large_load_seconds},
+    )
+    for row in headline["tasks"]:
         row["kind"] = kinds.get(row["task"], "")
     return {
         "models": {"small": cal.small, "large": cal.large},
         "calibration": _calibration_dict(cal),
         "max_tokens": args.max_tokens,
         "runs": sections.runs_to_json(runs),
+        "probe": probed,
+        "success": {**headline, **stamp},
         "relay": {**relay, **stamp},
-        "wellformed": {**sections.wellformed_section(runs), **stamp},
+        "wellformed": {**well, **stamp},
         "overhead": {**sections.overhead_section(runs, cal), **stamp},
     }
 
@@ -149,25 +189,42 @@ def diffscale_section(args: argparse.Namespace) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("part", nargs="?", default="all", choices=("all", *PARTS))
+    parser.add_argument("part", nargs="?", default="all", choices=("all", *PARTS, "readme"))
     parser.add_argument("--tasks", help="comma-separated task names (default: every task)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     parser.add_argument(
         "--max-tokens",
         type=int,
         default=runner.MAX_TOKENS,
-        help="cap on every stage's output tokens (scaffold --max-tokens)",
+        help="cap on every stage's output tokens (scaffold --max-tokens; default: none)",
     )
     parser.add_argument(
         "--run-timeout",
         type=float,
-        default=runner.RUN_TIMEOUT,
-        help="seconds before a scaffold run is stopped (it is reported as timed out)",
+        default=None,
+        help="seconds before any scaffold run is stopped and reported as timed out "
+        f"(default: {runner.REACH_TIMEOUT:.0f} s for tasks within the small model's reach, "
+        f"{runner.BEYOND_TIMEOUT:.0f} s beyond it)",
     )
-    parser.add_argument("--reuse", action="store_true", help="recompute 1-3 from stored runs")
+    parser.add_argument(
+        "--probe-tries",
+        type=int,
+        default=probe.TRIES,
+        help="single-shot asks of the small model per probed task (0: no probe)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue an interrupted suite from partial.json"
+    )
+    parser.add_argument("--reuse", action="store_true", help="report again from stored runs")
     parser.add_argument("--quick", action="store_true", help="diffscale: only 1k and 10k lines")
     parser.add_argument("--sizes", help="diffscale: comma-separated changed-line counts")
     parser.add_argument("--no-chart", action="store_true")
+    parser.add_argument(
+        "--readme",
+        type=Path,
+        default=readme.README,
+        help="readme: the file whose section to redraw",
+    )
     return parser.parse_args(argv)
 
 
@@ -181,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     latest = args.out / "latest.json"
     data: dict[str, Any] = json.loads(latest.read_text()) if latest.is_file() else {}
+    if args.part == "readme":
+        _say(f"wrote {readme.update(data, args.readme)}")
+        return 0
     parts = PARTS if args.part == "all" else (args.part,)
     if any(p in SUITE_PARTS for p in parts):
         data.update(suite(args, data))

@@ -19,6 +19,7 @@ def draw(data: Mapping[str, Any], path: Path) -> Path | None:
     panels = [
         (name, fn)
         for name, fn in (
+            ("success", _success),
             ("relay", _wall),
             ("relay", _tokens),
             ("relay", _ratio),
@@ -26,7 +27,7 @@ def draw(data: Mapping[str, Any], path: Path) -> Path | None:
             ("overhead", _overhead),
             ("diffscale", _diffscale),
         )
-        if data.get(name) and (name != "relay" or data["relay"].get("tasks"))
+        if data.get(name) and (name not in ("relay", "success") or data[name].get("tasks"))
     ]
     if not panels:
         return None
@@ -47,6 +48,26 @@ def draw(data: Mapping[str, Any], path: Path) -> Path | None:
 
 def _names(sec: Mapping[str, Any]) -> list[str]:
     return [r["task"] for r in sec["tasks"]]
+
+
+def _success(ax: Any, sec: Mapping[str, Any]) -> None:
+    """Per task: relay done, large-only done, and the small model's probe pass rate."""
+    rows = sec["tasks"]
+    xs = range(len(rows))
+
+    def done(run: Mapping[str, Any] | None) -> float:
+        return 1.0 if run and run["done"] else 0.0
+
+    probe = [r["probe"]["passed"] / r["probe"]["tries"] if r["probe"] else 0.0 for r in rows]
+    ax.bar([x - 0.27 for x in xs], [done(r["relay"]) for r in rows], 0.27, label="relay")
+    ax.bar([x for x in xs], [done(r["large_only"]) for r in rows], 0.27, label="large-only")
+    ax.bar([x + 0.27 for x in xs], probe, 0.27, label="small alone (probe rate)")
+    names = [f"{r['task']}{' *' if r['reach'] else ''}" for r in rows]
+    ax.set_xticks(list(xs), names, rotation=45, ha="right", fontsize=7)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("done (1) / not done (0); probe: pass rate")
+    ax.set_title("task success (* within the small model's reach)")
+    ax.legend(fontsize=7)
 
 
 def _wall(ax: Any, sec: Mapping[str, Any]) -> None:
@@ -78,7 +99,7 @@ def _tokens(ax: Any, sec: Mapping[str, Any]) -> None:
             )
     ax.tick_params(axis="x", labelrotation=45, labelsize=7)
     ax.set_ylabel("output tokens (relay mode)")
-    ax.set_title("who writes: large share labelled (target <= 15%)")
+    ax.set_title("who writes: large share labelled (target <= 10%)")
     ax.legend(fontsize=8)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-LARGE_SHARE_TARGET = 0.15  # the large model writes at most 15% of output tokens in relay mode
+LARGE_SHARE_TARGET = 0.10  # the large model writes at most 10% of output tokens in relay mode
 RATIO_TOLERANCE = 0.20  # measured wall ratio within 20% of the predicted one
 OVERHEAD_TARGET = 0.05  # non-model time under 5% of scaffold wall time
 TIMED_OUT = -1  # exit code the bench gives a run it had to stop
@@ -27,9 +27,12 @@ class Call:
     prompt_tokens: int
     output_tokens: int
     seconds: float
+    done_reason: str = ""  # "stop" | "length" | "repetition" ..., when the ledger says
+    max_tokens: int | None = None  # the cap the call was given, when the ledger says
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Call:
+        cap = d.get("max_tokens")
         return cls(
             str(d["stage"]),
             str(d["role"]),
@@ -37,7 +40,18 @@ class Call:
             int(d["prompt_tokens"]),
             int(d["output_tokens"]),
             float(d["seconds"]),
+            str(d.get("done_reason") or ""),
+            int(cap) if isinstance(cap, int) else None,
         )
+
+    @property
+    def cut(self) -> bool | None:
+        """The reply ran to its cap or was stopped as a loop; None when the ledger can't say."""
+        if self.done_reason:
+            return self.done_reason != "stop"
+        if self.max_tokens:
+            return self.output_tokens >= self.max_tokens
+        return None
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,16 @@ class Run:
     test_seconds: float = 0.0
     error: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    verdict: str = ""  # the review's verdict as the run's report gave it
+    done: bool | None = None  # the bench's judgement of the branch; None: never judged
+    reasons: tuple[str, ...] = ()  # why not done
+    evaluation: Mapping[str, Any] = field(default_factory=dict)  # what the checker found
+    load_seconds: float | None = None  # model_load_seconds from the report, when it has it
+
+    @property
+    def dishonest(self) -> bool:
+        """Said it succeeded (exit 0 or an approval) while the task is not done."""
+        return self.done is False and (self.exit_code == 0 or self.verdict == "approve")
 
     @property
     def timed_out(self) -> bool:

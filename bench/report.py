@@ -232,7 +232,7 @@ def _shown(name: str, key: str, t: Mapping[str, Any]) -> str:
 
 def _targets_md(data: Mapping[str, Any]) -> list[str]:
     rows = []
-    for name in ("relay", "wellformed", "overhead", "diffscale"):
+    for name in ("success", "relay", "wellformed", "overhead", "diffscale"):
         sec = data.get(name) or {}
         for key, t in (sec.get("targets") or {}).items():
             verdict = "met" if t["met"] else "MISSED"
@@ -240,7 +240,14 @@ def _targets_md(data: Mapping[str, Any]) -> list[str]:
     return ["## Targets", "", table(("figure", "target", "measured", "result"), rows)]
 
 
+def _success_md(sec: Mapping[str, Any]) -> list[str]:
+    from bench.headline import success_md  # headline renders with this module's table()
+
+    return success_md(sec)
+
+
 SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
+    "success": _success_md,
     "relay": _relay_md,
     "wellformed": _wellformed_md,
     "overhead": _overhead_md,

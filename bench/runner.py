@@ -14,19 +14,23 @@ import os
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import checker
 from bench.metrics import TIMED_OUT, Call, Outcome, Run
 from bench.tasks import Task, git_env, make_repo
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_TIMEOUT = 200.0  # a run still going after this is stopped and reported as timed out
-MAX_TOKENS = 160  # per stage: enough for these toy tasks' edit sets, and the bench stays short
+# A run still going after its limit is stopped and reported as timed out (and not done).
+REACH_TIMEOUT = 180.0  # within the small model's reach: the README demo's 3 minutes
+BEYOND_TIMEOUT = 90.0  # beyond reach: the relay must give up honestly within 90 s
+MAX_TOKENS: int | None = None  # no cap: the relay's own per-stage bounds, as a user runs it
 MODES = ("relay", "large-only")
 
 
@@ -39,14 +43,17 @@ def relay_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     env.pop("RELAY_GIT_CODER", None)
     env.pop("RELAY_GIT_REVIEWER", None)
     env.setdefault("NO_COLOR", "1")
+    # the task's `python -m pytest` is this interpreter, whether or not its venv is active
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 
-def scaffold_argv(task: Task, mode: str, max_tokens: int) -> list[str]:
-    """The user's command line; every stage's output bound capped at ``max_tokens``."""
+def scaffold_argv(task: Task, mode: str, max_tokens: int | None) -> list[str]:
+    """The user's command line; with a cap, every stage's output bound is capped at it."""
     cap = task.max_tokens or max_tokens
     argv = [sys.executable, "-m", "relay_git", "scaffold", "--local", "--json", "-q"]
-    argv += ["--max-tokens", str(cap)]
+    if cap:
+        argv += ["--max-tokens", str(cap)]
     if mode == "large-only":
         argv.append("--large-only")
     if task.test_command:  # confirmed, as a user would: a repository's own is not run unasked
@@ -113,6 +120,8 @@ def parse_report(task: str, mode: str, wall: float, code: int, stdout: str, stde
     )
     extra = {k: report[k] for k in ("branch", "verdict", "tests", "problems") if k in report}
     return Run(
+        verdict=str(report.get("verdict") or ""),
+        load_seconds=_load_seconds(report.get("model_load_seconds")),
         task=task,
         mode=mode,
         wall_seconds=wall,
@@ -125,16 +134,44 @@ def parse_report(task: str, mode: str, wall: float, code: int, stdout: str, stde
     )
 
 
+def _load_seconds(value: object) -> float | None:
+    """``model_load_seconds``: a number, or per model (summed); None when absent."""
+    if isinstance(value, Mapping):
+        value = sum(v for v in value.values() if isinstance(v, int | float))
+    return float(value) if isinstance(value, int | float) else None
+
+
 @dataclass(frozen=True)
 class Limits:
-    max_tokens: int = MAX_TOKENS  # scaffold --max-tokens, unless the task sets its own
-    run_timeout: float = RUN_TIMEOUT
+    max_tokens: int | None = MAX_TOKENS  # scaffold --max-tokens, unless the task sets its own
+    run_timeout: float | None = None  # every run's limit; None: by the task (see timeout_for)
+
+    def timeout_for(self, task: Task) -> float:
+        """The task's own limit, else --run-timeout, else 180 s within reach and 90 s beyond."""
+        if task.timeout:
+            return float(task.timeout)
+        if self.run_timeout:
+            return self.run_timeout
+        return REACH_TIMEOUT if task.reach else BEYOND_TIMEOUT
+
+
+def judged(run: Run, task: Task, repo: Path) -> Run:
+    """``run`` with the bench's own judgement of the branch it left in ``repo``."""
+    try:
+        ev = checker.evaluate(task, repo, str(run.extra.get("branch") or ""))
+    except (OSError, subprocess.SubprocessError, tarfile.TarError) as err:
+        return dataclasses.replace(run, done=False, reasons=(f"could not judge: {err}",))
+    reasons = checker.judge(ev, run.timed_out, task.test_for)
+    return dataclasses.replace(
+        run, done=not reasons, reasons=tuple(reasons), evaluation=ev.to_dict()
+    )
 
 
 def run_one(
     task: Task, mode: str, workdir: Path, env: Mapping[str, str], limits: Limits = Limits()
 ) -> Run:
     repo = make_repo(task, workdir / f"{task.name}-{mode}", env)
+    limit = limits.timeout_for(task)
     started = time.monotonic()
     try:
         proc = subprocess.run(
@@ -143,19 +180,20 @@ def run_one(
             env=dict(env),
             capture_output=True,
             text=True,
-            timeout=limits.run_timeout,
+            timeout=limit,
             check=False,
         )
     except subprocess.TimeoutExpired:
         wall = time.monotonic() - started
         state = json.dumps(recover_state(repo))
         run = parse_report(task.name, mode, wall, TIMED_OUT, state, "")
-        return dataclasses.replace(run, error=f"timed out after {limits.run_timeout:.0f} s")
+        return judged(dataclasses.replace(run, error=f"timed out after {limit:.0f} s"), task, repo)
     wall = time.monotonic() - started
     stdout = proc.stdout
     if proc.returncode != 0 and not stdout.strip():
         stdout = json.dumps(recover_state(repo))  # what the run did before it failed
-    return parse_report(task.name, mode, wall, proc.returncode, stdout, proc.stderr)
+    run = parse_report(task.name, mode, wall, proc.returncode, stdout, proc.stderr)
+    return judged(run, task, repo)
 
 
 Progress = Callable[[str], None]
@@ -167,11 +205,13 @@ def run_suite(
     progress: Progress | None = None,
     limits: Limits = Limits(),
     on_run: Callable[[Run], None] | None = None,
+    skip: Collection[tuple[str, str]] = (),
 ) -> list[Run]:
     """Both modes of every task; the order of the pair alternates from task to task.
 
     Each run notes the 1-minute load average before and after it (the machine is shared);
-    ``on_run`` sees every run as it finishes, so an interrupted bench keeps what it did.
+    ``on_run`` sees every run as it finishes, so an interrupted bench keeps what it did;
+    (task, mode) pairs in ``skip`` were made before and are not run again.
     """
     say = progress or (lambda _m: None)
     full_env = relay_env(env)
@@ -179,13 +219,17 @@ def run_suite(
     with tempfile.TemporaryDirectory(prefix="relay-bench-") as tmp:
         for i, task in enumerate(tasks):
             for mode in MODES if i % 2 == 0 else MODES[::-1]:
+                if (task.name, mode) in skip:
+                    continue
                 say(f"[{i + 1}/{len(tasks)}] {task.name} ({mode}) ...")
                 load = os.getloadavg()[0]
                 run = run_one(task, mode, Path(tmp), full_env, limits)
                 loads = [round(load, 2), round(os.getloadavg()[0], 2)]
                 run = dataclasses.replace(run, extra={**run.extra, "load": loads})
-                status = "ok" if run.exit_code == 0 else f"exit {run.exit_code}: {run.error}"
+                status = "exit 0" if run.exit_code == 0 else f"exit {run.exit_code}: {run.error}"
+                judgement = "DONE" if run.done else f"not done ({'; '.join(run.reasons)[:160]})"
                 say(f"    {run.wall_seconds:.1f} s, {run.output_tokens()} output tokens, {status}")
+                say(f"    {judgement}{' DISHONEST' if run.dishonest else ''}")
                 runs.append(run)
                 if on_run is not None:
                     on_run(run)

@@ -18,9 +18,12 @@ from relay_git.diff import parse
 from relay_git.errors import BackendUnavailable
 
 ROOT = Path(__file__).resolve().parents[2]
+HANG_GUARD = 3600.0  # seconds; a hang guard, not a speed requirement
 
 
-def _bench(*args: str, env: dict[str, str] | None = None, timeout: float = 270) -> tuple[int, str]:
+def _bench(
+    *args: str, env: dict[str, str] | None = None, timeout: float = HANG_GUARD
+) -> tuple[int, str]:
     """``python -m bench ARGS`` -> (exit code, stderr); on timeout it is terminated (SIGTERM
     lets the bench kill its scaffold child) rather than left running."""
     full_env = dict(os.environ if env is None else env)
@@ -38,7 +41,7 @@ def _bench(*args: str, env: dict[str, str] | None = None, timeout: float = 270) 
     except subprocess.TimeoutExpired:
         proc.terminate()
         _, stderr = proc.communicate(timeout=30)
-        pytest.fail(f"the bench took over {timeout:.0f} s:\n{stderr[-3000:]}")
+        pytest.fail(f"the bench hung (over {timeout:.0f} s):\n{stderr[-3000:]}")
     finally:
         if proc.poll() is None:
             proc.terminate()
@@ -86,29 +89,42 @@ def local_models() -> tuple[Path, Path]:
 
 
 @pytest.mark.realmodel
+@pytest.mark.timeout(HANG_GUARD + 120)  # over the project's 300 s: a guard, not a cap
 def test_bench_runs_one_task_on_the_real_models(
     local_models: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """relay and large-only scaffold runs of the smallest task, the report and the chart."""
+    """The probe, relay and large-only scaffold runs of one reach task, judged and reported.
+
+    It asserts what the bench did, never how fast: on a slow or busy machine a run may stop
+    at the bench's per-run limit, and that is recorded as not done with its reason. The
+    test's own timeout only guards against a hang.
+    """
     smollm2_gguf, gemma_gguf = local_models
     env = dict(os.environ)
     env["XDG_CACHE_HOME"] = str(gemma_gguf.parents[2])  # where the fixture assembled Gemma
-    args = ["relay", "--tasks", "docstrings", "--max-tokens", "64", "--run-timeout", "110"]
+    args = ["relay", "--tasks", "reach_double", "--probe-tries", "1", "--run-timeout", "300"]
     args += ["--out", str(tmp_path)]
-    code, stderr = _bench(*args, env=env)
+    code, stderr = _bench(*args, env=env, timeout=HANG_GUARD)
     assert code == 0, stderr[-3000:]
     data = json.loads((tmp_path / "latest.json").read_text())
     small, large = data["models"]["small"], data["models"]["large"]
     assert small.endswith(smollm2_gguf.name) and large.endswith(gemma_gguf.name)
     runs = {r["mode"]: r for r in data["runs"]}
     assert set(runs) == {"relay", "large-only"}
-    relay_models = {c["model"] for c in runs["relay"]["calls"]}
-    assert relay_models == {small, large}, runs["relay"]
-    assert {c["model"] for c in runs["large-only"]["calls"]} == {large}, runs["large-only"]
-    assert runs["relay"]["outcomes"] and runs["large-only"]["outcomes"]
-    (row,) = data["relay"]["tasks"]
-    assert row["small_output_tokens"] > 0 and row["wall_ratio"] > 0
+    for run in runs.values():
+        assert run["done"] in (True, False), run
+        assert run["done"] or run["reasons"], run  # not done always says why
+        assert run["evaluation"] or "no relay/* branch" in run["reasons"], run
+    assert runs["relay"]["calls"], runs["relay"]  # its report (or saved state) had a ledger
+    assert {c["model"] for c in runs["relay"]["calls"]} <= {small, large}
+    assert small in {c["model"] for c in runs["relay"]["calls"]}  # the small model wrote
+    assert {c["model"] for c in runs["large-only"]["calls"]} == {large}
+    (attempt,) = data["probe"]["attempts"]
+    assert attempt["task"] == "reach_double" and attempt["passed"] in (True, False)
+    (row,) = data["success"]["tasks"]
+    assert row["relay"]["done"] is runs["relay"]["done"] and row["probe"]["tries"] == 1
     assert data["overhead"]["calibration"]["large_load_seconds"] > 0
     has_matplotlib = importlib.util.find_spec("matplotlib") is not None
     assert (tmp_path / "latest.png").is_file() == has_matplotlib
-    assert "## 1. Relay vs large-only" in (tmp_path / "latest.md").read_text()
+    text = (tmp_path / "latest.md").read_text()
+    assert text.index("## Task success") < text.index("## 1. Relay vs large-only")

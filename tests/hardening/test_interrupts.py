@@ -55,6 +55,13 @@ def hold_loop(hold: Path, arrived: Path) -> str:
     )
 
 
+def default_sigint() -> None:
+    """Run in the child before exec: a suite started from a background job (``pytest &``)
+    inherits SIGINT as ignored, an ignored signal stays ignored across exec, and Python then
+    installs no KeyboardInterrupt handler; give the relay what a terminal's would have."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclass
 class World:
     repo: Path
@@ -85,6 +92,7 @@ class World:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            preexec_fn=default_sigint,
         )
 
     def relay_git(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -344,6 +352,7 @@ def test_ctrl_c_during_a_review_exits_at_once(world: World, jobs: str) -> None:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=default_sigint,
     )
     assert world.server.wait_for("review")
     time.sleep(0.2)
