@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -22,9 +22,11 @@ from relay_git.backends.base import (
 )
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.ledger import Ledger, ParseOutcome
+from relay_git.stops import StopWhen, for_json
 from relay_git.types import LedgerEntry
 
 T = TypeVar("T", bound=BaseModel)
+BOUNDED_GRAMMAR_BACKENDS = frozenset({"llamacpp"})
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(.*?)\n?```\s*$", re.DOTALL)
@@ -40,6 +42,9 @@ def ask(
     max_tokens: int,
     schema: dict[str, object] | None = None,
     on_token: OnToken | None = None,
+    temperature: float = 0.0,
+    seed: int = 0,
+    stop_when: StopWhen | None = None,
 ) -> ChatResult:
     """One model call, refused up front if it cannot fit the model's context."""
     prompt_tokens = sum(backend.count_tokens(m["content"]) + 4 for m in messages)
@@ -51,7 +56,14 @@ def ask(
             "split the work or choose a model with a larger context",
         )
     sendable = tuple({**m, "content": valid_text(m["content"])} for m in messages)
-    request = ChatRequest(messages=sendable, max_tokens=max_tokens, schema=schema)
+    request = ChatRequest(
+        messages=sendable,
+        max_tokens=max_tokens,
+        schema=schema,
+        temperature=temperature,
+        seed=seed,
+        stop_when=stop_when,
+    )
     result = backend.chat(request, on_token)
     ledger.record(
         LedgerEntry(
@@ -62,8 +74,30 @@ def ask(
             output_tokens=result.output_tokens,
             seconds=result.seconds,
             context=result.context,
+            cached_tokens=result.cached_tokens,
+            done_reason=result.done_reason,
+            max_tokens=max_tokens,
         )
     )
+    return result
+
+
+RETRY_TEMPERATURES = (0.0, 0.3, 0.5)
+
+
+def retry_temperature(attempt: int) -> float:
+    """Attempt 1 is greedy; each retry samples hotter (and with its own seed), so a retry is
+    never the identical request that just failed."""
+    return RETRY_TEMPERATURES[min(attempt, len(RETRY_TEMPERATURES)) - 1]
+
+
+def backend_schema(backend: Backend, schema: dict[str, Any]) -> dict[str, object]:
+    """The schema as this backend's constrained decoding takes it: in-process llama.cpp's
+    converter keeps ``maxItems``/``maxLength`` bounds; servers behind HTTP (llama.cpp's
+    server crashed on nested bounds) get them stripped, and pydantic checks them after."""
+    if backend.spec.backend in BOUNDED_GRAMMAR_BACKENDS:
+        return schema
+    result: dict[str, object] = grammar_safe(schema)
     return result
 
 
@@ -103,6 +137,8 @@ def extract_json(text: str) -> object:
 def _problem(result: ChatResult, model_cls: type[BaseModel]) -> tuple[BaseModel | None, str]:
     if result.done_reason == "length":
         return None, "the reply was cut off at the token limit; reply again, much shorter"
+    if result.done_reason == "repetition":
+        return None, "the reply repeated itself and was stopped; reply again, without repeating"
     try:
         data = extract_json(result.text)
     except ValueError as err:
@@ -129,9 +165,13 @@ def ask_json(
     on_token: OnToken | None = None,
 ) -> T:
     """A schema-constrained call whose reply is validated, retried with the error on failure."""
-    schema = grammar_safe(model_cls.model_json_schema())
+    schema = backend_schema(backend, model_cls.model_json_schema())
+    # A grammar with bounds closes a looping string itself, with a valid reply; stopping it
+    # mid-string would only waste the call. Elsewhere a loop is stopped as it streams.
+    bounded = backend.spec.backend in BOUNDED_GRAMMAR_BACKENDS
     convo = list(messages)
     raw = ""
+    cap = max_tokens
     for attempt in range(1, retries + 2):
         result = ask(
             backend,
@@ -139,12 +179,17 @@ def ask_json(
             stage=stage,
             role=role,
             ledger=ledger,
-            max_tokens=max_tokens,
+            max_tokens=cap,
             schema=schema,
             on_token=on_token,
+            temperature=retry_temperature(attempt),
+            seed=attempt - 1,
+            stop_when=None if bounded else for_json,
         )
         raw = result.text
         value, problem = _problem(result, model_cls)
+        if result.done_reason == "length":  # a cut-off reply gets room, never the same cap
+            cap = min(cap * 3 // 2, max(cap, backend.context_length() // 2))
         if value is not None:
             ledger.record_outcome(ParseOutcome(stage, backend.spec.full, attempt, True))
             return value  # type: ignore[return-value]

@@ -110,6 +110,11 @@ class Repository:
             raise UsageError(f"unknown revision {rev!r}", "check the name with `git log --oneline`")
         return proc.stdout.strip()
 
+    def read_blob(self, rev: str, path: str) -> str | None:
+        """The text of ``path`` at commit ``rev``; None when it is absent there."""
+        proc = run_git(["cat-file", "blob", f"{rev}:{path}"], self.root, check=False)
+        return proc.stdout if proc.returncode == 0 else None
+
     def diff(self, *args: str) -> str:
         """``git diff ARGS`` with ``--text`` semantics, at ``git diff``'s cost when it can.
 

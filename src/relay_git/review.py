@@ -134,7 +134,8 @@ class Reviewer:
             self._backend = self._make_backend()
         return self._backend
 
-    def review(self, diff_text: str) -> Review:
+    def review(self, diff_text: str, task: str = "") -> Review:
+        """Review ``diff_text``; ``task``, when given, is what the change was asked to do."""
         s = self.settings
         files = parse(diff_text)
         local = self.local
@@ -148,7 +149,7 @@ class Reviewer:
             self.progress("answered from the review cache")
             return _from_cache(cached)
         start = len(self.ledger.entries)
-        replies, plan_coverage = self._review_files(kept, skipped, total_hunks)
+        replies, plan_coverage = self._review_files(kept, skipped, total_hunks, task)
         proposed = [p for r in replies for p in r.proposed]
         anchored, notes = anchor(proposed, {fd.path: fd for fd in kept}, s.filter_mode)
         findings = dedupe(anchored)
@@ -166,7 +167,11 @@ class Reviewer:
         return review
 
     def _review_files(
-        self, kept: Sequence[FileDiff], skipped: Sequence[SkippedFile], total_hunks: int
+        self,
+        kept: Sequence[FileDiff],
+        skipped: Sequence[SkippedFile],
+        total_hunks: int,
+        task: str = "",
     ) -> tuple[list[ChunkReply], Coverage]:
         if not kept:
             return [], Coverage(skipped=tuple(skipped))
@@ -182,7 +187,7 @@ class Reviewer:
                 "use a reviewer with a larger context or lower the output budget",
             )
         plan = plan_chunks(kept, budget, backend.count_tokens)
-        replies = self._run_chunks(plan.chunks, system, self.local)
+        replies = self._run_chunks(plan.chunks, system, self.local, task)
         reviewed = tuple(dict.fromkeys(p for c in plan.chunks for p in c.paths))
         coverage = Coverage(
             reviewed=reviewed,
@@ -196,7 +201,7 @@ class Reviewer:
         return [r for r, _ in replies], coverage
 
     def _run_chunks(
-        self, chunks: Sequence[Chunk], system: str, local: bool
+        self, chunks: Sequence[Chunk], system: str, local: bool, task: str = ""
     ) -> list[tuple[ChunkReply, bool]]:
         count = len(chunks)
 
@@ -209,6 +214,7 @@ class Reviewer:
                 paths=list(chunk.paths),
                 part_number=index + 1,
                 part_count=count,
+                task=task,
             )
             k = key("chunk/1", self.settings.reviewer, self.template_hash, user_text)
             hit = self.cache.get("chunks", k) if self.cache else None

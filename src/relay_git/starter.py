@@ -76,8 +76,7 @@ class Change:
 def config_keys() -> list[ConfigKey]:
     """Every configuration key and its built-in default, read from the Config schema."""
     return [
-        ConfigKey(d["key"], d["default"], HELP.get(d["key"], "") or d["help"])
-        for d in describe()
+        ConfigKey(d["key"], d["default"], HELP.get(d["key"], "") or d["help"]) for d in describe()
     ]
 
 

@@ -72,6 +72,9 @@ class LedgerEntry:
     output_tokens: int
     seconds: float
     context: int
+    cached_tokens: int = 0  # prompt tokens the engine reused from its prefix cache
+    done_reason: str = "stop"  # "stop" | "length" | "repetition" | backend-specific
+    max_tokens: int = 0  # the output bound the call was given
 
     @property
     def tokens_per_second(self) -> float:
@@ -87,6 +90,9 @@ class LedgerEntry:
             "seconds": round(self.seconds, 3),
             "tokens_per_second": round(self.tokens_per_second, 2),
             "context": self.context,
+            "cached_tokens": self.cached_tokens,
+            "done_reason": self.done_reason,
+            "max_tokens": self.max_tokens,
         }
 
 

@@ -229,9 +229,12 @@ def commit(
     trailers: Sequence[tuple[str, str]],
     author: Identity,
     environ: Mapping[str, str],
+    paths: Sequence[str] | None = None,
 ) -> str:
-    """Commit everything in the worktree; no hook runs (``NO_HOOKS``, ``--no-verify``)."""
-    wt.git("add", "-A")
+    """Commit ``paths`` (None: everything in the worktree); no hook runs (``NO_HOOKS``,
+    ``--no-verify``). Naming the paths keeps what the tests left behind (``__pycache__``)
+    out of the relay's commits."""
+    wt.git("add", "-A", "--", *paths) if paths else wt.git("add", "-A")
     trailer_text = "\n".join(f"{k}: {v}" for k, v in trailers)
     message = (
         f"{subject}\n\n{body.strip()}\n\n{trailer_text}\n"

@@ -120,6 +120,9 @@ class ChatRequest:
     schema: Mapping[str, Any] | None = None  # JSON schema for constrained decoding
     temperature: float = 0.0
     seed: int = 0
+    # Streamed text so far -> a reason to stop now ("stop", "repetition"), or None to go on.
+    # Backends that stream honour it; the others are bounded by max_tokens alone.
+    stop_when: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,8 @@ class ChatResult:
     output_tokens: int
     seconds: float  # wall seconds of the call
     context: int  # context window size requested (num_ctx / n_ctx / model limit)
-    done_reason: str = "stop"  # "stop" | "length" | backend-specific
+    done_reason: str = "stop"  # "stop" | "length" | "repetition" | backend-specific
+    cached_tokens: int = 0  # prompt tokens served from the engine's prefix cache, if reported
 
 
 OnToken = Callable[[int], None]  # called with the running count of output tokens

@@ -25,7 +25,6 @@ from relay_git.backends.base import (
     Message,
     ModelSpec,
     OnToken,
-    grammar_safe,
 )
 from relay_git.errors import BackendUnavailable, UsageError
 from relay_git.localmodels import local_fix
@@ -44,6 +43,7 @@ class _Loaded:
     llm: Any  # llama_cpp.Llama
     n_ctx: int
     lock: threading.Lock
+    load_seconds: float = 0.0
 
 
 _MODELS: dict[tuple[str, int], _Loaded] = {}
@@ -122,13 +122,14 @@ def _construct(path: Path, n_ctx: int) -> Any:
 
 
 def _load(path: Path, n_ctx: int) -> _Loaded:
+    started = time.monotonic()
     llm = _construct(path, n_ctx)
     trained = int(llm._model.n_ctx_train())
     if 0 < trained < n_ctx:
         llm.close()
         llm = _construct(path, trained)
     llm.chat_format = chat_format_for(llm.metadata)
-    return _Loaded(llm=llm, n_ctx=int(llm.n_ctx()), lock=threading.Lock())
+    return _Loaded(llm, int(llm.n_ctx()), threading.Lock(), time.monotonic() - started)
 
 
 @atexit.register
@@ -151,35 +152,6 @@ def load(path: Path, n_ctx: int) -> _Loaded:
         if loaded is None:
             loaded = _MODELS[key] = _load(path, n_ctx)
         return loaded
-
-
-@contextmanager
-def _counting_samples(llm: Any, on_token: OnToken | None) -> Iterator[None]:
-    """Report each sampled token to ``on_token`` while the reply is generated.
-
-    Llama.generate() calls ``self.sample()`` once per output token, so an instance
-    attribute wrapping it counts exactly and keeps the non-streaming reply (and its
-    usage). A logits processor would too, but costs ~3x the generation time.
-    The caller holds the model's lock, so no other call sees the wrapper.
-    """
-    if on_token is None:
-        yield
-        return
-    original = llm.sample
-    count = 0
-
-    def sample(*args: Any, **kwargs: Any) -> Any:
-        nonlocal count
-        token = original(*args, **kwargs)
-        count += 1
-        on_token(count)
-        return token
-
-    llm.sample = sample
-    try:
-        yield
-    finally:
-        del llm.sample
 
 
 class LlamaCppBackend:
@@ -206,6 +178,10 @@ class LlamaCppBackend:
     def check(self) -> None:
         load(self.path, self.n_ctx)
 
+    def load_seconds(self) -> float:
+        """Seconds this process spent loading the model (reported apart from generation)."""
+        return load(self.path, self.n_ctx).load_seconds
+
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
         with self._model() as loaded:
             messages: list[Message] | tuple[Message, ...] = request.messages
@@ -216,44 +192,108 @@ class LlamaCppBackend:
                 "max_tokens": request.max_tokens,
                 "temperature": request.temperature,
                 "seed": request.seed,
+                "stream": True,
             }
             if request.schema is not None:
-                kwargs["response_format"] = {
-                    "type": "json_object",
-                    "schema": grammar_safe(
-                        request.schema
-                    ),  # belt and braces: call.py already did it
-                }
+                kwargs["response_format"] = {"type": "json_object", "schema": request.schema}
+            before = _cached_prefix_state(loaded.llm)
             started = time.monotonic()
-            with _counting_samples(loaded.llm, on_token):
-                reply = _complete(loaded.llm, kwargs, self.spec)
+            reply = _stream(loaded.llm, kwargs, self.spec, request, on_token)
             seconds = time.monotonic() - started
-        return _result(reply, seconds, loaded.n_ctx)
+            prompt = max(0, int(loaded.llm.n_tokens) - reply.tokens)
+            cached = _common_prefix(before, loaded.llm, prompt)
+        return ChatResult(
+            text=reply.text,
+            prompt_tokens=prompt,
+            output_tokens=reply.tokens,
+            seconds=seconds,
+            context=loaded.n_ctx,
+            done_reason=reply.reason,
+            cached_tokens=cached,
+        )
 
 
-def _complete(llm: Any, kwargs: dict[str, Any], spec: ModelSpec) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Streamed:
+    text: str
+    tokens: int
+    reason: str
+
+
+def _stream(
+    llm: Any,
+    kwargs: dict[str, Any],
+    spec: ModelSpec,
+    request: ChatRequest,
+    on_token: OnToken | None,
+) -> _Streamed:
+    """Generate token by token; stop early when ``request.stop_when`` says so."""
+    parts: list[str] = []
+    tokens = 0
+    reason = "stop"
+    chunks = _complete(llm, kwargs, spec)
     try:
-        reply: dict[str, Any] = llm.create_chat_completion(**kwargs)
+        for chunk in _guarded(chunks, spec):
+            choice = chunk["choices"][0]
+            piece = (choice.get("delta") or {}).get("content") or ""
+            if piece:
+                tokens += 1
+                parts.append(piece)
+                if on_token is not None:
+                    on_token(tokens)
+            if choice.get("finish_reason"):
+                reason = str(choice["finish_reason"])
+            if piece and request.stop_when is not None:
+                why = request.stop_when("".join(parts))
+                if why is not None:
+                    reason = why
+                    break
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return _Streamed("".join(parts), tokens, reason)
+
+
+def _guarded(chunks: Iterator[dict[str, Any]], spec: ModelSpec) -> Iterator[dict[str, Any]]:
+    try:
+        yield from chunks
     except ValueError as err:
-        if "exceed context window" in str(err):
-            raise UsageError(f"{spec}: {err}", "split the work or raise the context") from None
-        raise BackendUnavailable(f"{spec}: llama.cpp failed: {err}", LOCAL_FIX) from None
+        raise _failure(err, spec) from None
     except RuntimeError as err:
         raise BackendUnavailable(f"{spec}: llama.cpp failed: {err}", LOCAL_FIX) from None
-    return reply
 
 
-def _result(reply: Mapping[str, Any], seconds: float, n_ctx: int) -> ChatResult:
-    choice = reply["choices"][0]
-    usage = reply.get("usage") or {}
-    return ChatResult(
-        text=choice["message"].get("content") or "",
-        prompt_tokens=int(usage.get("prompt_tokens", 0)),
-        output_tokens=int(usage.get("completion_tokens", 0)),
-        seconds=seconds,
-        context=n_ctx,
-        done_reason=choice.get("finish_reason") or "stop",
-    )
+def _failure(err: ValueError, spec: ModelSpec) -> Exception:
+    if "exceed context window" in str(err):
+        return UsageError(f"{spec}: {err}", "split the work or raise the context")
+    return BackendUnavailable(f"{spec}: llama.cpp failed: {err}", LOCAL_FIX)
+
+
+def _cached_prefix_state(llm: Any) -> list[int]:
+    """The tokens in the model's context before a call: llama-cpp-python reuses their
+    longest common prefix with the next prompt instead of evaluating it again."""
+    return [int(t) for t in llm.input_ids[: int(llm.n_tokens)]]
+
+
+def _common_prefix(before: list[int], llm: Any, prompt_tokens: int) -> int:
+    now = llm.input_ids[:prompt_tokens]
+    same = 0
+    for old, new in zip(before, now, strict=False):
+        if old != int(new):
+            break
+        same += 1
+    return same
+
+
+def _complete(llm: Any, kwargs: dict[str, Any], spec: ModelSpec) -> Iterator[dict[str, Any]]:
+    try:
+        chunks: Iterator[dict[str, Any]] = llm.create_chat_completion(**kwargs)
+    except ValueError as err:
+        raise _failure(err, spec) from None
+    except RuntimeError as err:
+        raise BackendUnavailable(f"{spec}: llama.cpp failed: {err}", LOCAL_FIX) from None
+    return chunks
 
 
 def create(spec: ModelSpec, options: BackendOptions) -> LlamaCppBackend:

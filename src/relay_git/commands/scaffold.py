@@ -90,7 +90,15 @@ def stage_progress(quiet: bool) -> Iterator[Progress]:
 @click.option(
     "--max-tokens",
     type=click.IntRange(32),
-    help="Cap every stage's output (defaults: plan 512, reviews 768, edits 1536).",
+    help="Cap every stage's output (defaults: plan 256, plan review 96, code 384, "
+    "tests 256, verdict 64, findings 384).",
+)
+@click.option(
+    "--drafts",
+    type=click.IntRange(1, 8),
+    default=3,
+    show_default=True,
+    help="Code and test drafts per file; the drafts judge each other, the best goes forward.",
 )
 @click.option("--dry-run", is_flag=True, help="Show the plan and edits; commit nothing.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of TASK.")
@@ -115,6 +123,7 @@ def scaffold(
     test_timeout: float | None,
     max_rounds: int | None,
     max_tokens: int | None,
+    drafts: int,
     dry_run: bool,
     resume: bool,
     as_json: bool,
@@ -135,7 +144,13 @@ def scaffold(
     The tests run model-written code: in a sandbox (bubblewrap, or unshare) with no
     network, no API keys, and only the worktree and a private /tmp writable.
     Relay commits run no git hooks.
-    Exit codes: 0 done, 2 usage error, 3 model backend unavailable.
+    The run is DONE, exit 0, only when the branch holds a real change (code in the files
+    the plan names, defining what the task asks for, nothing emptied), its tests pass (or
+    no test command exists, said plainly), the tests the task asks for were written, and
+    the reviewer approved. Anything less ends with exit 1 and says why.
+
+    Exit codes: 0 done, 1 not done (the report says why), 2 usage error,
+    3 model backend unavailable.
     """
     from relay_git.scaffold.pipeline import Options
     from relay_git.scaffold.pipeline import scaffold as run_scaffold
@@ -164,6 +179,7 @@ def scaffold(
         test_cmd=test_cmd,
         max_rounds=app.config.max_rounds,
         max_tokens=max_tokens,
+        drafts=drafts,
         unsandboxed_tests=unsandboxed_tests,
         allow_paths=allow_paths,
     )
@@ -181,4 +197,4 @@ def scaffold(
         raise
     text = json.dumps(result.to_dict(), indent=2) if as_json else render_text(result)
     emit(text, output)
-    return 0
+    return result.exit_code

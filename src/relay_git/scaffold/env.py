@@ -18,11 +18,12 @@ from relay_git.selection import _matches
 T = TypeVar("T", bound=BaseModel)
 
 # Every stage bounds what it lets a model write.
-PLAN_TOKENS = 512
-PLAN_REVIEW_TOKENS = 768
-REVIEW_TOKENS = 768
-EDIT_TOKENS = 1536
-EDIT_RETRIES = 2  # times non-applying edits are sent back with the reason
+PLAN_TOKENS = 256
+PLAN_REVIEW_TOKENS = 96  # a verdict first; corrections are short
+VERDICT_TOKENS = 64  # the diff review's verdict: an approval is a handful of tokens
+REVIEW_TOKENS = 384  # findings, asked only when the verdict is not an approval
+CODE_TOKENS = 384  # one file's new or changed functions, in a fenced block
+TEST_TOKENS = 256
 
 Progress = Callable[[str, str, int], None]  # (stage, model spec, output tokens so far)
 

@@ -1,29 +1,34 @@
-"""The generate stage: the coder writes code and tests as an edit set, applied safely.
+"""The generate stage, in the form a small model writes best: one file per call, a fenced
+code block, several drafts at rising temperature.
 
-Also home of ``ask_edits``, shared by the fix rounds: edits that are malformed or do not
-apply are sent back to the model with the precise reason, a bounded number of times.
+Each code draft is merged into its file by definition (``blocks.merge``); drafts that do
+not parse, change nothing, or leave out the names the task asks for are dropped. Test
+drafts are cut into single assertions (``testsmith``). Which code goes forward, and with
+which tests, is decided by running them against each other (``select``), in the pipeline.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from relay_git.backends.base import Message
-from relay_git.edits import Edit, EditFailed, apply_edits
-from relay_git.errors import ModelOutputError, UnsafeEdit
+from relay_git.call import ask
 from relay_git.ledger import ParseOutcome
-from relay_git.scaffold.env import EDIT_RETRIES, EDIT_TOKENS, Seat, StageEnv
+from relay_git.scaffold.blocks import code_block, defined_names, merge
+from relay_git.scaffold.env import CODE_TOKENS, TEST_TOKENS, Seat, StageEnv
 from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.schema import EditsReply
+from relay_git.scaffold.target import Target, module_of
+from relay_git.scaffold.testsmith import TestFn, extract, unique
+from relay_git.stops import for_code_block
 
-CONTEXT_CAP_TOKENS = 6000  # existing files shown to the coder, at most
-MAX_CONTEXT_FILES = 12
+CONTEXT_CAP_TOKENS = 3000  # existing files shown to the coder, at most
+MAX_CONTEXT_FILES = 4
 MAX_CONTEXT_FILE_BYTES = 40_000
+DRAFT_TEMPERATURES = (0.0, 0.6, 0.8, 0.9, 1.0, 1.0)
 _WORD = re.compile(r"[a-z0-9]{3,}")
+_LANGS = {".py": "python", ".md": "markdown", ".toml": "toml", ".json": "json", ".sh": "bash"}
 
 
 @dataclass(frozen=True)
@@ -31,15 +36,12 @@ class SourceFile:
     path: str
     text: str
 
-
-@dataclass(frozen=True)
-class Applied:
-    edits: tuple[Edit, ...]
-    written: tuple[str, ...]
-    summary: str
+    @property
+    def lang(self) -> str:
+        return _LANGS.get(PurePosixPath(self.path).suffix, "")
 
 
-def _readable(root: Path, path: str) -> str | None:
+def read_text(root: Path, path: str) -> str | None:
     target = root / path
     try:
         if target.is_symlink() or not target.is_file():
@@ -78,8 +80,8 @@ def select_context(
     for path in [*named, *matched]:
         if len(chosen) >= MAX_CONTEXT_FILES:
             break
-        text = _readable(root, path)
-        if text is None:
+        text = read_text(root, path)
+        if text is None or not text.strip():
             continue
         cost = count(text) + 16
         if used + cost > budget:
@@ -89,54 +91,127 @@ def select_context(
     return chosen
 
 
-def context_budget(env: StageEnv, seat: Seat, fixed_prompt: str) -> int:
+def context_budget(env: StageEnv, seat: Seat) -> int:
     backend = env.backend(seat)
-    room = (
-        backend.context_length()
-        - env.budget(EDIT_TOKENS)
-        - backend.count_tokens(fixed_prompt)
-        - 512
-    )
+    room = backend.context_length() - env.budget(CODE_TOKENS) - 1024
     return max(0, min(CONTEXT_CAP_TOKENS, room))
 
 
-def ask_edits(
-    env: StageEnv, seat: Seat, stage: str, messages: list[Message], root: Path
-) -> Applied:
-    """Ask for an edit set and apply it; send failures back with the reason, boundedly."""
-    convo = list(messages)
-    problem = ""
-    model = env.backend(seat).spec.full
-    for attempt in range(1, EDIT_RETRIES + 2):
-        reply = env.ask(seat, stage, convo, EditsReply, env.budget(EDIT_TOKENS))
-        edits = reply.to_edits()
-        try:
-            written = apply_edits(root, edits, env.allow_paths)
-        except (EditFailed, UnsafeEdit) as err:
-            problem = str(err)
-            convo = [
-                *messages,
-                {"role": "assistant", "content": json.dumps(reply.model_dump())[:6000]},
-                {
-                    "role": "user",
-                    "content": f"Those edits could not be applied: {problem}. Nothing was "
-                    "changed. Reply again with a corrected JSON edit set.",
-                },
-            ]
+def drafts(
+    env: StageEnv,
+    seat: Seat,
+    stage: str,
+    messages: list[dict[str, str]],
+    count: int,
+    cap: int,
+    offset: int = 0,
+) -> list[str]:
+    """Up to ``count`` fenced blocks, each call at its own temperature and seed."""
+    backend = env.backend(seat)
+    found: list[str] = []
+    for n in range(offset, offset + count):
+        env.progress(stage, backend.spec.full, 0)
+        result = ask(
+            backend,
+            messages,
+            stage=stage,
+            role=seat.role,
+            ledger=env.ledger,
+            max_tokens=cap,
+            temperature=DRAFT_TEMPERATURES[min(n, len(DRAFT_TEMPERATURES) - 1)],
+            seed=n,
+            stop_when=for_code_block,
+            on_token=lambda k: env.progress(stage, backend.spec.full, k),
+        )
+        block = code_block(result.text)
+        env.ledger.record_outcome(ParseOutcome(stage, backend.spec.full, 1, block is not None))
+        if block is not None:
+            found.append(block)
+    return found
+
+
+def _code_only(block: str) -> str:
+    """A code draft without the tests a small model likes to add to it."""
+    lines = block.splitlines()
+    out: list[str] = []
+    skipping = False
+    for line in lines:
+        if re.match(r"(async\s+)?def test_|class Test", line):
+            skipping = True
             continue
-        env.ledger.record_outcome(ParseOutcome(f"{stage}:apply", model, attempt, True))
-        return Applied(tuple(edits), tuple(written), reply.summary.strip())
-    env.ledger.record_outcome(ParseOutcome(f"{stage}:apply", model, EDIT_RETRIES + 1, False))
-    raise ModelOutputError(f"{stage}: the edits never applied ({problem})")
+        if skipping and (not line.strip() or line.startswith((" ", "\t"))):
+            continue
+        skipping = False
+        out.append(line)
+    return "\n".join(out).strip("\n") + "\n"
 
 
-def generate(env: StageEnv, spec: Plan, root: Path, listing: Sequence[str]) -> Applied:
-    skeleton = env.render("generate.user.j2", spec=spec.text(), files=[])
-    budget = context_budget(env, env.coder, skeleton)
-    count = env.backend(env.coder).count_tokens
-    shown = env.readable(env.coder, listing)
-    files = select_context(
-        root, shown, env.readable(env.coder, spec.paths), spec.text(), budget, count
+def file_drafts(
+    env: StageEnv,
+    seat: Seat,
+    stage: str,
+    spec: Plan,
+    path: str,
+    root: Path,
+    context: Sequence[SourceFile],
+    count: int,
+    failure: str = "",
+    offset: int = 0,
+    names: Sequence[str] = (),
+) -> list[str]:
+    """Whole new contents of ``path``, one per usable draft (duplicates kept: they are votes)."""
+    existing = read_text(root, path)
+    shown = [f for f in context if f.path != path]
+    if existing is not None:
+        shown.append(SourceFile(path, existing))
+    messages = env.messages(
+        "code.system.j2",
+        "code.user.j2",
+        files=shown,
+        task=spec.task,
+        notes=spec.review,
+        path=path,
+        lang=SourceFile(path, "").lang or "text",
+        existing=bool(existing and existing.strip()),
+        failure=failure,
     )
-    messages = env.messages("generate.system.j2", "generate.user.j2", spec=spec.text(), files=files)
-    return ask_edits(env, env.coder, "generate", messages, root)
+    out = []
+    for block in drafts(env, seat, stage, messages, count, env.budget(CODE_TOKENS), offset):
+        code = _code_only(block) if path.endswith(".py") else block
+        content = _merged(existing, code, names) if path.endswith(".py") else code
+        if content is not None and content != existing:
+            out.append(content)
+    return out
+
+
+def _merged(existing: str | None, block: str, names: Sequence[str]) -> str | None:
+    if not existing or not existing.strip():
+        return block
+    try:
+        return merge(existing, block, names or None)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def names_where(target: Target, contents: dict[str, str]) -> dict[str, str]:
+    """Each name under test -> the module that defines it in ``contents``."""
+    where: dict[str, str] = {}
+    for path in target.python:
+        for name in defined_names(contents.get(path, "")):
+            if name in target.names or not target.names:
+                where.setdefault(name, module_of(path))
+    return where
+
+
+def test_drafts(
+    env: StageEnv, seat: Seat, spec: Plan, where: dict[str, str], count: int
+) -> list[TestFn]:
+    names = sorted(where)
+    imports = sorted({f"from {where[n]} import {n}" for n in names})
+    messages = env.messages(
+        "tests.system.j2", "tests.user.j2", task=spec.task, names=names, imports=imports
+    )
+    found: list[TestFn] = []
+    for block in drafts(env, seat, "tests", messages, count, env.budget(TEST_TOKENS)):
+        found += extract(block, names)
+    return unique(found)

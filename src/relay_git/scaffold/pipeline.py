@@ -1,13 +1,16 @@
 """The relay, stage by stage, on its own branch and worktree; the user's checkout is never touched.
 
-plan -> plan-review -> generate (commit) -> test + fix rounds (a commit each) -> escalate
--> diff review (review-fix commit, notes). State is saved after every stage for --resume.
+plan -> plan check -> plan-review -> generate: k drafts per file and the tests, judged by
+each other, the first that passes the project's tests committed -> fix rounds (a commit
+each) -> escalate -> the honesty gate -> diff review (verdict first; findings, a
+review-fix commit and notes only when it does not approve). State is saved after every
+stage for --resume. The run is done only when the gate and the reviewer both say so.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -18,15 +21,19 @@ from relay_git.errors import ModelOutputError, RelayError, UsageError
 from relay_git.gitops import DIFF_FLAGS, Repository
 from relay_git.ledger import ParseOutcome
 from relay_git.sandbox import Kind, resolve
+from relay_git.scaffold import gate, stages
+from relay_git.scaffold.choose import draft_code
 from relay_git.scaffold.diffreview import apply_suggestions, notes_text
 from relay_git.scaffold.env import REVIEW_TOKENS, Progress, Seat, StageEnv
-from relay_git.scaffold.generate import generate
 from relay_git.scaffold.plan import Plan, make_plan, review_plan
 from relay_git.scaffold.report import CommitInfo, Report, headline
 from relay_git.scaffold.state import RunState, entry_from_dict
-from relay_git.scaffold.testfix import fix_round, next_stage
+from relay_git.scaffold.target import Target, check_plan, target_of
+from relay_git.scaffold.testfix import next_stage
 from relay_git.scaffold.testrun import TestOutcome, detect, run, trusted_source
-from relay_git.types import Coverage, Finding, Review, Verdict
+from relay_git.scaffold.verdict import ask_verdict
+from relay_git.scaffold.workbench import Workbench, pytest_runner
+from relay_git.types import Finding, Review
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class Options:
     test_cmd: str | None = None
     max_rounds: int = 3
     max_tokens: int | None = None  # caps every stage's output bound
+    drafts: int = 3  # code and test drafts per file (draft several, verify once)
     unsandboxed_tests: bool = False  # --unsandboxed-tests: run tests without the sandbox
     allow_paths: tuple[str, ...] = ()  # --allow-path: protected paths the model may edit
 
@@ -96,6 +104,7 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         return _dry_run(ctx)
     if opts.test_cmd and not opts.unsandboxed_tests:
         resolve(Kind.AUTO, ctx.environ)  # no sandbox: refuse now, before any model works
+    _check_backends(env)  # a model server that is down costs no branch
     wt, state = _open(ctx)
     with wtmod.locked(wt.path):  # nothing below runs while another run works here
         if opts.resume:
@@ -114,6 +123,11 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
             state.wall_seconds += time.monotonic() - start
             _save(ctx, wt, state)
     return _report(ctx, state, wt.path)
+
+
+def _check_backends(env: StageEnv) -> None:
+    for spec in dict.fromkeys(s.spec for s in (env.planner, env.coder, env.reviewer)):
+        env.make_backend(spec).check()
 
 
 def _open(ctx: Ctx) -> tuple[wtmod.RelayWorktree, RunState]:
@@ -150,45 +164,123 @@ def _listing(wt: wtmod.RelayWorktree) -> list[str]:
 def _spec(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> Plan:
     listing = _listing(wt)
     if not state.done("plan"):
-        state.plan = make_plan(ctx.env, state.task, listing).to_dict()
+        drafted = _planned(ctx, state.task, listing, state.problems)
+        checked, repaired = check_plan(drafted, listing)
+        state.plan = checked.to_dict()
+        state.plan_problems = repaired
         state.completed.append("plan")
         _save(ctx, wt, state)
     if not state.done("plan-review"):
         assert state.plan is not None
-        state.spec = _reviewed(ctx, Plan.from_dict(state.plan), listing, state.problems).to_dict()
+        reviewed = _reviewed(ctx, Plan.from_dict(state.plan), listing, state)
+        spec, repaired = check_plan(reviewed, listing)  # a reviewer's revision is checked too
+        state.plan_problems += [p for p in repaired if p not in state.plan_problems]
+        state.spec = spec.to_dict()
         state.completed.append("plan-review")
         _save(ctx, wt, state)
     assert state.spec is not None
     return Plan.from_dict(state.spec)
 
 
-def _reviewed(ctx: Ctx, plan: Plan, listing: list[str], problems: list[str]) -> Plan:
+def _planned(ctx: Ctx, task: str, listing: list[str], problems: list[str]) -> Plan:
+    """The drafted plan; one that never validates is replaced by the checker's own."""
+    try:
+        return make_plan(ctx.env, task, listing)
+    except ModelOutputError as err:
+        problems.append(f"the planner gave no valid plan; planned from the task: {err.message}")
+        return Plan(task, "", (), ())
+
+
+def _reviewed(ctx: Ctx, plan: Plan, listing: list[str], state: RunState) -> Plan:
     """The reviewed spec; a reviewer that never gives a valid reply leaves the plan standing,
     unreviewed and said so, rather than throwing away the coder's work."""
     try:
-        return review_plan(ctx.env, plan, listing)
+        return review_plan(ctx.env, plan, listing, state.plan_problems)
     except ModelOutputError as err:
-        problems.append(f"plan review failed, the coder's plan stands unreviewed: {err.message}")
+        state.problems.append(f"plan review failed, the plan stands unreviewed: {err.message}")
         return replace(plan, review="(not reviewed: the reviewer gave no valid reply)")
 
 
 def _stages(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
     spec = _spec(ctx, wt, state)
-    if not state.done("generate"):
-        applied = generate(ctx.env, spec, wt.path, _listing(wt))
-        body = spec.text() + (f"\n\nCoder: {applied.summary}" if applied.summary else "")
-        _commit(ctx, wt, state, "generate", ctx.env.coder, _subject(state.task), body)
-        state.completed.append("generate")
-        _save(ctx, wt, state)
-    if not state.done("test-fix"):
-        _test_and_fix(ctx, wt, state, spec)
-        state.completed.append("test-fix")
-        _save(ctx, wt, state)
+    target = target_of(spec, _listing(wt))
+    command = _test_command(ctx, wt, state)
+    wb = Workbench(
+        wt,
+        ctx.environ,
+        Kind.NONE if ctx.opts.unsandboxed_tests else Kind.AUTO,
+        ctx.app.config.test_timeout,
+        ctx.opts.allow_paths,
+        pytest_runner(command),
+    )
+    try:
+        if not state.done("generate"):
+            _generate(ctx, wt, state, spec, target, wb, command)
+        if not state.done("test-fix"):
+            _test_and_fix(ctx, wt, state, spec, target, wb, command)
+    finally:
+        state.test_seconds += wb.test_seconds
+        wb.test_seconds = 0.0
     if not state.done("review"):
-        _diff_review(ctx, wt, state)
+        _judge(ctx, wt, state, target)
         state.completed.append("review")
         state.finished = True
         _save(ctx, wt, state)
+
+
+def _test_command(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> str | None:
+    configured = ctx.app.config.test_command
+    trusted = trusted_source(ctx.repo.root, ctx.environ, configured)
+    command, source = detect(wt.path, ctx.opts.test_cmd, configured, trusted=trusted)
+    if command is None:
+        state.tests = TestOutcome("skipped", reason=source).to_dict() | {"rounds": 0}
+    return command
+
+
+def _generate(
+    ctx: Ctx,
+    wt: wtmod.RelayWorktree,
+    state: RunState,
+    spec: Plan,
+    target: Target,
+    wb: Workbench,
+    command: str | None,
+) -> None:
+    written = stages.generate(ctx.env, spec, target, wb, _listing(wt), command, ctx.opts.drafts)
+    state.problems += written.problems
+    state.test_names, state.pinned = list(written.test_names), written.pinned
+    if written.files:
+        _discard_protected(ctx, wt, state)
+        tried = f"{written.tried} of the ranked drafts tried" if written.tried else ""
+        tests = f"tests kept: {len(written.test_names)}" + (
+            f" ({written.pinned} with expected values from agreeing drafts)"
+            if written.pinned
+            else ""
+        )
+        body = "\n".join(x for x in (spec.text(), "", tried, tests) if x is not None)
+        _commit(
+            ctx,
+            wt,
+            state,
+            "generate",
+            ctx.env.coder,
+            _subject(state.task),
+            body,
+            list(written.files),
+        )
+    if written.outcome is not None:
+        state.tests = _tests_dict(written.outcome, state)
+    state.completed.append("generate")
+    _save(ctx, wt, state)
+
+
+def _tests_dict(outcome: TestOutcome, state: RunState) -> dict[str, object]:
+    return outcome.to_dict() | {"rounds": state.rounds, "escalated": state.escalated}
+
+
+def _discard_protected(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
+    for path in wtmod.discard_protected(wt, ctx.opts.allow_paths):
+        state.problems.append(f"the tests wrote {path!r}, a protected path: discarded")
 
 
 def _subject(task: str) -> str:
@@ -204,6 +296,7 @@ def _commit(
     seat: Seat,
     subject: str,
     body: str,
+    paths: Sequence[str] | None = None,
 ) -> None:
     current = wt.git("symbolic-ref", "-q", "--short", "HEAD").strip()
     if current != wt.branch:
@@ -220,30 +313,22 @@ def _commit(
         ("Relay-Stage", stage),
         ("Relay-Tokens", f"{out} output, {prompt} prompt"),
     ]
-    sha = wtmod.commit(wt, subject, body, trailers, author, ctx.environ)
+    sha = wtmod.commit(wt, subject, body, trailers, author, ctx.environ, paths)
     state.committed_entries = len(ctx.app.ledger.entries)
     state.commits.append(CommitInfo(sha, stage, author.name, subject).to_dict())
 
 
-def _run_tests(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, command: str) -> TestOutcome:
-    ctx.env.progress("tests", command, 0)
-    sandbox = Kind.NONE if ctx.opts.unsandboxed_tests else Kind.AUTO
-    outcome = run(command, wt.path, ctx.app.config.test_timeout, ctx.environ, sandbox=sandbox)
-    for path in wtmod.discard_protected(wt, ctx.opts.allow_paths):
-        state.problems.append(f"the tests wrote {path!r}, a protected path: discarded")
-    state.test_seconds += outcome.seconds
-    return outcome
-
-
-def _test_and_fix(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, spec: Plan) -> None:
-    configured = ctx.app.config.test_command
-    trusted = trusted_source(ctx.repo.root, ctx.environ, configured)
-    command, source = detect(wt.path, ctx.opts.test_cmd, configured, trusted=trusted)
-    if command is None:
-        state.tests = TestOutcome("skipped", reason=source).to_dict() | {"rounds": 0}
-        return
-    outcome = _run_tests(ctx, wt, state, command)
-    while outcome.failed:
+def _test_and_fix(
+    ctx: Ctx,
+    wt: wtmod.RelayWorktree,
+    state: RunState,
+    spec: Plan,
+    target: Target,
+    wb: Workbench,
+    command: str | None,
+) -> None:
+    outcome = TestOutcome.from_dict(state.tests) if state.tests.get("command") else None
+    while command is not None and outcome is not None and outcome.failed:
         stage = next_stage(state.rounds, ctx.opts.max_rounds, state.escalated)
         if stage is None:
             state.problems.append(
@@ -251,88 +336,142 @@ def _test_and_fix(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, spec: Plan
             )
             break
         seat = ctx.env.reviewer if stage == "escalate" else ctx.env.coder
-        changed = wtmod.changed_files(wt)
-        attempt = fix_round(ctx.env, seat, stage, spec, outcome, wt.path, changed)
-        if stage == "escalate":
-            state.escalated = True
+        count = 1 if stage == "escalate" else ctx.opts.drafts
+        written = stages.fix(ctx.env, seat, stage, spec, target, wb, _listing(wt), outcome, count)
+        state.escalated = state.escalated or stage == "escalate"
+        state.rounds += stage != "escalate"
+        state.problems += written.problems
+        if written.outcome is None:
+            wb.reset()
         else:
-            state.rounds += 1
-        if attempt.applied is None:
-            state.problems.append(attempt.problem)
-            wtmod.reset_clean(wt)
-        else:
-            body = f"Failing: {command}\n\n{attempt.applied.summary}".strip()
-            _commit(ctx, wt, state, stage, seat, f"relay({stage}): make the tests pass", body)
-            outcome = _run_tests(ctx, wt, state, command)
-        state.tests = outcome.to_dict() | {"rounds": state.rounds, "escalated": state.escalated}
+            _discard_protected(ctx, wt, state)
+            body = f"Failing: {command}\n\n{outcome.output[-400:]}".strip()
+            subject = f"relay({stage}): make the tests pass"
+            _commit(ctx, wt, state, stage, seat, subject, body, list(written.files))
+            outcome = written.outcome
+        state.tests = _tests_dict(outcome, state)
         _save(ctx, wt, state)
-    state.tests = outcome.to_dict() | {"rounds": state.rounds, "escalated": state.escalated}
+    state.completed.append("test-fix")
+    _save(ctx, wt, state)
+
+
+def _trees(ctx: Ctx, wt: wtmod.RelayWorktree, target: Target) -> tuple[gate.Tree, gate.Tree]:
+    names = ctx.repo.git("diff", "--name-only", "-z", wt.base, wt.head()).split("\0")
+    paths = sorted({p for p in names if p} | set(target.code))
+    return (
+        {p: ctx.repo.read_blob(wt.base, p) for p in paths},
+        {p: ctx.repo.read_blob(wt.head(), p) for p in paths},
+    )
+
+
+def _judge(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, target: Target) -> None:
+    """The honesty gate, then the reviewer (only for a change that passed the gate)."""
+    base, head = _trees(ctx, wt, target)
+    hollow = gate.hollow(state.task, target, base, head)
+    before = gate.decide(hollow, state.tests, target.asks_tests, tuple(state.test_names), "approve")
+    if not before.done:
+        state.verdict = "not reviewed"
+        state.summary = "not sent to the reviewer: " + "; ".join(before.reasons)
+    else:
+        _diff_review(ctx, wt, state)
+    final = gate.decide(
+        hollow, state.tests, target.asks_tests, tuple(state.test_names), state.verdict
+    )
+    state.outcome = "done" if final.done else "not done"
+    state.reasons = list(final.reasons)
 
 
 def _diff_review(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
     diff = ctx.repo.diff_commits(wt.base, wt.head())
     spec = ctx.env.reviewer.spec
-    if diff.strip():
-        reviewer = ctx.app.reviewer(
-            use_cache=False,
-            progress=lambda msg: ctx.env.progress("review", spec, 0),
-            max_output_tokens=ctx.env.budget(REVIEW_TOKENS),
-            stage="review",
-        )
-        try:
-            review = reviewer.review(diff)
-        except ModelOutputError as err:  # the branch's commits stand; say plainly it is unreviewed
-            state.problems.append(f"diff review failed, the branch is NOT reviewed: {err.message}")
-            state.verdict, state.summary = "unreviewed", "the reviewer gave no valid reply"
+    try:
+        judged = ask_verdict(ctx.env, state.task, diff, state.tests, tuple(state.test_names))
+        if judged is not None and judged.verdict == "approve":
+            state.verdict, state.summary = judged.verdict, judged.summary
+            state.notes = f"relay-git review: approve\n\n{judged.summary}\n"
+            _note(ctx, wt, state, spec)
             return
-    else:
-        review = Review(Verdict.APPROVE, "Nothing changed.", (), Coverage())
+        review = _engine_review(ctx, diff, state.task)
+    except ModelOutputError as err:  # the branch's commits stand; say plainly it is unreviewed
+        state.problems.append(f"diff review failed, the branch is NOT reviewed: {err.message}")
+        state.verdict, state.summary = "unreviewed", "the reviewer gave no valid reply"
+        return
     fix = None
-    if review.verdict is Verdict.FIX and any(f.suggestion for f in review.findings):
+    if review.findings and any(f.suggestion for f in review.findings):
         fix = apply_suggestions(wt.path, review, ctx.opts.allow_paths)
         if fix.applied:
-            _review_fix_commit(ctx, wt, state, fix.applied)
-    state.verdict, state.summary = review.verdict.value, review.summary
+            _review_fix_commit(ctx, wt, state, fix.applied, fix.written)
+    verdict = review.verdict.value
+    state.verdict = verdict if not judged else judged.verdict
+    state.summary = review.summary or (judged.summary if judged else "")
     state.notes = notes_text(review, fix)
+    _note(ctx, wt, state, spec)
+
+
+def _engine_review(ctx: Ctx, diff: str, task: str) -> Review:
+    reviewer = ctx.app.reviewer(
+        use_cache=False,
+        progress=lambda msg: ctx.env.progress("review", ctx.env.reviewer.spec, 0),
+        max_output_tokens=ctx.env.budget(REVIEW_TOKENS),
+        stage="review",
+    )
+    return reviewer.review(diff, task=task)
+
+
+def _note(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, spec: str) -> None:
     author = wtmod.Identity(f"relay-git reviewer ({spec})", "reviewer@relay-git.invalid")
     wtmod.add_note(wt, state.notes, author, ctx.environ)
 
 
 def _review_fix_commit(
-    ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, applied: tuple[Finding, ...]
+    ctx: Ctx,
+    wt: wtmod.RelayWorktree,
+    state: RunState,
+    applied: tuple[Finding, ...],
+    written: Sequence[str],
 ) -> None:
     command = state.tests.get("command") or None
     if command:
-        outcome = _run_tests(ctx, wt, state, str(command))
-        state.tests = outcome.to_dict() | {
-            "rounds": state.rounds,
-            "escalated": state.escalated,
-            "after_review_fix": True,
-        }
+        ctx.env.progress("tests", str(command), 0)
+        sandbox = Kind.NONE if ctx.opts.unsandboxed_tests else Kind.AUTO
+        outcome = run(
+            str(command), wt.path, ctx.app.config.test_timeout, ctx.environ, sandbox=sandbox
+        )
+        state.test_seconds += outcome.seconds
+        _discard_protected(ctx, wt, state)
+        state.tests = _tests_dict(outcome, state) | {"after_review_fix": True}
     body = "\n".join(f"- {f.path}:{f.line}: {f.message}" for f in applied)
-    _commit(
-        ctx, wt, state, "review-fix", ctx.env.reviewer, "relay(review-fix): reviewer fixes", body
-    )
+    subject = "relay(review-fix): reviewer fixes"
+    _commit(ctx, wt, state, "review-fix", ctx.env.reviewer, subject, body, list(written))
 
 
 def _dry_run(ctx: Ctx) -> Report:
-    """Plan, review and generate in a throwaway detached worktree; show, commit nothing."""
+    """Plan, review and draft in a throwaway detached worktree; show, commit nothing."""
     start = time.monotonic()
     base = ctx.repo.resolve(ctx.opts.base)
     wt = wtmod.create(ctx.repo, "", base, None, detach=True)
     state = RunState(ctx.opts.task, wtmod.slugify(ctx.opts.task), "", base, str(wt.path))
     try:
         listing = _listing(wt)
-        plan = make_plan(ctx.env, state.task, listing)
-        spec = _reviewed(ctx, plan, listing, state.problems)
+        plan, state.plan_problems = check_plan(
+            _planned(ctx, state.task, listing, state.problems), listing
+        )
+        spec, _ = check_plan(_reviewed(ctx, plan, listing, state), listing)
         state.plan, state.spec = plan.to_dict(), spec.to_dict()
-        generate(ctx.env, spec, wt.path, listing)
+        wb = Workbench(wt, ctx.environ, Kind.NONE, ctx.app.config.test_timeout)
+        shown = stages.context(ctx.env, ctx.env.coder, spec, wb, listing)
+        target = target_of(spec, listing)
+        cands, more = draft_code(ctx.env, ctx.env.coder, "generate", spec, target, wb, shown, 1)
+        state.problems += more
+        if cands:
+            wb.write(cands[0])
         wt.git("add", "-A")
         diff = wt.git("diff", "--cached", *DIFF_FLAGS)
     finally:
         wtmod.remove(ctx.repo, wt.path)
     state.wall_seconds = time.monotonic() - start
     state.tests = {"status": "not run", "reason": "dry run"}
+    state.outcome, state.reasons = "not done", ["dry run: nothing was committed"]
     return _report(ctx, state, None, diff)
 
 
@@ -359,4 +498,20 @@ def _report(ctx: Ctx, state: RunState, path: Path | None, diff: str | None = Non
         wall_seconds=state.wall_seconds,
         problems=tuple(state.problems),
         outcomes=ctx.app.ledger.outcomes,
+        outcome=state.outcome or "not done",
+        reasons=tuple(state.reasons),
+        plan_problems=tuple(state.plan_problems),
+        test_names=tuple(state.test_names),
+        pinned=state.pinned,
+        model_load_seconds=_load_seconds(ctx),
     )
+
+
+def _load_seconds(ctx: Ctx) -> dict[str, float]:
+    """Seconds each in-process model took to load, reported apart from generation."""
+    out: dict[str, float] = {}
+    for spec in dict.fromkeys((ctx.env.coder.spec, ctx.env.reviewer.spec, ctx.env.planner.spec)):
+        seconds = getattr(ctx.env.make_backend(spec), "load_seconds", None)
+        if callable(seconds):
+            out[spec] = round(float(seconds()), 3)
+    return out

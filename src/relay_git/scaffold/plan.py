@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 from relay_git.scaffold.env import PLAN_REVIEW_TOKENS, PLAN_TOKENS, StageEnv
 from relay_git.scaffold.schema import PlanReply, PlanReviewReply
 
-MAX_LISTED_FILES = 150
+MAX_LISTED_FILES = 40
+_WORD = re.compile(r"[a-z0-9]{3,}")
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,21 @@ class Plan:
         )
 
 
+def listing_for(task: str, listing: Sequence[str], limit: int = MAX_LISTED_FILES) -> list[str]:
+    """What a planner needs to see: the whole listing of a small repository; of a big one,
+    the files the task names or shares a word with, the top-level files and a few tests."""
+    if len(listing) <= limit:
+        return list(listing)
+    words = set(_WORD.findall(task.lower()))
+    named = [p for p in listing if p in task]
+    related = [p for p in listing if words & set(_WORD.findall(p.lower()))]
+    top = [p for p in listing if "/" not in p]
+    tests = [p for p in listing if p.startswith(("tests/", "test/"))][:5]
+    return list(dict.fromkeys([*named, *related, *top, *tests]))[:limit]
+
+
 def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
-    shown = list(listing[:MAX_LISTED_FILES])
+    shown = listing_for(task, listing)
     messages = env.messages(
         "plan.system.j2",
         "plan.user.j2",
@@ -78,29 +93,26 @@ def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
     )
 
 
-def review_plan(env: StageEnv, plan: Plan, listing: Sequence[str]) -> Plan:
+def review_plan(
+    env: StageEnv, plan: Plan, listing: Sequence[str], problems: Sequence[str] = ()
+) -> Plan:
     """The reviewer approves or corrects the plan; the result is the spec."""
     messages = env.messages(
         "plan_review.system.j2",
         "plan_review.user.j2",
         task=plan.task,
         plan=plan.text(),
-        files=list(listing[:MAX_LISTED_FILES]),
+        files=listing_for(plan.task, listing),
+        problems=list(problems),
     )
     reply = env.ask(
         env.reviewer, "plan-review", messages, PlanReviewReply, env.budget(PLAN_REVIEW_TOKENS)
     )
-    files = plan.files
-    tests = plan.tests
-    if reply.verdict == "revise" and reply.files:
-        files = tuple((f.path.strip(), f.change.strip()) for f in reply.files)
-    if reply.verdict == "revise" and reply.tests:
-        tests = tuple(t.strip() for t in reply.tests if t.strip())
     return Plan(
         task=plan.task,
         summary=plan.summary,
-        files=files,
-        tests=tests,
+        files=plan.files,
+        tests=plan.tests,
         review=reply.comments.strip(),
         approved=reply.verdict == "approve",
     )

@@ -93,6 +93,17 @@ class Report:
     wall_seconds: float
     problems: tuple[str, ...] = ()  # what did not go to plan, said plainly
     outcomes: tuple[ParseOutcome, ...] = ()  # each structured reply: attempts, validated or not
+    outcome: str = "not done"  # "done" only when the gate and the reviewer both say so
+    reasons: tuple[str, ...] = ()  # why it is not done
+    plan_problems: tuple[str, ...] = ()  # what the plan check repaired
+    test_names: tuple[str, ...] = ()  # the model-drafted tests the branch keeps
+    pinned: int = 0  # of them, with expected values from agreeing drafts
+    model_load_seconds: dict[str, float] | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 only for a done run: a real change, passing tests, approved. 1 otherwise."""
+        return 0 if self.outcome == "done" and not self.dry_run else 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,7 +120,14 @@ class Report:
             "notes": self.notes,
             "plan": self.plan,
             "diff": self.edits,
+            "outcome": self.outcome,
+            "exit_code": self.exit_code,
+            "reasons": list(self.reasons),
             "problems": list(self.problems),
+            "plan_problems": list(self.plan_problems),
+            "test_names": list(self.test_names),
+            "pinned_tests": self.pinned,
+            "model_load_seconds": self.model_load_seconds or {},
             "outcomes": [asdict(o) for o in self.outcomes],
             "ledger": [e.to_dict() for e in self.ledger],  # DESIGN.md: a list of entries
             "totals": [t.to_dict() for t in totals(self.ledger)],
@@ -157,11 +175,25 @@ def render_text(r: Report) -> str:
         out += ["", "Review notes (git notes --ref=relay):"] + [
             f"  {line}" for line in r.notes.rstrip().splitlines()
         ]
+    if r.plan_problems:
+        out += ["", "Plan repaired:"] + [f"  - {p}" for p in r.plan_problems]
     if r.problems:
         out += ["", "Problems:"] + [f"  - {p}" for p in r.problems]
+    if r.test_names:
+        pinned = f", {r.pinned} with expected values from agreeing drafts" if r.pinned else ""
+        out += ["", f"Tests written: {len(r.test_names)}{pinned}"]
+    out += ["", _outcome_line(r)] + [f"  - {why}" for why in r.reasons]
     out += ["", render_table(r.ledger).rstrip()]
     out += ["", *_headline_lines(r.headline, r.wall_seconds)]
     return "\n".join(out) + "\n"
+
+
+def _outcome_line(r: Report) -> str:
+    if r.dry_run:
+        return "Outcome: dry run, nothing committed (exit 1)."
+    if r.outcome == "done":
+        return f"Outcome: DONE — {r.branch} holds a tested, approved change (exit 0)."
+    return f"Outcome: NOT DONE (exit {r.exit_code}):"
 
 
 def _tests_detail(tests: dict[str, Any]) -> str:

@@ -1,43 +1,29 @@
-"""What the plan, plan-review and edit stages must reply: the trust boundary for their output.
+"""What the plan, plan-review and verdict stages must reply: the trust boundary for their output.
 
-Lenient about spelling (``create`` -> ``write``), strict about shape; values leave as
-plain dataclasses (``Plan``, ``Edit``). The JSON schemas carry no ``maxLength`` or
-``maxItems``: llama.cpp's grammar builder gives up (and crashes) on nested repetition
-bounds, and the stage's ``max_tokens`` bounds the reply anyway; list sizes are checked
-by validators instead.
+Lenient about spelling, strict about shape, and bounded: ``maxItems``/``maxLength`` go
+into the schema, so engines whose grammar converter keeps them (in-process llama.cpp)
+cannot even write a runaway list; for the others pydantic checks the same bounds after.
+Code itself never travels in JSON: it comes as fenced blocks (``blocks.py``).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from relay_git.edits import Edit
-
-MAX_PLAN_ITEMS = 20
-MAX_EDITS = 30
-
-_ACTIONS = {
-    "create": "write",
-    "new": "write",
-    "overwrite": "write",
-    "add": "write",
-    "whole": "write",
-    "file": "write",
-    "edit": "replace",
-    "modify": "replace",
-    "update": "replace",
-    "search_replace": "replace",
-    "search/replace": "replace",
-}
+MAX_PLAN_FILES = 6
+MAX_PLAN_TESTS = 4
+PATH_CHARS = 120
+LINE_CHARS = 160
+COMMENT_CHARS = 80  # what the large model may write in a plan review or verdict
 
 
 class PlanFile(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    path: str = Field(min_length=1)
-    change: str = Field(default="")
+    path: str = Field(min_length=1, max_length=PATH_CHARS)
+    change: str = Field(default="", max_length=LINE_CHARS)
 
 
 class PlanReply(BaseModel):
@@ -45,9 +31,9 @@ class PlanReply(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    summary: str = Field(default="")
-    files: list[PlanFile] = Field(min_length=1)
-    tests: list[str] = Field(default_factory=list)
+    summary: str = Field(default="", max_length=LINE_CHARS)
+    files: list[PlanFile] = Field(min_length=1, max_length=MAX_PLAN_FILES)
+    tests: list[str] = Field(default_factory=list, max_length=MAX_PLAN_TESTS)
 
     @field_validator("tests", mode="before")
     @classmethod
@@ -56,21 +42,15 @@ class PlanReply(BaseModel):
             return [v if isinstance(v, str) else str(v.get("name", v)) for v in value]
         return value
 
-    @field_validator("files", "tests")
-    @classmethod
-    def _few(cls, value: list[Any]) -> list[Any]:
-        return value[:MAX_PLAN_ITEMS]
-
 
 class PlanReviewReply(BaseModel):
-    """The reviewer's verdict on a plan; a revision lists the corrected files and tests."""
+    """The reviewer's verdict on a plan, verdict first, and one short correction: an approval
+    costs a few tokens. File paths are the plan check's job (``target.check_plan``)."""
 
     model_config = ConfigDict(extra="ignore")
 
     verdict: Literal["approve", "revise"]
-    comments: str = Field(default="")
-    files: list[PlanFile] = Field(default_factory=list)
-    tests: list[str] = Field(default_factory=list)
+    comments: str = Field(default="", max_length=COMMENT_CHARS)
 
     @field_validator("verdict", mode="before")
     @classmethod
@@ -80,53 +60,19 @@ class PlanReviewReply(BaseModel):
             return {"approved": "approve", "ok": "approve", "fix": "revise"}.get(v, v)
         return value
 
-    @field_validator("files", "tests")
-    @classmethod
-    def _few(cls, value: list[Any]) -> list[Any]:
-        return value[:MAX_PLAN_ITEMS]
 
+class VerdictReply(BaseModel):
+    """The diff review's first answer: is the task done? Findings come only when it is not."""
 
-class EditReply(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    path: str = Field(min_length=1)
-    action: Literal["write", "replace"] = "write"
-    content: str = Field(default="")
-    search: str = Field(default="")
+    verdict: Literal["approve", "fix", "reject"]
+    summary: str = Field(default="", max_length=COMMENT_CHARS)
 
-    @field_validator("action", mode="before")
+    @field_validator("verdict", mode="before")
     @classmethod
-    def _action(cls, value: Any) -> Any:
+    def _verdict(cls, value: Any) -> Any:
         if isinstance(value, str):
             v = value.strip().lower()
-            return _ACTIONS.get(v, v)
+            return {"approved": "approve", "ok": "approve", "revise": "fix"}.get(v, v)
         return value
-
-    @model_validator(mode="after")
-    def _needs_search(self) -> EditReply:
-        if self.action == "replace" and not self.search:
-            raise ValueError(f"{self.path}: a replace edit needs the exact 'search' text")
-        return self
-
-    def to_edit(self) -> Edit:
-        kind = "write" if self.action == "write" else "replace"
-        return Edit(self.path, kind, content=self.content, search=self.search)
-
-
-class EditsReply(BaseModel):
-    """An edit set: whole-file writes, or search/replace blocks (content replaces search)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    summary: str = Field(default="")
-    edits: list[EditReply] = Field(min_length=1)
-
-    @field_validator("edits")
-    @classmethod
-    def _bounded(cls, value: list[EditReply]) -> list[EditReply]:
-        if len(value) > MAX_EDITS:
-            raise ValueError(f"at most {MAX_EDITS} edits at a time, got {len(value)}")
-        return value
-
-    def to_edits(self) -> list[Edit]:
-        return [e.to_edit() for e in self.edits]

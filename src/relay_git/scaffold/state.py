@@ -35,6 +35,11 @@ class RunState:
     problems: list[str] = field(default_factory=list)
     ledger: list[dict[str, Any]] = field(default_factory=list)
     outcomes: list[dict[str, Any]] = field(default_factory=list)  # ParseOutcome, as dicts
+    plan_problems: list[str] = field(default_factory=list)  # what the plan check repaired
+    test_names: list[str] = field(default_factory=list)  # model-drafted tests kept
+    pinned: int = 0  # of them, tests whose expected values came from agreeing drafts
+    outcome: str = ""  # "done" | "not done"
+    reasons: list[str] = field(default_factory=list)  # why not done, each plainly
     test_seconds: float = 0.0  # every test-command run, summed
     committed_entries: int = 0  # ledger entries already counted in a commit's trailer
     wall_seconds: float = 0.0
@@ -61,4 +66,7 @@ def entry_from_dict(data: dict[str, Any]) -> LedgerEntry:
         output_tokens=int(data["output_tokens"]),
         seconds=float(data["seconds"]),
         context=int(data["context"]),
+        cached_tokens=int(data.get("cached_tokens", 0)),
+        done_reason=str(data.get("done_reason", "stop")),
+        max_tokens=int(data.get("max_tokens", 0)),
     )

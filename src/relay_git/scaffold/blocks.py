@@ -1,0 +1,186 @@
+"""Code as small models write it best: one fenced block per reply, merged by definition.
+
+A reply is untrusted text. ``code_block`` takes the first fenced block (or the whole reply
+when it has none) and, for Python, keeps the longest prefix that parses, so a reply cut
+off mid-line still gives its complete definitions. ``merge`` folds a block into an
+existing module: a top-level ``def``/``class`` replaces the one of the same name or is
+appended, new imports go to the top, and stray top-level statements (example calls,
+``print``, ``if __name__`` blocks) are dropped. Everything here is pure.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+.#-]*)[^\n]*$", re.MULTILINE)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_IMPORTS = (ast.Import, ast.ImportFrom)
+
+
+def code_block(text: str, python: bool = True) -> str | None:
+    """The code of the first fenced block in ``text`` (or of the whole reply if unfenced).
+
+    None when there is no code: an empty block, or for Python nothing that parses.
+    """
+    match = _OPEN.search(text)
+    if match is None:
+        body = text
+    else:
+        fence = match.group(1)
+        rest = text[match.end() + 1 :]
+        close = re.search(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", rest, re.M)
+        body = rest[: close.start()] if close else rest
+    body = body.strip("\n")
+    if python:
+        body = parseable_prefix(body)
+    return body if body.strip() else None
+
+
+def parseable_prefix(source: str) -> str:
+    """The longest run of whole leading lines that parses as Python ('' if none does)."""
+    lines = source.splitlines()
+    for end in range(len(lines), 0, -1):
+        candidate = "\n".join(lines[:end])
+        if _parses(candidate):
+            return candidate.rstrip() + "\n"
+    return ""
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def defined_names(source: str) -> set[str]:
+    """Top-level function and class names of a module ('' or unparsable: none)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {n.name for n in tree.body if isinstance(n, _DEFS)}
+
+
+@dataclass(frozen=True)
+class _Part:
+    key: str  # "def:NAME", "import:TEXT" or "stmt:N"
+    text: str
+
+
+def _parts(source: str) -> list[_Part]:
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    parts: list[_Part] = []
+    for index, node in enumerate(tree.body):
+        start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        end = node.end_lineno or node.lineno
+        text = "\n".join(lines[start - 1 : end])
+        if isinstance(node, _DEFS):
+            parts.append(_Part(f"def:{node.name}", text))
+        elif isinstance(node, _IMPORTS):
+            parts.append(_Part(f"import:{text.strip()}", text))
+        else:
+            parts.append(_Part(f"stmt:{index}", text))
+    return parts
+
+
+def _kept(new: Sequence[_Part]) -> list[_Part]:
+    """The parts of a model's block worth merging: definitions, imports, constants."""
+    out = []
+    for part in new:
+        if part.key.startswith(("def:", "import:")) or _is_constant(part.text):
+            out.append(part)
+    return out
+
+
+def _is_constant(text: str) -> bool:
+    node = ast.parse(text).body[0]
+    return isinstance(node, ast.Assign | ast.AnnAssign) and not any(
+        isinstance(n, ast.Call) for n in ast.walk(node)
+    )
+
+
+def merge(existing: str, block: str, replaceable: Iterable[str] | None = None) -> str:
+    """``existing`` with ``block``'s definitions replacing or joining its own.
+
+    ``replaceable``: the only existing definitions the block may replace (None: any), so a
+    draft that repeats a function it was not asked to change cannot rewrite it.
+    Raises SyntaxError when either side does not parse (the caller drops that draft).
+    """
+    base = _parts(existing) if existing.strip() else []
+    new = _kept(_parts(block))
+    allowed = None if replaceable is None else {f"def:{n}" for n in replaceable}
+    known = {p.key for p in base}
+    replaced = {
+        p.key: p
+        for p in new
+        if p.key.startswith("def:") and (allowed is None or p.key in allowed or p.key not in known)
+    }
+    imports = [p for p in new if p.key.startswith("import:") and p.key not in known]
+    body: list[str] = []
+    for part in base:
+        body.append(replaced.pop(part.key).text if part.key in replaced else part.text)
+    texts = {p.text.strip() for p in base}
+    appended = [
+        p.text
+        for p in new
+        if p.key in replaced or (p.key.startswith("stmt:") and p.text.strip() not in texts)
+    ]
+    head = _import_end(base)
+    out = body[:head] + [p.text for p in imports] + body[head:] + appended
+    return _join(out)
+
+
+def _import_end(parts: Sequence[_Part]) -> int:
+    """Index after the module's leading docstring/imports, where new imports go."""
+    end = 0
+    for i, part in enumerate(parts):
+        if part.key.startswith("import:") or (i == 0 and _is_docstring(part.text)):
+            end = i + 1
+        else:
+            break
+    return end
+
+
+def _is_docstring(text: str) -> bool:
+    node = ast.parse(text).body[0]
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+
+
+def _join(parts: Iterable[str]) -> str:
+    chunks = [p.strip("\n") for p in parts if p.strip()]
+    out: list[str] = []
+    for chunk in chunks:
+        if out:
+            out.append("\n\n" if _is_def(chunk) or _is_def(out[-1]) else "\n")
+        out.append(chunk)
+    return "".join(out) + "\n" if out else ""
+
+
+def _is_def(chunk: str) -> bool:
+    first = chunk.lstrip().split("\n", 1)[0]
+    return first.startswith(("def ", "async def ", "class ", "@"))
+
+
+def stub(source: str, names: Iterable[str]) -> str:
+    """``source`` with each named top-level function reduced to ``return None``: the mutant a
+    test must fail on to count as a test at all."""
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    wanted = set(names)
+    cuts: list[tuple[int, int, str]] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in wanted:
+            first = node.body[0]
+            indent = " " * first.col_offset
+            cuts.append((first.lineno, node.end_lineno or first.lineno, f"{indent}return None"))
+    for start, end, text in sorted(cuts, reverse=True):
+        lines[start - 1 : end] = [text]
+    missing = wanted - defined_names(source)
+    lines += [f"\n\ndef {n}(*args, **kwargs):\n    return None" for n in sorted(missing)]
+    return "\n".join(lines) + "\n"

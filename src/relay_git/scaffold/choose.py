@@ -1,0 +1,184 @@
+"""Draft k code candidates and the tests, let them judge each other, rank the candidates.
+
+The ranking is CodeT's (``select``); when no drafted test survives, the inputs of the
+drafted tests are kept and their expected values pinned by the drafts that agree
+(``consensus``). The pipeline then tries the ranked candidates against the project's own
+test command and keeps the first that passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from relay_git.scaffold import consensus
+from relay_git.scaffold.blocks import defined_names, stub
+from relay_git.scaffold.env import Seat, StageEnv
+from relay_git.scaffold.generate import SourceFile, file_drafts, read_text, test_drafts
+from relay_git.scaffold.plan import Plan
+from relay_git.scaffold.select import Matrix, judge, rank
+from relay_git.scaffold.target import Target, module_of, test_folder
+from relay_git.scaffold.testsmith import TestFn, compose, unique
+from relay_git.scaffold.workbench import Workbench, probe_path
+
+Files = dict[str, str]
+MAX_TRIED = 3  # ranked candidates tried against the project's tests
+
+
+@dataclass(frozen=True)
+class Chosen:
+    candidates: tuple[Files, ...]  # code files, best first
+    tests: Files  # test file -> full content ({} when no test survived)
+    test_names: tuple[str, ...]
+    pinned: int  # tests whose expected values come from agreeing drafts
+    problems: tuple[str, ...] = ()
+
+
+def _candidates(per_file: Mapping[str, list[str]]) -> list[Files]:
+    count = max((len(v) for v in per_file.values()), default=0)
+    out = []
+    for i in range(count):
+        out.append({p: v[min(i, len(v) - 1)] for p, v in per_file.items() if v})
+    return out
+
+
+def _defines(target: Target, base: Files, files: Files) -> bool:
+    names: set[str] = set()
+    for path in target.python:
+        names |= defined_names(files.get(path, base.get(path, "")))
+    return set(target.names) <= names
+
+
+def names_under_test(target: Target, base: Files, files: Files) -> dict[str, str]:
+    """name -> module for the names the tests should call: those the task names, else the
+    ones this change adds."""
+    where: dict[str, str] = {}
+    for path in target.python:
+        now = defined_names(files.get(path, base.get(path, "")))
+        new = now - defined_names(base.get(path, ""))
+        for name in sorted(now & set(target.names) if target.names else new):
+            where.setdefault(name, module_of(path))
+    return where
+
+
+def draft_code(
+    env: StageEnv,
+    seat: Seat,
+    stage: str,
+    spec: Plan,
+    target: Target,
+    wb: Workbench,
+    context: Sequence[SourceFile],
+    count: int,
+    failure: str = "",
+    offset: int = 0,
+) -> tuple[list[Files], list[str]]:
+    root = wb.wt.path
+    per_file = {
+        p: file_drafts(
+            env, seat, stage, spec, p, root, context, count, failure, offset, target.names
+        )
+        for p in target.code
+    }
+    base = {p: read_text(root, p) or "" for p in target.code}
+    drafted = _candidates(per_file)
+    kept = [c for c in drafted if _defines(target, base, c)]
+    problems = []
+    if not drafted:
+        problems.append(f"{stage}: the coder wrote no usable code ({len(target.code)} file(s))")
+    elif not kept:
+        problems.append(f"{stage}: no draft defines {', '.join(target.names)}")
+    return kept, problems
+
+
+class _Memo:
+    """Per-test outcomes by candidate content: identical drafts are votes, not reruns."""
+
+    def __init__(self, wb: Workbench, test_path: str, source: str) -> None:
+        self.wb, self.test_path, self.source = wb, test_path, source
+        self.seen: dict[str, Mapping[str, str]] = {}
+
+    def __call__(self, files: Mapping[str, str]) -> Mapping[str, str]:
+        key = hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest()
+        if key not in self.seen:
+            self.seen[key] = self.wb.outcomes(files, self.test_path, self.source)
+        return self.seen[key]
+
+
+def _matrix(
+    wb: Workbench,
+    cands: list[Files],
+    stub_files: Files,
+    where: dict[str, str],
+    tests: list[TestFn],
+) -> Matrix:
+    test_path = probe_path(test_folder(list(wb_listing(wb))))
+    return judge(cands, stub_files, _Memo(wb, test_path, compose(None, where, tests)))
+
+
+def wb_listing(wb: Workbench) -> list[str]:
+    return [p for p in wb.wt.git("ls-files", "-z").split("\0") if p]
+
+
+def _pin(
+    wb: Workbench, cands: list[Files], where: dict[str, str], tests: list[TestFn]
+) -> list[TestFn]:
+    calls = consensus.equality_calls(tests, sorted(where))
+    if not calls or len(cands) < consensus.MIN_AGREEING:
+        return []
+    script = consensus.probe_script(where, calls)
+    values = [consensus.parse_values(wb.script(c, script), len(calls)) for c in cands]
+    stem = sorted(where)[0]
+    return consensus.pinned(calls, consensus.agreed(values), stem)
+
+
+def choose(
+    env: StageEnv,
+    spec: Plan,
+    target: Target,
+    wb: Workbench,
+    cands: list[Files],
+    test_seat: Seat,
+    count: int,
+) -> Chosen:
+    """Rank ``cands`` by the drafted tests; compose the test file from the winner's tests."""
+    root = wb.wt.path
+    base = {p: read_text(root, p) or "" for p in target.code}
+    where = names_under_test(target, base, cands[0])
+    if not (target.tests and where and wb.runner):
+        return Chosen(tuple(cands), {}, (), 0)
+    tests = test_drafts(env, test_seat, spec, where, count)
+    by_module: dict[str, list[str]] = {}
+    for name, module in where.items():
+        by_module.setdefault(module, []).append(name)
+    stub_files = {
+        p: stub(base.get(p, ""), by_module.get(module_of(p), ()))
+        for p in target.python
+        if module_of(p) in by_module
+    }
+    matrix = _matrix(wb, cands, stub_files, where, tests)
+    ranked = rank(matrix)
+    pinned: list[TestFn] = []
+    if not ranked[0].tests:
+        pinned = _pin(wb, cands, where, tests)
+        if pinned:
+            tests = unique([*tests, *pinned])
+            matrix = _matrix(wb, cands, stub_files, where, tests)
+            ranked = rank(matrix)
+    keep = [t for t in tests if t.name in ranked[0].tests]
+    ordered = tuple(cands[c.draft] for c in ranked)
+    if not keep:
+        return Chosen(ordered, {}, (), 0, ("no drafted test could fail and pass the code",))
+    path = target.tests[0]
+    existing = read_text(root, path)
+    taken = defined_names(existing or "")
+    final = unique(keep, taken)
+    content = compose(existing, where, final)
+    used = sum(1 for t in final if "_agreed_" in t.name)
+    return Chosen(ordered, {path: content}, tuple(t.name for t in final), used)
+
+
+def label(path: str) -> str:
+    return PurePosixPath(path).name

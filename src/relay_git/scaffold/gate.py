@@ -1,0 +1,86 @@
+"""The honesty gate: what a relay branch must be before a run may call itself done.
+
+A run is done only when its change is real (it adds code to the files the plan names and
+defines what the task asks for), it empties or deletes nothing the task did not ask to
+remove, its tests pass (or no test command exists, said plainly), the tests the task asked
+for exist, and the reviewer approved. Every unmet condition is one plain reason; no
+reason, no exit 0. Pure: it takes file contents, never the repository.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from relay_git.scaffold.blocks import defined_names
+from relay_git.scaffold.target import Target
+
+_REMOVAL = re.compile(r"\b(remove|delete|drop|empty|clear)\b", re.I)
+
+Tree = Mapping[str, str | None]  # path -> content (None: absent)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    done: bool
+    reasons: tuple[str, ...]
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.done else 1
+
+
+def _code_lines(before: str, after: str) -> int:
+    """Non-blank, non-comment lines in ``after`` that ``before`` does not have."""
+    old = {line.strip() for line in before.splitlines()}
+    return sum(
+        1
+        for line in after.splitlines()
+        if line.strip() and not line.strip().startswith("#") and line.strip() not in old
+    )
+
+
+def hollow(task: str, target: Target, base: Tree, head: Tree) -> list[str]:
+    """Why the change is not a real change for this task ([] when it is)."""
+    changed = [p for p in set(base) | set(head) if base.get(p) != head.get(p)]
+    if not changed:
+        return ["the change is empty: the branch holds no change"]
+    reasons = []
+    code = [p for p in target.code if base.get(p) != head.get(p)]
+    if target.code and not code:
+        reasons.append(f"the change does not touch {', '.join(target.code)}")
+    elif target.code and not any(_code_lines(base.get(p) or "", head.get(p) or "") for p in code):
+        reasons.append("the change adds no code")
+    defined: set[str] = set()
+    for path in target.python:
+        defined |= defined_names(head.get(path) or "")
+    missing = [n for n in target.names if n not in defined]
+    if missing and target.python:
+        reasons.append(f"{', '.join(missing)} is not defined in {', '.join(target.python)}")
+    if not _REMOVAL.search(task):
+        for path in sorted(changed):
+            before, after = base.get(path), head.get(path)
+            if before and before.strip() and not (after or "").strip():
+                reasons.append(f"{path} was {'deleted' if after is None else 'emptied'}")
+    return reasons
+
+
+def decide(
+    hollow_reasons: Sequence[str],
+    tests: Mapping[str, object],
+    asks_tests: bool,
+    test_names: Sequence[str],
+    verdict: str,
+) -> Verdict:
+    reasons = list(hollow_reasons)
+    status = tests.get("status")
+    if status in ("failed", "timeout"):
+        reasons.append(f"the tests fail ({tests.get('command', '')})")
+    elif status == "skipped" and "confirmation" in str(tests.get("reason", "")):
+        reasons.append("the tests were not run: the test command needs your confirmation")
+    if asks_tests and not test_names:
+        reasons.append("the task asks for tests, and no drafted test survived")
+    if verdict != "approve":
+        reasons.append(f"the reviewer did not approve ({verdict or 'not reviewed'})")
+    return Verdict(not reasons, tuple(reasons))

@@ -1,0 +1,199 @@
+"""What a task and its plan mean for the tree: which files to write, which tests, which names.
+
+A tiny model's plan is a draft: ``check_plan`` repairs it before anyone reviews it, and
+lists what it repaired so the plan reviewer sees the problems. The rules are plain:
+paths the task names are in the plan; code lives outside the test folder and tests
+inside it; no path twice; nothing unsafe; a file to modify exists. Pure: it takes the
+repository's listing, never the repository.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
+
+from relay_git.edits import check_path
+from relay_git.errors import UnsafeEdit
+from relay_git.scaffold.plan import Plan
+
+MAX_CODE_FILES = 3
+MAX_TEST_FILES = 2
+_EXTS = "py|pyi|md|rst|txt|toml|cfg|ini|json|ya?ml|js|ts|go|rs|sh"
+_PATH = re.compile(rf"(?<![\w/.-])((?:[\w.-]+/)*[\w-][\w.-]*\.(?:{_EXTS}))(?![\w/])")
+_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\(")
+_TICKED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+_MODIFY = re.compile(r"\b(modify|change|update|fix|edit|extend|add to|existing)\b", re.I)
+_ASKS_TESTS = re.compile(
+    r"\b(with|add|adds|adding|write|plus|and)\s+(a\s+|some\s+|unit\s+|its\s+|new\s+)*tests?\b",
+    re.I,
+)
+_NOT_NAMES = frozenset({"print", "len", "str", "int", "float", "list", "dict", "set", "e", "g"})
+
+
+@dataclass(frozen=True)
+class Target:
+    """The files a run writes and the names it must define."""
+
+    code: tuple[str, ...]  # files of code to create or change, in plan order
+    tests: tuple[str, ...]  # test files to create or extend
+    names: tuple[str, ...]  # functions or classes the task names
+    existing: frozenset[str]  # which of those files exist at the base commit
+    asks_tests: bool  # the task asks for tests
+
+    @property
+    def python(self) -> tuple[str, ...]:
+        return tuple(p for p in self.code if p.endswith(".py"))
+
+
+def task_paths(task: str) -> list[str]:
+    return list(dict.fromkeys(m.group(1) for m in _PATH.finditer(task)))
+
+
+def task_names(task: str) -> list[str]:
+    """Identifiers the task calls (``slugify(text)``) or quotes (`slugify`)."""
+    found = [m.group(1) for m in _CALL.finditer(task)] + _TICKED.findall(task)
+    return [
+        n
+        for n in dict.fromkeys(found)
+        if not keyword.iskeyword(n) and n not in _NOT_NAMES and len(n) > 1
+    ]
+
+
+def is_test_path(path: str) -> bool:
+    pure = PurePosixPath(path)
+    name = pure.name
+    in_folder = any(part in ("tests", "test") for part in pure.parts[:-1])
+    return name.startswith("test_") or name.endswith("_test.py") or (in_folder and name != "")
+
+
+def test_folder(listing: Sequence[str]) -> str:
+    for folder in ("tests", "test"):
+        if any(p.startswith(f"{folder}/") for p in listing):
+            return folder
+    return "tests"
+
+
+def module_of(path: str) -> str:
+    """``src/pkg/mod.py`` -> ``pkg.mod``; ``pkg/__init__.py`` -> ``pkg``."""
+    parts = list(PurePosixPath(path).with_suffix("").parts)
+    if parts and parts[0] == "src" and len(parts) > 1:
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _safe(path: str) -> str | None:
+    try:
+        return check_path(path.strip().strip("`'\"")).as_posix()
+    except UnsafeEdit:
+        return None
+
+
+def _relocate(path: str, folder: str, known: set[str]) -> tuple[str, str]:
+    """(path, problem): tests moved under the test folder, code moved out of it."""
+    pure = PurePosixPath(path)
+    if is_test_path(path) and pure.name.startswith("test_") and pure.parts[0] != folder:
+        if path not in known:
+            moved = f"{folder}/{pure.name}"
+            return moved, f"test file {path} moved under {folder}/ as {moved}"
+    if not is_test_path(path) and pure.parts[0] == folder and len(pure.parts) > 1:
+        if path not in known and pure.name not in ("__init__.py", "conftest.py"):
+            return pure.name, f"code file {path} moved out of the test folder to {pure.name}"
+    return path, ""
+
+
+def _matching_existing(path: str, listing: Sequence[str]) -> str | None:
+    name = PurePosixPath(path).name
+    same = [p for p in listing if PurePosixPath(p).name == name]
+    return same[0] if len(same) == 1 else None
+
+
+def _clean_files(
+    plan: Plan, listing: Sequence[str], folder: str
+) -> tuple[list[tuple[str, str]], list[str]]:
+    known = set(listing)
+    files: list[tuple[str, str]] = []
+    problems: list[str] = []
+    for raw, change in plan.files:
+        path = _safe(raw)
+        if path is None:
+            problems.append(f"unsafe path {raw!r} dropped from the plan")
+            continue
+        path, moved = _relocate(path, folder, known)
+        problems += [moved] if moved else []
+        if path not in known and _MODIFY.search(change):
+            twin = _matching_existing(path, listing)
+            if twin:
+                problems.append(f"{path} does not exist; the plan means {twin}")
+                path = twin
+            else:
+                problems.append(f"{path} is to be modified but does not exist; it will be created")
+        if any(p == path for p, _ in files):
+            problems.append(f"{path} named twice in the plan")
+            continue
+        files.append((path, change))
+    return files, problems
+
+
+def _add_named(task: str, files: list[tuple[str, str]], listing: Sequence[str]) -> list[str]:
+    problems = []
+    for path in task_paths(task):
+        safe = _safe(path)
+        if safe and all(p != safe for p, _ in files):
+            files.insert(0, (safe, "named by the task"))
+            problems.append(f"the plan left out {safe}, which the task names")
+    return problems
+
+
+def _ensure_code(task: str, files: list[tuple[str, str]], listing: Sequence[str]) -> list[str]:
+    if any(not is_test_path(p) for p, _ in files):
+        return []
+    names = task_names(task)
+    if not names:
+        return ["the plan names no code file and the task names no function"]
+    words = set(re.findall(r"[a-z0-9]{3,}", task.lower()))
+    modules = [p for p in listing if p.endswith(".py") and not is_test_path(p)]
+    guess = next((p for p in modules if PurePosixPath(p).stem in words), f"{names[0]}.py")
+    files.insert(0, (guess, f"define {', '.join(names)}"))
+    return [f"the plan names no code file; using {guess}"]
+
+
+def _ensure_test(task: str, files: list[tuple[str, str]], folder: str) -> list[str]:
+    code = [p for p, _ in files if not is_test_path(p) and p.endswith(".py")]
+    if any(is_test_path(p) for p, _ in files) or not code:
+        return []
+    if not _ASKS_TESTS.search(task):
+        return []
+    path = f"{folder}/test_{PurePosixPath(code[0]).stem}.py"
+    files.append((path, f"tests for {code[0]}"))
+    return [f"the plan names no test file; using {path}"]
+
+
+def check_plan(plan: Plan, listing: Sequence[str]) -> tuple[Plan, list[str]]:
+    """The plan made sane for the task and the tree, and what had to change."""
+    folder = test_folder(listing)
+    files, problems = _clean_files(plan, listing, folder)
+    problems += _add_named(plan.task, files, listing)
+    problems += _ensure_code(plan.task, files, listing)
+    problems += _ensure_test(plan.task, files, folder)
+    code = [f for f in files if not is_test_path(f[0])][:MAX_CODE_FILES]
+    tests = [f for f in files if is_test_path(f[0])][:MAX_TEST_FILES]
+    if len(code) + len(tests) < len(files):
+        problems.append("the plan was cut to its first files: a relay run writes few files")
+    return replace(plan, files=tuple(code + tests)), problems
+
+
+def target_of(plan: Plan, listing: Sequence[str]) -> Target:
+    code = tuple(p for p in plan.paths if not is_test_path(p))
+    tests = tuple(p for p in plan.paths if is_test_path(p) and p.endswith(".py"))
+    return Target(
+        code=code,
+        tests=tests,
+        names=tuple(task_names(plan.task)),
+        existing=frozenset(p for p in (*code, *tests) if p in set(listing)),
+        asks_tests=bool(_ASKS_TESTS.search(plan.task)),
+    )

@@ -1,0 +1,102 @@
+"""Trying candidates in the relay worktree: write the files, run, read the result, reset.
+
+Every run goes through ``testrun.run`` (the sandbox); every write through
+``edits.apply_edits`` (confined to the worktree, protected paths refused). After each
+try the worktree returns to its last commit, so candidates never see each other.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from relay_git import worktree as wtmod
+from relay_git.edits import Edit, EditFailed, apply_edits
+from relay_git.errors import UnsafeEdit
+from relay_git.sandbox import Kind
+from relay_git.scaffold.select import parse_report
+from relay_git.scaffold.testrun import TestOutcome, run
+
+PROBE_TIMEOUT = 60.0
+
+
+def pytest_runner(command: str | None) -> str | None:
+    """How to start pytest the way the project's test command does, or None (not pytest)."""
+    if not command:
+        return None
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if not words:
+        return None
+    first = words[0]
+    if PurePosixPath(first).name.startswith("pytest"):
+        return shlex.quote(first)
+    if PurePosixPath(first).name.startswith("python") and words[1:3] == ["-m", "pytest"]:
+        return f"{shlex.quote(first)} -m pytest"
+    return None
+
+
+@dataclass
+class Workbench:
+    wt: wtmod.RelayWorktree
+    environ: Mapping[str, str]
+    sandbox: Kind
+    timeout: float
+    allow: tuple[str, ...] = ()
+    runner: str | None = None  # pytest, as the project starts it
+    test_seconds: float = 0.0
+
+    def write(self, files: Mapping[str, str]) -> list[str]:
+        """Write ``files`` into the worktree; the paths refused, if any (nothing written then)."""
+        edits = [Edit(p, "write", content=c) for p, c in files.items()]
+        try:
+            apply_edits(self.wt.path, edits, self.allow)
+        except (EditFailed, UnsafeEdit) as err:
+            return [str(err)]
+        return []
+
+    def reset(self) -> None:
+        wtmod.reset_clean(self.wt)
+
+    def run(self, command: str) -> TestOutcome:
+        outcome = run(command, self.wt.path, self.timeout, self.environ, sandbox=self.sandbox)
+        self.test_seconds += outcome.seconds
+        return outcome
+
+    def outcomes(self, files: Mapping[str, str], test_path: str, source: str) -> dict[str, str]:
+        """Per-test results of ``source`` (written at ``test_path``) against ``files``."""
+        if self.runner is None:
+            return {}
+        try:
+            if self.write({**files, test_path: source}):
+                return {}
+            report = self.run(f"{self.runner} -q -rA --tb=no -p no:cacheprovider {test_path}")
+            return parse_report(report.output)
+        finally:
+            self.reset()
+
+    def script(self, files: Mapping[str, str], source: str) -> str:
+        """The output of a Python script run with ``files`` in place (the values probe)."""
+        if self.runner is None:
+            return ""
+        name = f"relay_probe_{secrets.token_hex(4)}.py"
+        python = self.runner.split(" -m ")[0] if " -m " in self.runner else "python"
+        try:
+            if self.write({**files, name: source}):
+                return ""
+            return self.run(f"{python} {name}").output
+        finally:
+            self.reset()
+
+
+def probe_path(folder: str) -> str:
+    return f"{folder}/test_relay_candidates_{secrets.token_hex(3)}.py"
+
+
+def exists(root: Path, path: str) -> bool:
+    return (root / path).is_file()
