@@ -18,6 +18,7 @@ from relay_git.errors import ModelOutputError, RelayError
 
 # Each name is a module in relay_git.commands defining a click command of the same name.
 COMMANDS = (
+    "demo",
     "scaffold",
     "review",
     "hooks",
@@ -47,6 +48,7 @@ def cli() -> None:
 
     \b
     Examples:
+      relay-git demo                        # the whole relay, offline, on an example repo
       relay-git scaffold "add a slugify() helper with tests"
       relay-git review                      # review the staged diff
       relay-git review main..feature --format markdown
