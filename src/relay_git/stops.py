@@ -7,6 +7,7 @@ at the tail of the text, so they stay cheap at every streamed token. Pure.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
@@ -46,7 +47,7 @@ def _repeated_line(text: str) -> bool:
     if len(last) < 12:
         return False
     at = [i for i, line in enumerate(lines) if line == last][-LINE_REPEATS:]
-    return len(at) == LINE_REPEATS and all(b - a <= 2 for a, b in zip(at, at[1:], strict=False))
+    return len(at) == LINE_REPEATS and all(b - a <= 2 for a, b in itertools.pairwise(at))
 
 
 def block_closed(text: str) -> bool:

@@ -98,7 +98,9 @@ def test_probe_script_prints_repr_of_each_value(tmp_path: Path) -> None:
 
 
 def test_probe_script_survives_a_module_that_does_not_import(tmp_path: Path) -> None:
-    out = run_probe(tmp_path, "def double(x):\n    return x *\n", {"double": "draft"}, ["double(1)"])
+    out = run_probe(
+        tmp_path, "def double(x):\n    return x *\n", {"double": "draft"}, ["double(1)"]
+    )
     assert parse_values(out, 1) == [None]
 
 

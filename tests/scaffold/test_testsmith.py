@@ -166,9 +166,7 @@ def test_compose_new_file_imports_right_modules_once() -> None:
 
 
 def test_compose_keeps_existing_file_whole_and_adds_only_missing_imports() -> None:
-    existing = (
-        "from mathkit.ops import double\n\n\ndef test_old():\n    assert double(0) == 0\n"
-    )
+    existing = "from mathkit.ops import double\n\n\ndef test_old():\n    assert double(0) == 0\n"
     tests = [TestFn("test_s", "def test_s():\n    assert slugify('A') == double('a')\n")]
     out = compose(existing, WHERE, tests)
     assert out.startswith(existing.rstrip("\n"))
@@ -181,9 +179,7 @@ def test_compose_keeps_existing_file_whole_and_adds_only_missing_imports() -> No
 @pytest.mark.parametrize("existing", [None, "", "\n\n"])
 def test_compose_blank_existing_is_a_new_file(existing: str | None) -> None:
     out = compose(existing, WHERE, [t("test_a")])
-    assert out == (
-        "from mathkit.ops import double\n\n\ndef test_a():\n    assert double(1) == 2\n"
-    )
+    assert out == ("from mathkit.ops import double\n\n\ndef test_a():\n    assert double(1) == 2\n")
 
 
 def test_compose_name_prefix_is_not_a_use() -> None:

@@ -113,8 +113,10 @@ def _kept(new: Sequence[_Part]) -> list[_Part]:
 
 def _is_constant(text: str) -> bool:
     body = ast.parse(text).body  # empty for the comment lines at the end of a block
-    return bool(body) and isinstance(body[0], ast.Assign | ast.AnnAssign) and not any(
-        isinstance(n, ast.Call) for n in ast.walk(body[0])
+    return (
+        bool(body)
+        and isinstance(body[0], ast.Assign | ast.AnnAssign)
+        and not any(isinstance(n, ast.Call) for n in ast.walk(body[0]))
     )
 
 
@@ -193,7 +195,9 @@ def stub(source: str, names: Iterable[str]) -> str:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in wanted:
             first = node.body[0]
-            head = lines[first.lineno - 1][: first.col_offset] if first.lineno == node.lineno else ""
+            head = (
+                lines[first.lineno - 1][: first.col_offset] if first.lineno == node.lineno else ""
+            )
             indent = head or " " * first.col_offset  # `def f(x): return x` keeps its header
             cuts.append((first.lineno, node.end_lineno or first.lineno, f"{indent}return None"))
     for start, end, text in sorted(cuts, reverse=True):
