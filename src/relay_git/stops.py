@@ -7,12 +7,14 @@ at the tail of the text, so they stay cheap at every streamed token. Pure.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
 MIN_PERIOD = 12  # characters: shorter repeats are ordinary code (`    ` runs, `))))`)
 MAX_PERIOD = 240
 REPEATS = 3
+RUN = 160  # one character repeated this often is a loop (a `# ----` ruler is shorter)
 LINE_REPEATS = 4  # the same non-trivial line this often is a loop, even with lines between
 _FENCE_OPEN = re.compile(r"^[ \t]*```[\w+.-]*[ \t]*$", re.M)
 _FENCE_CLOSE = re.compile(r"^[ \t]*```[ \t]*$", re.M)
@@ -25,21 +27,27 @@ def looping(text: str) -> bool:
     tail = text[-REPEATS * MAX_PERIOD :]
     for period in range(MIN_PERIOD, min(MAX_PERIOD, len(tail) // REPEATS) + 1):
         unit = tail[-period:]
-        if not unit.strip():
-            continue
+        if not unit.strip() or (len(set(unit)) == 1 and not tail.endswith(unit[0] * RUN)):
+            continue  # blank, or a ruler such as `# ------...` that is not yet a runaway
         if tail.endswith(unit * REPEATS):
             return True
     return _repeated_line(text)
 
 
 def _repeated_line(text: str) -> bool:
+    """The last line came back at least every other line, LINE_REPEATS times over.
+
+    A line that recurs further apart is structure, not a loop: `"action": "write"` in
+    each item of an indented JSON list, `return result` closing several functions.
+    """
     if not text.endswith("\n"):
         return False
-    lines = text.rstrip("\n").split("\n")
-    last = lines[-1].strip()
+    lines = [line.strip() for line in text.split("\n")[-40:] if line.strip()]
+    last = lines[-1] if lines else ""
     if len(last) < 12:
         return False
-    return sum(1 for line in lines[-40:] if line.strip() == last) >= LINE_REPEATS
+    at = [i for i, line in enumerate(lines) if line == last][-LINE_REPEATS:]
+    return len(at) == LINE_REPEATS and all(b - a <= 2 for a, b in itertools.pairwise(at))
 
 
 def block_closed(text: str) -> bool:

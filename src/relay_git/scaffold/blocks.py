@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+.#-]*)[^\n]*$", re.MULTILINE)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -70,23 +70,36 @@ def defined_names(source: str) -> set[str]:
 class _Part:
     key: str  # "def:NAME", "import:TEXT" or "stmt:N"
     text: str
+    lead: str = ""  # the comment lines just above it, kept with it
+
+    @property
+    def full(self) -> str:
+        return f"{self.lead}\n{self.text}" if self.lead else self.text
 
 
 def _parts(source: str) -> list[_Part]:
     tree = ast.parse(source)
     lines = source.splitlines()
     parts: list[_Part] = []
+    done = 0  # lines consumed so far
     for index, node in enumerate(tree.body):
         start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
         end = node.end_lineno or node.lineno
         text = "\n".join(lines[start - 1 : end])
+        lead = _comments(lines[done : start - 1])
+        done = max(done, end)
         if isinstance(node, _DEFS):
-            parts.append(_Part(f"def:{node.name}", text))
+            parts.append(_Part(f"def:{node.name}", text, lead))
         elif isinstance(node, _IMPORTS):
-            parts.append(_Part(f"import:{text.strip()}", text))
+            parts.append(_Part(f"import:{text.strip()}", text, lead))
         else:
-            parts.append(_Part(f"stmt:{index}", text))
-    return parts
+            parts.append(_Part(f"stmt:{index}", text, lead))
+    tail = _comments(lines[done:])
+    return [*parts, _Part("stmt:tail", tail)] if tail else parts
+
+
+def _comments(lines: Sequence[str]) -> str:
+    return "\n".join(line for line in lines if line.lstrip().startswith("#"))
 
 
 def _kept(new: Sequence[_Part]) -> list[_Part]:
@@ -99,9 +112,11 @@ def _kept(new: Sequence[_Part]) -> list[_Part]:
 
 
 def _is_constant(text: str) -> bool:
-    node = ast.parse(text).body[0]
-    return isinstance(node, ast.Assign | ast.AnnAssign) and not any(
-        isinstance(n, ast.Call) for n in ast.walk(node)
+    body = ast.parse(text).body  # empty for the comment lines at the end of a block
+    return (
+        bool(body)
+        and isinstance(body[0], ast.Assign | ast.AnnAssign)
+        and not any(isinstance(n, ast.Call) for n in ast.walk(body[0]))
     )
 
 
@@ -121,18 +136,20 @@ def merge(existing: str, block: str, replaceable: Iterable[str] | None = None) -
         for p in new
         if p.key.startswith("def:") and (allowed is None or p.key in allowed or p.key not in known)
     }
-    imports = [p for p in new if p.key.startswith("import:") and p.key not in known]
+    imports = {p.key: p.text for p in new if p.key.startswith("import:") and p.key not in known}
     body: list[str] = []
     for part in base:
-        body.append(replaced.pop(part.key).text if part.key in replaced else part.text)
+        kept = replace(part, text=replaced.pop(part.key).text) if part.key in replaced else part
+        body.append(kept.full)
     texts = {p.text.strip() for p in base}
-    appended = [
-        p.text
-        for p in new
-        if p.key in replaced or (p.key.startswith("stmt:") and p.text.strip() not in texts)
-    ]
+    appended: dict[str, str] = {}  # key -> text: a def the block repeats lands once, its last
+    for p in new:
+        if p.key in replaced:
+            appended[p.key] = replaced[p.key].full
+        elif p.key.startswith("stmt:") and p.text.strip() not in texts:
+            appended.setdefault(p.text.strip(), p.full)
     head = _import_end(base)
-    out = body[:head] + [p.text for p in imports] + body[head:] + appended
+    out = body[:head] + list(imports.values()) + body[head:] + list(appended.values())
     return _join(out)
 
 
@@ -148,8 +165,8 @@ def _import_end(parts: Sequence[_Part]) -> int:
 
 
 def _is_docstring(text: str) -> bool:
-    node = ast.parse(text).body[0]
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    body = ast.parse(text).body
+    return bool(body) and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
 
 
 def _join(parts: Iterable[str]) -> str:
@@ -163,7 +180,8 @@ def _join(parts: Iterable[str]) -> str:
 
 
 def _is_def(chunk: str) -> bool:
-    first = chunk.lstrip().split("\n", 1)[0]
+    code = [line for line in chunk.lstrip().split("\n") if not line.startswith("#")]
+    first = code[0] if code else ""
     return first.startswith(("def ", "async def ", "class ", "@"))
 
 
@@ -177,7 +195,10 @@ def stub(source: str, names: Iterable[str]) -> str:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in wanted:
             first = node.body[0]
-            indent = " " * first.col_offset
+            head = (
+                lines[first.lineno - 1][: first.col_offset] if first.lineno == node.lineno else ""
+            )
+            indent = head or " " * first.col_offset  # `def f(x): return x` keeps its header
             cuts.append((first.lineno, node.end_lineno or first.lineno, f"{indent}return None"))
     for start, end, text in sorted(cuts, reverse=True):
         lines[start - 1 : end] = [text]

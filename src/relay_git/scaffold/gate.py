@@ -31,14 +31,16 @@ class Verdict:
         return 0 if self.done else 1
 
 
-def _code_lines(before: str, after: str) -> int:
-    """Non-blank, non-comment lines in ``after`` that ``before`` does not have."""
-    old = {line.strip() for line in before.splitlines()}
-    return sum(
-        1
-        for line in after.splitlines()
-        if line.strip() and not line.strip().startswith("#") and line.strip() not in old
-    )
+def _code_lines(path: str, before: str, after: str) -> int:
+    """Code lines added or removed: a fix may only delete a line. Blank lines never count,
+    nor, in Python, comments (a Markdown `# Title` is content)."""
+    python = path.endswith((".py", ".pyi"))
+
+    def code(text: str) -> set[str]:
+        lines = {line.strip() for line in text.splitlines()}
+        return {ln for ln in lines if ln and not (python and ln.startswith("#"))}
+
+    return len(code(before) ^ code(after))
 
 
 def hollow(task: str, target: Target, base: Tree, head: Tree) -> list[str]:
@@ -50,7 +52,9 @@ def hollow(task: str, target: Target, base: Tree, head: Tree) -> list[str]:
     code = [p for p in target.code if base.get(p) != head.get(p)]
     if target.code and not code:
         reasons.append(f"the change does not touch {', '.join(target.code)}")
-    elif target.code and not any(_code_lines(base.get(p) or "", head.get(p) or "") for p in code):
+    elif target.code and not any(
+        _code_lines(p, base.get(p) or "", head.get(p) or "") for p in code
+    ):
         reasons.append("the change adds no code")
     defined: set[str] = set()
     for path in target.python:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 Files = Mapping[str, str]  # path -> full content
 Outcomes = Mapping[str, str]  # test name -> "passed" | "failed" | "error"
-_LINE = re.compile(r"^(PASSED|FAILED|ERROR|XPASS|XFAIL|SKIPPED)\s+\S*?::(\w+)", re.M)
+# the name after the last "::" (greedy), so `t.py::TestX::test_a` gives test_a
+_LINE = re.compile(r"^(PASSED|FAILED|ERROR|XPASS|XFAIL|SKIPPED)\s+\S*::(\w+)", re.M)
 
 
 def parse_report(output: str) -> dict[str, str]:

@@ -96,13 +96,16 @@ def _safe(path: str) -> str | None:
 def _relocate(path: str, folder: str, known: set[str]) -> tuple[str, str]:
     """(path, problem): tests moved under the test folder, code moved out of it."""
     pure = PurePosixPath(path)
+    if path in known:
+        return path, ""
     if is_test_path(path) and pure.name.startswith("test_") and pure.parts[0] != folder:
-        if path not in known:
-            moved = f"{folder}/{pure.name}"
-            return moved, f"test file {path} moved under {folder}/ as {moved}"
-    if not is_test_path(path) and pure.parts[0] == folder and len(pure.parts) > 1:
-        if path not in known and pure.name not in ("__init__.py", "conftest.py"):
-            return pure.name, f"code file {path} moved out of the test folder to {pure.name}"
+        moved = f"{folder}/{pure.name}"
+        return moved, f"test file {path} moved under {folder}/ as {moved}"
+    # by its name: under the test folder is_test_path() holds for every file
+    test_named = pure.name.startswith("test_") or pure.name.endswith("_test.py")
+    code = pure.suffix == ".py" and not test_named
+    if code and pure.parts[0] == folder and pure.name not in ("__init__.py", "conftest.py"):
+        return pure.name, f"code file {path} moved out of the test folder to {pure.name}"
     return path, ""
 
 

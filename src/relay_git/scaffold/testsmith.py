@@ -56,22 +56,23 @@ def _function(name: str, body: Iterable[str]) -> str:
     return f"def {name}():\n{inner}\n"
 
 
-def _from_def(node: ast.FunctionDef, source: str) -> list[tuple[str, str]]:
-    """(name, source) pairs: the test itself, or one per assertion when it is only asserts."""
+def _from_def(node: ast.FunctionDef, source: str) -> list[tuple[ast.AST, str, str]]:
+    """(node, name, source): the test itself, or one per assertion when it is only asserts
+    (each then judged on its own assertion)."""
     params = [a.arg for a in node.args.args if a.arg != "self"]
     if any(p not in _FIXTURES for p in params) or node.decorator_list:
         return []
     segments = [ast.get_source_segment(source, s) or "" for s in node.body]
     if len(node.body) > 1 and all(isinstance(s, ast.Assert) for s in node.body) and not params:
         return [
-            (f"{node.name}_{i}", _function(f"{node.name}_{i}", [seg]))
-            for i, seg in enumerate(segments, 1)
+            (stmt, f"{node.name}_{i}", _function(f"{node.name}_{i}", [seg]))
+            for i, (stmt, seg) in enumerate(zip(node.body, segments, strict=True), 1)
         ]
-    text = ast.get_source_segment(source, node) or ""
+    text = ast.get_source_segment(source, node, padded=True) or ""
     text = textwrap.dedent(text)
     if "self" in [a.arg for a in node.args.args]:
         text = re.sub(r"\(\s*self\s*,?\s*", "(", text, count=1)
-    return [(node.name, text + ("\n" if not text.endswith("\n") else ""))]
+    return [(node, node.name, text + ("\n" if not text.endswith("\n") else ""))]
 
 
 def _candidates(tree: ast.Module, source: str, stem: str) -> list[tuple[ast.AST, str, str]]:
@@ -79,11 +80,11 @@ def _candidates(tree: ast.Module, source: str, stem: str) -> list[tuple[ast.AST,
     loose = 0
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
-            found += [(node, n, s) for n, s in _from_def(node, source)]
+            found += _from_def(node, source)
         elif isinstance(node, ast.ClassDef) and node.name.startswith("Test"):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name.startswith("test"):
-                    found += [(item, n, s) for n, s in _from_def(item, source)]
+                    found += _from_def(item, source)
         elif isinstance(node, ast.Assert):
             loose += 1
             name = f"test_{stem}_{loose}"

@@ -1,0 +1,272 @@
+"""gate: a run is done only when its change is real, its tests pass and the reviewer approved.
+
+Includes the issue's held-out cases that exited 0 with "approve". Pure; tables.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from relay_git.scaffold.gate import Tree, decide, hollow
+from relay_git.scaffold.target import Target
+
+APP = "def add(a, b):\n    return a + b\n"
+TEST_APP = "from app import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
+BASE: dict[str, str | None] = {"app.py": APP, "tests/test_app.py": TEST_APP}
+DOUBLE = APP + "\n\ndef double(x):\n    return x * 2\n"
+
+
+def target(code: tuple[str, ...] = ("app.py",), names: tuple[str, ...] = ("double",)) -> Target:
+    return Target(
+        code=code,
+        tests=("tests/test_app.py",),
+        names=names,
+        existing=frozenset({"app.py", "tests/test_app.py"}),
+        asks_tests=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("task", "tgt", "head", "reasons"),
+    [
+        (
+            "add double(x) to app.py with a test",
+            target(),
+            BASE,
+            ["the change is empty: the branch holds no change"],
+        ),
+        (
+            "add double(x) to app.py with a test",
+            target(),
+            {**BASE, "double.py": "", "tests/test_double.py": ""},
+            ["the change does not touch app.py", "double is not defined in app.py"],
+        ),
+        (
+            "add double(x) to app.py with a test",
+            target(),
+            {**BASE, "app.py": APP + "\n# double(x) goes here\n\n\n"},
+            ["the change adds no code", "double is not defined in app.py"],
+        ),
+        (
+            "add double(x) and half(x) to app.py",
+            target(names=("double", "half")),
+            {**BASE, "app.py": DOUBLE},
+            ["half is not defined in app.py"],
+        ),
+        (
+            "fix the bug in add(a, b) and add a test",
+            target(names=("add",)),
+            {
+                **BASE,
+                "tests/test_app.py": "",
+                ":{": "",
+                "test_app.py": "",
+                "total.py": "",
+            },
+            ["the change does not touch app.py", "tests/test_app.py was emptied"],
+        ),
+        (
+            "add double(x) to app.py",
+            target(),
+            {"app.py": DOUBLE, "tests/test_app.py": None},
+            ["tests/test_app.py was deleted"],
+        ),
+        (
+            "add double(x) to app.py",
+            target(),
+            {**BASE, "app.py": DOUBLE, "tests/test_app.py": "  \n\n"},
+            ["tests/test_app.py was emptied"],
+        ),
+    ],
+    ids=[
+        "empty-change",
+        "held-out-two-empty-files",
+        "only-comments-and-blanks",
+        "a-name-missing",
+        "held-out-test-emptied-odd-files",
+        "file-deleted",
+        "file-blanked",
+    ],
+)
+def test_hollow_reasons(task: str, tgt: Target, head: Tree, reasons: list[str]) -> None:
+    assert sorted(hollow(task, tgt, BASE, head)) == sorted(reasons)
+
+
+@pytest.mark.parametrize(
+    ("task", "tgt", "head"),
+    [
+        ("add double(x) to app.py with a test", target(), {**BASE, "app.py": DOUBLE}),
+        (
+            "fix the bug in add(a, b)",
+            target(names=("add",)),
+            {**BASE, "app.py": "def add(a, b):\n    return a - b\n"},
+        ),
+        (
+            "remove the obsolete tests/test_app.py and add double(x)",
+            target(),
+            {"app.py": DOUBLE, "tests/test_app.py": None},
+        ),
+        (
+            "delete app.py contents",
+            target(code=("app.py",), names=()),
+            {**BASE, "app.py": ""},
+        ),
+        ("add a README", target(code=("README.md",), names=()), {**BASE, "README.md": "# App\n"}),
+        (
+            "add double(x) with a test",
+            target(code=("mathkit/ops.py",)),
+            {**BASE, "mathkit/ops.py": "def double(x):\n    return 2 * x\n"},
+        ),
+        (
+            "fix the bug in add(a, b)",
+            target(names=("add",)),
+            {**BASE, "app.py": "def add(a, b):\n    return a + b\n    print('unreachable')\n"},
+        ),
+    ],
+    ids=[
+        "real-addition",
+        "one-line-fix",
+        "removal-asked",
+        "emptying-asked",
+        "non-python-code-file",
+        "new-module",
+        "changed-code-line",
+    ],
+)
+def test_hollow_accepts_real_changes(task: str, tgt: Target, head: Tree) -> None:
+    assert hollow(task, tgt, BASE, head) == []
+
+
+def test_hollow_a_fix_that_only_deletes_a_line_is_real() -> None:
+    buggy = "def total(xs):\n    xs = xs[1:]\n    return sum(xs)\n"
+    fixed = "def total(xs):\n    return sum(xs)\n"
+    base = {"app.py": buggy}
+    tgt = target(names=("total",))
+    assert hollow("fix the bug in total(xs)", tgt, base, {"app.py": fixed}) == []
+
+
+def test_hollow_blank_lines_in_a_non_python_file_are_no_code() -> None:
+    base = {**BASE, "README.md": "# App\n"}
+    head = {**base, "README.md": "# App\n\n\n"}
+    reasons = hollow("document app", target(code=("README.md",), names=()), base, head)
+    assert reasons == ["the change adds no code"]
+
+
+def test_hollow_without_planned_code_checks_only_removals() -> None:
+    tgt = target(code=(), names=("double",))
+    assert hollow("add tests", tgt, BASE, {**BASE, "tests/test_x.py": "x = 1\n"}) == []
+
+
+@pytest.mark.parametrize(
+    ("hollow_reasons", "tests", "asks", "names", "verdict", "reasons"),
+    [
+        ([], {"status": "passed"}, True, ["test_a"], "approve", []),
+        ([], {"status": "skipped", "reason": "no test command"}, False, [], "approve", []),
+        ([], {}, False, [], "approve", []),
+        (
+            ["the change adds no code"],
+            {"status": "passed"},
+            False,
+            [],
+            "approve",
+            ["the change adds no code"],
+        ),
+        (
+            [],
+            {"status": "failed", "command": "pytest -q"},
+            False,
+            [],
+            "approve",
+            ["the tests fail (pytest -q)"],
+        ),
+        (
+            [],
+            {"status": "timeout", "command": "pytest"},
+            False,
+            [],
+            "approve",
+            ["the tests fail (pytest)"],
+        ),
+        (
+            [],
+            {"status": "skipped", "reason": "the test command needs confirmation"},
+            False,
+            [],
+            "approve",
+            ["the tests were not run: the test command needs your confirmation"],
+        ),
+        (
+            [],
+            {"status": "passed"},
+            True,
+            [],
+            "approve",
+            ["the task asks for tests, and no drafted test survived"],
+        ),
+        (
+            [],
+            {"status": "passed"},
+            False,
+            [],
+            "request_changes",
+            ["the reviewer did not approve (request_changes)"],
+        ),
+        ([], {"status": "passed"}, False, [], "", ["the reviewer did not approve (not reviewed)"]),
+        (
+            ["x was emptied"],
+            {"status": "failed", "command": "pytest"},
+            True,
+            [],
+            "reject",
+            [
+                "x was emptied",
+                "the tests fail (pytest)",
+                "the task asks for tests, and no drafted test survived",
+                "the reviewer did not approve (reject)",
+            ],
+        ),
+    ],
+    ids=[
+        "done",
+        "no-test-command",
+        "no-test-record",
+        "hollow",
+        "tests-fail",
+        "tests-timeout",
+        "needs-confirmation",
+        "asked-tests-missing",
+        "not-approved",
+        "not-reviewed",
+        "all-reasons-in-order",
+    ],
+)
+def test_decide(
+    hollow_reasons: list[str],
+    tests: dict[str, object],
+    asks: bool,
+    names: list[str],
+    verdict: str,
+    reasons: list[str],
+) -> None:
+    result = decide(hollow_reasons, tests, asks, names, verdict)
+    assert list(result.reasons) == reasons
+    assert result.done is (not reasons)
+    assert result.exit_code == (0 if not reasons else 1)
+
+
+def test_held_out_runs_can_never_exit_0() -> None:
+    """The issue's two held-out runs, end to end through hollow and decide."""
+    task = "add double(x) to app.py with a test"
+    head = {**BASE, "double.py": "", "tests/test_double.py": ""}
+    first = decide(hollow(task, target(), BASE, head), {"status": "passed"}, True, [], "approve")
+    task = "fix the bug in add(a, b) and add a test"
+    head = {**BASE, "tests/test_app.py": "", ":{": "", "test_app.py": "", "total.py": ""}
+    second = decide(
+        hollow(task, target(names=("add",)), BASE, head),
+        {"status": "failed", "command": "pytest"},
+        True,
+        ["test_add"],
+        "approve",
+    )
+    assert first.exit_code != 0 and second.exit_code != 0
+    assert not first.done and not second.done
