@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
 from tests.loopback import Loopback, Reply, closed_port, serve
+from tests.remote import remote_url
 
 from relay_git.cli import main
 
@@ -82,8 +83,9 @@ def leaky(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def point(monkeypatch: pytest.MonkeyPatch, server: Loopback, backend: str) -> str:
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
-    monkeypatch.setenv("RELAY_GIT_OPENAI_BASE_URL", server.url + "/v1")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+    remote = remote_url(monkeypatch, server)  # another machine, as far as relay-git knows
+    monkeypatch.setenv("RELAY_GIT_OPENAI_BASE_URL", remote + "/v1")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", remote)
     server.route("GET", "/v1/models", {"data": [{"id": "m"}]})
     server.route("POST", "/v1/chat/completions", openai_ok())
     server.route("POST", "/v1/messages", anthropic_ok())

@@ -20,18 +20,21 @@ import pydantic
 
 from relay_git.backends import _http
 from relay_git.backends.base import (
+    OPENAI_DEFAULT_URL,
     BackendOptions,
     ChatRequest,
     ChatResult,
     ModelSpec,
     OnToken,
     estimate_tokens,
+    is_local,
+    openai_base_url,
 )
 from relay_git.errors import BackendUnavailable
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_BASE_URL = OPENAI_DEFAULT_URL
 START_FIX = "start the server, or set RELAY_GIT_OPENAI_BASE_URL / OPENAI_BASE_URL"
 
 
@@ -69,15 +72,7 @@ class _ModelList(pydantic.BaseModel):
     data: list[dict[str, Any]]
 
 
-def resolve_base_url(options: BackendOptions) -> str:
-    env = options.environ
-    raw = (
-        options.openai_base_url
-        or env.get("RELAY_GIT_OPENAI_BASE_URL")
-        or env.get("OPENAI_BASE_URL")
-        or DEFAULT_BASE_URL
-    )
-    return raw.strip().rstrip("/")
+resolve_base_url = openai_base_url  # one resolution, shared with is_local
 
 
 def context_from_entry(entry: dict[str, Any]) -> int | None:
@@ -101,6 +96,7 @@ class OpenAIBackend:
     ) -> None:
         self.spec = spec
         self.base_url = resolve_base_url(options)
+        self.local = is_local(spec, options)
         self._options = options
         self._key = options.environ.get("OPENAI_API_KEY") or None
         self._retry = retry or _http.RetryPolicy()
