@@ -29,7 +29,7 @@ _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "private key",
         re.compile(
-            r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY( BLOCK|)-----.*?"
+            r"-----BEGIN ([A-Z0-9 ]{0,40})PRIVATE KEY( BLOCK|)-----.*?"
             r"(-----END \1PRIVATE KEY\2-----|\Z)",
             re.DOTALL,
         ),
@@ -68,25 +68,25 @@ _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?i)(?P<keep>\b(?:Account|SharedAccess)Key\s*=\s*|[?&]sig=)[A-Za-z0-9%+/]{16,}=*"
         ),
     ),
-    ("jwt", re.compile(r"\beyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}")),
+    ("jwt", re.compile(r"(?<![\w-])eyJ[\w-]{10,}+\.eyJ[\w-]{10,}+\.[\w-]{10,}")),
     ("bearer token", re.compile(r"(?i)(?P<keep>\bbearer\s+)[A-Za-z0-9._~+/-]{20,}=*")),
     (
         "url password",
-        re.compile(r"(?P<keep>\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]+:)[^/\s@'\"]+(?P<tail>@)"),
+        re.compile(r"(?P<keep>\b[a-z][a-z0-9+.-]{0,30}+://[^/\s:@'\"]++:)[^/\s@'\"]++(?P<tail>@)"),
     ),
 )
 
-_WORDS = r"passw(?:or)?d|pwd|secret|token|credentials?|(?:api|access|private|signing|auth)_?key"
+_WORDS = r"passw(?:or)?d|pwd|secret|token|credentials?|(?:api|access|private|signing|auth)[_-]?key"
 _CAMEL = r"Password|Passwd|Pwd|Secret|Token|Credentials?|(?:Api|Access|Private|Signing)Key"
-_NAME = (
-    r"(?<![\w.-])(?P<name>[\w.-]*?"
-    rf"(?:(?<![A-Za-z])(?i:{_WORDS})|(?<=[a-z])(?:{_CAMEL}))(?![a-z])[\w.-]*)"
-)
+_KEYWORD = re.compile(rf"(?:(?<![A-Za-z])(?i:{_WORDS})|(?<=[a-z])(?:{_CAMEL}))(?![a-z])")
+# A name, then =, :, := or => (a type annotation may sit between), then a value. Every
+# repetition is possessive or bounded, so a hostile line costs linear time; the name is
+# checked for a keyword (_KEYWORD) and the value for a secret's look in _assignment.
 _ASSIGNMENT = re.compile(
-    rf"(?P<q>[\"']?){_NAME}(?P=q)"
-    r"(?P<sep>\s*(?::\s*[A-Za-z_][\w\[\]., |]{0,60}?\s*)?(?:=>|:=|==|=|:)\s*)"
-    r"(?P<val>\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'"
-    r"|[^\s'\"`,;#(){}\[\]<>=][^\s'\"`,;#(){}\[\]<>]*(?=\s*(?:[#;,}\]]|$)))",
+    r"(?P<q>[\"']?)(?<![\w.-])(?P<name>[\w.-]++)(?P=q)"
+    r"(?P<sep>[ \t]*+(?::[ \t]*+[A-Za-z_][\w\[\]., |]{0,60}?[ \t]*+)?(?:=>|:=|==|=|:)[ \t]*+)"
+    r"(?P<val>\"(?:[^\"\\\n]|\\.)*+\"|'(?:[^'\\\n]|\\.)*+'"
+    r"|[^\s'\"`,;#(){}\[\]<>=][^\s'\"`,;#(){}\[\]<>]*+(?=[ \t]*+(?:[#;,}\]]|$)))",
     re.MULTILINE,
 )
 _PLACEHOLDER = re.compile(r"\$\{?\w+\}?|\{\{.*\}\}|<.*>|%\(\w+\)s|\*+|x+|none|null|true|false")
@@ -117,6 +117,8 @@ def _kind(name: str) -> str:
 
 def _assignment(match: re.Match[str]) -> str:
     value = match["val"]
+    if not _KEYWORD.search(match["name"]):
+        return match[0]
     quote = value[0] if value[0] in "\"'" else ""
     inner = value[1:-1] if quote else value
     if not _looks_secret(inner):
