@@ -11,7 +11,6 @@ honours. relay-git sees a remote URL; the bytes still land in the recording serv
 from __future__ import annotations
 
 import pytest
-
 from tests.loopback import Loopback
 
 REMOTE_HOST = "models.remote.test"

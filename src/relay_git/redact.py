@@ -48,9 +48,7 @@ _TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "gitlab token",
-        re.compile(
-            r"\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent|ffct|wt)-[A-Za-z0-9_.-]{20,}"
-        ),
+        re.compile(r"\bgl(?:pat|dt|rt|ptt|cbt|oas|soat|ft|imt|agent|ffct|wt)-[A-Za-z0-9_.-]{20,}"),
     ),
     ("slack token", re.compile(r"\b(?:xox[abposre]|xapp-\d)-[A-Za-z0-9-]{10,}")),
     (
