@@ -11,15 +11,14 @@ honours. relay-git sees a remote URL; the bytes still land in the recording serv
 from __future__ import annotations
 
 import pytest
-from tests.loopback import Loopback
 
 REMOTE_HOST = "models.remote.test"
 
 
-def remote_url(monkeypatch: pytest.MonkeyPatch, server: Loopback, host: str = REMOTE_HOST) -> str:
-    """``http://HOST``, whose requests reach ``server`` through a plain-HTTP proxy."""
+def remote_url(monkeypatch: pytest.MonkeyPatch, server: str, host: str = REMOTE_HOST) -> str:
+    """``http://HOST``, whose requests reach the loopback ``server`` URL as a plain proxy."""
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.setenv(name, server.url)
+        monkeypatch.setenv(name, server)
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     return f"http://{host}"

@@ -83,7 +83,7 @@ def leaky(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def point(monkeypatch: pytest.MonkeyPatch, server: Loopback, backend: str) -> str:
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
-    remote = remote_url(monkeypatch, server)  # another machine, as far as relay-git knows
+    remote = remote_url(monkeypatch, server.url)  # another machine, as far as relay-git knows
     monkeypatch.setenv("RELAY_GIT_OPENAI_BASE_URL", remote + "/v1")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", remote)
     server.route("GET", "/v1/models", {"data": [{"id": "m"}]})
@@ -140,7 +140,15 @@ def test_configured_secret_patterns_are_honoured(
 
 
 @pytest.mark.parametrize(
-    "host", ["http://ollama.example.com:11434", "https://gpu-box.internal", "10.0.0.7:11434"]
+    "host",
+    [
+        "http://ollama.example.com:11434",
+        "https://gpu-box.internal",
+        "10.0.0.7:11434",
+        "127.evil.example.com:11434",  # was taken for loopback by its "127." prefix
+        "http://localhost.evil.com",
+        "http://127.0.0.1@evil.com:11434",
+    ],
 )
 def test_ollama_on_another_machine_gets_no_secrets(
     leaky: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], host: str

@@ -93,7 +93,7 @@ def test_empty_secret_patterns_in_the_repo_do_not_send_env(
     with serve() as server:
         server.route("POST", "/v1/chat/completions", openai_ok())
         server.route("GET", "/v1/models", {"data": [{"id": "m"}]})
-        remote = remote_url(monkeypatch, server)  # a remote reviewer: 127.0.0.1 is local
+        remote = remote_url(monkeypatch, server.url)  # a remote reviewer: 127.0.0.1 is local
         monkeypatch.setenv("RELAY_GIT_OPENAI_BASE_URL", remote + "/v1")
         args = ["review", "--reviewer", "openai:m", "--format", "json", "--no-cache"]
         assert main(args) == 0
