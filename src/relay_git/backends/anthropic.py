@@ -16,7 +16,6 @@ import pydantic
 
 from relay_git.backends import _http
 from relay_git.backends.base import (
-    ANTHROPIC_DEFAULT_URL,
     BackendOptions,
     ChatRequest,
     ChatResult,
@@ -28,7 +27,6 @@ from relay_git.backends.base import (
 )
 from relay_git.errors import BackendUnavailable
 
-DEFAULT_BASE_URL = ANTHROPIC_DEFAULT_URL
 API_VERSION = "2023-06-01"
 CONTEXT = 200_000
 TOOL = "reply"

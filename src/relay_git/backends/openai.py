@@ -20,7 +20,6 @@ import pydantic
 
 from relay_git.backends import _http
 from relay_git.backends.base import (
-    OPENAI_DEFAULT_URL,
     BackendOptions,
     ChatRequest,
     ChatResult,
@@ -34,7 +33,6 @@ from relay_git.errors import BackendUnavailable
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
-DEFAULT_BASE_URL = OPENAI_DEFAULT_URL
 START_FIX = "start the server, or set RELAY_GIT_OPENAI_BASE_URL / OPENAI_BASE_URL"
 
 
@@ -72,9 +70,6 @@ class _ModelList(pydantic.BaseModel):
     data: list[dict[str, Any]]
 
 
-resolve_base_url = openai_base_url  # one resolution, shared with is_local
-
-
 def context_from_entry(entry: dict[str, Any]) -> int | None:
     """The context a ``/models`` entry reports (vLLM, LM Studio, llama.cpp), if any."""
     meta = entry.get("meta")
@@ -95,7 +90,7 @@ class OpenAIBackend:
         retry: _http.RetryPolicy | None = None,
     ) -> None:
         self.spec = spec
-        self.base_url = resolve_base_url(options)
+        self.base_url = openai_base_url(options)  # one resolution, shared with is_local
         self.local = is_local(spec, options)
         self._options = options
         self._key = options.environ.get("OPENAI_API_KEY") or None
