@@ -13,11 +13,13 @@ from typing import Any
 
 from relay_git.backends.base import (
     Backend,
+    BackendOptions,
     ChatRequest,
     ChatResult,
     ModelSpec,
     OnToken,
     estimate_tokens,
+    is_local,
     parse_spec,
 )
 from relay_git.errors import BackendUnavailable
@@ -28,6 +30,7 @@ Reply = str | dict[str, Any] | Callable[[ChatRequest], str] | Exception
 class FakeBackend:
     def __init__(self, spec: str = "ollama:fake-reviewer", context: int = 8192) -> None:
         self.spec: ModelSpec = parse_spec(spec)
+        self.local = is_local(self.spec, BackendOptions())  # openai:/anthropic: are remote
         self.context = context
         self.history: list[ChatRequest] = []
         self._queue: list[Reply] = []

@@ -38,6 +38,10 @@ class App:
     def notices(self) -> tuple[str, ...]:
         return self.resolved.notices if self.resolved is not None else ()
 
+    def is_local(self, spec: str) -> bool:
+        """Whether ``spec``'s model runs on this machine, as configured (base.is_local)."""
+        return is_local(parse_spec(spec), backend_options(self.config, self.environ))
+
     def require_repo(self) -> Repository:
         if self.repo is None:
             raise UsageError("not inside a git repository", "run it in a repository, or `git init`")
@@ -67,7 +71,7 @@ class App:
             max_output_tokens=max_output_tokens,
             templates_dir=self.templates_dir,
             stage=stage,
-            local=is_local(parse_spec(cfg.reviewer), self.environ),
+            local=self.is_local(cfg.reviewer),
             filter_mode=filter_mode,
         )
         return Reviewer(
@@ -79,13 +83,17 @@ class App:
         )
 
 
-def default_backend_factory(config: Config, environ: Mapping[str, str]) -> BackendFactory:
-    options = BackendOptions(
+def backend_options(config: Config, environ: Mapping[str, str]) -> BackendOptions:
+    return BackendOptions(
         environ=environ,
         openai_base_url=config.openai_base_url,
         timeout=config.timeout,
         max_context=config.max_context,
     )
+
+
+def default_backend_factory(config: Config, environ: Mapping[str, str]) -> BackendFactory:
+    options = backend_options(config, environ)
     built: dict[str, Backend] = {}
 
     def make(spec: str) -> Backend:

@@ -23,6 +23,7 @@ from relay_git.backends.base import (
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.ledger import Ledger, ParseOutcome
 from relay_git.stops import StopWhen, for_json
+from relay_git.redact import redact
 from relay_git.types import LedgerEntry
 
 T = TypeVar("T", bound=BaseModel)
@@ -46,7 +47,12 @@ def ask(
     seed: int = 0,
     stop_when: StopWhen | None = None,
 ) -> ChatResult:
-    """One model call, refused up front if it cannot fit the model's context."""
+    """One model call, refused up front if it cannot fit the model's context.
+
+    The one way text reaches a model: unless the backend runs on this machine
+    (``backend.local``, decided by base.is_local), every message is redacted here, so no
+    caller (review, scaffold's stages, test output sent to a fixer) can forget to.
+    """
     prompt_tokens = sum(backend.count_tokens(m["content"]) + 4 for m in messages)
     limit = backend.context_length()
     if prompt_tokens + max_tokens > limit:
@@ -55,7 +61,7 @@ def ask(
             f"does not fit {backend.spec}'s {limit}-token context",
             "split the work or choose a model with a larger context",
         )
-    sendable = tuple({**m, "content": valid_text(m["content"])} for m in messages)
+    sendable = tuple({**m, "content": outgoing(m["content"], backend.local)} for m in messages)
     request = ChatRequest(
         messages=sendable,
         max_tokens=max_tokens,
@@ -99,6 +105,12 @@ def backend_schema(backend: Backend, schema: dict[str, Any]) -> dict[str, object
         return schema
     result: dict[str, object] = grammar_safe(schema)
     return result
+
+
+def outgoing(text: str, local: bool) -> str:
+    """``text`` as sent: valid Unicode, and with secrets redacted unless the model is local."""
+    text = valid_text(text)
+    return text if local else redact(text)[0]
 
 
 def valid_text(text: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from relay_git import prompts
-from relay_git.backends.base import LOCAL_BACKENDS, Backend, parse_spec
+from relay_git.backends.base import Backend, BackendOptions, is_local, parse_spec
 from relay_git.cache import Cache, key
 from relay_git.diff import FileDiff, parse
 from relay_git.filtermode import FilterMode
@@ -35,7 +35,7 @@ class ReviewSettings:
     templates_dir: Path | None = None
     stage: str = "review"
     role: str = "reviewer"
-    local: bool | None = None  # the reviewer runs on this machine; None: by backend kind
+    local: bool | None = None  # the reviewer runs on this machine; None: is_local, no env
     filter_mode: FilterMode = FilterMode.ADDED  # which findings count (reviewdog's modes)
 
 
@@ -126,7 +126,7 @@ class Reviewer:
         """Secret files and unredacted lines may only go to a reviewer on this machine."""
         if self.settings.local is not None:
             return self.settings.local
-        return parse_spec(self.settings.reviewer).backend in LOCAL_BACKENDS
+        return is_local(parse_spec(self.settings.reviewer), BackendOptions())
 
     @property
     def backend(self) -> Backend:

@@ -14,8 +14,8 @@ import pytest
 from tests.loopback import Loopback, Reply, closed_port, serve
 
 from relay_git.backends import _http
-from relay_git.backends.base import BackendOptions, ChatRequest, ModelSpec, create
-from relay_git.backends.openai import OpenAIBackend, context_from_entry, resolve_base_url
+from relay_git.backends.base import BackendOptions, ChatRequest, ModelSpec, create, openai_base_url
+from relay_git.backends.openai import OpenAIBackend, context_from_entry
 from relay_git.errors import BackendUnavailable
 
 KEY = "sk-test-0123456789abcdef"
@@ -87,7 +87,7 @@ def backend(
     ],
 )
 def test_base_url_precedence(flag: str | None, environ: dict[str, str], expected: str) -> None:
-    assert resolve_base_url(BackendOptions(environ=environ, openai_base_url=flag)) == expected
+    assert openai_base_url(BackendOptions(environ=environ, openai_base_url=flag)) == expected
 
 
 def test_chat_request_and_usage(server: Loopback) -> None:

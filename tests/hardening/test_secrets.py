@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
 from tests.loopback import Loopback, Reply, closed_port, serve
+from tests.remote import remote_url
 
 from relay_git.cli import main
 
@@ -82,8 +83,9 @@ def leaky(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def point(monkeypatch: pytest.MonkeyPatch, server: Loopback, backend: str) -> str:
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
-    monkeypatch.setenv("RELAY_GIT_OPENAI_BASE_URL", server.url + "/v1")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+    remote = remote_url(monkeypatch, server.url)  # another machine, as far as relay-git knows
+    monkeypatch.setenv("RELAY_GIT_OPENAI_BASE_URL", remote + "/v1")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", remote)
     server.route("GET", "/v1/models", {"data": [{"id": "m"}]})
     server.route("POST", "/v1/chat/completions", openai_ok())
     server.route("POST", "/v1/messages", anthropic_ok())
@@ -138,7 +140,15 @@ def test_configured_secret_patterns_are_honoured(
 
 
 @pytest.mark.parametrize(
-    "host", ["http://ollama.example.com:11434", "https://gpu-box.internal", "10.0.0.7:11434"]
+    "host",
+    [
+        "http://ollama.example.com:11434",
+        "https://gpu-box.internal",
+        "10.0.0.7:11434",
+        "127.evil.example.com:11434",  # was taken for loopback by its "127." prefix
+        "http://localhost.evil.com",
+        "http://127.0.0.1@evil.com:11434",
+    ],
 )
 def test_ollama_on_another_machine_gets_no_secrets(
     leaky: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], host: str

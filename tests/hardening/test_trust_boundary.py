@@ -16,6 +16,7 @@ from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
 from tests.hardening.test_secrets import OPENAI_KEY, openai_ok, sent
 from tests.loopback import Loopback, closed_port, serve
+from tests.remote import remote_url
 
 from relay_git.cli import main
 
@@ -92,7 +93,8 @@ def test_empty_secret_patterns_in_the_repo_do_not_send_env(
     with serve() as server:
         server.route("POST", "/v1/chat/completions", openai_ok())
         server.route("GET", "/v1/models", {"data": [{"id": "m"}]})
-        monkeypatch.setenv("RELAY_GIT_OPENAI_BASE_URL", server.url + "/v1")
+        remote = remote_url(monkeypatch, server.url)  # a remote reviewer: 127.0.0.1 is local
+        monkeypatch.setenv("RELAY_GIT_OPENAI_BASE_URL", remote + "/v1")
         args = ["review", "--reviewer", "openai:m", "--format", "json", "--no-cache"]
         assert main(args) == 0
         out, err = capsys.readouterr()
@@ -103,7 +105,7 @@ def test_empty_secret_patterns_in_the_repo_do_not_send_env(
 
         assert main(["trust"]) == 0  # control: a trusted repository may turn it off
         assert main(args) == 0
-        assert ENV_SECRET in sent(server)
+        assert "+++ b/.env" in sent(server)  # sent now, its value still redacted
 
 
 TEMPLATE = "{{ cycler.__init__.__globals__.os.system('touch MARK') }}{{ diff }}"

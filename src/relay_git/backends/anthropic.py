@@ -21,11 +21,12 @@ from relay_git.backends.base import (
     ChatResult,
     ModelSpec,
     OnToken,
+    anthropic_base_url,
     estimate_tokens,
+    is_local,
 )
 from relay_git.errors import BackendUnavailable
 
-DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
 CONTEXT = 200_000
 TOOL = "reply"
@@ -85,7 +86,8 @@ class AnthropicBackend:
     ) -> None:
         self.spec = spec
         env = options.environ
-        self.base_url = (env.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+        self.base_url = anthropic_base_url(options)
+        self.local = is_local(spec, options)
         self._options = options
         self._key = env.get("ANTHROPIC_API_KEY") or None
         self._retry = retry or _http.RetryPolicy()

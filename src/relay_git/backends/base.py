@@ -8,6 +8,7 @@ httpx, ollama or llama.cpp.
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,8 +24,8 @@ KNOWN_BACKENDS = {
     "llamacpp": "relay_git.backends.llamacpp",
 }
 DEFAULT_BACKEND = "ollama"
-# Backends that never send text off this machine (secrets may go to them).
-LOCAL_BACKENDS = frozenset({"ollama", "llamacpp"})
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+ANTHROPIC_DEFAULT_URL = "https://api.anthropic.com"
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ OnToken = Callable[[int], None]  # called with the running count of output token
 
 class Backend(Protocol):
     spec: ModelSpec
+    local: bool  # text sent to it stays on this machine (is_local); else call.ask redacts
 
     def context_length(self) -> int:
         """The model's context window in tokens."""
@@ -186,22 +188,87 @@ def grammar_safe(schema: Any) -> Any:
     return schema
 
 
-_LOOPBACK = frozenset({"", "localhost", "::1", "0.0.0.0", "::"})
+def openai_base_url(options: BackendOptions) -> str:
+    """Where ``openai:`` models are served: config, then the environment, then OpenAI."""
+    env = options.environ
+    raw = (
+        options.openai_base_url
+        or env.get("RELAY_GIT_OPENAI_BASE_URL")
+        or env.get("OPENAI_BASE_URL")
+        or OPENAI_DEFAULT_URL
+    )
+    return raw.strip().rstrip("/")
 
 
-def is_local(spec: ModelSpec, environ: Mapping[str, str]) -> bool:
+def anthropic_base_url(options: BackendOptions) -> str:
+    return (options.environ.get("ANTHROPIC_BASE_URL") or ANTHROPIC_DEFAULT_URL).strip().rstrip("/")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine by its address: the one test of "local".
+
+    True only for an IP literal in 127.0.0.0/8 or ``::1`` (also IPv4-mapped, brackets
+    allowed) and for exactly ``localhost``, which is taken as loopback without resolving it
+    (RFC 6761 reserves the name for loopback; resolvers and /etc/hosts map it there). No
+    other name is ever resolved: ``127.evil.example.com`` and ``localhost.evil.com`` are
+    remote, and so are the short and hex forms the C library would accept (``127.1``,
+    ``0x7f.1``) — a false "remote" only costs redaction, a false "local" leaks secrets.
+    """
+    name = host.strip().lower().removeprefix("[").removesuffix("]")
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+_AUTHORITY_TRICKS = re.compile(r"[@\\\s]")  # user-info, backslashes, spaces: parsers differ
+
+
+def is_loopback_url(url: str, *, bind_all: bool = False) -> bool:
+    """Whether a server URL (or bare ``host:port``) is on this machine by address.
+
+    A URL with user-info or a backslash in its authority is never local: parsers disagree on
+    which host ``http://127.0.0.1@evil.com`` or ``http://evil.com\\@127.0.0.1`` names.
+    ``bind_all`` also accepts 0.0.0.0 and ::, for OLLAMA_HOST, which Ollama's backend
+    rewrites to 127.0.0.1 (``ollama serve`` takes the bind address from the same variable).
+    """
+    raw = url.strip()
+    try:
+        parts = urlsplit(raw if "://" in raw else f"http://{raw}")
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - a malformed port raises here
+    except ValueError:
+        return False
+    if parts.scheme not in {"http", "https"} or _AUTHORITY_TRICKS.search(parts.netloc):
+        return False
+    if bind_all and host in {"0.0.0.0", "::"}:
+        return True
+    return is_loopback_host(host)
+
+
+def is_local(spec: ModelSpec, options: BackendOptions) -> bool:
     """Whether text sent to this model stays on this machine (secrets may go to it).
 
-    llama.cpp runs in process; Ollama only while ``OLLAMA_HOST`` names this machine (a
-    remote Ollama is as far away as any hosted API); every other backend is remote.
+    The one definition, used by review, scaffold and every model call (call.ask redacts what
+    goes to any other): llama.cpp runs in process; Ollama, OpenAI-compatible servers and
+    Anthropic only while the URL they are reached at is a loopback address (is_loopback_url),
+    so llama.cpp's server on 127.0.0.1 is local and a remote Ollama is as far as any API.
     """
     if spec.backend == "llamacpp":
         return True
-    if spec.backend != "ollama":
-        return False
-    raw = (environ.get("OLLAMA_HOST") or "").strip()
-    host = urlsplit(raw if "://" in raw else f"http://{raw}").hostname or ""
-    return host in _LOOPBACK or host.startswith("127.")
+    if spec.backend == "ollama":
+        raw = (options.environ.get("OLLAMA_HOST") or "").strip()
+        return not raw or is_loopback_url(raw, bind_all=True)
+    if spec.backend == "openai":
+        return is_loopback_url(openai_base_url(options))
+    if spec.backend == "anthropic":
+        return is_loopback_url(anthropic_base_url(options))
+    return False
 
 
 def estimate_tokens(text: str) -> int:

@@ -159,6 +159,7 @@ class LlamaCppBackend:
 
     def __init__(self, spec: ModelSpec, options: BackendOptions) -> None:
         self.spec = spec
+        self.local = True  # runs in this process
         self.path = Path(spec.name).expanduser()
         self.n_ctx = requested_context(options)
 

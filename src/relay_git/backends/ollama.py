@@ -27,6 +27,7 @@ from relay_git.backends.base import (
     OnToken,
     context_for,
     estimate_tokens,
+    is_local,
 )
 from relay_git.errors import BackendUnavailable
 
@@ -94,6 +95,7 @@ class OllamaBackend:
     ) -> None:
         self.spec = spec
         self.host = normalize_host(options.environ.get("OLLAMA_HOST"))
+        self.local = is_local(spec, options)
         self._where = _http.host_of(self.host)  # for messages: no credentials from the URL
         self._options = options
         self._retry = retry or _http.RetryPolicy()

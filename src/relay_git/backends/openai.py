@@ -26,12 +26,13 @@ from relay_git.backends.base import (
     ModelSpec,
     OnToken,
     estimate_tokens,
+    is_local,
+    openai_base_url,
 )
 from relay_git.errors import BackendUnavailable
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 START_FIX = "start the server, or set RELAY_GIT_OPENAI_BASE_URL / OPENAI_BASE_URL"
 
 
@@ -69,17 +70,6 @@ class _ModelList(pydantic.BaseModel):
     data: list[dict[str, Any]]
 
 
-def resolve_base_url(options: BackendOptions) -> str:
-    env = options.environ
-    raw = (
-        options.openai_base_url
-        or env.get("RELAY_GIT_OPENAI_BASE_URL")
-        or env.get("OPENAI_BASE_URL")
-        or DEFAULT_BASE_URL
-    )
-    return raw.strip().rstrip("/")
-
-
 def context_from_entry(entry: dict[str, Any]) -> int | None:
     """The context a ``/models`` entry reports (vLLM, LM Studio, llama.cpp), if any."""
     meta = entry.get("meta")
@@ -100,7 +90,8 @@ class OpenAIBackend:
         retry: _http.RetryPolicy | None = None,
     ) -> None:
         self.spec = spec
-        self.base_url = resolve_base_url(options)
+        self.base_url = openai_base_url(options)  # one resolution, shared with is_local
+        self.local = is_local(spec, options)
         self._options = options
         self._key = options.environ.get("OPENAI_API_KEY") or None
         self._retry = retry or _http.RetryPolicy()

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from relay_git import worktree as wtmod
 from relay_git.app import App
-from relay_git.backends.base import is_local, parse_spec
 from relay_git.errors import ModelOutputError, RelayError, UsageError
 from relay_git.gitops import DIFF_FLAGS, Repository
 from relay_git.ledger import ParseOutcome
@@ -94,9 +93,7 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         reviewer,
         opts.max_tokens,
         app.config.secret_patterns,
-        frozenset(
-            s.spec for s in (planner, coder, reviewer) if is_local(parse_spec(s.spec), app.environ)
-        ),
+        frozenset(s.spec for s in (planner, coder, reviewer) if app.is_local(s.spec)),
         allow_paths=opts.allow_paths,
     )
     ctx = Ctx(app, repo, env, opts, app.environ, app.config.coder, app.config.reviewer)
