@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shlex
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.conftest import git
 from tests.fakes import FakeBackend, factory
+
+from relay_git.backends.base import ChatRequest
 
 from relay_git.cli import main
 
@@ -57,28 +63,88 @@ def plan_reply(paths: tuple[str, ...] = ("slug.py", "tests/test_slug.py")) -> di
     }
 
 
-def approve_plan() -> dict[str, Any]:
-    return {"verdict": "approve", "comments": "looks right", "files": [], "tests": []}
-
-
-def edits_reply(files: dict[str, str], summary: str = "wrote it") -> dict[str, Any]:
-    return {
-        "summary": summary,
-        "edits": [{"path": p, "action": "write", "content": c} for p, c in files.items()],
-    }
+def approve_plan(comments: str = "looks right") -> dict[str, Any]:
+    return {"verdict": "approve", "comments": comments}
 
 
 GOOD_CODE = {
     "slug.py": "def slugify(text):\n    return '-'.join(text.lower().split())\n",
-    "tests/test_slug.py": "from slug import slugify\n\n\ndef test_slugify():\n"
-    "    assert slugify('A B') == 'a-b'\n",
 }
+GOOD_TESTS = (
+    "from slug import slugify\n\n\ndef test_slugify():\n    assert slugify('A B') == 'a-b'\n"
+)
+PYTEST = f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider"
 
 
 def review_reply(
     verdict: str = "approve", findings: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
     return {"verdict": verdict, "summary": f"{verdict} summary", "findings": findings or []}
+
+
+def verdict_reply(verdict: str = "approve") -> dict[str, Any]:
+    return {"verdict": verdict, "summary": f"{verdict} summary"}
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code}```\n"
+
+
+_FILE = re.compile(r"(?:Write the whole file|corrected functions for) `([^`]+)`")
+
+
+def asked_path(request: ChatRequest) -> str | None:
+    """The file a code-draft request asks for, or None for any other request."""
+    found = _FILE.search(request.messages[-1]["content"])
+    return found.group(1) if found else None
+
+
+def kind(request: ChatRequest) -> str:
+    """What a request asks for: plan, plan-review, verdict, review, tests or code."""
+    props = (request.schema or {}).get("properties", {})
+    if "files" in props:
+        return "plan"
+    if "comments" in props:
+        return "plan-review"
+    if "findings" in props:
+        return "review"
+    if "verdict" in props:
+        return "verdict"
+    system = request.messages[0]["content"]
+    return "tests" if "pytest tests" in system else "code"
+
+
+@dataclass
+class Script:
+    """Scripted models that answer each request by what it asks for (any number of drafts)."""
+
+    files: dict[str, str] = field(default_factory=lambda: dict(GOOD_CODE))
+    tests: str = GOOD_TESTS
+    plan: dict[str, Any] = field(default_factory=plan_reply)
+    plan_review: dict[str, Any] = field(default_factory=approve_plan)
+    verdict: dict[str, Any] = field(default_factory=verdict_reply)
+    review: dict[str, Any] = field(default_factory=review_reply)
+
+    def coder(self, request: ChatRequest) -> str:
+        what = kind(request)
+        if what == "plan":
+            return json.dumps(self.plan)
+        if what == "tests":
+            return fenced(self.tests)
+        path = asked_path(request)
+        return fenced(self.files.get(path or "", "x = 1\n"))
+
+    def reviewer(self, request: ChatRequest) -> str:
+        what = kind(request)
+        if what in ("code", "tests", "plan"):
+            return self.coder(request)
+        reply = {"plan-review": self.plan_review, "verdict": self.verdict}.get(what, self.review)
+        return json.dumps(reply)
+
+    def install(self, relay: Relay) -> Script:
+        relay.coder.default = self.coder
+        relay.reviewer.default = self.reviewer
+        return self
 
 
 class Relay:
@@ -106,8 +172,10 @@ class Relay:
             os.chdir(old)
 
 
-def run_json(relay: Relay, cwd: Path, capsys: pytest.CaptureFixture[str], *args: str) -> Any:
-    code = relay(cwd, "--json", "-q", *args)
+def run_json(
+    relay: Relay, cwd: Path, capsys: pytest.CaptureFixture[str], *args: str, code: int = 0
+) -> Any:
+    got = relay(cwd, "--json", "-q", *args)
     out = capsys.readouterr().out
-    assert code == 0, out
+    assert got == code, out
     return json.loads(out)

@@ -45,7 +45,8 @@ def context(
 def _try(wb: Workbench, candidates: Sequence[Files], tests: Files, command: str | None) -> Written:
     """Write the ranked candidates one by one; the first whose project tests pass stays."""
     done = Written()
-    for index, code in enumerate(candidates[:MAX_TRIED]):
+    distinct = list({repr(sorted(c.items())): c for c in candidates}.values())
+    for index, code in enumerate(distinct[:MAX_TRIED]):
         files = {**code, **tests}
         refused = wb.write(files)
         if refused:
@@ -57,7 +58,7 @@ def _try(wb: Workbench, candidates: Sequence[Files], tests: Files, command: str 
         done.outcome = wb.run(command)
         if done.outcome.status == "passed":
             return done
-        if index + 1 < min(len(candidates), MAX_TRIED):
+        if index + 1 < min(len(distinct), MAX_TRIED):
             wb.reset()
     return done
 
@@ -101,9 +102,9 @@ def fix(
 ) -> Written:
     """One fix round: new drafts of the code files, shown the failing output."""
     shown = context(env, seat, spec, wb, listing)
-    cands, problems = draft_code(
-        env, seat, stage, spec, target, wb, shown, drafts, failure=failure.output
-    )
+    said = failure.output.strip() or f"(exit code {failure.exit_code}, no output)"
+    text = f"$ {failure.command}\n{said}"
+    cands, problems = draft_code(env, seat, stage, spec, target, wb, shown, drafts, failure=text)
     if not cands:
         return Written(problems=problems)
     done = _try(wb, cands, {}, failure.command)
