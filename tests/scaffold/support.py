@@ -63,8 +63,8 @@ def plan_reply(paths: tuple[str, ...] = ("slug.py", "tests/test_slug.py")) -> di
     }
 
 
-def approve_plan(comments: str = "looks right") -> dict[str, Any]:
-    return {"verdict": "approve", "comments": comments}
+def approve_plan() -> dict[str, Any]:
+    return {"verdict": "approve"}
 
 
 GOOD_CODE = {
@@ -83,7 +83,7 @@ def review_reply(
 
 
 def verdict_reply(verdict: str = "approve") -> dict[str, Any]:
-    return {"verdict": verdict, "summary": f"{verdict} summary"}
+    return {"verdict": verdict}
 
 
 def fenced(code: str) -> str:
@@ -105,11 +105,11 @@ def kind(request: ChatRequest) -> str:
     if "files" in props:
         return "plan"
     if "comments" in props:
-        return "plan-review"
+        return "plan-correction"
     if "findings" in props:
         return "review"
     if "verdict" in props:
-        return "verdict"
+        return "plan-review" if "revise" in props["verdict"].get("enum", ()) else "verdict"
     system = request.messages[0]["content"]
     return "tests" if "pytest tests" in system else "code"
 
@@ -122,6 +122,7 @@ class Script:
     tests: str = GOOD_TESTS
     plan: dict[str, Any] = field(default_factory=plan_reply)
     plan_review: dict[str, Any] = field(default_factory=approve_plan)
+    correction: dict[str, Any] = field(default_factory=lambda: {"comments": "name it slugify"})
     verdict: dict[str, Any] = field(default_factory=verdict_reply)
     review: dict[str, Any] = field(default_factory=review_reply)
 
@@ -138,7 +139,12 @@ class Script:
         what = kind(request)
         if what in ("code", "tests", "plan"):
             return self.coder(request)
-        reply = {"plan-review": self.plan_review, "verdict": self.verdict}.get(what, self.review)
+        replies = {
+            "plan-review": self.plan_review,
+            "plan-correction": self.correction,
+            "verdict": self.verdict,
+        }
+        reply = replies.get(what, self.review)
         return json.dumps(reply)
 
     def install(self, relay: Relay) -> Script:

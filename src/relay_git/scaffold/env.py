@@ -19,8 +19,8 @@ T = TypeVar("T", bound=BaseModel)
 
 # Every stage bounds what it lets a model write.
 PLAN_TOKENS = 256
-PLAN_REVIEW_TOKENS = 96  # a verdict first; corrections are short
-VERDICT_TOKENS = 64  # the diff review's verdict: an approval is a handful of tokens
+PLAN_REVIEW_TOKENS = 48  # a verdict; a short correction only after "revise"
+VERDICT_TOKENS = 32  # the diff review's verdict: an approval is a handful of tokens
 REVIEW_TOKENS = 384  # findings, asked only when the verdict is not an approval
 CODE_TOKENS = 384  # one file's new or changed functions, in a fenced block
 TEST_TOKENS = 256

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relay_git.scaffold.env import PLAN_REVIEW_TOKENS, PLAN_TOKENS, StageEnv
-from relay_git.scaffold.schema import PlanReply, PlanReviewReply
+from relay_git.scaffold.schema import PlanCorrection, PlanReply, PlanReviewReply
 
 MAX_LISTED_FILES = 40
 _WORD = re.compile(r"[a-z0-9]{3,}")
@@ -108,11 +108,20 @@ def review_plan(
     reply = env.ask(
         env.reviewer, "plan-review", messages, PlanReviewReply, env.budget(PLAN_REVIEW_TOKENS)
     )
+    comments = ""
+    if reply.verdict == "revise":
+        ask_more = [
+            *messages,
+            {"role": "assistant", "content": '{"verdict": "revise"}'},
+            {"role": "user", "content": "Give the coder your one short correction."},
+        ]
+        budget = env.budget(PLAN_REVIEW_TOKENS)
+        comments = env.ask(env.reviewer, "plan-review", ask_more, PlanCorrection, budget).comments
     return Plan(
         task=plan.task,
         summary=plan.summary,
         files=plan.files,
         tests=plan.tests,
-        review=reply.comments.strip(),
+        review=comments.strip(),
         approved=reply.verdict == "approve",
     )

@@ -44,13 +44,12 @@ class PlanReply(BaseModel):
 
 
 class PlanReviewReply(BaseModel):
-    """The reviewer's verdict on a plan, verdict first, and one short correction: an approval
-    costs a few tokens. File paths are the plan check's job (``target.check_plan``)."""
+    """The reviewer's verdict on a plan, and nothing else: an approval costs a few tokens.
+    File paths are the plan check's job (``target.check_plan``)."""
 
     model_config = ConfigDict(extra="ignore")
 
     verdict: Literal["approve", "revise"]
-    comments: str = Field(default="", max_length=COMMENT_CHARS)
 
     @field_validator("verdict", mode="before")
     @classmethod
@@ -61,13 +60,21 @@ class PlanReviewReply(BaseModel):
         return value
 
 
+class PlanCorrection(BaseModel):
+    """Asked only after a "revise": the one short correction for the coder."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    comments: str = Field(min_length=1, max_length=COMMENT_CHARS)
+
+
 class VerdictReply(BaseModel):
-    """The diff review's first answer: is the task done? Findings come only when it is not."""
+    """The diff review's first answer, and only that: is the task done? A summary and
+    findings are asked for (by the review engine) only when it is not."""
 
     model_config = ConfigDict(extra="ignore")
 
     verdict: Literal["approve", "fix", "reject"]
-    summary: str = Field(default="", max_length=COMMENT_CHARS)
 
     @field_validator("verdict", mode="before")
     @classmethod

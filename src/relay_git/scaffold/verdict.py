@@ -46,4 +46,5 @@ def ask_verdict(
         diff=diff,
     )
     reply = env.ask(env.reviewer, "review", messages, VerdictReply, env.budget(VERDICT_TOKENS))
-    return Judgement(reply.verdict, reply.summary.strip())
+    summary = "the reviewer approved" if reply.verdict == "approve" else ""
+    return Judgement(reply.verdict, summary)
