@@ -6,7 +6,9 @@ pydantic, and on failure sent back with the precise error, a bounded number of t
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 from typing import Any, TypeVar
 
@@ -71,6 +73,7 @@ def ask(
         stop_when=stop_when,
     )
     result = backend.chat(request, on_token)
+    _trace(stage, request, result)
     ledger.record(
         LedgerEntry(
             stage=stage,
@@ -111,6 +114,25 @@ def outgoing(text: str, local: bool) -> str:
     """``text`` as sent: valid Unicode, and with secrets redacted unless the model is local."""
     text = valid_text(text)
     return text if local else redact(text)[0]
+
+
+TRACE_ENV = "RELAY_GIT_TRACE"
+
+
+def _trace(stage: str, request: ChatRequest, result: ChatResult) -> None:
+    """With RELAY_GIT_TRACE=FILE, append each exchange (as sent, redacted) to FILE as JSON."""
+    path = os.environ.get(TRACE_ENV)
+    if not path:
+        return
+    record = {
+        "stage": stage,
+        "temperature": request.temperature,
+        "messages": list(request.messages),
+        "reply": result.text,
+        "done_reason": result.done_reason,
+    }
+    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
 
 
 def valid_text(text: str) -> str:

@@ -4,7 +4,8 @@ the code drafts that agree.
 A 135M model picks sensible inputs (``double(3)``) but often the wrong expected value
 (``== 3``). Each input is evaluated on every code draft; where at least two drafts agree
 on a value (a plain literal), and the drafts that agree are a majority, the test is
-rewritten to expect that value — differential testing by majority vote, as AlphaCode
+rewritten to expect that value (only when no draft that returns a value disagrees) —
+differential testing by vote, as AlphaCode
 clusters programs by behaviour. Such tests are labelled as pinned by agreement, and the
 reviewer sees them in the diff. Pure, except for the script it writes for the pipeline
 to run.
@@ -87,7 +88,9 @@ def parse_values(output: str, count: int) -> list[str | None]:
 
 
 def agreed(per_draft: Sequence[Sequence[str | None]]) -> list[str | None]:
-    """For each call, the value a majority of drafts (and at least two) agree on."""
+    """For each call, the value every draft that returns one agrees on: at least two, and a
+    majority of all drafts. Drafts that disagree mean the model is unsure; nothing is
+    pinned then, and the run says no test survived rather than bless a guess."""
     if not per_draft:
         return []
     out: list[str | None] = []
@@ -101,7 +104,8 @@ def agreed(per_draft: Sequence[Sequence[str | None]]) -> list[str | None]:
         if value is None:
             out.append(None)
             continue
-        ok = n >= MIN_AGREEING and n * 2 > len(per_draft) and _literal_text(value)
+        unanimous = len(votes) == 1
+        ok = unanimous and n >= MIN_AGREEING and n * 2 > len(per_draft) and _literal_text(value)
         out.append(value if ok and value != "None" else None)
     return out
 

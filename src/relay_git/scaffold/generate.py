@@ -130,8 +130,22 @@ def drafts(
     return found
 
 
-def _code_only(block: str) -> str:
-    """A code draft without the tests a small model likes to add to it."""
+def _code_only(block: str, names: Sequence[str] = ()) -> str:
+    """A code draft without the tests a small model likes to add to it.
+
+    A tiny model told to add ``word_count(text)`` "with a test" often names the function
+    itself ``test_word_count(text)``: a ``test_NAME`` that takes arguments, in a draft that
+    does not define NAME, is renamed to NAME before the tests are dropped.
+    """
+    for name in names:
+        if not re.search(rf"^(async\s+)?def {re.escape(name)}\(", block, re.M):
+            block = re.sub(
+                rf"^((?:async\s+)?def )test_{re.escape(name)}\((?=\s*\w)",
+                rf"\g<1>{name}(",
+                block,
+                count=1,
+                flags=re.M,
+            )
     lines = block.splitlines()
     out: list[str] = []
     skipping = False
@@ -144,6 +158,18 @@ def _code_only(block: str) -> str:
         skipping = False
         out.append(line)
     return "\n".join(out).strip("\n") + "\n"
+
+
+_TEST_CLAUSE = re.compile(
+    r",?\s*\b(with|and|plus)\s+(a\s+|some\s+|unit\s+|its\s+|new\s+)*tests?\b.*$", re.I | re.S
+)
+
+
+def code_task(task: str) -> str:
+    """The task as the code drafts see it: without its "with a test in …" clause, which the
+    tests stage handles (a tiny model otherwise writes the test in place of the code)."""
+    trimmed = _TEST_CLAUSE.sub("", task).strip()
+    return trimmed or task
 
 
 def file_drafts(
@@ -168,7 +194,7 @@ def file_drafts(
         "code.system.j2",
         "code.user.j2",
         files=shown,
-        task=spec.task,
+        task=code_task(spec.task),
         notes=spec.review,
         path=path,
         lang=SourceFile(path, "").lang or "text",
@@ -177,7 +203,7 @@ def file_drafts(
     )
     out = []
     for block in drafts(env, seat, stage, messages, count, env.budget(CODE_TOKENS), offset):
-        code = _code_only(block) if path.endswith(".py") else block
+        code = _code_only(block, names) if path.endswith(".py") else block
         content = _merged(existing, code, names) if path.endswith(".py") else code
         if content is not None and content != existing:
             out.append(content)
