@@ -205,3 +205,31 @@ def stub(source: str, names: Iterable[str]) -> str:
     missing = wanted - defined_names(source)
     lines += [f"\n\ndef {n}(*args, **kwargs):\n    return None" for n in sorted(missing)]
     return "\n".join(lines) + "\n"
+
+
+def _body_shape(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """A function's body without its docstring, renamed-argument-insensitive."""
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    args = [a.arg for a in node.args.args]
+    text = "\n".join(ast.dump(b) for b in body)
+    for i, name in enumerate(args):
+        text = text.replace(f"id='{name}'", f"id='_arg{i}'")
+    return text
+
+
+def copied_from(existing: str, merged: str, names: Iterable[str]) -> str | None:
+    """The existing function that one of ``names`` in ``merged`` merely copies, if any: a new
+    function whose body is an old function's body is not the change the task asked for."""
+    try:
+        old = [n for n in ast.parse(existing).body if isinstance(n, ast.FunctionDef)]
+        new = [n for n in ast.parse(merged).body if isinstance(n, ast.FunctionDef)]
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    shapes = {_body_shape(n): n.name for n in old}
+    wanted = set(names) - {n.name for n in old}
+    for node in new:
+        if node.name in wanted and _body_shape(node) in shapes:
+            return shapes[_body_shape(node)]
+    return None

@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from relay_git.call import ask
 from relay_git.ledger import ParseOutcome
-from relay_git.scaffold.blocks import code_block, defined_names, merge
+from relay_git.scaffold.blocks import code_block, copied_from, defined_names, merge
 from relay_git.scaffold.env import CODE_TOKENS, TEST_TOKENS, Seat, StageEnv
 from relay_git.scaffold.plan import Plan
 from relay_git.scaffold.target import Target, module_of
@@ -101,24 +101,26 @@ def drafts(
     env: StageEnv,
     seat: Seat,
     stage: str,
-    messages: list[dict[str, str]],
+    variants: Sequence[list[dict[str, str]]],
     count: int,
     cap: int,
     offset: int = 0,
 ) -> list[str]:
-    """Up to ``count`` fenced blocks, each call at its own temperature and seed."""
+    """Up to ``count`` fenced blocks. Draft n asks variant n mod len(variants) (different
+    framings of the same ask), each framing greedy first, then hotter, each with its seed."""
     backend = env.backend(seat)
     found: list[str] = []
     for n in range(offset, offset + count):
         env.progress(stage, backend.spec.full, 0)
+        heat = min(n // len(variants), len(DRAFT_TEMPERATURES) - 1)
         result = ask(
             backend,
-            messages,
+            variants[n % len(variants)],
             stage=stage,
             role=seat.role,
             ledger=env.ledger,
             max_tokens=cap,
-            temperature=DRAFT_TEMPERATURES[min(n, len(DRAFT_TEMPERATURES) - 1)],
+            temperature=DRAFT_TEMPERATURES[heat],
             seed=n,
             stop_when=for_code_block,
             on_token=lambda k: env.progress(stage, backend.spec.full, k),
@@ -190,23 +192,28 @@ def file_drafts(
     shown = [f for f in context if f.path != path]
     if existing is not None:
         shown.append(SourceFile(path, existing))
-    messages = env.messages(
-        "code.system.j2",
-        "code.user.j2",
-        files=shown,
-        task=code_task(spec.task),
-        notes=spec.review,
-        path=path,
-        lang=SourceFile(path, "").lang or "text",
-        existing=bool(existing and existing.strip()),
-        failure=failure,
-    )
+    variables = {
+        "task": code_task(spec.task),
+        "notes": spec.review,
+        "path": path,
+        "lang": SourceFile(path, "").lang or "text",
+        "existing": bool(existing and existing.strip()),
+        "failure": failure,
+    }
+    in_context = env.messages("code.system.j2", "code.user.j2", files=shown, **variables)
+    variants = [in_context]
+    if path.endswith(".py") and not failure:  # the same ask without the file: another view
+        variants.append(env.messages("code.system.j2", "code.user.j2", files=[], **variables))
     out = []
-    for block in drafts(env, seat, stage, messages, count, env.budget(CODE_TOKENS), offset):
+    cap = env.budget(CODE_TOKENS)
+    for block in drafts(env, seat, stage, variants, count, cap, offset):
         code = _code_only(block, names) if path.endswith(".py") else block
         content = _merged(existing, code, names) if path.endswith(".py") else code
-        if content is not None and content != existing:
-            out.append(content)
+        if content is None or content == existing:
+            continue
+        if existing and path.endswith(".py") and copied_from(existing, content, names):
+            continue  # the asked-for function is an existing one under a new name
+        out.append(content)
     return out
 
 
@@ -238,6 +245,6 @@ def test_drafts(
         "tests.system.j2", "tests.user.j2", task=spec.task, names=names, imports=imports
     )
     found: list[TestFn] = []
-    for block in drafts(env, seat, "tests", messages, count, env.budget(TEST_TOKENS)):
+    for block in drafts(env, seat, "tests", [messages], count, env.budget(TEST_TOKENS)):
         found += extract(block, names)
     return unique(found)
