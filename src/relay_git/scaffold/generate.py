@@ -105,8 +105,10 @@ def drafts(
     count: int,
     cap: int,
     offset: int = 0,
+    python: bool = True,
 ) -> list[str]:
-    """Up to ``count`` fenced blocks, each call at its own temperature and seed."""
+    """Up to ``count`` fenced blocks, each call at its own temperature and seed; a block for
+    a file that is not Python (``python=False``) is kept whole, not cut to what parses."""
     backend = env.backend(seat)
     found: list[str] = []
     for n in range(offset, offset + count):
@@ -123,7 +125,7 @@ def drafts(
             stop_when=for_code_block,
             on_token=lambda k: env.progress(stage, backend.spec.full, k),
         )
-        block = code_block(result.text)
+        block = code_block(result.text, python)
         env.ledger.record_outcome(ParseOutcome(stage, backend.spec.full, 1, block is not None))
         if block is not None:
             found.append(block)
@@ -202,9 +204,11 @@ def file_drafts(
         failure=failure,
     )
     out = []
-    for block in drafts(env, seat, stage, messages, count, env.budget(CODE_TOKENS), offset):
-        code = _code_only(block, names) if path.endswith(".py") else block
-        content = _merged(existing, code, names) if path.endswith(".py") else code
+    python = path.endswith(".py")
+    cap = env.budget(CODE_TOKENS)
+    for block in drafts(env, seat, stage, messages, count, cap, offset, python):
+        code = _code_only(block, names) if python else block.rstrip("\n") + "\n"
+        content = _merged(existing, code, names) if python else code
         if content is not None and content != existing:
             out.append(content)
     return out
