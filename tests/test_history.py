@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
-from tests.scaffold.support import GOOD_CODE, Relay, approve_plan, edits_reply, plan_reply
-from tests.scaffold.support import review_reply as scaffold_review
+from tests.scaffold.support import Relay, Script
 
 from relay_git.cli import main
 from relay_git.config import Config
@@ -81,15 +80,25 @@ def test_scaffold_run_is_logged_without_the_task(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     relay = Relay()
-    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
-    relay.reviewer.enqueue(approve_plan(), scaffold_review("approve"))
+    Script().install(relay)
     task = "add a slugify helper WOMBAT_TASK"
     assert relay(repo, "-q", "--test-cmd", "true", task) == 0
     [run] = logged(capsys)
     assert run["command"] == "scaffold" and run["exit_code"] == 0
-    assert [c["stage"] for c in run["ledger"]] == ["plan", "plan-review", "generate", "review"]  # type: ignore[union-attr]
+    stages = [c["stage"] for c in run["ledger"]]  # type: ignore[union-attr]
+    assert stages == ["plan", "plan-review", *["generate"] * 3, "review"]  # k=3 code drafts
     raw = history_file().read_bytes()
     assert b"WOMBAT" not in raw and b"wombat" not in raw and b"slugify" not in raw
+
+
+def test_a_scaffold_run_that_is_not_done_is_logged_with_exit_1(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    relay = Relay()
+    Script(files={"slug.py": "x = 1\n"}).install(relay)  # hollow: slugify never defined
+    assert relay(repo, "-q", "--test-cmd", "true", "add a slugify() helper") == 1
+    [run] = logged(capsys)
+    assert run["command"] == "scaffold" and run["exit_code"] == 1
 
 
 def test_backend_failure_is_logged_with_its_exit_code(

@@ -24,8 +24,8 @@ from relay_git.backends.base import (
 )
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.ledger import Ledger, ParseOutcome
-from relay_git.stops import StopWhen, for_json
 from relay_git.redact import redact
+from relay_git.stops import StopWhen, for_json
 from relay_git.types import LedgerEntry
 
 T = TypeVar("T", bound=BaseModel)

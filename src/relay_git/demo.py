@@ -51,7 +51,7 @@ def create(target: Path, environ: Mapping[str, str]) -> list[str]:
     """The example repository at ``target`` (which must not exist yet), committed once."""
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(
-            f"{target} already exists", f"remove it, or name another folder: relay-git demo DIR"
+            f"{target} already exists", "remove it, or name another folder: relay-git demo DIR"
         )
     written = []
     for name, text in _files(prompts.template_dir().joinpath("demo")):

@@ -1,10 +1,12 @@
 """A 127.0.0.1 OpenAI-compatible model server for whole ``relay-git scaffold`` subprocesses.
 
 It answers ``POST /v1/chat/completions`` by the stage the request is for -- recognised from
-the JSON schema in ``response_format`` (plan, plan-review, edits, review) -- with the
-documented chat-completion shape, and ``GET /v1/models``. A stage can be *held*: its
-request waits until released, and :meth:`wait_for` tells the test it arrived, so a test
-knows exactly which stage boundary the relay process is standing on when it signals it.
+the JSON schema in ``response_format`` (plan, plan-review, plan-correction, verdict,
+review), or, for a request without one (the relay's code and test drafts, answered as
+fenced blocks), from its system prompt (code, test-drafts) -- with the documented
+chat-completion shape, and ``GET /v1/models``. A stage can be *held*: its request waits
+until released, and :meth:`wait_for` tells the test it arrived, so a test knows exactly
+which stage boundary the relay process is standing on when it signals it.
 """
 
 from __future__ import annotations
@@ -17,20 +19,26 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Replies = Mapping[str, Callable[[], dict[str, Any]]]
+Reply = dict[str, Any] | str  # a JSON reply, or text as the model wrote it (a fenced block)
+Replies = Mapping[str, Callable[[], Reply]]
 
 
 def stage_of(body: Mapping[str, Any]) -> str:
-    fmt = body.get("response_format") or {}
+    """plan, plan-review, plan-correction, verdict, review (findings), code or test-drafts."""
+    fmt = body.get("response_format")
+    if not fmt:
+        system = next((m["content"] for m in body.get("messages", []) if m["role"] == "system"), "")
+        return "test-drafts" if "pytest tests" in system else "code"
     schema = fmt.get("schema") or (fmt.get("json_schema") or {}).get("schema") or {}
-    props = set(schema.get("properties", {}))
-    if "edits" in props:
-        return "edits"
+    props = schema.get("properties", {})
+    if "files" in props:
+        return "plan"
     if "findings" in props:
         return "review"
     if "comments" in props:
-        return "plan-review"
-    return "plan"
+        return "plan-correction"
+    verdicts = props.get("verdict", {}).get("enum", ())
+    return "plan-review" if "revise" in verdicts else "verdict"
 
 
 class RelayServer:
@@ -72,7 +80,8 @@ class RelayServer:
             gate = self._held.get(stage)
         if gate is not None:
             gate.wait(60)
-        content = json.dumps(self.replies[stage]())
+        reply = self.replies[stage]()
+        content = reply if isinstance(reply, str) else json.dumps(reply)
         return {
             "id": "chatcmpl-1",
             "object": "chat.completion",

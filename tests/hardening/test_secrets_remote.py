@@ -21,7 +21,7 @@ from tests.hardening.relayserver import RelayServer, relay_server
 from tests.hardening.test_secrets import openai_ok, point, sent
 from tests.loopback import serve
 from tests.remote import remote_url
-from tests.scaffold.support import GOOD_CODE, approve_plan, edits_reply, review_reply
+from tests.scaffold.support import GOOD_CODE, approve_plan, fenced, review_reply, verdict_reply
 
 from relay_git.cli import main
 
@@ -120,7 +120,8 @@ def remote_relay(planted_repo: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     replies = {
         "plan": plan_touching_settings,
         "plan-review": approve_plan,
-        "edits": lambda: edits_reply(GOOD_CODE),
+        "code": lambda: fenced(GOOD_CODE["slug.py"]),
+        "verdict": verdict_reply,
         "review": review_reply,
     }
     with relay_server(replies) as server:
@@ -146,7 +147,10 @@ def test_scaffold_never_sends_a_secret_from_a_file_or_test_output_to_a_remote_mo
     args += ["--test-cmd", f"sh {script}", "--max-rounds", "1", "add a slugify helper"]
     main(args)
     capsys.readouterr()
-    assert remote_relay.seen.count("edits") >= 3  # generate, fix-1 and the escalation
+    # k drafts per planned file for generate and fix-1, then the reviewer's escalation
+    pairs = zip(remote_relay.bodies, remote_relay.seen, strict=True)
+    coders = [body["model"] for body, stage in pairs if stage == "code"]
+    assert coders == ["small"] * (3 * 2 * 2) + ["large"] * 2
     text = contents(remote_relay.bodies)
     assert "def add(a, b)" in text  # settings.py was shown, redacted
     assert 'OUT STRIPE = "[REDACTED stripe key]"' in text  # the failing output was sent

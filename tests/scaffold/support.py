@@ -16,7 +16,6 @@ from tests.conftest import git
 from tests.fakes import FakeBackend, factory
 
 from relay_git.backends.base import ChatRequest
-
 from relay_git.cli import main
 
 CODER = "ollama:fake-coder"

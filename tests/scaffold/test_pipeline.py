@@ -6,7 +6,6 @@ worktree, the sandboxed test runs and pytest are real.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +211,7 @@ def test_review_fix_applies_suggestions_as_reviewer_and_notes_the_rest(
     assert "one case only" in note and "Applied by the reviewer" in note
     assert report["verdict"] == "fix" and report["outcome"] == "not done"
     assert any("did not approve" in r for r in report["reasons"])
-    review_prompt = [r for r in relay.reviewer.history if kind(r) == "review"][0]
+    review_prompt = next(r for r in relay.reviewer.history if kind(r) == "review")
     assert TASK in review_prompt.messages[-1]["content"]  # the task beside the diff
 
 

@@ -290,3 +290,26 @@ def test_target_of_splits_code_tests_names_and_existing() -> None:
     assert target.tests == ("tests/test_slug.py",)
     assert target.names == ("slugify",)
     assert target.existing == frozenset({"textkit/slug.py", "README.md"})
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        (".github/workflows/ci.yml", ".github is protected"),
+        (".githooks/pre-commit", ".githooks is protected"),
+        (".relay-git.toml", ".relay-git.toml is protected"),
+        ("README.md/x.py", "README.md is a file or symlink, not a folder"),
+        ("textkit/slug.py/y.py", "textkit/slug.py is a file or symlink, not a folder"),
+    ],
+)
+def test_check_plan_drops_paths_no_draft_may_be_written_to(path: str, said: str) -> None:
+    """Such a path would refuse the whole draft at write time, losing the other files too."""
+    fixed, problems = check_plan(plan("add a", (path, "x"), ("a.py", "x")), LISTING)
+    assert fixed.paths == ("a.py",)
+    assert any(said in p and "dropped from the plan" in p for p in problems), problems
+
+
+def test_check_plan_keeps_a_protected_path_the_user_allows() -> None:
+    wanted = plan("add a", (".github/workflows/ci.yml", "x"), ("a.py", "x"))
+    fixed, problems = check_plan(wanted, LISTING, (".github/*",))
+    assert fixed.paths == (".github/workflows/ci.yml", "a.py") and problems == []

@@ -8,14 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import git
-from tests.scaffold.support import (
-    GOOD_CODE,
-    Relay,
-    approve_plan,
-    edits_reply,
-    plan_reply,
-    review_reply,
-)
+from tests.scaffold.support import PYTEST, Relay, Script
 
 from relay_git import worktree
 from relay_git.cli import main
@@ -61,15 +54,14 @@ def test_clean_removes_relay_worktrees_and_only_relay_branches(
     repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
 ) -> None:
     git(repo, "branch", "feature")
-    relay.coder.enqueue(plan_reply(), edits_reply(GOOD_CODE))
-    relay.reviewer.enqueue(approve_plan(), review_reply())
-    assert relay(repo, "-q", "--test-cmd", "true", "a task") == 0
+    Script().install(relay)
+    assert relay(repo, "-q", "--test-cmd", PYTEST, "add a slugify() helper") == 0
     capsys.readouterr()
     assert clean(repo) == 0
     out = capsys.readouterr().out
     assert "removed finished worktree" in out
     assert len(git(repo, "worktree", "list").splitlines()) == 1
-    assert git(repo, "branch", "--list", "relay/*").strip() == "relay/a-task"
+    assert git(repo, "branch", "--list", "relay/*").strip() == "relay/add-a-slugify-helper"
     assert clean(repo, "--branches") == 0
     assert git(repo, "branch", "--list", "relay/*") == ""
     assert "feature" in git(repo, "branch", "--list", "feature")

@@ -9,6 +9,7 @@ test command and keeps the first that passes.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -76,16 +77,21 @@ def draft_code(
     offset: int = 0,
 ) -> tuple[list[Files], list[str]]:
     root = wb.wt.path
+    text = {p: read_text(root, p) for p in target.code}
+    # a file that exists but is not text we may show (binary, not UTF-8, too large) is
+    # never redrafted from nothing: that would replace it wholesale
+    opaque = [p for p in target.code if text[p] is None and os.path.lexists(root / p)]
     per_file = {
         p: file_drafts(
             env, seat, stage, spec, p, root, context, count, failure, offset, target.names
         )
         for p in target.code
+        if p not in opaque
     }
-    base = {p: read_text(root, p) or "" for p in target.code}
+    base = {p: t or "" for p, t in text.items()}
     drafted = _candidates(per_file)
     kept = [c for c in drafted if _defines(target, base, c)]
-    problems = []
+    problems = [f"{stage}: {p} is not text that can be edited; left unchanged" for p in opaque]
     if not drafted:
         problems.append(f"{stage}: the coder wrote no usable code ({len(target.code)} file(s))")
     elif not kept:

@@ -105,9 +105,11 @@ def drafts(
     count: int,
     cap: int,
     offset: int = 0,
+    python: bool = True,
 ) -> list[str]:
     """Up to ``count`` fenced blocks. Draft n asks variant n mod len(variants) (different
-    framings of the same ask), each framing greedy first, then hotter, each with its seed."""
+    framings of the same ask), each framing greedy first, then hotter, each with its seed.
+    A block for a file that is not Python (``python=False``) is kept whole."""
     backend = env.backend(seat)
     found: list[str] = []
     for n in range(offset, offset + count):
@@ -125,7 +127,7 @@ def drafts(
             stop_when=for_code_block,
             on_token=lambda k: env.progress(stage, backend.spec.full, k),
         )
-        block = code_block(result.text)
+        block = code_block(result.text, python)
         env.ledger.record_outcome(ParseOutcome(stage, backend.spec.full, 1, block is not None))
         if block is not None:
             found.append(block)
@@ -205,13 +207,14 @@ def file_drafts(
     if path.endswith(".py") and not failure:  # the same ask without the file: another view
         variants.append(env.messages("code.system.j2", "code.user.j2", files=[], **variables))
     out = []
+    python = path.endswith(".py")
     cap = env.budget(CODE_TOKENS)
-    for block in drafts(env, seat, stage, variants, count, cap, offset):
-        code = _code_only(block, names) if path.endswith(".py") else block
-        content = _merged(existing, code, names) if path.endswith(".py") else code
+    for block in drafts(env, seat, stage, variants, count, cap, offset, python):
+        code = _code_only(block, names) if python else block.rstrip("\n") + "\n"
+        content = _merged(existing, code, names) if python else code
         if content is None or content == existing:
             continue
-        if existing and path.endswith(".py") and copied_from(existing, content, names):
+        if existing and python and copied_from(existing, content, names):
             continue  # the asked-for function is an existing one under a new name
         out.append(content)
     return out

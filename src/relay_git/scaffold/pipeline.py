@@ -162,7 +162,7 @@ def _spec(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> Plan:
     listing = _listing(wt)
     if not state.done("plan"):
         drafted = _planned(ctx, state.task, listing, state.problems)
-        checked, repaired = check_plan(drafted, listing)
+        checked, repaired = check_plan(drafted, listing, ctx.opts.allow_paths)
         state.plan = checked.to_dict()
         state.plan_problems = repaired
         state.completed.append("plan")
@@ -170,7 +170,7 @@ def _spec(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> Plan:
     if not state.done("plan-review"):
         assert state.plan is not None
         reviewed = _reviewed(ctx, Plan.from_dict(state.plan), listing, state)
-        spec, repaired = check_plan(reviewed, listing)  # a reviewer's revision is checked too
+        spec, repaired = check_plan(reviewed, listing, ctx.opts.allow_paths)  # checked too
         state.plan_problems += [p for p in repaired if p not in state.plan_problems]
         state.spec = spec.to_dict()
         state.completed.append("plan-review")
@@ -450,10 +450,11 @@ def _dry_run(ctx: Ctx) -> Report:
     state = RunState(ctx.opts.task, wtmod.slugify(ctx.opts.task), "", base, str(wt.path))
     try:
         listing = _listing(wt)
+        allow = ctx.opts.allow_paths
         plan, state.plan_problems = check_plan(
-            _planned(ctx, state.task, listing, state.problems), listing
+            _planned(ctx, state.task, listing, state.problems), listing, allow
         )
-        spec, _ = check_plan(_reviewed(ctx, plan, listing, state), listing)
+        spec, _ = check_plan(_reviewed(ctx, plan, listing, state), listing, allow)
         state.plan, state.spec = plan.to_dict(), spec.to_dict()
         wb = Workbench(wt, ctx.environ, Kind.NONE, ctx.app.config.test_timeout)
         shown = stages.context(ctx.env, ctx.env.coder, spec, wb, listing)

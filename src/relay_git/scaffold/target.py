@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from relay_git.edits import check_path
+from relay_git.edits import check_path, protected
 from relay_git.errors import UnsafeEdit
 from relay_git.scaffold.plan import Plan
 
@@ -93,6 +93,20 @@ def _safe(path: str) -> str | None:
         return None
 
 
+def _unwritable(path: str, known: set[str], allow: Sequence[str]) -> str | None:
+    """Why no draft may be written at ``path`` (protected, or under a tracked file or
+    symlink), else None: such a path would refuse the whole draft at write time."""
+    pure = PurePosixPath(path)
+    part = protected(pure, allow)
+    if part is not None:
+        allow_hint = "the user can allow it with --allow-path"
+        return f"{path} dropped from the plan: {part} is protected ({allow_hint})"
+    for parent in pure.parents:
+        if parent.as_posix() in known:
+            return f"{path} dropped from the plan: {parent} is a file or symlink, not a folder"
+    return None
+
+
 def _relocate(path: str, folder: str, known: set[str]) -> tuple[str, str]:
     """(path, problem): tests moved under the test folder, code moved out of it."""
     pure = PurePosixPath(path)
@@ -116,7 +130,7 @@ def _matching_existing(path: str, listing: Sequence[str]) -> str | None:
 
 
 def _clean_files(
-    plan: Plan, listing: Sequence[str], folder: str
+    plan: Plan, listing: Sequence[str], folder: str, allow: Sequence[str]
 ) -> tuple[list[tuple[str, str]], list[str]]:
     known = set(listing)
     files: list[tuple[str, str]] = []
@@ -128,6 +142,10 @@ def _clean_files(
             continue
         path, moved = _relocate(path, folder, known)
         problems += [moved] if moved else []
+        refused = _unwritable(path, known, allow)
+        if refused:
+            problems.append(refused)
+            continue
         if path not in known and _MODIFY.search(change):
             twin = _matching_existing(path, listing)
             if twin:
@@ -176,10 +194,13 @@ def _ensure_test(task: str, files: list[tuple[str, str]], folder: str) -> list[s
     return [f"the plan names no test file; using {path}"]
 
 
-def check_plan(plan: Plan, listing: Sequence[str]) -> tuple[Plan, list[str]]:
-    """The plan made sane for the task and the tree, and what had to change."""
+def check_plan(
+    plan: Plan, listing: Sequence[str], allow: Sequence[str] = ()
+) -> tuple[Plan, list[str]]:
+    """The plan made sane for the task and the tree, and what had to change. ``allow``:
+    the --allow-path globs that admit protected paths."""
     folder = test_folder(listing)
-    files, problems = _clean_files(plan, listing, folder)
+    files, problems = _clean_files(plan, listing, folder, allow)
     problems += _add_named(plan.task, files, listing)
     problems += _ensure_code(plan.task, files, listing)
     problems += _ensure_test(plan.task, files, folder)
