@@ -312,7 +312,8 @@ def test_crlf_non_utf8_and_odd_names_in_the_repository(
     plan_prompt = relay.coder.history[0].messages[-1]["content"]
     assert "slug with space.py" in plan_prompt and "sl\xfcg.py" in plan_prompt
     code = [r.messages[-1]["content"] for r in relay.coder.history if kind(r) == "code"]
-    assert code and all("def slug_win()" in prompt for prompt in code)  # CRLF text is context
+    in_context = [prompt for prompt in code if prompt.startswith("File `")]
+    assert in_context and all("def slug_win()" in prompt for prompt in in_context)  # CRLF text
     assert not any("caf" in prompt for prompt in code)  # non-UTF-8 is not shown as text
     assert snapshot(repo) == before
 

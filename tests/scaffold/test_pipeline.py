@@ -103,8 +103,11 @@ def test_drafts_judge_each_other_and_the_agreeing_code_wins(
     relay.coder.default = coder
     report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, TASK)
     assert git(repo, "show", f"{report['branch']}:slug.py") == GOOD_CODE["slug.py"]
-    temps = [r.temperature for r in relay.coder.history if kind(r) == "code"]
-    assert temps[0] == 0.0 and len(set(temps)) == 3  # never the same request twice
+    asks = [r for r in relay.coder.history if kind(r) == "code"]
+    assert asks[0].temperature == 0.0
+    seen = {(r.temperature, r.seed, r.messages[-1]["content"]) for r in asks}
+    assert len(seen) == 3  # never the same request twice
+    assert "File `slug.py`" not in asks[1].messages[-1]["content"] or asks[1].temperature
 
 
 def test_a_test_that_asserts_nothing_cannot_turn_the_run_green(
