@@ -408,12 +408,12 @@ def test_protected_files_the_tests_write_never_reach_a_commit(
     git(dirty, "commit", "-q", "-m", "attributes")
     tests = (
         "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/evil.yml"
-        " && echo '*.py -diff' >> .gitattributes && echo ok > notes.txt && test -f fixed.txt"
+        " && echo '*.py -diff' >> .gitattributes && echo ok > notes.txt && test -f fixed.sh"
     )
-    script = Script(plan=plan_reply(("slug.py", "fixed.txt"))).install(relay)
+    script = Script(plan=plan_reply(("slug.py", "fixed.sh"))).install(relay)
 
     def coder(request: ChatRequest) -> str:
-        if asked_path(request) == "fixed.txt":  # written only when shown the failing tests
+        if asked_path(request) == "fixed.sh":  # written only when shown the failing tests
             return fenced("y\n") if "fail" in request.messages[-1]["content"] else ""
         return script.coder(request)
 
@@ -421,7 +421,7 @@ def test_protected_files_the_tests_write_never_reach_a_commit(
     report = run_json(relay, dirty, capsys, "--test-cmd", tests, TASK)
     assert [c["stage"] for c in report["commits"]] == ["generate", "fix-1"]
     tree = git(dirty, "ls-tree", "-r", "--name-only", BRANCH).split()
-    assert "fixed.txt" in tree and "slug.py" in tree
+    assert "fixed.sh" in tree and "slug.py" in tree
     assert "notes.txt" not in tree  # only the files the relay wrote are committed
     assert ".github/workflows/evil.yml" not in tree
     assert git(dirty, "show", f"{BRANCH}:.gitattributes") == "*.py text\n"

@@ -313,3 +313,23 @@ def test_check_plan_keeps_a_protected_path_the_user_allows() -> None:
     wanted = plan("add a", (".github/workflows/ci.yml", "x"), ("a.py", "x"))
     fixed, problems = check_plan(wanted, LISTING, (".github/*",))
     assert fixed.paths == (".github/workflows/ci.yml", "a.py") and problems == []
+
+
+@pytest.mark.parametrize(
+    ("path", "task", "kept"),
+    [
+        ("README.md", "add is_even(n) to mathkit/numbers.py", False),
+        ("pyproject.toml", "add is_even(n)", False),
+        ("README.md", "document the CLI flag in README.md", True),
+        ("scripts/check.sh", "add is_even(n)", True),
+        ("tests/data/sample.json", "add is_even(n)", True),
+        ("mathkit/numbers.py", "add is_even(n)", True),
+    ],
+)
+def test_docs_and_config_the_task_does_not_name_leave_the_plan(
+    path: str, task: str, kept: bool
+) -> None:
+    plan = Plan(task, "", ((path, "x"), ("mathkit/numbers.py", "y")), ())
+    checked, problems = check_plan(plan, ["mathkit/numbers.py", "README.md", "pyproject.toml"])
+    assert (path in checked.paths) == kept
+    assert any("does not ask to change it" in p for p in problems) == (not kept)

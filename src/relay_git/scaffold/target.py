@@ -9,6 +9,7 @@ repository's listing, never the repository.
 
 from __future__ import annotations
 
+import fnmatch
 import keyword
 import re
 from collections.abc import Sequence
@@ -194,6 +195,35 @@ def _ensure_test(task: str, files: list[tuple[str, str]], folder: str) -> list[s
     return [f"the plan names no test file; using {path}"]
 
 
+def _named_by(task: str, path: str) -> bool:
+    name = PurePosixPath(path).name
+    return path in task or re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", task) is not None
+
+
+_DOCS_AND_CONFIG = (".md", ".rst", ".txt", ".toml", ".cfg", ".ini", ".json", ".yaml", ".yml")
+_DOC_NAMES = ("readme", "license", "licence", "changelog", "contributing", "notice")
+
+
+def _doc_or_config(path: str) -> bool:
+    name = PurePosixPath(path).name.lower()
+    return name.endswith(_DOCS_AND_CONFIG) or name.split(".")[0] in _DOC_NAMES
+
+
+def _drop_unasked(task: str, files: list[tuple[str, str]], allow: Sequence[str]) -> list[str]:
+    """Documentation and configuration the task does not name (a README, pyproject.toml)
+    are dropped: a tiny planner lists whatever it saw, and a redrafted README is damage.
+    Paths the user allowed with --allow-path stay."""
+    kept, problems = [], []
+    for path, change in files:
+        allowed = any(fnmatch.fnmatchcase(path, glob) for glob in allow)
+        if not _doc_or_config(path) or is_test_path(path) or _named_by(task, path) or allowed:
+            kept.append((path, change))
+        else:
+            problems.append(f"{path} dropped from the plan: the task does not ask to change it")
+    files[:] = kept
+    return problems
+
+
 def check_plan(
     plan: Plan, listing: Sequence[str], allow: Sequence[str] = ()
 ) -> tuple[Plan, list[str]]:
@@ -201,6 +231,7 @@ def check_plan(
     the --allow-path globs that admit protected paths."""
     folder = test_folder(listing)
     files, problems = _clean_files(plan, listing, folder, allow)
+    problems += _drop_unasked(plan.task, files, allow)
     problems += _add_named(plan.task, files, listing)
     problems += _ensure_code(plan.task, files, listing)
     problems += _ensure_test(plan.task, files, folder)
