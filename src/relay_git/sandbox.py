@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -88,6 +89,24 @@ def git_dirs(worktree: Path) -> tuple[Path, ...]:
     own, common = proc.stdout.splitlines()[:2]
     paths = {Path(own).resolve(), (worktree / common).resolve()}
     return tuple(sorted(paths))
+
+
+def tool_dirs(environ: Mapping[str, str]) -> tuple[Path, ...]:
+    """Interpreters and PATH entries that live under /tmp, which the sandbox replaces with a
+    private tmpfs: they are bound back read-only, so a virtualenv in /tmp still runs."""
+    candidates = [sys.prefix, sys.base_prefix, environ.get("VIRTUAL_ENV", "")]
+    candidates += environ.get("PATH", "").split(os.pathsep)
+    found: set[Path] = set()
+    for raw in candidates:
+        if not raw:
+            continue
+        path = Path(raw)
+        if not path.is_dir():
+            continue
+        real = path.resolve()
+        if real.is_relative_to("/tmp") and real != Path("/tmp"):
+            found.add(real)
+    return tuple(sorted(found))
 
 
 def hidden(environ: Mapping[str, str], keep: Sequence[Path]) -> tuple[Path, ...]:
@@ -160,7 +179,8 @@ def argv(
     ``environ`` is the user's environment (its HOME says where credentials are hidden).
     """
     worktree = worktree.resolve()
-    dirs = git_dirs(worktree)
+    tools = tuple(t for t in tool_dirs(environ or {}) if not worktree.is_relative_to(t))
+    dirs = (*git_dirs(worktree), *tools)
     hide = hidden(environ or {}, [worktree, *dirs])
     if kind is Kind.BWRAP:
         return bwrap_argv(command, worktree, dirs, hide)

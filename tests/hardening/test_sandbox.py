@@ -279,3 +279,20 @@ def test_credential_stores_in_home_are_hidden(
             assert seen[name] == text  # the control: the same reads succeed unsandboxed
         else:  # an empty directory, or /dev/null (unreadable on bwrap's nodev bind)
             assert seen[name] in ("", "FileNotFoundError", "PermissionError"), seen
+
+
+@pytest.mark.parametrize("kind", [Kind.BWRAP, Kind.UNSHARE])
+def test_a_virtualenv_under_tmp_still_runs_inside_the_sandbox(
+    repo: Path, tmp_path: Path, kind: Kind
+) -> None:
+    """The sandbox's /tmp is private; a virtualenv that lives in /tmp is bound back read-only."""
+    _usable(kind)
+    assert tmp_path.resolve().is_relative_to("/tmp")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    wt = _relay_worktree(repo, "under-git-dir", tmp_path)
+    env = {**os.environ, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    probe = f"python -c 'import sys; print(sys.prefix)' && touch {venv}/written"
+    outcome = run(probe, wt.path, 60, env, sandbox=kind)
+    assert str(venv) in outcome.output, outcome.output
+    assert not (venv / "written").exists()  # read-only in there
