@@ -88,7 +88,13 @@ def test_plain_chat_wire_format(server: Loopback) -> None:
     assert sent.json() == {
         "model": MODEL,
         "max_tokens": 512,
-        "system": "You review diffs.\n\nBe terse.",
+        "system": [
+            {
+                "type": "text",
+                "text": "You review diffs.\n\nBe terse.",
+                "cache_control": {"type": "ephemeral"},
+            }
+        ],
         "messages": [{"role": "user", "content": "diff --git a/x b/x"}],
         "temperature": 0.0,
     }
@@ -251,3 +257,20 @@ def test_registry_creates_anthropic_backend(server: Loopback) -> None:
     options = BackendOptions(environ={"ANTHROPIC_BASE_URL": server.url, "ANTHROPIC_API_KEY": KEY})
 
     assert create(f"anthropic:{MODEL}", options).chat(REQUEST).text == "hi"
+
+
+def test_prompt_caching_counts_cache_reads_and_writes(server: Loopback) -> None:
+    """The system prompt (the prefix every stage shares) is a cache breakpoint; the Messages
+    API counts cache reads and writes apart from input_tokens, and all are prompt tokens."""
+    reply = message([{"type": "text", "text": "ok"}])
+    reply["usage"] = {
+        "input_tokens": 20,
+        "output_tokens": 3,
+        "cache_read_input_tokens": 1500,
+        "cache_creation_input_tokens": 0,
+    }
+    server.route("POST", "/v1/messages", reply)
+    result = backend(server.url).chat(REQUEST)
+    [sent] = server.received("/v1/messages")
+    assert sent.json()["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert (result.prompt_tokens, result.cached_tokens) == (1520, 1500)

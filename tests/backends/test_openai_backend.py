@@ -382,3 +382,13 @@ def test_context_from_llama_server_props(server: Loopback) -> None:
     server.route("GET", "/props", {"default_generation_settings": {"n_ctx": 4096}})
 
     assert backend(server.url).context_length() == 4096
+
+
+def test_cached_prompt_tokens_reach_the_result(server: Loopback) -> None:
+    """OpenAI's automatic prefix caching reports usage.prompt_tokens_details.cached_tokens."""
+    server.route("GET", "/v1/models", {"object": "list", "data": [{"id": "gpt-4.1"}]})
+    reply = completion("ok", usage={"prompt_tokens": 2048, "completion_tokens": 2})
+    reply["usage"]["prompt_tokens_details"] = {"cached_tokens": 1920, "audio_tokens": 0}
+    server.route("POST", CHAT, reply)
+    result = backend(server.url).chat(REQUEST)
+    assert (result.prompt_tokens, result.cached_tokens) == (2048, 1920)

@@ -43,8 +43,10 @@ class _Block(pydantic.BaseModel):
 
 
 class _Usage(pydantic.BaseModel):
-    input_tokens: int = 0
+    input_tokens: int = 0  # tokens after the last cache breakpoint
     output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
 
 
 class _Message(pydantic.BaseModel):
@@ -125,11 +127,12 @@ class AnthropicBackend:
             on_token(output)
         return ChatResult(
             text=text,
-            prompt_tokens=message.usage.input_tokens or prompt,
+            prompt_tokens=_prompt_tokens(message.usage) or prompt,
             output_tokens=output,
             seconds=seconds,
             context=self.context_length(),
             done_reason=done_reason(message.stop_reason),
+            cached_tokens=message.usage.cache_read_input_tokens,
         )
 
     def served(self) -> list[str]:
@@ -167,8 +170,14 @@ class AnthropicBackend:
             ],
             "temperature": request.temperature,
         }
-        if system:
-            body["system"] = "\n\n".join(system)
+        if system:  # the stable prefix every stage shares: a cache breakpoint after it
+            body["system"] = [
+                {
+                    "type": "text",
+                    "text": "\n\n".join(system),
+                    "cache_control": {"type": "ephemeral"},
+                }
+            ]
         if request.schema is not None:
             body["tools"] = [
                 {
@@ -234,6 +243,11 @@ class AnthropicBackend:
             f"{where} answered HTTP {status} for {self.spec}: {message}",
             "retry later; see status.anthropic.com",
         )
+
+
+def _prompt_tokens(usage: _Usage) -> int:
+    """All prompt tokens: Anthropic counts cache reads and writes apart from input_tokens."""
+    return usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
 
 
 def create(

@@ -59,6 +59,12 @@ class _Choice(pydantic.BaseModel):
 class _Usage(pydantic.BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    prompt_tokens_details: dict[str, Any] | None = None  # OpenAI: {"cached_tokens": N}
+
+    @property
+    def cached(self) -> int:
+        value = (self.prompt_tokens_details or {}).get("cached_tokens", 0)
+        return value if isinstance(value, int) else 0
 
 
 class _Completion(pydantic.BaseModel):
@@ -136,6 +142,7 @@ class OpenAIBackend:
             seconds=seconds,
             context=context,
             done_reason="length" if reason == "length" else reason,
+            cached_tokens=usage.cached,
         )
 
     def served(self) -> list[str]:
