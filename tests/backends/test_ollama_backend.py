@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from tests.loopback import Loopback, Reply, closed_port, serve
 
+from relay_git import stops
 from relay_git.backends import _http
 from relay_git.backends.base import BackendOptions, ChatRequest, ModelSpec, context_for
 from relay_git.backends.ollama import OllamaBackend, normalize_host, parse_context
@@ -357,3 +358,18 @@ def test_registry_creates_ollama_backend(server: Loopback) -> None:
     assert isinstance(model, OllamaBackend)
     assert model.host == server.url
     assert server.url in repr(model)
+
+
+def test_a_looping_stream_is_stopped_while_it_streams(server: Loopback) -> None:
+    """The loopback server streams NDJSON chunks as Ollama does; stop_when hangs up early."""
+    loop = [chunk('{"path": "1.0.0", "action": "write"}, ') for _ in range(40)]
+    final = chat_reply("", done_reason="length", prompt=40, output=400)
+    server.route("POST", "/api/show", SHOW)
+    server.route("POST", "/api/chat", Reply(lines=[chunk("["), *loop, final]))
+    request = ChatRequest(REQUEST.messages, 400, stop_when=stops.for_json)
+
+    result = backend(server.url).chat(request)
+
+    assert result.done_reason == "repetition"
+    assert result.output_tokens < 10  # stopped at the third repeat, not at the cap
+    assert result.text.count('"1.0.0"') == 3

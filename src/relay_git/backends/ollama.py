@@ -30,6 +30,7 @@ from relay_git.backends.base import (
     is_local,
 )
 from relay_git.errors import BackendUnavailable
+from relay_git.stops import StopWhen
 
 T = TypeVar("T")
 
@@ -142,13 +143,14 @@ class OllamaBackend:
         if request.schema is not None:
             kwargs["format"] = dict(request.schema)
         start = time.monotonic()
-        if on_token is None:
+        if on_token is None and request.stop_when is None:
             final = self._call(lambda: self._client.chat(**kwargs, stream=False))
             if final.done is False:
                 raise self._early_end()
             text = final.message.content or ""
         else:
-            text, final = self._call(lambda: self._stream(kwargs, on_token))
+            count = on_token or (lambda _n: None)
+            text, final = self._call(lambda: self._stream(kwargs, count, request.stop_when))
         return ChatResult(
             text=text,
             prompt_tokens=final.prompt_eval_count or prompt,
@@ -175,7 +177,10 @@ class OllamaBackend:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _stream(self, kwargs: dict[str, Any], on_token: OnToken) -> tuple[str, ollama.ChatResponse]:
+    def _stream(
+        self, kwargs: dict[str, Any], on_token: OnToken, stop_when: StopWhen | None = None
+    ) -> tuple[str, ollama.ChatResponse]:
+        """Stream the reply; ``stop_when`` may end it early (a loop, a finished code block)."""
         parts: list[str] = []
         count = 0
         final: ollama.ChatResponse | None = None
@@ -188,6 +193,18 @@ class OllamaBackend:
                 on_token(count)
             if chunk.done:
                 final = chunk
+            why = stop_when("".join(parts)) if stop_when and piece and not chunk.done else None
+            if why is not None:
+                getattr(chunks, "close", lambda: None)()  # hang up: Ollama stops generating
+                text = "".join(parts)
+                stopped = ollama.ChatResponse(
+                    model=self.spec.name,
+                    done=True,
+                    done_reason=why,
+                    eval_count=count,
+                    message=ollama.Message(role="assistant", content=text),
+                )
+                return text, stopped
         if final is None:
             raise self._early_end()
         if final.eval_count and final.eval_count != count:
