@@ -144,6 +144,9 @@ def test_a_hollow_change_goes_back_to_the_coder_then_ends_non_zero(
     assert sum(1 for r in relay.coder.history if kind(r) == "code") == 6  # twice k drafts
     assert any("no draft defines slugify" in p for p in report["problems"])
     assert any("empty" in r or "slugify is not defined" in r for r in report["reasons"])
+    assert git(repo, "branch", "--list", "relay/*") == ""  # nothing committed: nothing left
+    assert len(git(repo, "worktree", "list").splitlines()) == 1
+    assert any("removed: no commit" in p for p in report["problems"])
 
 
 def test_failing_tests_get_fix_rounds_then_escalation(

@@ -119,7 +119,13 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         finally:
             state.wall_seconds += time.monotonic() - start
             _save(ctx, wt, state)
-    return _report(ctx, state, wt.path)
+    report = _report(ctx, state, wt.path)
+    if state.finished and not state.commits:  # nothing to show: leave nothing behind
+        wtmod.remove(repo, wt.path)
+        wtmod.delete_branch(repo, wt.branch)
+        report = replace(report, branch="", worktree="")
+        report = replace(report, problems=(*report.problems, f"{wt.branch} removed: no commit"))
+    return report
 
 
 def _check_backends(env: StageEnv) -> None:
