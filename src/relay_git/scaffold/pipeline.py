@@ -10,57 +10,37 @@ stage for --resume. The run is done only when the gate and the reviewer both say
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from relay_git import worktree as wtmod
 from relay_git.app import App
 from relay_git.errors import ModelOutputError, RelayError, UsageError
-from relay_git.gitops import DIFF_FLAGS, Repository
+from relay_git.gitops import DIFF_FLAGS
 from relay_git.ledger import ParseOutcome
 from relay_git.sandbox import Kind, resolve
-from relay_git.scaffold import gate, stages
+from relay_git.scaffold import judging, stages
 from relay_git.scaffold.choose import draft_code
-from relay_git.scaffold.diffreview import apply_suggestions, notes_text
-from relay_git.scaffold.env import REVIEW_TOKENS, Progress, Seat, StageEnv
+from relay_git.scaffold.env import Progress, Seat, StageEnv
 from relay_git.scaffold.plan import Plan, make_plan, review_plan
 from relay_git.scaffold.report import CommitInfo, Report, headline
+from relay_git.scaffold.runctx import (
+    Ctx,
+    Options,
+    commit,
+    discard_protected,
+    save,
+    subject,
+    tests_dict,
+)
+from relay_git.scaffold.runctx import listing as ls_files
 from relay_git.scaffold.state import RunState, entry_from_dict
 from relay_git.scaffold.target import Target, check_plan, target_of
 from relay_git.scaffold.testfix import next_stage
-from relay_git.scaffold.testrun import TestOutcome, detect, run, trusted_source
-from relay_git.scaffold.verdict import ask_verdict
+from relay_git.scaffold.testrun import TestOutcome, detect, trusted_source
 from relay_git.scaffold.workbench import Workbench, pytest_runner
-from relay_git.types import Finding, Review
 
-
-@dataclass(frozen=True)
-class Options:
-    task: str
-    base: str = "HEAD"
-    worktree: Path | None = None
-    large_only: bool = False
-    plan_with: str = "small"  # "small" | "large"
-    dry_run: bool = False
-    resume: bool = False
-    test_cmd: str | None = None
-    max_rounds: int = 3
-    max_tokens: int | None = None  # caps every stage's output bound
-    drafts: int = 3  # code and test drafts per file (draft several, verify once)
-    unsandboxed_tests: bool = False  # --unsandboxed-tests: run tests without the sandbox
-    allow_paths: tuple[str, ...] = ()  # --allow-path: protected paths the model may edit
-
-
-@dataclass(frozen=True)
-class Ctx:
-    app: App
-    repo: Repository
-    env: StageEnv
-    opts: Options
-    environ: Mapping[str, str]
-    small: str
-    large: str
+__all__ = ["Options", "scaffold", "seats"]
 
 
 def seats(app: App, opts: Options) -> tuple[Seat, Seat, Seat]:
@@ -118,7 +98,7 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
             raise
         finally:
             state.wall_seconds += time.monotonic() - start
-            _save(ctx, wt, state)
+            save(ctx, wt, state)
     report = _report(ctx, state, wt.path)
     if state.finished and not state.commits:  # nothing to show: leave nothing behind
         wtmod.remove(repo, wt.path)
@@ -150,29 +130,19 @@ def _open(ctx: Ctx) -> tuple[wtmod.RelayWorktree, RunState]:
     base = repo.resolve(opts.base)
     wt = wtmod.create(repo, branch, base, opts.worktree)
     state = RunState(opts.task, slug, branch, base, str(wt.path), opts.large_only)
-    _save(ctx, wt, state)
+    save(ctx, wt, state)
     return wt, state
 
 
-def _save(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
-    state.ledger = [e.to_dict() for e in ctx.app.ledger.entries]
-    state.outcomes = [asdict(o) for o in ctx.app.ledger.outcomes]
-    wtmod.write_state(wt.path, state.to_dict())
-
-
-def _listing(wt: wtmod.RelayWorktree) -> list[str]:
-    return [p for p in wt.git("ls-files", "-z").split("\0") if p]
-
-
 def _spec(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> Plan:
-    listing = _listing(wt)
+    listing = ls_files(wt)
     if not state.done("plan"):
         drafted = _planned(ctx, state.task, listing, state.problems)
         checked, repaired = check_plan(drafted, listing, ctx.opts.allow_paths)
         state.plan = checked.to_dict()
         state.plan_problems = repaired
         state.completed.append("plan")
-        _save(ctx, wt, state)
+        save(ctx, wt, state)
     if not state.done("plan-review"):
         assert state.plan is not None
         reviewed = _reviewed(ctx, Plan.from_dict(state.plan), listing, state)
@@ -180,7 +150,7 @@ def _spec(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> Plan:
         state.plan_problems += [p for p in repaired if p not in state.plan_problems]
         state.spec = spec.to_dict()
         state.completed.append("plan-review")
-        _save(ctx, wt, state)
+        save(ctx, wt, state)
     assert state.spec is not None
     return Plan.from_dict(state.spec)
 
@@ -206,7 +176,7 @@ def _reviewed(ctx: Ctx, plan: Plan, listing: list[str], state: RunState) -> Plan
 
 def _stages(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
     spec = _spec(ctx, wt, state)
-    target = target_of(spec, _listing(wt))
+    target = target_of(spec, ls_files(wt))
     command = _test_command(ctx, wt, state)
     wb = Workbench(
         wt,
@@ -225,10 +195,10 @@ def _stages(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
         state.test_seconds += wb.test_seconds
         wb.test_seconds = 0.0
     if not state.done("review"):
-        _judge(ctx, wt, state, target)
+        judging.judge(ctx, wt, state, target)
         state.completed.append("review")
         state.finished = True
-        _save(ctx, wt, state)
+        save(ctx, wt, state)
 
 
 def _test_command(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> str | None:
@@ -249,11 +219,11 @@ def _generate(
     wb: Workbench,
     command: str | None,
 ) -> None:
-    written = stages.generate(ctx.env, spec, target, wb, _listing(wt), command, ctx.opts.drafts)
+    written = stages.generate(ctx.env, spec, target, wb, ls_files(wt), command, ctx.opts.drafts)
     state.problems += written.problems
     state.test_names, state.pinned = list(written.test_names), written.pinned
     if written.files:
-        _discard_protected(ctx, wt, state)
+        discard_protected(ctx, wt, state)
         tried = f"{written.tried} of the ranked drafts tried" if written.tried else ""
         tests = f"tests kept: {len(written.test_names)}" + (
             f" ({written.pinned} with expected values from agreeing drafts)"
@@ -261,64 +231,20 @@ def _generate(
             else ""
         )
         body = "\n".join(x for x in (spec.text(), "", tried, tests) if x is not None)
-        _commit(
+        commit(
             ctx,
             wt,
             state,
             "generate",
             ctx.env.coder,
-            _subject(state.task),
+            subject(state.task),
             body,
             list(written.files),
         )
     if written.outcome is not None:
-        state.tests = _tests_dict(written.outcome, state)
+        state.tests = tests_dict(written.outcome, state)
     state.completed.append("generate")
-    _save(ctx, wt, state)
-
-
-def _tests_dict(outcome: TestOutcome, state: RunState) -> dict[str, object]:
-    return outcome.to_dict() | {"rounds": state.rounds, "escalated": state.escalated}
-
-
-def _discard_protected(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
-    for path in wtmod.discard_protected(wt, ctx.opts.allow_paths):
-        state.problems.append(f"the tests wrote {path!r}, a protected path: discarded")
-
-
-def _subject(task: str) -> str:
-    text = " ".join(task.split())
-    return f"relay: {text[:64]}" + ("…" if len(text) > 64 else "")
-
-
-def _commit(
-    ctx: Ctx,
-    wt: wtmod.RelayWorktree,
-    state: RunState,
-    stage: str,
-    seat: Seat,
-    subject: str,
-    body: str,
-    paths: Sequence[str] | None = None,
-) -> None:
-    current = wt.git("symbolic-ref", "-q", "--short", "HEAD").strip()
-    if current != wt.branch:
-        raise UsageError(f"the relay worktree is on {current!r}, not {wt.branch!r}; not committing")
-    entries = ctx.app.ledger.entries[state.committed_entries :]
-    out = sum(e.output_tokens for e in entries)
-    prompt = sum(e.prompt_tokens for e in entries)
-    author = wtmod.Identity(
-        f"relay-git {seat.role} ({seat.spec})", f"{seat.role}@relay-git.invalid"
-    )
-    trailers = [
-        ("Relay-Coder", ctx.env.coder.spec),
-        ("Relay-Reviewer", ctx.env.reviewer.spec),
-        ("Relay-Stage", stage),
-        ("Relay-Tokens", f"{out} output, {prompt} prompt"),
-    ]
-    sha = wtmod.commit(wt, subject, body, trailers, author, ctx.environ, paths)
-    state.committed_entries = len(ctx.app.ledger.entries)
-    state.commits.append(CommitInfo(sha, stage, author.name, subject).to_dict())
+    save(ctx, wt, state)
 
 
 def _test_and_fix(
@@ -340,112 +266,22 @@ def _test_and_fix(
             break
         seat = ctx.env.reviewer if stage == "escalate" else ctx.env.coder
         count = 1 if stage == "escalate" else ctx.opts.drafts
-        written = stages.fix(ctx.env, seat, stage, spec, target, wb, _listing(wt), outcome, count)
+        written = stages.fix(ctx.env, seat, stage, spec, target, wb, ls_files(wt), outcome, count)
         state.escalated = state.escalated or stage == "escalate"
         state.rounds += stage != "escalate"
         state.problems += written.problems
         if written.outcome is None:
             wb.reset()
         else:
-            _discard_protected(ctx, wt, state)
+            discard_protected(ctx, wt, state)
             body = f"Failing: {command}\n\n{outcome.output[-400:]}".strip()
             subject = f"relay({stage}): make the tests pass"
-            _commit(ctx, wt, state, stage, seat, subject, body, list(written.files))
+            commit(ctx, wt, state, stage, seat, subject, body, list(written.files))
             outcome = written.outcome
-        state.tests = _tests_dict(outcome, state)
-        _save(ctx, wt, state)
+        state.tests = tests_dict(outcome, state)
+        save(ctx, wt, state)
     state.completed.append("test-fix")
-    _save(ctx, wt, state)
-
-
-def _trees(ctx: Ctx, wt: wtmod.RelayWorktree, target: Target) -> tuple[gate.Tree, gate.Tree]:
-    names = ctx.repo.git("diff", "--name-only", "-z", wt.base, wt.head()).split("\0")
-    paths = sorted({p for p in names if p} | set(target.code))
-    return (
-        {p: ctx.repo.read_blob(wt.base, p) for p in paths},
-        {p: ctx.repo.read_blob(wt.head(), p) for p in paths},
-    )
-
-
-def _judge(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, target: Target) -> None:
-    """The honesty gate, then the reviewer (only for a change that passed the gate)."""
-    base, head = _trees(ctx, wt, target)
-    hollow = gate.hollow(state.task, target, base, head)
-    before = gate.decide(hollow, state.tests, target.asks_tests, tuple(state.test_names), "approve")
-    if not before.done:
-        state.verdict = "not reviewed"
-        state.summary = "not sent to the reviewer: " + "; ".join(before.reasons)
-    else:
-        _diff_review(ctx, wt, state)
-    final = gate.decide(
-        hollow, state.tests, target.asks_tests, tuple(state.test_names), state.verdict
-    )
-    state.outcome = "done" if final.done else "not done"
-    state.reasons = list(final.reasons)
-
-
-def _diff_review(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
-    diff = ctx.repo.diff_commits(wt.base, wt.head())
-    spec = ctx.env.reviewer.spec
-    try:
-        judged = ask_verdict(ctx.env, state.task, diff, state.tests, tuple(state.test_names))
-        if judged is not None and judged.verdict == "approve":
-            state.verdict, state.summary = judged.verdict, judged.summary
-            state.notes = f"relay-git review: approve\n\n{judged.summary}\n"
-            _note(ctx, wt, state, spec)
-            return
-        review = _engine_review(ctx, diff, state.task)
-    except ModelOutputError as err:  # the branch's commits stand; say plainly it is unreviewed
-        state.problems.append(f"diff review failed, the branch is NOT reviewed: {err.message}")
-        state.verdict, state.summary = "unreviewed", "the reviewer gave no valid reply"
-        return
-    fix = None
-    if review.findings and any(f.suggestion for f in review.findings):
-        fix = apply_suggestions(wt.path, review, ctx.opts.allow_paths)
-        if fix.applied:
-            _review_fix_commit(ctx, wt, state, fix.applied, fix.written)
-    verdict = review.verdict.value
-    state.verdict = verdict if not judged else judged.verdict
-    state.summary = review.summary or (judged.summary if judged else "")
-    state.notes = notes_text(review, fix)
-    _note(ctx, wt, state, spec)
-
-
-def _engine_review(ctx: Ctx, diff: str, task: str) -> Review:
-    reviewer = ctx.app.reviewer(
-        use_cache=False,
-        progress=lambda msg: ctx.env.progress("review", ctx.env.reviewer.spec, 0),
-        max_output_tokens=ctx.env.budget(REVIEW_TOKENS),
-        stage="review",
-    )
-    return reviewer.review(diff, task=task)
-
-
-def _note(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, spec: str) -> None:
-    author = wtmod.Identity(f"relay-git reviewer ({spec})", "reviewer@relay-git.invalid")
-    wtmod.add_note(wt, state.notes, author, ctx.environ)
-
-
-def _review_fix_commit(
-    ctx: Ctx,
-    wt: wtmod.RelayWorktree,
-    state: RunState,
-    applied: tuple[Finding, ...],
-    written: Sequence[str],
-) -> None:
-    command = state.tests.get("command") or None
-    if command:
-        ctx.env.progress("tests", str(command), 0)
-        sandbox = Kind.NONE if ctx.opts.unsandboxed_tests else Kind.AUTO
-        outcome = run(
-            str(command), wt.path, ctx.app.config.test_timeout, ctx.environ, sandbox=sandbox
-        )
-        state.test_seconds += outcome.seconds
-        _discard_protected(ctx, wt, state)
-        state.tests = _tests_dict(outcome, state) | {"after_review_fix": True}
-    body = "\n".join(f"- {f.path}:{f.line}: {f.message}" for f in applied)
-    subject = "relay(review-fix): reviewer fixes"
-    _commit(ctx, wt, state, "review-fix", ctx.env.reviewer, subject, body, list(written))
+    save(ctx, wt, state)
 
 
 def _dry_run(ctx: Ctx) -> Report:
@@ -455,7 +291,7 @@ def _dry_run(ctx: Ctx) -> Report:
     wt = wtmod.create(ctx.repo, "", base, None, detach=True)
     state = RunState(ctx.opts.task, wtmod.slugify(ctx.opts.task), "", base, str(wt.path))
     try:
-        listing = _listing(wt)
+        listing = ls_files(wt)
         allow = ctx.opts.allow_paths
         plan, state.plan_problems = check_plan(
             _planned(ctx, state.task, listing, state.problems), listing, allow

@@ -1,0 +1,112 @@
+"""The end of a run: the honesty gate, then the reviewer — only for a change that passed it.
+
+The reviewer answers with a verdict first; findings, a review-fix commit (authored as the
+reviewer) and notes only when it does not approve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from relay_git import worktree as wtmod
+from relay_git.errors import ModelOutputError
+from relay_git.sandbox import Kind
+from relay_git.scaffold import gate
+from relay_git.scaffold.diffreview import apply_suggestions, notes_text
+from relay_git.scaffold.env import REVIEW_TOKENS
+from relay_git.scaffold.runctx import Ctx, commit, discard_protected, tests_dict
+from relay_git.scaffold.state import RunState
+from relay_git.scaffold.target import Target
+from relay_git.scaffold.testrun import run
+from relay_git.scaffold.verdict import ask_verdict
+from relay_git.types import Finding, Review
+
+
+def _trees(ctx: Ctx, wt: wtmod.RelayWorktree, target: Target) -> tuple[gate.Tree, gate.Tree]:
+    names = ctx.repo.git("diff", "--name-only", "-z", wt.base, wt.head()).split("\0")
+    paths = sorted({p for p in names if p} | set(target.code))
+    return (
+        {p: ctx.repo.read_blob(wt.base, p) for p in paths},
+        {p: ctx.repo.read_blob(wt.head(), p) for p in paths},
+    )
+
+
+def judge(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, target: Target) -> None:
+    """The honesty gate, then the reviewer (only for a change that passed the gate)."""
+    base, head = _trees(ctx, wt, target)
+    hollow = gate.hollow(state.task, target, base, head)
+    before = gate.decide(hollow, state.tests, target.asks_tests, tuple(state.test_names), "approve")
+    if not before.done:
+        state.verdict = "not reviewed"
+        state.summary = "not sent to the reviewer: " + "; ".join(before.reasons)
+    else:
+        _diff_review(ctx, wt, state)
+    final = gate.decide(
+        hollow, state.tests, target.asks_tests, tuple(state.test_names), state.verdict
+    )
+    state.outcome = "done" if final.done else "not done"
+    state.reasons = list(final.reasons)
+
+
+def _diff_review(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
+    diff = ctx.repo.diff_commits(wt.base, wt.head())
+    spec = ctx.env.reviewer.spec
+    try:
+        judged = ask_verdict(ctx.env, state.task, diff, state.tests, tuple(state.test_names))
+        if judged is not None and judged.verdict == "approve":
+            state.verdict, state.summary = judged.verdict, judged.summary
+            state.notes = f"relay-git review: approve\n\n{judged.summary}\n"
+            _note(ctx, wt, state, spec)
+            return
+        review = _engine_review(ctx, diff, state.task)
+    except ModelOutputError as err:  # the branch's commits stand; say plainly it is unreviewed
+        state.problems.append(f"diff review failed, the branch is NOT reviewed: {err.message}")
+        state.verdict, state.summary = "unreviewed", "the reviewer gave no valid reply"
+        return
+    fix = None
+    if review.findings and any(f.suggestion for f in review.findings):
+        fix = apply_suggestions(wt.path, review, ctx.opts.allow_paths)
+        if fix.applied:
+            _review_fix_commit(ctx, wt, state, fix.applied, fix.written)
+    verdict = review.verdict.value
+    state.verdict = verdict if not judged else judged.verdict
+    state.summary = review.summary or (judged.summary if judged else "")
+    state.notes = notes_text(review, fix)
+    _note(ctx, wt, state, spec)
+
+
+def _engine_review(ctx: Ctx, diff: str, task: str) -> Review:
+    reviewer = ctx.app.reviewer(
+        use_cache=False,
+        progress=lambda msg: ctx.env.progress("review", ctx.env.reviewer.spec, 0),
+        max_output_tokens=ctx.env.budget(REVIEW_TOKENS),
+        stage="review",
+    )
+    return reviewer.review(diff, task=task)
+
+
+def _note(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, spec: str) -> None:
+    author = wtmod.Identity(f"relay-git reviewer ({spec})", "reviewer@relay-git.invalid")
+    wtmod.add_note(wt, state.notes, author, ctx.environ)
+
+
+def _review_fix_commit(
+    ctx: Ctx,
+    wt: wtmod.RelayWorktree,
+    state: RunState,
+    applied: tuple[Finding, ...],
+    written: Sequence[str],
+) -> None:
+    command = state.tests.get("command") or None
+    if command:
+        ctx.env.progress("tests", str(command), 0)
+        sandbox = Kind.NONE if ctx.opts.unsandboxed_tests else Kind.AUTO
+        outcome = run(
+            str(command), wt.path, ctx.app.config.test_timeout, ctx.environ, sandbox=sandbox
+        )
+        state.test_seconds += outcome.seconds
+        discard_protected(ctx, wt, state)
+        state.tests = tests_dict(outcome, state) | {"after_review_fix": True}
+    body = "\n".join(f"- {f.path}:{f.line}: {f.message}" for f in applied)
+    subject = "relay(review-fix): reviewer fixes"
+    commit(ctx, wt, state, "review-fix", ctx.env.reviewer, subject, body, list(written))
