@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.scaffold.gate import Tree, decide, hollow
+from relay_git.scaffold.gate import Tree, decide, hollow, unmet_kind
 from relay_git.scaffold.target import Target
 
 APP = "def add(a, b):\n    return a + b\n"
@@ -270,3 +270,27 @@ def test_held_out_runs_can_never_exit_0() -> None:
     )
     assert first.exit_code != 0 and second.exit_code != 0
     assert not first.done and not second.done
+
+
+@pytest.mark.parametrize(
+    ("task", "source", "unmet"),
+    [
+        ("add a one-line docstring to every function in m.py", 'def f():\n    """F."""\n', []),
+        ("add a docstring to every function in m.py", "def f():\n    return 1\n", ["f"]),
+        (
+            "add type hints to every function in m.py",
+            "class S:\n    def push(self, x: int) -> None:\n        pass\n\n    def pop(self):\n"
+            "        return 1\n",
+            ["pop"],
+        ),
+        ("add type hints to m.py", "def f(x: int) -> int:\n    return x\n", []),
+        ("add a helper to m.py", "def f():\n    return 1\n", []),  # no such ask
+    ],
+)
+def test_docstring_and_type_hint_tasks_are_checked_on_every_function(
+    task: str, source: str, unmet: list[str]
+) -> None:
+    target = Target(("m.py",), (), (), frozenset({"m.py"}), False)
+    reasons = unmet_kind(task, target, {"m.py": source})
+    assert [r for r in reasons if any(n in r for n in unmet)] == reasons
+    assert bool(reasons) == bool(unmet)

@@ -9,14 +9,18 @@ reason, no exit 0. Pure: it takes file contents, never the repository.
 
 from __future__ import annotations
 
+import ast
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from relay_git.scaffold.blocks import defined_names
 from relay_git.scaffold.target import Target
 
 _REMOVAL = re.compile(r"\b(remove|delete|drop|empty|clear)\b", re.I)
+_DOCSTRINGS = re.compile(r"\bdocstrings?\b", re.I)
+_HINTS = re.compile(r"\b(type hints?|type annotations?|annotate)\b", re.I)
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 Tree = Mapping[str, str | None]  # path -> content (None: absent)
 
@@ -62,11 +66,44 @@ def hollow(task: str, target: Target, base: Tree, head: Tree) -> list[str]:
     missing = [n for n in target.names if n not in defined]
     if missing and target.python:
         reasons.append(f"{', '.join(missing)} is not defined in {', '.join(target.python)}")
+    reasons += unmet_kind(task, target, head)
     if not _REMOVAL.search(task):
         for path in sorted(changed):
             before, after = base.get(path), head.get(path)
             if before and before.strip() and not (after or "").strip():
                 reasons.append(f"{path} was {'deleted' if after is None else 'emptied'}")
+    return reasons
+
+
+def _functions(source: str) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, _FUNCS):
+            yield node
+
+
+def _unhinted(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+    params = [a for a in args if a.arg not in ("self", "cls")]
+    return node.returns is None or any(a.annotation is None for a in params)
+
+
+def unmet_kind(task: str, target: Target, head: Tree) -> list[str]:
+    """What a docstring or type-hint task asks of every function, checked on the result."""
+    reasons = []
+    for path in target.python:
+        functions = list(_functions(head.get(path) or ""))
+        if _DOCSTRINGS.search(task):
+            bare = [f.name for f in functions if ast.get_docstring(f) is None]
+            if bare:
+                reasons.append(f"{path}: no docstring on {', '.join(bare[:5])}")
+        if _HINTS.search(task):
+            bare = [f.name for f in functions if _unhinted(f)]
+            if bare:
+                reasons.append(f"{path}: no type hints on {', '.join(bare[:5])}")
     return reasons
 
 
