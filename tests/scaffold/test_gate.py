@@ -294,3 +294,17 @@ def test_docstring_and_type_hint_tasks_are_checked_on_every_function(
     reasons = unmet_kind(task, target, {"m.py": source})
     assert [r for r in reasons if any(n in r for n in unmet)] == reasons
     assert bool(reasons) == bool(unmet)
+
+
+@pytest.mark.parametrize(
+    ("text", "unmet"),
+    [
+        ("# greeter\n\n## Usage\n\n    greet('x')\n", False),
+        ("# greeter\n\nUsage\n-----\n\ngreet('x')\n", False),
+        ("# greeter\n\nCall greet('x') to greet.\n", True),
+    ],
+)
+def test_a_section_the_task_names_must_be_a_heading(text: str, unmet: bool) -> None:
+    target = Target(("README.md",), (), (), frozenset({"README.md"}), False)
+    task = "add a Usage section to README.md that shows how to call greet()"
+    assert bool(unmet_kind(task, target, {"README.md": text})) == unmet

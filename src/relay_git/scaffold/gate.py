@@ -21,6 +21,10 @@ _REMOVAL = re.compile(r"\b(remove|delete|drop|empty|clear)\b", re.I)
 _DOCSTRINGS = re.compile(r"\bdocstrings?\b", re.I)
 _HINTS = re.compile(r"\b(type hints?|type annotations?|annotate)\b", re.I)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SECTION = re.compile(
+    r"\b(?:a|an|the)\s+[\"'`]?([A-Za-z][\w -]{0,30}?)[\"'`]?\s+(?:section|heading)\b", re.I
+)
+_DOCS = (".md", ".rst", ".txt")
 
 Tree = Mapping[str, str | None]  # path -> content (None: absent)
 
@@ -91,9 +95,22 @@ def _unhinted(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return node.returns is None or any(a.annotation is None for a in params)
 
 
+def _sections(task: str, target: Target, head: Tree) -> list[str]:
+    """A task that asks for "a Usage section" in a document gets a heading of that name."""
+    wanted = _SECTION.search(task)
+    docs = [p for p in target.code if p.lower().endswith(_DOCS)]
+    if wanted is None or not docs:
+        return []
+    title = re.escape(wanted.group(1).strip())
+    heading = re.compile(rf"^(#+\s*{title}\b|{title}\s*\n[=-]{{3,}})", re.I | re.M)
+    if any(heading.search(head.get(p) or "") for p in docs):
+        return []
+    return [f"no {wanted.group(1).strip()!r} heading in {', '.join(docs)}"]
+
+
 def unmet_kind(task: str, target: Target, head: Tree) -> list[str]:
     """What a docstring or type-hint task asks of every function, checked on the result."""
-    reasons = []
+    reasons = _sections(task, target, head)
     for path in target.python:
         functions = list(_functions(head.get(path) or ""))
         if _DOCSTRINGS.search(task):
