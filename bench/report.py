@@ -136,6 +136,14 @@ def _wellformed_md(sec: Mapping[str, Any]) -> list[str]:
     ]  # fmt: skip
     out = ["## 2. Well-formed structured replies", ""]
     out.append(table(("stage", "model", "replies", "first try", "after retries"), rows))
+    drafts = sec.get("drafts") or {}
+    if drafts.get("drafts"):
+        out += [
+            "",
+            f"Fenced code and test drafts (samples, counted apart: an unusable one is dropped, "
+            f"never retried): {drafts['usable']} of {drafts['drafts']} held a usable block "
+            f"({_pct(drafts['usable_rate'])}).",
+        ]
     if sec["runs_without_outcomes"]:
         out += ["", f"Runs that reported no outcomes: {', '.join(sec['runs_without_outcomes'])}."]
     return out

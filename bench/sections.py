@@ -133,7 +133,11 @@ def relay_section(runs: Sequence[Run], cal: Calibration) -> dict[str, Any]:
 
 
 def wellformed_section(runs: Sequence[Run]) -> dict[str, Any]:
-    outcomes = [o for r in runs for o in r.outcomes]
+    every = [o for r in runs for o in r.outcomes]
+    # Fenced code/test drafts are samples (several per file, the unusable ones dropped), not
+    # replies retried until valid: they are counted apart from the structured replies.
+    drafts = [o for o in every if o.stage.endswith(":draft")]
+    outcomes = [o for o in every if not o.stage.endswith(":draft")]
     rows = metrics.wellformed(outcomes)
     by_stage = metrics.wellformed(outcomes, by_model=False)
 
@@ -152,6 +156,11 @@ def wellformed_section(runs: Sequence[Run]) -> dict[str, Any]:
         "by_stage_and_model": [row(r) for r in rows],
         "by_stage": [row(r) for r in by_stage],
         "runs_without_outcomes": missing,
+        "drafts": {
+            "drafts": len(drafts),
+            "usable": sum(1 for o in drafts if o.ok),
+            "usable_rate": _r(metrics.share(sum(1 for o in drafts if o.ok), len(drafts))),
+        },
         "targets": {
             "eventual_rate": {
                 "target": "100% after retries",

@@ -37,10 +37,10 @@ def test_outcomes_count_schema_retries_and_drafts_without_a_code_block(
     assert outcomes == [
         ("plan", CODER, 2, True),
         ("plan-review", REVIEWER, 1, True),
-        ("generate", CODER, 1, True),
-        ("generate", CODER, 1, False),
-        ("generate", CODER, 1, True),
-        *[("tests", CODER, 1, True)] * 3,
+        ("generate:draft", CODER, 1, True),
+        ("generate:draft", CODER, 1, False),
+        ("generate:draft", CODER, 1, True),
+        *[("tests:draft", CODER, 1, True)] * 3,
         ("review", REVIEWER, 1, True),
     ]
 
@@ -84,7 +84,7 @@ def test_a_failed_run_leaves_its_ledger_and_outcomes_in_the_state(
     state = json.loads(state_file.read_text())
     assert [e["stage"] for e in state["ledger"]] == ["plan", "plan-review", *["generate"] * 3]
     assert state["outcomes"][-1] == {
-        "stage": "generate",
+        "stage": "generate:draft",
         "model": CODER,
         "attempts": 1,
         "ok": False,

@@ -128,7 +128,10 @@ def drafts(
             on_token=lambda k: env.progress(stage, backend.spec.full, k),
         )
         block = code_block(result.text, python)
-        env.ledger.record_outcome(ParseOutcome(stage, backend.spec.full, 1, block is not None))
+        # A draft is one sample, not a reply to retry: its outcome is recorded apart (":draft")
+        # from the structured replies that must validate after retries.
+        usable = block is not None
+        env.ledger.record_outcome(ParseOutcome(f"{stage}:draft", backend.spec.full, 1, usable))
         if block is not None:
             found.append(block)
     return found
