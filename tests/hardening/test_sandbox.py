@@ -75,7 +75,10 @@ result["git_log"] = subprocess.run(
 attempt("dotgit", write(".git"))
 print("RESULT " + json.dumps(result))
 """
-BEYOND = Path(__file__).parent / ".sandbox-escape"  # in the checkout, not under /tmp
+# Outside /tmp (the sandbox's /tmp is private, so a path there proves nothing): in the
+# checkout, or in /var/tmp when the checkout itself lives under /tmp.
+_HERE = Path(__file__).resolve().parent
+BEYOND = (Path("/var/tmp") if _HERE.is_relative_to("/tmp") else _HERE) / ".sandbox-escape"
 SHELL_VARS = {"PWD", "OLDPWD", "SHLVL", "_"}  # set by /bin/sh itself
 SECRETS = {
     "OPENAI_API_KEY": "sk-proj-" + "a" * 40,

@@ -33,6 +33,9 @@ def test_ledger_and_totals(review: Review) -> None:
         "seconds": 2.5,
         "tokens_per_second": 120.0,
         "context": 8192,
+        "cached_tokens": 0,  # beyond DESIGN.md's keys: what the engine's prefix cache served
+        "done_reason": "stop",
+        "max_tokens": 0,
     }
     assert [(t["model"], t["calls"], t["output_tokens"]) for t in data["totals"]] == [
         ("ollama:qwen3-coder:30b", 2, 500),
