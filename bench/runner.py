@@ -85,7 +85,9 @@ def _error_line(code: int, stderr: str) -> str:
         return f"killed by signal {-code}"
     lines = [ln for ln in stderr.splitlines() if ln.startswith("relay-git:")]
     errors = [ln for ln in lines if ln.startswith("relay-git: error:")]
-    return ((errors or lines)[-1] if lines else f"exit {code}")[:300]
+    if errors:
+        return errors[-1][:300]
+    return f"exit {code}" if code == 1 else ((lines or [f"exit {code}"])[-1])[:300]
 
 
 def _state_files(repo: Path) -> list[Path]:
