@@ -236,7 +236,7 @@ def test_merge_constants(block: str, count: int, text: str) -> None:
 
 def test_merge_into_empty_module_is_the_block_cleaned() -> None:
     block = "import math\n\ndef f(x):\n    return math.floor(x)\n\nprint(f(1.5))\n"
-    assert merge("", block) == "import math\n\ndef f(x):\n    return math.floor(x)\n"
+    assert merge("", block) == "import math\n\n\ndef f(x):\n    return math.floor(x)\n"  # PEP 8
 
 
 def test_merge_a_def_repeated_in_the_block_lands_once() -> None:

@@ -174,7 +174,7 @@ def _join(parts: Iterable[str]) -> str:
     out: list[str] = []
     for chunk in chunks:
         if out:
-            out.append("\n\n" if _is_def(chunk) or _is_def(out[-1]) else "\n")
+            out.append("\n\n\n" if _is_def(chunk) or _is_def(out[-1]) else "\n")
         out.append(chunk)
     return "".join(out) + "\n" if out else ""
 

@@ -20,7 +20,7 @@ from relay_git.scaffold.env import Seat, StageEnv
 from relay_git.scaffold.generate import SourceFile, file_drafts, read_text, test_drafts
 from relay_git.scaffold.plan import Plan
 from relay_git.scaffold.select import Matrix, judge, rank
-from relay_git.scaffold.target import Target, module_of, test_folder
+from relay_git.scaffold.target import Target, module_of
 from relay_git.scaffold.testsmith import TestFn, compose, unique
 from relay_git.scaffold.workbench import Workbench, probe_path
 
@@ -119,13 +119,12 @@ def _matrix(
     stub_files: Files,
     where: dict[str, str],
     tests: list[TestFn],
+    folder: str,
 ) -> Matrix:
-    test_path = probe_path(test_folder(list(wb_listing(wb))))
+    """Every drafted test against every code draft and the stub, in a scratch test file in
+    ``folder`` (the planned test file's, so its conftest applies)."""
+    test_path = probe_path(folder)
     return judge(cands, stub_files, _Memo(wb, test_path, compose(None, where, tests)))
-
-
-def wb_listing(wb: Workbench) -> list[str]:
-    return [p for p in wb.wt.git("ls-files", "-z").split("\0") if p]
 
 
 def _pin(
@@ -156,6 +155,7 @@ def choose(
     if not (target.tests and where and wb.runner):
         return Chosen(tuple(cands), {}, (), 0)
     tests = test_drafts(env, test_seat, spec, where, count)
+    folder = PurePosixPath(target.tests[0]).parent.as_posix()
     by_module: dict[str, list[str]] = {}
     for name, module in where.items():
         by_module.setdefault(module, []).append(name)
@@ -164,14 +164,14 @@ def choose(
         for p in target.python
         if module_of(p) in by_module
     }
-    matrix = _matrix(wb, cands, stub_files, where, tests)
+    matrix = _matrix(wb, cands, stub_files, where, tests, folder)
     ranked = rank(matrix)
     pinned: list[TestFn] = []
     if not ranked[0].tests:
         pinned = _pin(wb, cands, where, tests)
         if pinned:
             tests = unique([*tests, *pinned])
-            matrix = _matrix(wb, cands, stub_files, where, tests)
+            matrix = _matrix(wb, cands, stub_files, where, tests, folder)
             ranked = rank(matrix)
     keep = [t for t in tests if t.name in ranked[0].tests]
     ordered = tuple(cands[c.draft] for c in ranked)
@@ -184,7 +184,3 @@ def choose(
     content = compose(existing, where, final)
     used = sum(1 for t in final if "_agreed_" in t.name)
     return Chosen(ordered, {path: content}, tuple(t.name for t in final), used)
-
-
-def label(path: str) -> str:
-    return PurePosixPath(path).name

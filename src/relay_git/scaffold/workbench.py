@@ -11,7 +11,7 @@ import secrets
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from relay_git import worktree as wtmod
 from relay_git.edits import Edit, EditFailed, apply_edits
@@ -96,7 +96,3 @@ class Workbench:
 
 def probe_path(folder: str) -> str:
     return f"{folder}/test_relay_candidates_{secrets.token_hex(3)}.py"
-
-
-def exists(root: Path, path: str) -> bool:
-    return (root / path).is_file()
