@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from relay_git.scaffold import gate
 from relay_git.scaffold.gate import Tree, decide, hollow, unmet_kind
 from relay_git.scaffold.target import Target
 
@@ -308,3 +309,22 @@ def test_a_section_the_task_names_must_be_a_heading(text: str, unmet: bool) -> N
     target = Target(("README.md",), (), (), frozenset({"README.md"}), False)
     task = "add a Usage section to README.md that shows how to call greet()"
     assert bool(unmet_kind(task, target, {"README.md": text})) == unmet
+
+
+@pytest.mark.parametrize(
+    ("names", "support", "vouched", "unmet"),
+    [
+        (("test_slugify",), 1, False, True),  # one draft, one drafted test: a guess
+        (("test_slugify",), 2, False, False),  # two witnesses agree
+        (("test_slugify",), 1, True, False),  # a test the project had checks it
+        (("test_slugify",), 0, False, False),  # no score measured: not held against it
+        ((), 1, False, False),  # no drafted test: nothing to weigh
+    ],
+)
+def test_one_draft_passing_one_drafted_test_is_unconfirmed(
+    names: tuple[str, ...], support: int, vouched: bool, unmet: bool
+) -> None:
+    reasons = gate.unconfirmed(names, support, vouched)
+    assert bool(reasons) is unmet
+    verdict = gate.decide(reasons, {"status": "passed"}, True, names or ("t",), "approve")
+    assert verdict.done is not unmet

@@ -35,6 +35,7 @@ class Chosen:
     test_names: tuple[str, ...]
     pinned: int  # tests whose expected values come from agreeing drafts
     problems: tuple[str, ...] = ()
+    support: tuple[int, ...] = ()  # per candidate: agreeing drafts x drafted tests passed
 
 
 def _candidates(per_file: Mapping[str, list[str]]) -> list[Files]:
@@ -183,4 +184,5 @@ def choose(
     final = unique(keep, taken)
     content = compose(existing, where, final)
     used = sum(1 for t in final if "_agreed_" in t.name)
-    return Chosen(ordered, {path: content}, tuple(t.name for t in final), used)
+    support = tuple(c.score for c in ranked)
+    return Chosen(ordered, {path: content}, tuple(t.name for t in final), used, (), support)

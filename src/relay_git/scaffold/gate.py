@@ -124,6 +124,22 @@ def unmet_kind(task: str, target: Target, head: Tree) -> list[str]:
     return reasons
 
 
+def unconfirmed(test_names: Sequence[str], support: int, vouched: bool) -> list[str]:
+    """A change whose only evidence is one code draft passing one drafted test is a guess.
+
+    The drafted tests count as evidence when at least two witnesses agree (CodeT's score:
+    drafts in the winning group x tests they pass), or when a test the project already had
+    exercises a name the task asks for. ``support`` 0 means no score was measured (the
+    tests came from elsewhere), which is not held against the change.
+    """
+    if not test_names or vouched or support != 1:
+        return []
+    return [
+        "unconfirmed: one code draft passed one drafted test, and no test the project "
+        "already had checks it"
+    ]
+
+
 def decide(
     hollow_reasons: Sequence[str],
     tests: Mapping[str, object],

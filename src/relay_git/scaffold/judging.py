@@ -6,6 +6,7 @@ reviewer) and notes only when it does not approve.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from relay_git import worktree as wtmod
@@ -16,10 +17,12 @@ from relay_git.scaffold.diffreview import apply_suggestions, notes_text
 from relay_git.scaffold.env import REVIEW_TOKENS
 from relay_git.scaffold.runctx import Ctx, commit, discard_protected, tests_dict
 from relay_git.scaffold.state import RunState
-from relay_git.scaffold.target import Target
+from relay_git.scaffold.target import Target, is_test_path
 from relay_git.scaffold.testrun import run
 from relay_git.scaffold.verdict import ask_verdict
 from relay_git.types import Finding, Review
+
+MAX_VOUCHERS = 200  # existing test files read for the task's names
 
 
 def _trees(ctx: Ctx, wt: wtmod.RelayWorktree, target: Target) -> tuple[gate.Tree, gate.Tree]:
@@ -31,10 +34,21 @@ def _trees(ctx: Ctx, wt: wtmod.RelayWorktree, target: Target) -> tuple[gate.Tree
     )
 
 
+def _vouched(ctx: Ctx, wt: wtmod.RelayWorktree, target: Target) -> bool:
+    """A test the project already had names a function the task asks for."""
+    if not target.names:
+        return False
+    listing = ctx.repo.git("ls-tree", "-r", "--name-only", "-z", wt.base).split("\0")
+    tests = [p for p in listing if p.endswith(".py") and is_test_path(p)][:MAX_VOUCHERS]
+    word = re.compile(r"\b(?:" + "|".join(map(re.escape, target.names)) + r")\b")
+    return any(word.search(ctx.repo.read_blob(wt.base, p) or "") for p in tests)
+
+
 def judge(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, target: Target) -> None:
     """The honesty gate, then the reviewer (only for a change that passed the gate)."""
     base, head = _trees(ctx, wt, target)
     hollow = gate.hollow(state.task, target, base, head)
+    hollow += gate.unconfirmed(state.test_names, state.support, _vouched(ctx, wt, target))
     before = gate.decide(hollow, state.tests, target.asks_tests, tuple(state.test_names), "approve")
     if not before.done:
         state.verdict = "not reviewed"

@@ -222,6 +222,7 @@ def _generate(
     written = stages.generate(ctx.env, spec, target, wb, ls_files(wt), command, ctx.opts.drafts)
     state.problems += written.problems
     state.test_names, state.pinned = list(written.test_names), written.pinned
+    state.support = written.support
     if written.files:
         discard_protected(ctx, wt, state)
         tried = f"{written.tried} of the ranked drafts tried" if written.tried else ""
@@ -343,6 +344,7 @@ def _report(ctx: Ctx, state: RunState, path: Path | None, diff: str | None = Non
         plan_problems=tuple(state.plan_problems),
         test_names=tuple(state.test_names),
         pinned=state.pinned,
+        support=state.support,
         model_load_seconds=_load_seconds(ctx),
     )
 

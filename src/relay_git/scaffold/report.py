@@ -98,6 +98,7 @@ class Report:
     plan_problems: tuple[str, ...] = ()  # what the plan check repaired
     test_names: tuple[str, ...] = ()  # the model-drafted tests the branch keeps
     pinned: int = 0  # of them, with expected values from agreeing drafts
+    support: int = 0  # CodeT score of the committed draft: agreeing drafts x tests passed
     model_load_seconds: dict[str, float] | None = None
 
     @property
@@ -127,6 +128,7 @@ class Report:
             "plan_problems": list(self.plan_problems),
             "test_names": list(self.test_names),
             "pinned_tests": self.pinned,
+            "support": self.support,
             "model_load_seconds": self.model_load_seconds or {},
             "outcomes": [asdict(o) for o in self.outcomes],
             "ledger": [e.to_dict() for e in self.ledger],  # DESIGN.md: a list of entries
@@ -181,7 +183,8 @@ def render_text(r: Report) -> str:
         out += ["", "Problems:"] + [f"  - {p}" for p in r.problems]
     if r.test_names:
         pinned = f", {r.pinned} with expected values from agreeing drafts" if r.pinned else ""
-        out += ["", f"Tests written: {len(r.test_names)}{pinned}"]
+        support = f" (support {r.support}: agreeing drafts x tests passed)" if r.support else ""
+        out += ["", f"Tests written: {len(r.test_names)}{pinned}{support}"]
     out += ["", _outcome_line(r)] + [f"  - {why}" for why in r.reasons]
     out += ["", render_table(r.ledger).rstrip()]
     out += ["", *_headline_lines(r.headline, r.wall_seconds)]

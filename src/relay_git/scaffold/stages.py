@@ -30,6 +30,7 @@ class Written:
     test_names: tuple[str, ...] = ()
     pinned: int = 0
     tried: int = 0
+    support: int = 0  # CodeT score of the kept candidate (0: not measured)
     problems: list[str] = field(default_factory=list)
 
 
@@ -42,17 +43,32 @@ def context(
     return select_context(wb.wt.path, shown, first, spec.task, context_budget(env, seat), count)
 
 
-def _try(wb: Workbench, candidates: Sequence[Files], tests: Files, command: str | None) -> Written:
+def _distinct(candidates: Sequence[Files]) -> list[tuple[int, Files]]:
+    """The candidates with their ranks, each content once (its best rank kept)."""
+    seen: dict[str, tuple[int, Files]] = {}
+    for rank, code in enumerate(candidates):
+        seen.setdefault(repr(sorted(code.items())), (rank, code))
+    return list(seen.values())
+
+
+def _try(
+    wb: Workbench,
+    candidates: Sequence[Files],
+    tests: Files,
+    command: str | None,
+    support: Sequence[int] = (),
+) -> Written:
     """Write the ranked candidates one by one; the first whose project tests pass stays."""
     done = Written()
-    distinct = list({repr(sorted(c.items())): c for c in candidates}.values())
-    for index, code in enumerate(distinct[:MAX_TRIED]):
+    distinct = _distinct(candidates)
+    for index, (rank, code) in enumerate(distinct[:MAX_TRIED]):
         files = {**code, **tests}
         refused = wb.write(files)
         if refused:
             done.problems += refused
             continue
         done.files, done.tried = files, index + 1
+        done.support = support[rank] if rank < len(support) else 0
         if command is None:
             return done
         done.outcome = wb.run(command)
@@ -83,7 +99,7 @@ def generate(
     if not cands:
         return Written(problems=problems)
     chosen: Chosen = choose(env, spec, target, wb, cands, env.coder, drafts)
-    done = _try(wb, chosen.candidates, chosen.tests, command)
+    done = _try(wb, chosen.candidates, chosen.tests, command, chosen.support)
     done.test_names, done.pinned = chosen.test_names, chosen.pinned
     done.problems = problems + list(chosen.problems) + done.problems
     return done

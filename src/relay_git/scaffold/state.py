@@ -38,6 +38,7 @@ class RunState:
     plan_problems: list[str] = field(default_factory=list)  # what the plan check repaired
     test_names: list[str] = field(default_factory=list)  # model-drafted tests kept
     pinned: int = 0  # of them, tests whose expected values came from agreeing drafts
+    support: int = 0  # CodeT score of the committed draft: agreeing drafts x tests passed
     outcome: str = ""  # "done" | "not done"
     reasons: list[str] = field(default_factory=list)  # why not done, each plainly
     test_seconds: float = 0.0  # every test-command run, summed
