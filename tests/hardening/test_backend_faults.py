@@ -25,10 +25,10 @@ from tests.conftest import git
 from tests.fakes import review_reply
 from tests.loopback import Loopback, Reply, closed_port, serve
 
-from relay_git.backends import _http, ollama
-from relay_git.backends.base import KNOWN_BACKENDS, BackendOptions, ChatRequest, parse_spec
 from relay_git.cli import main
 from relay_git.errors import BackendUnavailable
+from relay_git.models import _http, ollama
+from relay_git.models.base import KNOWN_BACKENDS, BackendOptions, ChatRequest, parse_spec
 
 KEY = "sk-ant-hardening-0123456789abcdefghij"
 OPENAI_KEY = "sk-hardening-openai-0123456789abcdef"

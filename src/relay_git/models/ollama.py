@@ -18,8 +18,9 @@ import httpx
 import ollama
 import pydantic
 
-from relay_git.backends import _http
-from relay_git.backends.base import (
+from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
+from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
     ChatResult,
@@ -29,8 +30,7 @@ from relay_git.backends.base import (
     estimate_tokens,
     is_local,
 )
-from relay_git.errors import BackendUnavailable
-from relay_git.stops import StopWhen
+from relay_git.models.stops import StopWhen
 
 T = TypeVar("T")
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from relay_git.backends import _http
 from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 

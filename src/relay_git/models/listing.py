@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from relay_git.backends import _http
-from relay_git.backends.base import KNOWN_BACKENDS, BackendOptions, ModelSpec, parse_spec
 from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
+from relay_git.models.base import KNOWN_BACKENDS, BackendOptions, ModelSpec, parse_spec
 
 LIST_TIMEOUT = 10.0
 
@@ -70,7 +70,7 @@ def list_backend(name: str, roles: Mapping[str, str], options: BackendOptions) -
 
 
 def _llamacpp(roles: Mapping[str, str], environ: Mapping[str, str]) -> Listing:
-    from relay_git.localmodels import LOCAL_FIX, packaged
+    from relay_git.models.local import LOCAL_FIX, packaged
 
     where = "in process (llama-cpp-python)"
     found = dict(packaged(environ))  # spec -> ready

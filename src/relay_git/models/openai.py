@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 import httpx
 import pydantic
 
-from relay_git.backends import _http
-from relay_git.backends.base import (
+from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
+from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
     ChatResult,
@@ -29,7 +30,6 @@ from relay_git.backends.base import (
     is_local,
     openai_base_url,
 )
-from relay_git.errors import BackendUnavailable
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 

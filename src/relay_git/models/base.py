@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 from relay_git.errors import UsageError
 
 KNOWN_BACKENDS = {
-    "ollama": "relay_git.backends.ollama",
-    "openai": "relay_git.backends.openai",
-    "anthropic": "relay_git.backends.anthropic",
-    "llamacpp": "relay_git.backends.llamacpp",
+    "ollama": "relay_git.models.ollama",
+    "openai": "relay_git.models.openai",
+    "anthropic": "relay_git.models.anthropic",
+    "llamacpp": "relay_git.models.llamacpp",
 }
 DEFAULT_BACKEND = "ollama"
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"

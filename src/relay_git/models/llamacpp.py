@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from relay_git.backends.base import (
+from relay_git.errors import BackendUnavailable, UsageError
+from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
     ChatResult,
@@ -26,8 +27,7 @@ from relay_git.backends.base import (
     ModelSpec,
     OnToken,
 )
-from relay_git.errors import BackendUnavailable, UsageError
-from relay_git.localmodels import local_fix
+from relay_git.models.local import local_fix
 
 LOCAL_FIX = local_fix()
 DEFAULT_CTX = 4096

@@ -14,8 +14,9 @@ from typing import Any, Literal
 import httpx
 import pydantic
 
-from relay_git.backends import _http
-from relay_git.backends.base import (
+from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
+from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
     ChatResult,
@@ -25,7 +26,6 @@ from relay_git.backends.base import (
     estimate_tokens,
     is_local,
 )
-from relay_git.errors import BackendUnavailable
 
 API_VERSION = "2023-06-01"
 CONTEXT = 200_000
