@@ -46,8 +46,8 @@ def test_server_message(body: str, expected: str) -> None:
     assert _http.server_message(body) == expected
 
 
-def test_redact_hides_every_secret() -> None:
-    assert _http.redact("key sk-1 and sk-2, again sk-1", ["sk-1", None, "sk-2"]) == (
+def test_mask_keys_hides_every_secret() -> None:
+    assert _http.mask_keys("key sk-1 and sk-2, again sk-1", ["sk-1", None, "sk-2"]) == (
         "key *** and ***, again ***"
     )
 
