@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.loopback import Loopback, Reply, closed_port, serve
+from tests.loopback import Body, Loopback, Reply, closed_port, serve
 
 from relay_git.errors import BackendUnavailable
 from relay_git.models import _http, anthropic, openai
@@ -86,7 +86,7 @@ def server() -> Iterator[Loopback]:
         yield srv
 
 
-def make(kind: str, url: str) -> _http.HttpBackend:
+def make(kind: str, url: str) -> openai.OpenAIBackend | anthropic.AnthropicBackend:
     """An HTTP backend at ``url``, with its key set and one attempt per request."""
     environ = {
         "RELAY_GIT_OPENAI_BASE_URL": url + "/v1",
@@ -96,19 +96,20 @@ def make(kind: str, url: str) -> _http.HttpBackend:
     }
     options = BackendOptions(environ=environ, timeout=5.0)
     retry = _http.RetryPolicy(attempts=1)
-    module = openai if kind == "openai" else anthropic
-    backend: _http.HttpBackend = module.create(ModelSpec(kind, "m1"), options, retry)
-    return backend
+    spec = ModelSpec(kind, "m1")
+    if kind == "openai":
+        return openai.create(spec, options, retry)
+    return anthropic.create(spec, options, retry)
 
 
 @pytest.mark.parametrize(("kind", "status", "body", "message", "fix"), CASES)
 def test_failures_keep_their_words(
-    server: Loopback, kind: str, status: int, body: object, message: str, fix: str
+    server: Loopback, kind: str, status: int, body: Body, message: str, fix: str
 ) -> None:
     server.route("GET", "/v1/models", {"data": [{"id": "m1"}]})
-    server.route("POST", CHAT[kind], Reply(status, body))  # type: ignore[arg-type]
+    server.route("POST", CHAT[kind], Reply(status, body))
     with pytest.raises(BackendUnavailable) as caught:
-        make(kind, server.url).chat(REQUEST)  # type: ignore[attr-defined]
+        make(kind, server.url).chat(REQUEST)
     assert caught.value.message == message.replace("HOST", server.url)
     assert caught.value.fix == fix
     assert KEY not in str(caught.value)
@@ -128,7 +129,7 @@ def test_failures_keep_their_words(
 def test_unreachable_names_the_server_and_the_fix(kind: str, what: str, fix: str) -> None:
     url = f"http://127.0.0.1:{closed_port()}"
     with pytest.raises(BackendUnavailable) as caught:
-        make(kind, url).check()  # type: ignore[attr-defined]
+        make(kind, url).check()
     assert caught.value.message == f"cannot reach {what} at {url}"
     assert caught.value.fix == fix
 
