@@ -9,8 +9,9 @@ sleeps more than ``RetryPolicy.max_total`` seconds in all.
 :class:`HttpBackend` is the base of the backends that speak HTTP themselves (OpenAI-compatible,
 Anthropic): it owns their client, and every request they make goes through :meth:`send` or
 :meth:`HttpBackend._probe`; a subclass says only what differs (headers, wording, the 404).
-Ollama goes through the official ``ollama`` client, built with :func:`ssl_context` and
-retried with :func:`with_retries`, its failures worded by :func:`transport_error`.
+Ollama goes through the official ``ollama`` client (httpx inside), built with
+:func:`client_settings` and retried with :func:`with_retries`, its failures worded by
+:func:`transport_error`.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -44,6 +45,11 @@ TIMEOUT_FIX = "raise RELAY_GIT_TIMEOUT (seconds), or ask for less output"
 def ssl_context() -> ssl.SSLContext:
     """One TLS context per process: building one costs ~50 ms, and every client needs it."""
     return httpx.create_ssl_context()
+
+
+def client_settings(timeout: float) -> dict[str, Any]:
+    """The httpx client settings of every model backend (the ``ollama`` client's too)."""
+    return {"timeout": timeout, "verify": ssl_context()}
 
 
 @dataclass(frozen=True)
@@ -219,7 +225,7 @@ class HttpBackend:
         self._options = options
         self._key = key
         self._retry = retry or RetryPolicy()
-        self._client = httpx.Client(timeout=options.timeout, verify=ssl_context())
+        self._client = httpx.Client(**client_settings(options.timeout))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.spec.full!r}, base_url={self.base_url!r})"

@@ -104,8 +104,7 @@ class OllamaBackend:
         self._retry_after: str | None = None
         self._client = ollama.Client(
             host=self.host,
-            timeout=options.timeout,
-            verify=_http.ssl_context(),
+            **_http.client_settings(options.timeout),
             event_hooks={"response": [self._remember_retry_after]},
         )
 
