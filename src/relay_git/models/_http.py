@@ -31,7 +31,7 @@ import httpx
 import pydantic
 
 from relay_git.errors import BackendUnavailable
-from relay_git.models.base import BackendOptions, ModelSpec, is_local
+from relay_git.models.base import BackendOptions, ModelSpec, estimate_tokens, is_local
 
 T = TypeVar("T")
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -229,6 +229,10 @@ class HttpBackend:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.spec.full!r}, base_url={self.base_url!r})"
+
+    def count_tokens(self, text: str) -> int:
+        """An estimate: these APIs count tokens only by a round trip."""
+        return estimate_tokens(text)
 
     def _headers(self) -> dict[str, str]:
         raise NotImplementedError

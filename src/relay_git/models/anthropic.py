@@ -23,6 +23,7 @@ from relay_git.models.base import (
     ModelSpec,
     OnToken,
     anthropic_base_url,
+    estimate_prompt,
     estimate_tokens,
 )
 
@@ -99,9 +100,6 @@ class AnthropicBackend(_http.HttpBackend):
     def context_length(self) -> int:
         return min(CONTEXT, self._options.max_context)
 
-    def count_tokens(self, text: str) -> int:
-        return estimate_tokens(text)
-
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
         start = time.monotonic()
         response = self._request("POST", "/v1/messages", self._body(request))
@@ -112,7 +110,7 @@ class AnthropicBackend(_http.HttpBackend):
             response, _Message, "an Anthropic message", "check ANTHROPIC_BASE_URL"
         )
         text = reply_text(message, request.schema is not None)
-        prompt = sum(estimate_tokens(m["content"]) + 4 for m in request.messages)
+        prompt = estimate_prompt(request.messages)
         output = message.usage.output_tokens or estimate_tokens(text)
         if on_token is not None:
             on_token(output)

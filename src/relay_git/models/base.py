@@ -275,6 +275,11 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 3 + 1
 
 
+def estimate_prompt(messages: tuple[Message, ...]) -> int:
+    """The estimated prompt of a chat: each message's text and ~4 tokens of role markup."""
+    return sum(estimate_tokens(m["content"]) + 4 for m in messages)
+
+
 class Factory(Protocol):
     """Builds one model of a backend; ``retry`` is for the network backends' requests."""
 

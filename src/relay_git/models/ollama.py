@@ -27,6 +27,7 @@ from relay_git.models.base import (
     ModelSpec,
     OnToken,
     context_for,
+    estimate_prompt,
     estimate_tokens,
     is_local,
 )
@@ -127,7 +128,7 @@ class OllamaBackend:
         return estimate_tokens(text)
 
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
-        prompt = sum(estimate_tokens(m["content"]) + 4 for m in request.messages)
+        prompt = estimate_prompt(request.messages)
         num_ctx = context_for(prompt, request.max_tokens, self.context_length())
         kwargs: dict[str, Any] = {
             "model": self.spec.name,

@@ -26,6 +26,7 @@ from relay_git.models.base import (
     ChatResult,
     ModelSpec,
     OnToken,
+    estimate_prompt,
     estimate_tokens,
     openai_base_url,
 )
@@ -114,9 +115,6 @@ class OpenAIBackend(_http.HttpBackend):
             self._context = min(found or limit, limit)
         return self._context
 
-    def count_tokens(self, text: str) -> int:
-        return estimate_tokens(text)
-
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
         context = self.context_length()
         start = time.monotonic()
@@ -126,7 +124,7 @@ class OpenAIBackend(_http.HttpBackend):
         choice = reply.choices[0]
         text = choice.message.content or ""
         usage = reply.usage or _Usage()
-        prompt = sum(estimate_tokens(m["content"]) + 4 for m in request.messages)
+        prompt = estimate_prompt(request.messages)
         output = usage.completion_tokens or estimate_tokens(text)
         if on_token is not None:
             on_token(output)
