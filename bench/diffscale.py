@@ -158,9 +158,9 @@ def synthetic_diff(lines: int, files: int) -> str:
 
 def _pipeline(text: str) -> tuple[list[float], int, int, int]:
     """The review engine's non-model path; returns stage seconds, chunks, mapped lines, hunks."""
-    from relay_git.backends.base import estimate_tokens
     from relay_git.config import DEFAULT_SECRET_PATTERNS
     from relay_git.diff import anchorable, parse
+    from relay_git.models.base import estimate_tokens
     from relay_git.selection import plan_chunks, select
 
     t0 = time.perf_counter()

@@ -32,10 +32,9 @@ _FENCE = re.compile(r"```[ \t]*(?:python|py)?[ \t]*\n(.*?)(?:```|\Z)", re.S | re
 
 WORKER = """
 import json, sys, time
-from relay_git import localmodels
-from relay_git.backends import llamacpp
-from relay_git.backends.base import BackendOptions, ChatRequest, parse_spec
-spec = f"llamacpp:{localmodels.smollm2_path()}"
+from relay_git.models import llamacpp, local
+from relay_git.models.base import BackendOptions, ChatRequest, parse_spec
+spec = f"llamacpp:{local.smollm2_path()}"
 backend = llamacpp.create(parse_spec(spec), BackendOptions(environ={}))
 started = time.perf_counter()
 backend.check()

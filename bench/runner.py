@@ -242,10 +242,9 @@ def run_suite(
 
 _LOAD_SCRIPT = """
 import json, sys, time
-from relay_git import localmodels
-from relay_git.backends import llamacpp
-from relay_git.backends.base import BackendOptions, parse_spec
-small, large = localmodels.local_specs()
+from relay_git.models import llamacpp, local
+from relay_git.models.base import BackendOptions, parse_spec
+small, large = local.local_specs()
 out = {"small": small, "large": large}
 for name, spec in (("small", small), ("large", large)):
     backend = llamacpp.create(parse_spec(spec), BackendOptions(environ={}))

@@ -11,7 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from relay_git.backends.base import (
+from relay_git.errors import BackendUnavailable
+from relay_git.models.base import (
     Backend,
     BackendOptions,
     ChatRequest,
@@ -22,7 +23,6 @@ from relay_git.backends.base import (
     is_local,
     parse_spec,
 )
-from relay_git.errors import BackendUnavailable
 
 Reply = str | dict[str, Any] | Callable[[ChatRequest], str] | Exception
 

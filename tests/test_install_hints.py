@@ -9,24 +9,21 @@ import sys
 import tomllib
 from pathlib import Path
 
-from relay_git import localmodels
-from relay_git.backends import llamacpp
+from relay_git.models import llamacpp, local
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_local_packages_are_the_local_extra() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert (
-        list(localmodels.LOCAL_PACKAGES) == pyproject["project"]["optional-dependencies"]["local"]
-    )
+    assert list(local.LOCAL_PACKAGES) == pyproject["project"]["optional-dependencies"]["local"]
 
 
 def test_local_fix_installs_those_packages_into_this_python() -> None:
-    fix = localmodels.local_fix()
+    fix = local.local_fix()
     assert fix == llamacpp.LOCAL_FIX
     words = shlex.split(fix, comments=True)  # the note is a shell comment: safe to paste
-    assert words == [sys.executable, "-m", "pip", "install", *localmodels.LOCAL_PACKAGES]
+    assert words == [sys.executable, "-m", "pip", "install", *local.LOCAL_PACKAGES]
     assert "relay-git[" not in fix
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.conftest import git
 
 import relay_git
-from relay_git import prompts
+from relay_git.models import prompts
 
 ROOT = Path(__file__).resolve().parents[1]
 # Run by the installed interpreter in a scratch repository. Only third-party packages come
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import sys
 sys.path.append({deps!r})
-import relay_git, relay_git.prompts as p
+import relay_git, relay_git.models.prompts as p
 from relay_git.cli import main
 print(relay_git.__file__)
 print(p.template_dir().joinpath("review.system.j2"))

@@ -144,7 +144,7 @@ def test_reviewer_not_pulled_exits_3_and_says_so(
 def test_llamacpp_lists_packaged_files_and_configured_paths(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from relay_git.localmodels import packaged
+    from relay_git.models.local import packaged
 
     gguf = tmp_path / "mine.gguf"
     gguf.write_bytes(b"GGUF")

@@ -8,7 +8,7 @@ import pytest
 from tests.fakes import FakeBackend, review_reply
 
 from relay_git.commands.common import Ticking, elapsed
-from relay_git.ledger import Ledger
+from relay_git.models.ledger import Ledger
 from relay_git.review import Reviewer, ReviewSettings
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.backends.base import estimate_tokens
 from relay_git.diff import parse
+from relay_git.models.base import estimate_tokens
 from relay_git.selection import plan_chunks, render_hunk, select
 
 

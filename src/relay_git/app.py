@@ -6,13 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from relay_git.backends.base import Backend, BackendOptions, create, is_local, parse_spec
 from relay_git.cache import Cache
 from relay_git.config import Config, Resolved, resolve
 from relay_git.errors import UsageError
 from relay_git.filtermode import FilterMode
 from relay_git.gitops import Repository
-from relay_git.ledger import Ledger
+from relay_git.models.base import Backend, BackendOptions, create, is_local, parse_spec
+from relay_git.models.ledger import Ledger
 from relay_git.review import Reviewer, ReviewSettings
 
 BackendFactory = Callable[[str], Backend]

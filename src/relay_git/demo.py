@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from relay_git import prompts
 from relay_git.errors import UsageError
 from relay_git.gitops import run_git
+from relay_git.models import prompts
 
 TASK = (
     "add a function is_even(n) to mathkit/numbers.py that returns True when n is even "

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from relay_git.backends.base import parse_spec
 from relay_git.errors import UsageError
 from relay_git.history import Run
-from relay_git.ledger import ModelTotals, totals
+from relay_git.models.base import parse_spec
+from relay_git.models.ledger import ModelTotals, totals
 from relay_git.types import LedgerEntry
 
 PER = 1_000_000  # prices are USD per million tokens

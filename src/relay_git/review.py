@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from relay_git import prompts
-from relay_git.backends.base import Backend, BackendOptions, is_local, parse_spec
 from relay_git.cache import Cache, key
 from relay_git.diff import FileDiff, parse
 from relay_git.filtermode import FilterMode
 from relay_git.findings import Proposed, anchor, dedupe
-from relay_git.ledger import Ledger
+from relay_git.models import prompts
+from relay_git.models.base import Backend, BackendOptions, is_local, parse_spec
+from relay_git.models.ledger import Ledger
 from relay_git.redact import redact
 from relay_git.selection import Chunk, plan_chunks, select
 from relay_git.types import Coverage, Finding, Review, Severity, SkippedFile, Verdict
@@ -71,7 +71,7 @@ def _ask_chunk(
     settings: ReviewSettings,
     ledger: Ledger,
 ) -> ChunkReply:
-    from relay_git.call import ask_json  # deferred with pydantic: not needed on a cache hit
+    from relay_git.models.call import ask_json  # deferred with pydantic: not needed on a cache hit
     from relay_git.schema import ReviewReply
 
     reply = ask_json(

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from relay_git import prompts
 from relay_git.config.schema import describe
 from relay_git.errors import UsageError
+from relay_git.models import prompts
 
 CONFIG_FILE = ".relay-git.toml"
 PRECOMMIT_FILE = ".pre-commit-config.yaml"

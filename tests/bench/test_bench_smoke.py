@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bench import diffscale
-from relay_git import localmodels
 from relay_git.diff import parse
 from relay_git.errors import BackendUnavailable
+from relay_git.models import local
 
 ROOT = Path(__file__).resolve().parents[2]
 HANG_GUARD = 3600.0  # seconds; a hang guard, not a speed requirement
@@ -83,7 +83,7 @@ def local_models() -> tuple[Path, Path]:
     if importlib.util.find_spec("llama_cpp") is None:
         pytest.skip("llama-cpp-python is not installed (pip install 'relay-git[local]')")
     try:
-        return localmodels.smollm2_path(), localmodels.gemma_path()
+        return local.smollm2_path(), local.gemma_path()
     except BackendUnavailable as err:
         pytest.skip(str(err))
 

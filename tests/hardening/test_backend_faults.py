@@ -10,7 +10,6 @@ Every run goes through ``main(["review", ...])`` with the real backend factory.
 
 from __future__ import annotations
 
-import importlib
 import json
 import socket
 import threading
@@ -25,10 +24,10 @@ from tests.conftest import git
 from tests.fakes import review_reply
 from tests.loopback import Loopback, Reply, closed_port, serve
 
-from relay_git.backends import _http, ollama
-from relay_git.backends.base import KNOWN_BACKENDS, BackendOptions, ChatRequest, parse_spec
 from relay_git.cli import main
 from relay_git.errors import BackendUnavailable
+from relay_git.models import _http, ollama
+from relay_git.models.base import BackendOptions, ChatRequest, create, parse_spec
 
 KEY = "sk-ant-hardening-0123456789abcdefghij"
 OPENAI_KEY = "sk-hardening-openai-0123456789abcdef"
@@ -392,11 +391,8 @@ def test_backoff_without_retry_after_doubles_and_is_bounded(name: str) -> None:
     sleeps: list[float] = []
     with serve() as server:
         everywhere(server, kind, Reply(500, {"error": "boom"}))
-        module = importlib.import_module(KNOWN_BACKENDS[name])
         options = BackendOptions(environ=kind.env(server.url), timeout=5)
-        backend = module.create(
-            parse_spec(kind.spec), options, _http.RetryPolicy(sleep=sleeps.append)
-        )
+        backend = create(kind.spec, options, _http.RetryPolicy(sleep=sleeps.append))
         request = ChatRequest(messages=({"role": "user", "content": "hi"},), max_tokens=10)
         with pytest.raises(BackendUnavailable):
             backend.chat(request)

@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
 
-from relay_git.backends.base import ChatRequest, ChatResult, OnToken
-from relay_git.call import ask_json, extract_json
 from relay_git.cli import main
 from relay_git.errors import ModelOutputError
-from relay_git.ledger import Ledger
+from relay_git.models.base import ChatRequest, ChatResult, OnToken
+from relay_git.models.call import ask_json, extract_json
+from relay_git.models.ledger import Ledger
 from relay_git.reporters import json as json_rep
 from relay_git.reporters import markdown, sarif, text
 from relay_git.review import Reviewer, ReviewSettings

@@ -35,8 +35,8 @@ from tests.scaffold.support import (
 )
 
 from relay_git import edits as edits_module
-from relay_git.backends.base import ChatRequest
-from relay_git.ledger import Ledger
+from relay_git.models.base import ChatRequest
+from relay_git.models.ledger import Ledger
 from relay_git.scaffold.env import Seat, StageEnv
 from relay_git.scaffold.generate import MAX_CONTEXT_FILES, select_context
 from relay_git.scaffold.plan import MAX_LISTED_FILES, make_plan

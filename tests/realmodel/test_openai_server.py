@@ -14,7 +14,7 @@ import httpx
 import jsonschema
 import pytest
 
-from relay_git.backends.base import BackendOptions, ChatRequest, create
+from relay_git.models.base import BackendOptions, ChatRequest, create
 
 pytestmark = pytest.mark.realmodel
 
@@ -81,7 +81,7 @@ def test_openai_json_schema_type_is_rejected_with_http_500(llama_server: str) ->
 
 
 def test_relay_git_openai_backend_against_the_real_server(llama_server: str) -> None:
-    """relay_git.backends.openai against the real server: it must cope with the server's
+    """relay_git.models.openai against the real server: it must cope with the server's
     500 for ``json_schema`` and fall back to ``json_object`` + schema."""
     options = BackendOptions(openai_base_url=llama_server, timeout=120)
     backend = create(f"openai:{_model_id(llama_server)}", options)

@@ -15,8 +15,8 @@ import pytest
 from tests.conftest import git
 from tests.fakes import FakeBackend, factory
 
-from relay_git.backends.base import ChatRequest
 from relay_git.cli import main
+from relay_git.models.base import ChatRequest
 
 CODER = "ollama:fake-coder"
 REVIEWER = "ollama:fake-reviewer"

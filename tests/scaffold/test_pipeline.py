@@ -28,8 +28,8 @@ from tests.scaffold.support import (
     verdict_reply,
 )
 
-from relay_git.backends.base import ChatRequest
 from relay_git.errors import BackendUnavailable
+from relay_git.models.base import ChatRequest
 
 TASK = "add a slugify() helper with tests"
 TASK_NO_TESTS = "add a slugify() helper"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from tests.scaffold.support import CODER, PYTEST, REVIEWER, Relay, Script, kind, run_json
 
-from relay_git.backends.base import ChatRequest
 from relay_git.errors import BackendUnavailable
+from relay_git.models.base import ChatRequest
 
 TASK = "add a slugify() helper with tests"
 TASK_NO_TESTS = "add a slugify() helper"

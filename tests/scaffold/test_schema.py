@@ -9,8 +9,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 from tests.fakes import FakeBackend
 
-from relay_git.backends.base import grammar_safe
-from relay_git.call import backend_schema
+from relay_git.models.base import grammar_safe
+from relay_git.models.call import backend_schema
 from relay_git.scaffold.schema import (
     COMMENT_CHARS,
     MAX_PLAN_FILES,

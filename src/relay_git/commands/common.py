@@ -23,7 +23,7 @@ def build_app(
 ) -> App:
     """The composition root for a command; ``local`` selects the packaged GGUF models."""
     if local:
-        from relay_git.localmodels import local_specs
+        from relay_git.models.local import local_specs
 
         coder, reviewer = local_specs()
         overrides["coder"] = overrides.get("coder") or coder

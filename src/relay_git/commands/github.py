@@ -23,7 +23,7 @@ from relay_git.diff import FileDiff, parse
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.findings import reaches
 from relay_git.gitops import Repository
-from relay_git.ledger import Ledger
+from relay_git.models.ledger import Ledger
 from relay_git.reporters import github as gh
 from relay_git.reporters.mdsafe import NO_LINKS, Site
 from relay_git.review import full_coverage_error
@@ -169,7 +169,7 @@ def trusted_app(
     environ = dict(os.environ)
     changes = dict(overrides, templates_dir=str(scratch / ".relay-git" / "templates"))
     if local:
-        from relay_git.localmodels import local_specs
+        from relay_git.models.local import local_specs
 
         changes["reviewer"] = changes.get("reviewer") or local_specs()[1]
     config = load(scratch, environ, trusted=True).replace(**changes)  # the base commit's files

@@ -27,8 +27,8 @@ def models(ctx: click.Context, as_json: bool) -> int:
     listed with the reason. Exits 3 when the coder's or reviewer's backend cannot be
     asked or does not serve its model, else 0.
     """
-    from relay_git.backends.base import BackendOptions
-    from relay_git.backends.listing import list_backend, serves, wanted
+    from relay_git.models.base import BackendOptions
+    from relay_git.models.listing import list_backend, serves, wanted
     from relay_git.reporters.models import render
 
     app = build_app(ctx)
@@ -51,6 +51,6 @@ def models(ctx: click.Context, as_json: bool) -> int:
 
 
 def _role_failed(roles: dict[str, str], failed: list[str]) -> bool:
-    from relay_git.backends.base import parse_spec
+    from relay_git.models.base import parse_spec
 
     return any(parse_spec(spec).backend in failed for spec in roles.values())

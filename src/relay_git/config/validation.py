@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, get_args
 from urllib.parse import urlsplit
 
-from relay_git.backends.base import parse_spec
 from relay_git.config.schema import (
     FAIL_ON,
     FIELDS,
@@ -24,6 +23,7 @@ from relay_git.config.schema import (
     Price,
 )
 from relay_git.errors import UsageError
+from relay_git.models.base import parse_spec
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from relay_git.ledger import totals
+from relay_git.models.ledger import totals
 from relay_git.types import Review
 
 

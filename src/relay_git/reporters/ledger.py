@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from relay_git.ledger import totals
+from relay_git.models.ledger import totals
 from relay_git.types import LedgerEntry
 
 HEADER = ("stage", "role", "model", "prompt tok", "output tok", "seconds", "tok/s", "ctx")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from relay_git.backends.base import parse_spec
-from relay_git.backends.listing import Listing
+from relay_git.models.base import parse_spec
+from relay_git.models.listing import Listing
 
 
 def _marks(listing: Listing, roles: Mapping[str, str]) -> dict[str, list[str]]:

@@ -9,10 +9,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from relay_git import prompts
-from relay_git.backends.base import Backend, Message
-from relay_git.call import ask_json
-from relay_git.ledger import Ledger
+from relay_git.models import prompts
+from relay_git.models.base import Backend, Message
+from relay_git.models.call import ask_json
+from relay_git.models.ledger import Ledger
 from relay_git.selection import _matches
 
 T = TypeVar("T", bound=BaseModel)

@@ -17,7 +17,7 @@ from relay_git import worktree as wtmod
 from relay_git.app import App
 from relay_git.errors import ModelOutputError, RelayError, UsageError
 from relay_git.gitops import DIFF_FLAGS
-from relay_git.ledger import ParseOutcome
+from relay_git.models.ledger import ParseOutcome
 from relay_git.sandbox import Kind, resolve
 from relay_git.scaffold import judging, stages
 from relay_git.scaffold.choose import draft_code

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from relay_git.ledger import ParseOutcome, totals
+from relay_git.models.ledger import ParseOutcome, totals
 from relay_git.reporters.ledger import render_table
 from relay_git.types import LedgerEntry
 

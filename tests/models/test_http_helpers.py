@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from relay_git.backends import _http
 from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
 
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -46,8 +46,8 @@ def test_server_message(body: str, expected: str) -> None:
     assert _http.server_message(body) == expected
 
 
-def test_redact_hides_every_secret() -> None:
-    assert _http.redact("key sk-1 and sk-2, again sk-1", ["sk-1", None, "sk-2"]) == (
+def test_mask_keys_hides_every_secret() -> None:
+    assert _http.mask_keys("key sk-1 and sk-2, again sk-1", ["sk-1", None, "sk-2"]) == (
         "key *** and ***, again ***"
     )
 

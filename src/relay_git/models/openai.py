@@ -18,18 +18,18 @@ from urllib.parse import urlsplit
 import httpx
 import pydantic
 
-from relay_git.backends import _http
-from relay_git.backends.base import (
+from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
+from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
     ChatResult,
     ModelSpec,
     OnToken,
+    estimate_prompt,
     estimate_tokens,
-    is_local,
     openai_base_url,
 )
-from relay_git.errors import BackendUnavailable
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -88,26 +88,23 @@ def context_from_entry(entry: dict[str, Any]) -> int | None:
     return None
 
 
-class OpenAIBackend:
+class OpenAIBackend(_http.HttpBackend):
+    what = "the OpenAI-compatible server"
+    unreachable_fix = START_FIX
+    key_fix = "check OPENAI_API_KEY"
+    status_fix = "check the server log, or retry later"
+
     def __init__(
         self,
         spec: ModelSpec,
         options: BackendOptions,
         retry: _http.RetryPolicy | None = None,
     ) -> None:
-        self.spec = spec
-        self.base_url = openai_base_url(options)  # one resolution, shared with is_local
-        self.local = is_local(spec, options)
-        self._options = options
-        self._key = options.environ.get("OPENAI_API_KEY") or None
-        self._retry = retry or _http.RetryPolicy()
-        self._client = httpx.Client(timeout=options.timeout, verify=_http.ssl_context())
+        key = options.environ.get("OPENAI_API_KEY") or None
+        super().__init__(spec, options, retry, base_url=openai_base_url(options), key=key)
         self._context: int | None = None
         self._json_object = False  # the server wants {"type": "json_object", "schema": ...}
         self._completion_tokens_key = "max_tokens"
-
-    def __repr__(self) -> str:
-        return f"OpenAIBackend({self.spec.full!r}, base_url={self.base_url!r})"
 
     # -- Backend protocol ---------------------------------------------------------------
 
@@ -118,19 +115,16 @@ class OpenAIBackend:
             self._context = min(found or limit, limit)
         return self._context
 
-    def count_tokens(self, text: str) -> int:
-        return estimate_tokens(text)
-
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
         context = self.context_length()
         start = time.monotonic()
         response = self._post_chat(request)
         seconds = time.monotonic() - start
-        reply = self._parse(response, _Completion)
+        reply = self._read(response, _Completion)
         choice = reply.choices[0]
         text = choice.message.content or ""
         usage = reply.usage or _Usage()
-        prompt = sum(estimate_tokens(m["content"]) + 4 for m in request.messages)
+        prompt = estimate_prompt(request.messages)
         output = usage.completion_tokens or estimate_tokens(text)
         if on_token is not None:
             on_token(output)
@@ -150,7 +144,7 @@ class OpenAIBackend:
         response = self._request("GET", "/models")
         if response.status_code >= 400:
             raise self._status_error(response)
-        return [str(e.get("id")) for e in self._parse(response, _ModelList).data]
+        return [str(e.get("id")) for e in self._read(response, _ModelList).data]
 
     def check(self) -> None:
         ids = self.served()
@@ -237,11 +231,7 @@ class OpenAIBackend:
         root = self.base_url.removesuffix("/v1")
         if root == self.base_url or urlsplit(root).hostname == "api.openai.com":
             return None
-        try:
-            response = self._client.get(root + "/props", headers=self._headers())
-            data = response.json() if response.status_code == 200 else {}
-        except (httpx.TransportError, ValueError):
-            return None
+        data = self._probe(root + "/props")
         if not isinstance(data, dict):
             return None
         settings = data.get("default_generation_settings")
@@ -259,68 +249,20 @@ class OpenAIBackend:
             headers["Authorization"] = f"Bearer {self._key}"
         return headers
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        payload: object = None,
-        retry_statuses: frozenset[int] = _http.RETRY_STATUSES,
-    ) -> httpx.Response:
-        return _http.send(
-            self._client,
-            method,
-            self.base_url + path,
-            policy=self._retry,
-            headers=self._headers(),
-            payload=payload,
-            on_transport=self._transport_error,
-            on_status=self._status_error,
-            retry_statuses=retry_statuses,
-        )
-
-    def _transport_error(self, err: httpx.TransportError) -> BackendUnavailable:
-        return _http.transport_error(
-            err,
-            what="the OpenAI-compatible server",
-            url=self.base_url,
-            spec=self.spec.full,
-            timeout=self._options.timeout,
-            fix=START_FIX,
-        )
-
-    def _said(self, response: httpx.Response) -> str:
-        """What the server said instead, short and without the key (e.g. an error object)."""
-        return _http.redact(_http.one_line(_http.server_message(response.text), 120), [self._key])
-
-    def _status_error(self, response: httpx.Response) -> BackendUnavailable:
-        status = response.status_code
-        message = _http.redact(_http.server_message(response.text), [self._key])
-        where = _http.host_of(self.base_url)
-        if status in (401, 403):
-            return BackendUnavailable(
-                f"{where} refused the request (HTTP {status}: {message})",
-                "check OPENAI_API_KEY",
-            )
-        if status == 404:
-            return BackendUnavailable(
-                f"{where} has no model {self.spec.name} or no {urlsplit(str(response.url)).path}"
-                f" (HTTP 404: {message})",
-                "check the model name and RELAY_GIT_OPENAI_BASE_URL (usually ends in /v1)",
-            )
+    def _not_found(self, response: httpx.Response, message: str) -> BackendUnavailable:
         return BackendUnavailable(
-            f"{where} answered HTTP {status} for {self.spec}: {message}",
-            "check the server log, or retry later",
+            f"{_http.host_of(self.base_url)} has no model {self.spec.name} or no "
+            f"{urlsplit(str(response.url)).path} (HTTP 404: {message})",
+            "check the model name and RELAY_GIT_OPENAI_BASE_URL (usually ends in /v1)",
         )
 
-    def _parse(self, response: httpx.Response, model: type[M]) -> M:
-        try:
-            return model.model_validate_json(response.content)
-        except pydantic.ValidationError as err:
-            raise BackendUnavailable(
-                f"{_http.host_of(self.base_url)} sent a reply that is not an OpenAI "
-                f"chat completion ({err.error_count()} problems): {self._said(response)}",
-                "check that the base URL points at an OpenAI-compatible /v1 endpoint",
-            ) from None
+    def _read(self, response: httpx.Response, model: type[M]) -> M:
+        return self._parse(
+            response,
+            model,
+            "an OpenAI chat completion",
+            "check that the base URL points at an OpenAI-compatible /v1 endpoint",
+        )
 
 
 def create(

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from relay_git.backends.base import ModelSpec, parse_spec
 from relay_git.cli import main
 from relay_git.errors import UsageError
+from relay_git.models.base import ModelSpec, parse_spec
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def template_dir() -> Traversable:
     inside = resources.files("relay_git").joinpath("templates")
     if inside.is_dir():
         return inside
-    return Path(__file__).resolve().parents[2] / "templates"
+    return Path(__file__).resolve().parents[3] / "templates"
 
 
 def _package_text(name: str) -> str:

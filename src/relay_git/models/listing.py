@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from relay_git.backends import _http
-from relay_git.backends.base import KNOWN_BACKENDS, BackendOptions, ModelSpec, parse_spec
 from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
+from relay_git.models.base import BACKENDS, BackendOptions, Listable, ModelSpec, parse_spec
 
 LIST_TIMEOUT = 10.0
 
@@ -48,7 +48,7 @@ def wanted(roles: Mapping[str, str], environ: Mapping[str, str], base_url: str |
         names.add("openai")
     if environ.get("ANTHROPIC_API_KEY"):
         names.add("anthropic")
-    return [name for name in KNOWN_BACKENDS if name in names]
+    return [name for name in BACKENDS if name in names]
 
 
 def list_backend(name: str, roles: Mapping[str, str], options: BackendOptions) -> Listing:
@@ -56,21 +56,22 @@ def list_backend(name: str, roles: Mapping[str, str], options: BackendOptions) -
         return _llamacpp(roles, options.environ)
     role_spec = next((s for s in roles.values() if parse_spec(s).backend == name), None)
     spec = parse_spec(role_spec) if role_spec else ModelSpec(name, "*")
-    module = importlib.import_module(KNOWN_BACKENDS[name])
     quick = BackendOptions(
         options.environ, options.openai_base_url, min(options.timeout, LIST_TIMEOUT)
     )
-    backend = module.create(spec, quick, _http.RetryPolicy(attempts=1))
+    backend = BACKENDS[name](spec, quick, _http.RetryPolicy(attempts=1))
     where = str(getattr(backend, "base_url", None) or getattr(backend, "host", ""))
+    if not isinstance(backend, Listable):
+        return Listing(name, where, error="cannot list its models")
     try:
-        served: list[str] = backend.served()
+        served = backend.served()
     except BackendUnavailable as err:
         return Listing(name, where, error=str(err))
     return Listing(name, where, tuple(m if m == "…" else f"{name}:{m}" for m in served))
 
 
 def _llamacpp(roles: Mapping[str, str], environ: Mapping[str, str]) -> Listing:
-    from relay_git.localmodels import LOCAL_FIX, packaged
+    from relay_git.models.local import LOCAL_FIX, packaged
 
     where = "in process (llama-cpp-python)"
     found = dict(packaged(environ))  # spec -> ready

@@ -1,8 +1,10 @@
 """The one interface every model backend implements, and the registry of backends.
 
-A model is named ``BACKEND:NAME``; a bare name means Ollama. Backend modules are
-imported lazily so that ``relay-git --help`` and cached reviews never pay for
-httpx, ollama or llama.cpp.
+A model is named ``BACKEND:NAME``; a bare name means Ollama. :data:`BACKENDS` maps each
+backend name to the factory that builds it (as simonw/llm registers its models), and
+:func:`create` is the one way a model is chosen: ``BACKENDS[parse_spec(spec).backend]``.
+The factories import their module on first use, so that ``relay-git --help`` and cached
+reviews never pay for httpx, ollama or llama.cpp.
 """
 
 from __future__ import annotations
@@ -12,17 +14,14 @@ import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from relay_git.errors import UsageError
 
-KNOWN_BACKENDS = {
-    "ollama": "relay_git.backends.ollama",
-    "openai": "relay_git.backends.openai",
-    "anthropic": "relay_git.backends.anthropic",
-    "llamacpp": "relay_git.backends.llamacpp",
-}
+if TYPE_CHECKING:
+    from relay_git.models._http import RetryPolicy
+
 DEFAULT_BACKEND = "ollama"
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 ANTHROPIC_DEFAULT_URL = "https://api.anthropic.com"
@@ -63,7 +62,7 @@ def parse_spec(spec: str) -> ModelSpec:
     if not spec:
         raise UsageError("empty model spec", "use BACKEND:NAME, e.g. ollama:qwen3-coder:30b")
     head, sep, rest = spec.partition(":")
-    if sep and head in KNOWN_BACKENDS:
+    if sep and head in BACKENDS:
         if not rest:
             raise UsageError(f"model spec {spec!r} names no model", f"use {head}:NAME")
         return ModelSpec(head, rest)
@@ -92,7 +91,7 @@ def _close_backend(head: str) -> str | None:
     import difflib  # only a spec with an unknown prefix gets here
 
     word = head.lower()
-    near = [b for b in KNOWN_BACKENDS if abs(len(b) - len(word)) <= 2]
+    near = [b for b in BACKENDS if abs(len(b) - len(word)) <= 2]
     close = difflib.get_close_matches(word, near, n=1, cutoff=0.8)
     return close[0] if close else None
 
@@ -103,7 +102,7 @@ def _refuse_backend_typo(spec: str, head: str, rest: str) -> None:
     close = _close_backend(head)
     if close is None and _looks_like_tag(rest):
         return
-    known = ", ".join(KNOWN_BACKENDS)
+    known = ", ".join(BACKENDS)
     hint = f"did you mean {close}:{rest}?" if close else f"known backends: {known}."
     raise UsageError(
         f"unknown backend {head!r} in model spec {spec!r}",
@@ -276,11 +275,55 @@ def estimate_tokens(text: str) -> int:
     return len(text) // 3 + 1
 
 
-def create(spec: str | ModelSpec, options: BackendOptions) -> Backend:
+def estimate_prompt(messages: tuple[Message, ...]) -> int:
+    """The estimated prompt of a chat: each message's text and ~4 tokens of role markup."""
+    return sum(estimate_tokens(m["content"]) + 4 for m in messages)
+
+
+class Factory(Protocol):
+    """Builds one model of a backend; ``retry`` is for the network backends' requests."""
+
+    def __call__(
+        self, spec: ModelSpec, options: BackendOptions, retry: RetryPolicy | None = None, /
+    ) -> Backend: ...
+
+
+@runtime_checkable
+class Listable(Protocol):
+    """A backend that can list the models it serves (the network ones), for ``models``."""
+
+    def served(self) -> list[str]:
+        """Model names as the server lists them; "…" last when the list is cut off."""
+        ...
+
+
+def _lazy(module: str) -> Factory:
+    """The factory of a backend module, imported on first use."""
+
+    def factory(
+        spec: ModelSpec, options: BackendOptions, retry: RetryPolicy | None = None, /
+    ) -> Backend:
+        made: Backend = importlib.import_module(module).create(spec, options, retry)
+        return made
+
+    return factory
+
+
+# The registry: backend name -> factory, in the order `relay-git models` lists them.
+BACKENDS: dict[str, Factory] = {
+    "ollama": _lazy("relay_git.models.ollama"),
+    "openai": _lazy("relay_git.models.openai"),
+    "anthropic": _lazy("relay_git.models.anthropic"),
+    "llamacpp": _lazy("relay_git.models.llamacpp"),
+}
+
+
+def create(
+    spec: str | ModelSpec, options: BackendOptions, retry: RetryPolicy | None = None
+) -> Backend:
+    """The model ``spec`` names (``BACKEND:NAME``), built by its backend's factory."""
     parsed = parse_spec(spec) if isinstance(spec, str) else spec
-    module = importlib.import_module(KNOWN_BACKENDS[parsed.backend])
-    factory: Callable[[ModelSpec, BackendOptions], Backend] = module.create
-    return factory(parsed, options)
+    return BACKENDS[parsed.backend](parsed, options, retry)
 
 
 def context_for(prompt_tokens: int, max_tokens: int, limit: int, floor: int = 2048) -> int:

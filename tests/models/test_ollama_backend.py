@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 from tests.loopback import Loopback, Reply, closed_port, serve
 
-from relay_git import stops
-from relay_git.backends import _http
-from relay_git.backends.base import BackendOptions, ChatRequest, ModelSpec, context_for
-from relay_git.backends.ollama import OllamaBackend, normalize_host, parse_context
 from relay_git.errors import BackendUnavailable
+from relay_git.models import _http, stops
+from relay_git.models.base import BackendOptions, ChatRequest, ModelSpec, context_for
+from relay_git.models.ollama import OllamaBackend, normalize_host, parse_context
 
 MODEL = "qwen3:4b"
 SHOW = {
@@ -351,7 +350,7 @@ def test_check_rejects_unlisted_model(server: Loopback) -> None:
 
 
 def test_registry_creates_ollama_backend(server: Loopback) -> None:
-    from relay_git.backends.base import create
+    from relay_git.models.base import create
 
     model = create("qwen3:4b", BackendOptions(environ={"OLLAMA_HOST": server.url}))
 

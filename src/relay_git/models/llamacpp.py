@@ -16,9 +16,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from relay_git.backends.base import (
+from relay_git.errors import BackendUnavailable, UsageError
+from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
     ChatResult,
@@ -26,8 +27,10 @@ from relay_git.backends.base import (
     ModelSpec,
     OnToken,
 )
-from relay_git.errors import BackendUnavailable, UsageError
-from relay_git.localmodels import local_fix
+from relay_git.models.local import local_fix
+
+if TYPE_CHECKING:
+    from relay_git.models._http import RetryPolicy
 
 LOCAL_FIX = local_fix()
 DEFAULT_CTX = 4096
@@ -297,5 +300,8 @@ def _complete(llm: Any, kwargs: dict[str, Any], spec: ModelSpec) -> Iterator[dic
     return chunks
 
 
-def create(spec: ModelSpec, options: BackendOptions) -> LlamaCppBackend:
+def create(
+    spec: ModelSpec, options: BackendOptions, retry: RetryPolicy | None = None
+) -> LlamaCppBackend:
+    """The registry's factory; ``retry`` is unused: a model in this process is never retried."""
     return LlamaCppBackend(spec, options)

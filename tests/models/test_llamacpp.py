@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from relay_git.backends import llamacpp
-from relay_git.backends.base import BackendOptions, Message, create
 from relay_git.errors import BackendUnavailable, UsageError
+from relay_git.models import llamacpp
+from relay_git.models.base import BackendOptions, Message, create
 
 
 @pytest.mark.parametrize(

@@ -1,10 +1,17 @@
-"""Shared plumbing for the network backends: bounded retries, error text, secret redaction.
+"""The one way the model backends reach the network: retries, TLS, error text, key masking.
 
 Every backend wraps one HTTP attempt in a function that either returns, raises a
 final :class:`BackendUnavailable`, or raises :class:`Retryable` for a transient
 status (429/500/502/503, plus what a backend adds). :func:`with_retries` turns
 that into bounded exponential backoff that honours ``Retry-After`` and never
 sleeps more than ``RetryPolicy.max_total`` seconds in all.
+
+:class:`HttpBackend` is the base of the backends that speak HTTP themselves (OpenAI-compatible,
+Anthropic): it owns their client, and every request they make goes through :meth:`send` or
+:meth:`HttpBackend._probe`; a subclass says only what differs (headers, wording, the 404).
+Ollama goes through the official ``ollama`` client (httpx inside), built with
+:func:`client_settings` and retried with :func:`with_retries`, its failures worded by
+:func:`transport_error`.
 """
 
 from __future__ import annotations
@@ -17,14 +24,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+import pydantic
 
 from relay_git.errors import BackendUnavailable
+from relay_git.models.base import BackendOptions, ModelSpec, estimate_tokens, is_local
 
 T = TypeVar("T")
+M = TypeVar("M", bound=pydantic.BaseModel)
 Sleep = Callable[[float], None]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503})
@@ -35,6 +45,11 @@ TIMEOUT_FIX = "raise RELAY_GIT_TIMEOUT (seconds), or ask for less output"
 def ssl_context() -> ssl.SSLContext:
     """One TLS context per process: building one costs ~50 ms, and every client needs it."""
     return httpx.create_ssl_context()
+
+
+def client_settings(timeout: float) -> dict[str, Any]:
+    """The httpx client settings of every model backend (the ``ollama`` client's too)."""
+    return {"timeout": timeout, "verify": ssl_context()}
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def redact(text: str, secrets: Iterable[str | None]) -> str:
+def mask_keys(text: str, secrets: Iterable[str | None]) -> str:
     """Replace every secret (API key) in ``text`` with ``***``."""
     for secret in secrets:
         if secret:
@@ -180,3 +195,114 @@ def send(
         return response
 
     return with_retries(attempt, policy)
+
+
+class HttpBackend:
+    """What the HTTP backends share: the client, requests with retries, and the error wording.
+
+    A subclass sets the class wording and implements ``_headers`` (which may refuse a missing
+    key) and ``_not_found`` (its HTTP 404 message); the API key is masked in every message.
+    """
+
+    what: ClassVar[str]  # "the Anthropic API": who cannot be reached
+    unreachable_fix: ClassVar[str]  # the fix when it cannot be reached
+    key_fix: ClassVar[str]  # the fix for HTTP 401/403
+    status_fix: ClassVar[str]  # the fix for any other final status
+    retry_statuses: ClassVar[frozenset[int]] = RETRY_STATUSES
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        options: BackendOptions,
+        retry: RetryPolicy | None,
+        *,
+        base_url: str,
+        key: str | None,
+    ) -> None:
+        self.spec = spec
+        self.base_url = base_url  # one resolution, shared with is_local
+        self.local = is_local(spec, options)
+        self._options = options
+        self._key = key
+        self._retry = retry or RetryPolicy()
+        self._client = httpx.Client(**client_settings(options.timeout))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.spec.full!r}, base_url={self.base_url!r})"
+
+    def count_tokens(self, text: str) -> int:
+        """An estimate: these APIs count tokens only by a round trip."""
+        return estimate_tokens(text)
+
+    def _headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _not_found(self, response: httpx.Response, message: str) -> BackendUnavailable:
+        raise NotImplementedError
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        payload: object = None,
+        retry_statuses: frozenset[int] | None = None,
+    ) -> httpx.Response:
+        """``base_url + path`` with retries; the final response whatever its status."""
+        return send(
+            self._client,
+            method,
+            self.base_url + path,
+            policy=self._retry,
+            headers=self._headers(),
+            payload=payload,
+            on_transport=self._transport_error,
+            on_status=self._status_error,
+            retry_statuses=self.retry_statuses if retry_statuses is None else retry_statuses,
+        )
+
+    def _probe(self, url: str) -> object:
+        """One GET of an optional extra (no retries): its JSON, or None if it is not there."""
+        try:
+            response = self._client.get(url, headers=self._headers())
+            return response.json() if response.status_code == 200 else None
+        except (httpx.TransportError, ValueError):
+            return None
+
+    def _transport_error(self, err: httpx.TransportError) -> BackendUnavailable:
+        return transport_error(
+            err,
+            what=self.what,
+            url=self.base_url,
+            spec=self.spec.full,
+            timeout=self._options.timeout,
+            fix=self.unreachable_fix,
+        )
+
+    def _said(self, response: httpx.Response) -> str:
+        """What the server said instead, short and without the key (e.g. an error object)."""
+        return mask_keys(one_line(server_message(response.text), 120), [self._key])
+
+    def _status_error(self, response: httpx.Response) -> BackendUnavailable:
+        status = response.status_code
+        message = mask_keys(server_message(response.text), [self._key])
+        where = host_of(self.base_url)
+        if status in (401, 403):
+            return BackendUnavailable(
+                f"{where} refused the request (HTTP {status}: {message})", self.key_fix
+            )
+        if status == 404:
+            return self._not_found(response, message)
+        return BackendUnavailable(
+            f"{where} answered HTTP {status} for {self.spec}: {message}", self.status_fix
+        )
+
+    def _parse(self, response: httpx.Response, model: type[M], wanted: str, fix: str) -> M:
+        """The reply as ``model``, or one line: the host sent something that is not ``wanted``."""
+        try:
+            return model.model_validate_json(response.content)
+        except pydantic.ValidationError as err:
+            raise BackendUnavailable(
+                f"{host_of(self.base_url)} sent a reply that is not {wanted} "
+                f"({err.error_count()} problems): {self._said(response)}",
+                fix,
+            ) from None

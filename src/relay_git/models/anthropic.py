@@ -14,18 +14,18 @@ from typing import Any, Literal
 import httpx
 import pydantic
 
-from relay_git.backends import _http
-from relay_git.backends.base import (
+from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
+from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
     ChatResult,
     ModelSpec,
     OnToken,
     anthropic_base_url,
+    estimate_prompt,
     estimate_tokens,
-    is_local,
 )
-from relay_git.errors import BackendUnavailable
 
 API_VERSION = "2023-06-01"
 CONTEXT = 200_000
@@ -79,32 +79,26 @@ def reply_text(message: _Message, structured: bool) -> str:
     return "".join(b.text or "" for b in message.content if b.type == "text")
 
 
-class AnthropicBackend:
+class AnthropicBackend(_http.HttpBackend):
+    what = "the Anthropic API"
+    unreachable_fix = "check the network, or ANTHROPIC_BASE_URL if you set it"
+    key_fix = "check ANTHROPIC_API_KEY"
+    status_fix = "retry later; see status.anthropic.com"
+    retry_statuses = RETRY_STATUSES
+
     def __init__(
         self,
         spec: ModelSpec,
         options: BackendOptions,
         retry: _http.RetryPolicy | None = None,
     ) -> None:
-        self.spec = spec
-        env = options.environ
-        self.base_url = anthropic_base_url(options)
-        self.local = is_local(spec, options)
-        self._options = options
-        self._key = env.get("ANTHROPIC_API_KEY") or None
-        self._retry = retry or _http.RetryPolicy()
-        self._client = httpx.Client(timeout=options.timeout, verify=_http.ssl_context())
-
-    def __repr__(self) -> str:
-        return f"AnthropicBackend({self.spec.full!r}, base_url={self.base_url!r})"
+        key = options.environ.get("ANTHROPIC_API_KEY") or None
+        super().__init__(spec, options, retry, base_url=anthropic_base_url(options), key=key)
 
     # -- Backend protocol ---------------------------------------------------------------
 
     def context_length(self) -> int:
         return min(CONTEXT, self._options.max_context)
-
-    def count_tokens(self, text: str) -> int:
-        return estimate_tokens(text)
 
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
         start = time.monotonic()
@@ -112,16 +106,11 @@ class AnthropicBackend:
         seconds = time.monotonic() - start
         if response.status_code >= 400:
             raise self._status_error(response)
-        try:
-            message = _Message.model_validate_json(response.content)
-        except pydantic.ValidationError as err:
-            raise BackendUnavailable(
-                f"{_http.host_of(self.base_url)} sent a reply that is not an Anthropic "
-                f"message ({err.error_count()} problems): {self._said(response)}",
-                "check ANTHROPIC_BASE_URL",
-            ) from None
+        message = self._parse(
+            response, _Message, "an Anthropic message", "check ANTHROPIC_BASE_URL"
+        )
         text = reply_text(message, request.schema is not None)
-        prompt = sum(estimate_tokens(m["content"]) + 4 for m in request.messages)
+        prompt = estimate_prompt(request.messages)
         output = message.usage.output_tokens or estimate_tokens(text)
         if on_token is not None:
             on_token(output)
@@ -198,50 +187,10 @@ class AnthropicBackend:
             "content-type": "application/json",
         }
 
-    def _request(self, method: str, path: str, payload: object = None) -> httpx.Response:
-        return _http.send(
-            self._client,
-            method,
-            self.base_url + path,
-            policy=self._retry,
-            headers=self._headers(),
-            payload=payload,
-            on_transport=self._transport_error,
-            on_status=self._status_error,
-            retry_statuses=RETRY_STATUSES,
-        )
-
-    def _transport_error(self, err: httpx.TransportError) -> BackendUnavailable:
-        return _http.transport_error(
-            err,
-            what="the Anthropic API",
-            url=self.base_url,
-            spec=self.spec.full,
-            timeout=self._options.timeout,
-            fix="check the network, or ANTHROPIC_BASE_URL if you set it",
-        )
-
-    def _said(self, response: httpx.Response) -> str:
-        """What the server said instead, short and without the key (e.g. an error object)."""
-        return _http.redact(_http.one_line(_http.server_message(response.text), 120), [self._key])
-
-    def _status_error(self, response: httpx.Response) -> BackendUnavailable:
-        status = response.status_code
-        message = _http.redact(_http.server_message(response.text), [self._key])
-        where = _http.host_of(self.base_url)
-        if status in (401, 403):
-            return BackendUnavailable(
-                f"{where} refused the request (HTTP {status}: {message})",
-                "check ANTHROPIC_API_KEY",
-            )
-        if status == 404:
-            return BackendUnavailable(
-                f"{where} has no model {self.spec.name} (HTTP 404: {message})",
-                "check the model name, e.g. anthropic:claude-sonnet-4-5",
-            )
+    def _not_found(self, response: httpx.Response, message: str) -> BackendUnavailable:
         return BackendUnavailable(
-            f"{where} answered HTTP {status} for {self.spec}: {message}",
-            "retry later; see status.anthropic.com",
+            f"{_http.host_of(self.base_url)} has no model {self.spec.name} (HTTP 404: {message})",
+            "check the model name, e.g. anthropic:claude-sonnet-4-5",
         )
 
 

@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from relay_git.backends.base import (
+from relay_git.errors import ModelOutputError, UsageError
+from relay_git.models.base import (
     Backend,
     ChatRequest,
     ChatResult,
@@ -22,10 +23,9 @@ from relay_git.backends.base import (
     OnToken,
     grammar_safe,
 )
-from relay_git.errors import ModelOutputError, UsageError
-from relay_git.ledger import Ledger, ParseOutcome
+from relay_git.models.ledger import Ledger, ParseOutcome
+from relay_git.models.stops import StopWhen, for_json
 from relay_git.redact import redact
-from relay_git.stops import StopWhen, for_json
 from relay_git.types import LedgerEntry
 
 T = TypeVar("T", bound=BaseModel)

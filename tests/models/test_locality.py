@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from relay_git.app import build
-from relay_git.backends.base import BackendOptions, ModelSpec, is_local, is_loopback_url
+from relay_git.models.base import BackendOptions, ModelSpec, is_local, is_loopback_url
 
 LOOPBACK = [
     "http://127.0.0.1:8080/v1",

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from tests.loopback import Loopback, Reply, closed_port, serve
 
-from relay_git.backends import _http
-from relay_git.backends.anthropic import AnthropicBackend, done_reason
-from relay_git.backends.base import BackendOptions, ChatRequest, ModelSpec, create
 from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
+from relay_git.models.anthropic import AnthropicBackend, done_reason
+from relay_git.models.base import BackendOptions, ChatRequest, ModelSpec, create
 
 KEY = "sk-ant-test-abcdef0123456789"
 MODEL = "claude-sonnet-4-5"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from relay_git import localmodels
-from relay_git.backends.base import parse_spec
 from relay_git.errors import BackendUnavailable
+from relay_git.models import local
+from relay_git.models.base import parse_spec
 
-HAVE_SMOLLM2 = importlib.util.find_spec(localmodels.SMOLLM2_PACKAGE) is not None
-HAVE_GEMMA = importlib.util.find_spec(localmodels.GEMMA_PACKAGE) is not None
+HAVE_SMOLLM2 = importlib.util.find_spec(local.SMOLLM2_PACKAGE) is not None
+HAVE_GEMMA = importlib.util.find_spec(local.GEMMA_PACKAGE) is not None
 
 
 @pytest.mark.parametrize(
@@ -26,29 +26,29 @@ HAVE_GEMMA = importlib.util.find_spec(localmodels.GEMMA_PACKAGE) is not None
     ],
 )
 def test_models_dir(environ: dict[str, str], expected: str) -> None:
-    assert localmodels.models_dir(environ) == Path(expected)
+    assert local.models_dir(environ) == Path(expected)
 
 
 def test_models_dir_defaults_to_the_process_environment() -> None:
     # The hermetic fixture points XDG_CACHE_HOME into the test's temporary HOME.
     expected = Path(os.environ["XDG_CACHE_HOME"]) / "relay-git" / "models"
-    assert localmodels.models_dir() == expected
+    assert local.models_dir() == expected
 
 
 @pytest.mark.parametrize("attr", ["SMOLLM2_PACKAGE", "GEMMA_PACKAGE"])
 def test_missing_package_is_backend_unavailable(
     attr: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(localmodels, attr, "relay_git_no_such_model_package")
+    monkeypatch.setattr(local, attr, "relay_git_no_such_model_package")
     with pytest.raises(BackendUnavailable, match="not installed") as caught:
-        localmodels.local_specs({"XDG_CACHE_HOME": str(tmp_path)})
-    assert caught.value.fix == localmodels.LOCAL_FIX
+        local.local_specs({"XDG_CACHE_HOME": str(tmp_path)})
+    assert caught.value.fix == local.LOCAL_FIX
 
 
 @pytest.mark.realmodel
 @pytest.mark.skipif(not (HAVE_SMOLLM2 and HAVE_GEMMA), reason="the local extra is missing")
 def test_local_specs_name_two_llamacpp_models(tmp_path: Path) -> None:
-    coder, reviewer = localmodels.local_specs({"XDG_CACHE_HOME": str(tmp_path)})
+    coder, reviewer = local.local_specs({"XDG_CACHE_HOME": str(tmp_path)})
     for spec, filename in ((coder, "SmolLM2-135M-Instruct"), (reviewer, "gemma-3-270m")):
         parsed = parse_spec(spec)
         assert parsed.backend == "llamacpp"
@@ -64,8 +64,8 @@ def test_gemma_is_assembled_once_then_reused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     environ = {"XDG_CACHE_HOME": str(tmp_path)}
-    path = localmodels.gemma_path(environ)
-    gemma = importlib.import_module(localmodels.GEMMA_PACKAGE)
+    path = local.gemma_path(environ)
+    gemma = importlib.import_module(local.GEMMA_PACKAGE)
     assert path.stat().st_size == sum(p.stat().st_size for p in gemma.chunk_paths())
     assert path.with_name(path.name + ".verified").is_file()
     assert list(path.parent.glob("*.partial")) == []
@@ -74,10 +74,10 @@ def test_gemma_is_assembled_once_then_reused(
         raise AssertionError("assemble() called although a verified file exists")
 
     monkeypatch.setattr(gemma, "assemble", refuse)
-    assert localmodels.gemma_path(environ) == path
+    assert local.gemma_path(environ) == path
     monkeypatch.undo()
 
     with path.open("r+b") as model:  # damage the file: the stamp no longer matches
         model.truncate(1000)
-    assert localmodels.gemma_path(environ) == path
+    assert local.gemma_path(environ) == path
     assert path.stat().st_size == sum(p.stat().st_size for p in gemma.chunk_paths())

@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 from tests.fakes import FakeBackend, review_reply
 
-from relay_git.call import ask_json, extract_json
 from relay_git.errors import ModelOutputError, UsageError
-from relay_git.ledger import Ledger
+from relay_git.models.call import ask_json, extract_json
+from relay_git.models.ledger import Ledger
 from relay_git.schema import ReviewReply
 
 

@@ -18,19 +18,20 @@ import httpx
 import ollama
 import pydantic
 
-from relay_git.backends import _http
-from relay_git.backends.base import (
+from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
+from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
     ChatResult,
     ModelSpec,
     OnToken,
     context_for,
+    estimate_prompt,
     estimate_tokens,
     is_local,
 )
-from relay_git.errors import BackendUnavailable
-from relay_git.stops import StopWhen
+from relay_git.models.stops import StopWhen
 
 T = TypeVar("T")
 
@@ -104,8 +105,7 @@ class OllamaBackend:
         self._retry_after: str | None = None
         self._client = ollama.Client(
             host=self.host,
-            timeout=options.timeout,
-            verify=_http.ssl_context(),
+            **_http.client_settings(options.timeout),
             event_hooks={"response": [self._remember_retry_after]},
         )
 
@@ -128,7 +128,7 @@ class OllamaBackend:
         return estimate_tokens(text)
 
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
-        prompt = sum(estimate_tokens(m["content"]) + 4 for m in request.messages)
+        prompt = estimate_prompt(request.messages)
         num_ctx = context_for(prompt, request.max_tokens, self.context_length())
         kwargs: dict[str, Any] = {
             "model": self.spec.name,

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from tests.loopback import Loopback, Reply, closed_port, serve
 
-from relay_git.backends import _http
-from relay_git.backends.base import BackendOptions, ChatRequest, ModelSpec, create, openai_base_url
-from relay_git.backends.openai import OpenAIBackend, context_from_entry
 from relay_git.errors import BackendUnavailable
+from relay_git.models import _http
+from relay_git.models.base import BackendOptions, ChatRequest, ModelSpec, create, openai_base_url
+from relay_git.models.openai import OpenAIBackend, context_from_entry
 
 KEY = "sk-test-0123456789abcdef"
 SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}

@@ -7,8 +7,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from relay_git import prompts
 from relay_git.errors import UsageError
+from relay_git.models import prompts
 
 # Each payload runs a shell command in an ordinary Jinja2 environment (see the control test).
 RUN = "{{ cycler.__init__.__globals__.os.system('touch MARK') }}"

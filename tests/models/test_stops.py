@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relay_git.stops import block_closed, for_code_block, for_json, looping
+from relay_git.models.stops import block_closed, for_code_block, for_json, looping
 
 FENCE = "```"
 ISSUE_LOOP = '{"edits": [' + '{"path": "1.0.0", "action": "write"}, ' * 8
