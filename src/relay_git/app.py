@@ -11,7 +11,7 @@ from relay_git.cache import Cache
 from relay_git.config import Config, Resolved, resolve
 from relay_git.errors import UsageError
 from relay_git.filtermode import FilterMode
-from relay_git.gitops import Repository
+from relay_git.git.repo import Repository
 from relay_git.ledger import Ledger
 from relay_git.review import Reviewer, ReviewSettings
 

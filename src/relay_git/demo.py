@@ -16,7 +16,7 @@ from pathlib import Path
 
 from relay_git import prompts
 from relay_git.errors import UsageError
-from relay_git.gitops import run_git
+from relay_git.git.repo import run_git
 
 TASK = (
     "add a function is_even(n) to mathkit/numbers.py that returns True when n is even "

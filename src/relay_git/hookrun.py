@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from relay_git.errors import BackendUnavailable, UsageError
-from relay_git.gitops import EMPTY_TREE, Repository
+from relay_git.git.repo import EMPTY_TREE, Repository
 
 HOOK_TIMEOUT = 60.0  # seconds: the default time budget of a hook run
 ZERO_SHA = "0" * 40

@@ -29,7 +29,7 @@ from enum import Enum
 from pathlib import Path
 
 from relay_git.errors import UsageError
-from relay_git.gitops import run_git
+from relay_git.git.repo import run_git
 
 HOME = "/tmp/home"  # inside the sandbox, on its private /tmp
 PRELUDE = Path(__file__).with_name("sandbox_prelude.py")

@@ -308,7 +308,7 @@ def test_clean_leaves_a_live_run_alone(world: World) -> None:
 RACER = """
 import sys, time
 from pathlib import Path
-from relay_git import worktree
+from relay_git.git import worktree
 from relay_git.errors import UsageError
 go = Path(sys.argv[2])
 while not go.exists():

@@ -34,8 +34,8 @@ from tests.scaffold.support import (
     snapshot,
 )
 
-from relay_git import edits as edits_module
 from relay_git.backends.base import ChatRequest
+from relay_git.git import edits as edits_module
 from relay_git.ledger import Ledger
 from relay_git.scaffold.env import Seat, StageEnv
 from relay_git.scaffold.generate import MAX_CONTEXT_FILES, select_context

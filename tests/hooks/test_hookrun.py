@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import git
 
 from relay_git.errors import UsageError
-from relay_git.gitops import EMPTY_TREE, Repository
+from relay_git.git.repo import EMPTY_TREE, Repository
 from relay_git.hookrun import (
     ZERO_SHA,
     BudgetExceeded,

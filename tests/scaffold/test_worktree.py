@@ -10,10 +10,10 @@ import pytest
 from tests.conftest import git
 from tests.scaffold.support import PYTEST, Relay, Script
 
-from relay_git import worktree
 from relay_git.cli import main
 from relay_git.errors import UsageError
-from relay_git.gitops import Repository
+from relay_git.git import worktree
+from relay_git.git.repo import Repository
 from relay_git.scaffold.testrun import detect, run, trusted_source
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from relay_git import starter
-from relay_git.gitops import find_repository
+from relay_git.git.repo import find_repository
 
 
 @click.command()

@@ -13,10 +13,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from relay_git import worktree as wtmod
 from relay_git.app import App
 from relay_git.errors import ModelOutputError, RelayError, UsageError
-from relay_git.gitops import DIFF_FLAGS
+from relay_git.git import worktree as wtmod
+from relay_git.git.repo import DIFF_FLAGS
 from relay_git.ledger import ParseOutcome
 from relay_git.sandbox import Kind, resolve
 from relay_git.scaffold import judging, stages

@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from relay_git import worktree as wtmod
 from relay_git.app import App
 from relay_git.errors import UsageError
-from relay_git.gitops import Repository
+from relay_git.git import worktree as wtmod
+from relay_git.git.repo import Repository
 from relay_git.scaffold.env import Seat, StageEnv
 from relay_git.scaffold.report import CommitInfo
 from relay_git.scaffold.state import RunState

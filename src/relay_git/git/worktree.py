@@ -1,6 +1,6 @@
 """The relay's own branch and worktree: create, commit, note, lock, resume state, remove.
 
-Every git call goes through ``gitops.run_git``. Nothing here touches the user's checkout:
+Every git call goes through ``git.repo.run_git``. Nothing here touches the user's checkout:
 the branch is created by ``git worktree add -b`` and all later work runs inside the
 relay worktree. The calls that create, commit to or change the worktree run no hooks
 (``NO_HOOKS``): a hook may run tracked files, and in the worktree those are model-written.
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from relay_git.edits import protected
 from relay_git.errors import GitError, UsageError
-from relay_git.gitops import Repository, run_git
+from relay_git.git.edits import protected
+from relay_git.git.repo import Repository, run_git
 
 BRANCH_PREFIX = "relay/"
 STATE_FILE = "relay-state.json"
