@@ -6,7 +6,6 @@ would change diff output (colour, external diff, prefixes) is overridden per cal
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -192,7 +191,3 @@ def binary_blobs(raw_numstat: str) -> list[tuple[str, str]] | None:
     if not all(path in blobs for path in binary):
         return None
     return [blobs[path] for path in binary]
-
-
-def find_repository(start: Path | None = None) -> Repository:
-    return Repository.discover(start or Path(os.getcwd()))

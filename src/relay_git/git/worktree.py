@@ -268,11 +268,6 @@ def add_note(wt: RelayWorktree, text: str, author: Identity, environ: Mapping[st
     )
 
 
-def read_note(wt: RelayWorktree, rev: str = "HEAD") -> str:
-    proc = run_git(["notes", "--ref=relay", "show", rev], wt.path, check=False)
-    return proc.stdout if proc.returncode == 0 else ""
-
-
 def reset_clean(wt: RelayWorktree) -> None:
     """Drop uncommitted leftovers of an interrupted stage: back to the last good commit.
 
