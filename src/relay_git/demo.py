@@ -16,7 +16,7 @@ from pathlib import Path
 
 from relay_git import prompts
 from relay_git.errors import UsageError
-from relay_git.git.repo import run_git
+from relay_git.git.run import git
 
 TASK = (
     "add a function is_even(n) to mathkit/numbers.py that returns True when n is even "
@@ -65,5 +65,5 @@ def create(target: Path, environ: Mapping[str, str]) -> list[str]:
         ["add", "-A"],
         ["commit", "-q", "--no-verify", "-m", "mathkit: add()"],
     ):
-        run_git(args, target, env=env)
+        git(args, target, env=env)
     return written
