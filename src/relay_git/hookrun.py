@@ -69,8 +69,7 @@ def parse_push_lines(text: str) -> list[RefUpdate]:
 
 
 def _exists(repo: Repository, sha: str) -> bool:
-    proc = repo.git("rev-parse", "--verify", "-q", f"{sha}^{{commit}}", check=False)
-    return bool(proc.strip())
+    return repo.run("rev-parse", "--verify", "-q", f"{sha}^{{commit}}").ok
 
 
 def new_branch_range(
