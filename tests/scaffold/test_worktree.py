@@ -12,7 +12,7 @@ from tests.scaffold.support import PYTEST, Relay, Script
 
 from relay_git.cli import main
 from relay_git.errors import UsageError
-from relay_git.git import worktree
+from relay_git.git import runstate, worktree
 from relay_git.git.repo import Repository
 from relay_git.scaffold.testrun import detect, run, trusted_source
 
@@ -33,10 +33,10 @@ def test_slugify(task: str, slug: str) -> None:
 def test_lock_refuses_a_second_live_run(repo: Path) -> None:
     r = Repository.discover(repo)
     wt = worktree.create(r, "relay/x", r.resolve("HEAD"), None)
-    with worktree.locked(wt.path):
-        lock = wt.git_dir / worktree.LOCK_FILE
+    with runstate.locked(wt.path):
+        lock = wt.git_dir / runstate.LOCK_FILE
         lock.write_text("1")  # pid 1 is alive and is not us
-        with pytest.raises(UsageError, match="another relay-git run"), worktree.locked(wt.path):
+        with pytest.raises(UsageError, match="another relay-git run"), runstate.locked(wt.path):
             pass
     assert not lock.exists()
 

@@ -1,4 +1,6 @@
-"""The relay's own branch and worktree: create, commit, note, lock, resume state, remove.
+"""The relay's own branch and worktree: create, commit, note, list, find to resume, remove.
+
+The run's resume state and lock are in ``runstate``.
 
 Every git call goes through ``run.git``. Nothing here touches the user's checkout:
 the branch is created by ``git worktree add -b`` and all later work runs inside the
@@ -10,23 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from relay_git.errors import GitError, UsageError
 from relay_git.git.edits import protected
 from relay_git.git.repo import Repository
 from relay_git.git.run import Result, git
+from relay_git.git.runstate import live_lock, read_state
 
 BRANCH_PREFIX = "relay/"
-STATE_FILE = "relay-state.json"
-LOCK_FILE = "relay.lock"
 MAX_SLUG = 40
 # A hooks path that can hold no hook (git looks for <path>/<hook>, which cannot exist), so
 # relay-git's own git calls never run the repository's or the user's hooks.
@@ -283,80 +282,6 @@ def discard_protected(wt: RelayWorktree, allow: Sequence[str]) -> list[str]:
 def changed_files(wt: RelayWorktree) -> list[str]:
     out = wt.git("diff", "--name-only", "--no-renames", wt.base, "HEAD", "--")
     return [line for line in out.splitlines() if line]
-
-
-# --- resume state and lock --------------------------------------------------------------
-
-
-def _state_path(path: Path) -> Path:
-    proc = git(["rev-parse", "--absolute-git-dir"], path, check=False)
-    if not proc.ok:
-        raise UsageError(f"{path} is not a git worktree any more", "run `relay-git clean`")
-    return Path(proc.out.strip()) / STATE_FILE
-
-
-def read_state(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(_state_path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UsageError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def write_state(path: Path, state: Mapping[str, Any]) -> None:
-    target = _state_path(path)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-    os.replace(tmp, target)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def live_lock(path: Path) -> int | None:
-    try:
-        lock = _state_path(path).with_name(LOCK_FILE)
-        pid = int(lock.read_text().strip() or "0")
-    except (OSError, ValueError, UsageError):
-        return None
-    return pid if pid > 0 and _pid_alive(pid) else None
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """One relay run per worktree; a lock left by a dead process is taken over."""
-    lock = _state_path(path).with_name(LOCK_FILE)
-    mine = lock.with_name(f"{LOCK_FILE}.{os.getpid()}")
-    mine.write_text(str(os.getpid()))
-    try:
-        for _ in range(3):
-            try:
-                os.link(mine, lock)  # atomic: exactly one of two racing runs creates it
-                break
-            except FileExistsError:
-                holder = live_lock(path)
-                if holder is not None and holder != os.getpid():
-                    raise UsageError(
-                        f"another relay-git run (pid {holder}) is working in {path}"
-                    ) from None
-                with contextlib.suppress(OSError):
-                    lock.unlink()  # left by a run that died
-        else:
-            raise UsageError(f"cannot take the relay lock {lock}", "remove it if no run is active")
-    finally:
-        mine.unlink(missing_ok=True)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            lock.unlink()
 
 
 def find_resumable(repo: Repository, slug: str) -> ListedWorktree:
