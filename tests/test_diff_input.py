@@ -409,7 +409,7 @@ LONE_CR = "diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n@@ -1 +1 @@\
 
 def test_lone_carriage_return_stays_inside_its_line(repo: Path) -> None:
     """Old Mac text (or a binary's bytes) through ``Repository.diff``: git's \\r is content."""
-    from relay_git.gitops import Repository
+    from relay_git.git.repo import Repository
 
     (repo / "mac.txt").write_bytes(b"one\rtwo\n")
     git(repo, "add", "mac.txt")

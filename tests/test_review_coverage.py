@@ -15,7 +15,7 @@ from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
 
 from relay_git.cli import main
-from relay_git.gitops import Repository, binary_blobs
+from relay_git.git.repo import Repository, binary_blobs
 
 REVIEWER = "ollama:fake-reviewer"
 SECRET_CODE = "os.system(payload)"

@@ -10,7 +10,7 @@ from relay_git.cache import Cache
 from relay_git.config import Config, Resolved, resolve
 from relay_git.errors import UsageError
 from relay_git.filtermode import FilterMode
-from relay_git.gitops import Repository
+from relay_git.git.repo import Repository
 from relay_git.models.base import Backend, BackendOptions, create, is_local, parse_spec
 from relay_git.models.ledger import Ledger
 from relay_git.review import Reviewer, ReviewSettings

@@ -15,7 +15,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from relay_git.errors import UsageError
-from relay_git.gitops import run_git
+from relay_git.git.run import git
 from relay_git.models import prompts
 
 TASK = (
@@ -65,5 +65,5 @@ def create(target: Path, environ: Mapping[str, str]) -> list[str]:
         ["add", "-A"],
         ["commit", "-q", "--no-verify", "-m", "mathkit: add()"],
     ):
-        run_git(args, target, env=env)
+        git(args, target, env=env)
     return written

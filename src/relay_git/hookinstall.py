@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from relay_git.errors import UsageError
-from relay_git.gitops import Repository
+from relay_git.git.repo import Repository
 
 MARKER = "# relay-git hook"
 KINDS = ("pre-commit", "pre-push")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from relay_git.errors import BackendUnavailable, UsageError
-from relay_git.gitops import EMPTY_TREE, Repository
+from relay_git.git.repo import EMPTY_TREE, Repository
 
 HOOK_TIMEOUT = 60.0  # seconds: the default time budget of a hook run
 ZERO_SHA = "0" * 40
@@ -69,8 +69,7 @@ def parse_push_lines(text: str) -> list[RefUpdate]:
 
 
 def _exists(repo: Repository, sha: str) -> bool:
-    proc = repo.git("rev-parse", "--verify", "-q", f"{sha}^{{commit}}", check=False)
-    return bool(proc.strip())
+    return repo.run("rev-parse", "--verify", "-q", f"{sha}^{{commit}}").ok
 
 
 def new_branch_range(

@@ -29,7 +29,7 @@ from enum import Enum
 from pathlib import Path
 
 from relay_git.errors import UsageError
-from relay_git.gitops import run_git
+from relay_git.git.run import git
 
 HOME = "/tmp/home"  # inside the sandbox, on its private /tmp
 PRELUDE = Path(__file__).with_name("sandbox_prelude.py")
@@ -83,10 +83,10 @@ def environment(environ: Mapping[str, str], home: str) -> dict[str, str]:
 
 def git_dirs(worktree: Path) -> tuple[Path, ...]:
     """The worktree's own git dir and the repository's common dir, resolved."""
-    proc = run_git(["rev-parse", "--absolute-git-dir", "--git-common-dir"], worktree, check=False)
-    if proc.returncode != 0:
+    proc = git(["rev-parse", "--absolute-git-dir", "--git-common-dir"], worktree, check=False)
+    if not proc.ok:
         return ()
-    own, common = proc.stdout.splitlines()[:2]
+    own, common = proc.out.splitlines()[:2]
     paths = {Path(own).resolve(), (worktree / common).resolve()}
     return tuple(sorted(paths))
 

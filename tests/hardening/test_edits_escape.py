@@ -1,6 +1,6 @@
 """Model output cannot escape the worktree (issue 7, point 1).
 
-The applier (relay_git.edits) gets hostile paths and contents in a real git repository
+The applier (relay_git.git.edits) gets hostile paths and contents in a real git repository
 that has traps planted in it: symlinks out of the tree, a symlink onto ``.git``, a symlink
 where the applier's temporary file would go, a FIFO, a socket. A property test throws
 thousands of generated edit sets at it and checks that nothing outside the worktree and
@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.conftest import git
 
-from relay_git.edits import MAX_FILE_BYTES, Edit, EditFailed, apply_edits
 from relay_git.errors import UnsafeEdit
+from relay_git.git.edits import MAX_FILE_BYTES, Edit, EditFailed, apply_edits
 
 
 def tree(root: Path, fast: bool = False) -> dict[str, tuple[object, ...]]:

@@ -308,13 +308,13 @@ def test_clean_leaves_a_live_run_alone(world: World) -> None:
 RACER = """
 import sys, time
 from pathlib import Path
-from relay_git import worktree
+from relay_git.git import runstate
 from relay_git.errors import UsageError
 go = Path(sys.argv[2])
 while not go.exists():
     pass  # spin: every racer leaves the line within microseconds of the others
 try:
-    with worktree.locked(Path(sys.argv[1])):
+    with runstate.locked(Path(sys.argv[1])):
         print("got", flush=True)
         time.sleep(0.5)
 except UsageError:

@@ -27,8 +27,8 @@ from typing import Any
 import pytest
 from tests.conftest import git
 
-from relay_git import worktree
-from relay_git.gitops import Repository
+from relay_git.git import worktree
+from relay_git.git.repo import Repository
 from relay_git.sandbox import Kind, SandboxUnavailable, environment, probe, resolve
 from relay_git.scaffold.testrun import run
 

@@ -34,7 +34,7 @@ from tests.scaffold.support import (
     snapshot,
 )
 
-from relay_git import edits as edits_module
+from relay_git.git import edits as edits_module
 from relay_git.models.base import ChatRequest
 from relay_git.models.ledger import Ledger
 from relay_git.scaffold.env import Seat, StageEnv

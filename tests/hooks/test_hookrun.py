@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import git
 
 from relay_git.errors import UsageError
-from relay_git.gitops import EMPTY_TREE, Repository
+from relay_git.git.repo import EMPTY_TREE, Repository
 from relay_git.hookrun import (
     ZERO_SHA,
     BudgetExceeded,
@@ -98,6 +98,17 @@ def test_stdin_lines_update_and_delete(pushed: Path) -> None:
         f"refs/heads/main {head} refs/heads/main {old}\n(delete) {ZERO_SHA} refs/heads/x {old}\n"
     )
     assert files(repo, push_ranges(repo, {}, lines)) == ["a.txt", "b.txt"]
+
+
+@pytest.mark.parametrize("remote_sha", ["f" * 40, "blob"])
+def test_update_over_a_remote_sha_we_do_not_have_as_a_commit(pushed: Path, remote_sha: str) -> None:
+    """The remote's old sha is unknown here (or names a blob): the commits no remote has."""
+    if remote_sha == "blob":
+        remote_sha = git(pushed, "rev-parse", "HEAD:a.txt").strip()
+    repo = Repository.discover(pushed)
+    head = git(pushed, "rev-parse", "HEAD").strip()
+    line = f"refs/heads/main {head} refs/heads/main {remote_sha}\n"
+    assert files(repo, push_ranges(repo, {}, line)) == ["a.txt", "b.txt"]
 
 
 def test_root_commit_of_a_new_repository(tmp_path: Path) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from relay_git import worktree as wtmod
 from relay_git.commands.common import build_app
+from relay_git.git import worktree as wtmod
 
 
 @click.command()

@@ -14,7 +14,7 @@ import click
 from relay_git import trust
 from relay_git.config import FIELDS, Resolved, resolve
 from relay_git.errors import UsageError
-from relay_git.gitops import Repository
+from relay_git.git.repo import Repository
 
 
 @click.group()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from relay_git import starter
-from relay_git.gitops import find_repository
+from relay_git.git.repo import Repository
 
 
 @click.command()
@@ -37,7 +37,7 @@ def init(github: bool, action: str, dry_run: bool) -> int:
 
     Running it again changes nothing and says so.
     """
-    root = find_repository(Path.cwd()).root
+    root = Repository.discover(Path.cwd()).root
     changes = starter.plan(root, github=github, action=action)
     if dry_run:
         click.echo(starter.unified_diff(changes), nl=False)

@@ -11,7 +11,7 @@ import click
 from relay_git import trust as trustmod
 from relay_git.config import GATED, resolve
 from relay_git.errors import UsageError
-from relay_git.gitops import Repository
+from relay_git.git.repo import Repository
 
 
 @click.command()

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from relay_git.edits import EditFailed, apply_edits, line_edits, plan_edits
 from relay_git.errors import UnsafeEdit
+from relay_git.git.edits import EditFailed, apply_edits, line_edits, plan_edits
 from relay_git.types import Finding, Review
 
 

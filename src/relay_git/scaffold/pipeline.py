@@ -13,10 +13,11 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from relay_git import worktree as wtmod
 from relay_git.app import App
 from relay_git.errors import ModelOutputError, RelayError, UsageError
-from relay_git.gitops import DIFF_FLAGS
+from relay_git.git import runstate
+from relay_git.git import worktree as wtmod
+from relay_git.git.repo import DIFF_FLAGS
 from relay_git.models.ledger import ParseOutcome
 from relay_git.sandbox import Kind, resolve
 from relay_git.scaffold import judging, stages
@@ -83,7 +84,7 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         resolve(Kind.AUTO, ctx.environ)  # no sandbox: refuse now, before any model works
     _check_backends(env)  # a model server that is down costs no branch
     wt, state = _open(ctx)
-    with wtmod.locked(wt.path):  # nothing below runs while another run works here
+    with runstate.locked(wt.path):  # nothing below runs while another run works here
         if opts.resume:
             wtmod.reset_clean(wt)  # drop what the interrupted run left uncommitted
         start = time.monotonic()
@@ -118,7 +119,7 @@ def _open(ctx: Ctx) -> tuple[wtmod.RelayWorktree, RunState]:
     slug = wtmod.slugify(opts.task)
     if opts.resume:
         found = wtmod.find_resumable(repo, slug)
-        data = wtmod.read_state(found.path) or {}
+        data = runstate.read_state(found.path) or {}
         state = RunState.from_dict(data)
         for entry in state.ledger:
             ctx.app.ledger.record(entry_from_dict(entry))

@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from relay_git import worktree as wtmod
 from relay_git.app import App
 from relay_git.errors import UsageError
-from relay_git.gitops import Repository
+from relay_git.git import runstate
+from relay_git.git import worktree as wtmod
+from relay_git.git.repo import Repository
 from relay_git.scaffold.env import Seat, StageEnv
 from relay_git.scaffold.report import CommitInfo
 from relay_git.scaffold.state import RunState
@@ -48,7 +49,7 @@ class Ctx:
 def save(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
     state.ledger = [e.to_dict() for e in ctx.app.ledger.entries]
     state.outcomes = [asdict(o) for o in ctx.app.ledger.outcomes]
-    wtmod.write_state(wt.path, state.to_dict())
+    runstate.write_state(wt.path, state.to_dict())
 
 
 def listing(wt: wtmod.RelayWorktree) -> list[str]:

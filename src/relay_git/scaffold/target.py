@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from relay_git.edits import check_path, protected
 from relay_git.errors import UnsafeEdit
+from relay_git.git.edits import check_path, protected
 from relay_git.scaffold.plan import Plan
 
 MAX_CODE_FILES = 3

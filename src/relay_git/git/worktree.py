@@ -1,6 +1,8 @@
-"""The relay's own branch and worktree: create, commit, note, lock, resume state, remove.
+"""The relay's own branch and worktree: create, commit, note, list, find to resume, remove.
 
-Every git call goes through ``gitops.run_git``. Nothing here touches the user's checkout:
+The run's resume state and lock are in ``runstate``.
+
+Every git call goes through ``run.git``. Nothing here touches the user's checkout:
 the branch is created by ``git worktree add -b`` and all later work runs inside the
 relay worktree. The calls that create, commit to or change the worktree run no hooks
 (``NO_HOOKS``): a hook may run tracked files, and in the worktree those are model-written.
@@ -10,39 +12,24 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import os
 import re
-import subprocess
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-from relay_git.edits import protected
 from relay_git.errors import GitError, UsageError
-from relay_git.gitops import Repository, run_git
+from relay_git.git.edits import protected
+from relay_git.git.repo import Repository
+from relay_git.git.run import Result, git
+from relay_git.git.runstate import live_lock, read_state
 
 BRANCH_PREFIX = "relay/"
-STATE_FILE = "relay-state.json"
-LOCK_FILE = "relay.lock"
 MAX_SLUG = 40
 # A hooks path that can hold no hook (git looks for <path>/<hook>, which cannot exist), so
 # relay-git's own git calls never run the repository's or the user's hooks.
 NO_HOOKS = ("-c", f"core.hooksPath={os.devnull}")
-
-
-def _git(
-    args: Sequence[str],
-    cwd: Path,
-    *,
-    env: Mapping[str, str] | None = None,
-    input_text: str | None = None,
-    check: bool = True,
-) -> subprocess.CompletedProcess[str]:
-    """``run_git`` with hooks off: every git call in or on the relay worktree."""
-    return run_git([*NO_HOOKS, *args], cwd, env=env, input_text=input_text, check=check)
 
 
 @dataclass(frozen=True)
@@ -60,7 +47,14 @@ class RelayWorktree:
     def git(
         self, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
     ) -> str:
-        return _git(args, self.path, env=env, input_text=stdin).stdout
+        """stdout of ``git ARGS`` in the worktree, hooks off; a failure raises ``GitError``."""
+        return git([*NO_HOOKS, *args], self.path, env=env, input_text=stdin).out
+
+    def run(
+        self, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
+    ) -> Result:
+        """``git ARGS`` in the worktree, hooks off, never raising on its exit code."""
+        return git([*NO_HOOKS, *args], self.path, env=env, input_text=stdin, check=False)
 
     @property
     def git_dir(self) -> Path:
@@ -84,11 +78,10 @@ def slugify(task: str) -> str:
 
 
 def default_branch(repo: Repository) -> str | None:
-    proc = run_git(["symbolic-ref", "-q", "refs/remotes/origin/HEAD"], repo.root, check=False)
-    if proc.returncode == 0 and proc.stdout.strip():
-        return proc.stdout.strip().removeprefix("refs/remotes/origin/")
-    proc = run_git(["config", "init.defaultBranch"], repo.root, check=False)
-    return proc.stdout.strip() or None
+    proc = repo.run("symbolic-ref", "-q", "refs/remotes/origin/HEAD")
+    if proc.ok and proc.out.strip():
+        return proc.out.strip().removeprefix("refs/remotes/origin/")
+    return repo.run("config", "init.defaultBranch").out.strip() or None
 
 
 def check_branch_allowed(repo: Repository, branch: str, protected: Sequence[str]) -> None:
@@ -105,7 +98,7 @@ def check_branch_allowed(repo: Repository, branch: str, protected: Sequence[str]
 
 def branch_exists(repo: Repository, branch: str) -> bool:
     ref = f"refs/heads/{branch}"
-    return run_git(["show-ref", "--verify", "-q", ref], repo.root, check=False).returncode == 0
+    return repo.run("show-ref", "--verify", "-q", ref).ok
 
 
 def free_branch(repo: Repository, slug: str) -> str:
@@ -150,21 +143,21 @@ def create(
     path = _check_location(repo, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if detach:
-        _git(["worktree", "add", "-q", "--detach", str(path), base], repo.root)
+        repo.git(*NO_HOOKS, "worktree", "add", "-q", "--detach", str(path), base)
     else:
-        _git(["worktree", "add", "-q", "-b", branch, str(path), base], repo.root)
+        repo.git(*NO_HOOKS, "worktree", "add", "-q", "-b", branch, str(path), base)
     return RelayWorktree(path, "" if detach else branch, base)
 
 
 def remove(repo: Repository, path: Path) -> None:
-    run_git(["worktree", "remove", "--force", "--force", str(path)], repo.root, check=False)
-    run_git(["worktree", "prune"], repo.root, check=False)
+    repo.run("worktree", "remove", "--force", "--force", str(path))
+    repo.run("worktree", "prune")
 
 
 def delete_branch(repo: Repository, branch: str) -> None:
     if not branch.startswith(BRANCH_PREFIX):
         raise UsageError(f"refusing to delete {branch!r}: not a relay branch")
-    run_git(["branch", "-D", branch], repo.root)
+    repo.git("branch", "-D", branch)
 
 
 @dataclass(frozen=True)
@@ -178,7 +171,7 @@ class ListedWorktree:
 
 def list_relay(repo: Repository) -> list[ListedWorktree]:
     """Worktrees on ``relay/*`` branches or under relay-git's worktree folder."""
-    out = run_git(["worktree", "list", "--porcelain"], repo.root).stdout
+    out = repo.git("worktree", "list", "--porcelain")
     found: list[ListedWorktree] = []
     ours = worktrees_root(repo).resolve()
     for block in out.strip().split("\n\n"):
@@ -201,9 +194,7 @@ def list_relay(repo: Repository) -> list[ListedWorktree]:
 
 
 def relay_branches(repo: Repository) -> list[str]:
-    out = run_git(
-        ["for-each-ref", "--format=%(refname:short)", f"refs/heads/{BRANCH_PREFIX}"], repo.root
-    ).stdout
+    out = repo.git("for-each-ref", "--format=%(refname:short)", f"refs/heads/{BRANCH_PREFIX}")
     return [b for b in out.split() if b.startswith(BRANCH_PREFIX)]
 
 
@@ -216,7 +207,7 @@ def _identity_env(
     env = dict(environ)
     env["GIT_AUTHOR_NAME"] = author.name
     env["GIT_AUTHOR_EMAIL"] = author.email
-    if run_git(["var", "GIT_COMMITTER_IDENT"], wt.path, env=env, check=False).returncode != 0:
+    if not git(["var", "GIT_COMMITTER_IDENT"], wt.path, env=env, check=False).ok:
         env["GIT_COMMITTER_NAME"] = author.name  # the user has no identity configured
         env["GIT_COMMITTER_EMAIL"] = author.email
     return env
@@ -242,15 +233,9 @@ def commit(
         else (f"{subject}\n\n{trailer_text}\n")
     )
     env = _identity_env(environ, author, wt)
-    proc = _git(
-        ["commit", "-q", "--no-verify", "--allow-empty", "-F", "-"],
-        wt.path,
-        env=env,
-        input_text=message,
-        check=False,
-    )
-    if proc.returncode != 0:
-        detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
+    proc = wt.run("commit", "-q", "--no-verify", "--allow-empty", "-F", "-", env=env, stdin=message)
+    if not proc.ok:
+        detail = (proc.err.strip() or proc.out.strip()).splitlines()
         raise GitError(
             f"the relay commit was refused ({subject!r}): {detail[-1] if detail else 'no message'}",
             f"a git setting blocked it; fix that and rerun with --resume (work is in {wt.path})",
@@ -260,17 +245,7 @@ def commit(
 
 def add_note(wt: RelayWorktree, text: str, author: Identity, environ: Mapping[str, str]) -> None:
     env = _identity_env(environ, author, wt)
-    _git(
-        ["notes", "--ref=relay", "add", "-f", "-F", "-", "HEAD"],
-        wt.path,
-        env=env,
-        input_text=text,
-    )
-
-
-def read_note(wt: RelayWorktree, rev: str = "HEAD") -> str:
-    proc = run_git(["notes", "--ref=relay", "show", rev], wt.path, check=False)
-    return proc.stdout if proc.returncode == 0 else ""
+    wt.git("notes", "--ref=relay", "add", "-f", "-F", "-", "HEAD", env=env, stdin=text)
 
 
 def reset_clean(wt: RelayWorktree) -> None:
@@ -297,11 +272,8 @@ def discard_protected(wt: RelayWorktree, allow: Sequence[str]) -> list[str]:
         code, path = entry[:2], entry[3:]
         if not path or protected(PurePosixPath(path), allow) is None:
             continue
-        if (
-            code == "??"
-            or _git(["checkout", "-q", "HEAD", "--", path], wt.path, check=False).returncode
-        ):
-            _git(["rm", "-q", "--cached", "-f", "--ignore-unmatch", "--", path], wt.path)
+        if code == "??" or not wt.run("checkout", "-q", "HEAD", "--", path).ok:
+            wt.git("rm", "-q", "--cached", "-f", "--ignore-unmatch", "--", path)
             (wt.path / path).unlink(missing_ok=True)
         undone.append(path)
     return undone
@@ -310,80 +282,6 @@ def discard_protected(wt: RelayWorktree, allow: Sequence[str]) -> list[str]:
 def changed_files(wt: RelayWorktree) -> list[str]:
     out = wt.git("diff", "--name-only", "--no-renames", wt.base, "HEAD", "--")
     return [line for line in out.splitlines() if line]
-
-
-# --- resume state and lock --------------------------------------------------------------
-
-
-def _state_path(path: Path) -> Path:
-    proc = run_git(["rev-parse", "--absolute-git-dir"], path, check=False)
-    if proc.returncode != 0:
-        raise UsageError(f"{path} is not a git worktree any more", "run `relay-git clean`")
-    return Path(proc.stdout.strip()) / STATE_FILE
-
-
-def read_state(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(_state_path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError, UsageError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def write_state(path: Path, state: Mapping[str, Any]) -> None:
-    target = _state_path(path)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-    os.replace(tmp, target)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def live_lock(path: Path) -> int | None:
-    try:
-        lock = _state_path(path).with_name(LOCK_FILE)
-        pid = int(lock.read_text().strip() or "0")
-    except (OSError, ValueError, UsageError):
-        return None
-    return pid if pid > 0 and _pid_alive(pid) else None
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """One relay run per worktree; a lock left by a dead process is taken over."""
-    lock = _state_path(path).with_name(LOCK_FILE)
-    mine = lock.with_name(f"{LOCK_FILE}.{os.getpid()}")
-    mine.write_text(str(os.getpid()))
-    try:
-        for _ in range(3):
-            try:
-                os.link(mine, lock)  # atomic: exactly one of two racing runs creates it
-                break
-            except FileExistsError:
-                holder = live_lock(path)
-                if holder is not None and holder != os.getpid():
-                    raise UsageError(
-                        f"another relay-git run (pid {holder}) is working in {path}"
-                    ) from None
-                with contextlib.suppress(OSError):
-                    lock.unlink()  # left by a run that died
-        else:
-            raise UsageError(f"cannot take the relay lock {lock}", "remove it if no run is active")
-    finally:
-        mine.unlink(missing_ok=True)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            lock.unlink()
 
 
 def find_resumable(repo: Repository, slug: str) -> ListedWorktree:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from relay_git.edits import Edit, EditFailed, apply_edits, check_path, line_edits
 from relay_git.errors import UnsafeEdit
+from relay_git.git.edits import Edit, EditFailed, apply_edits, check_path, line_edits
 
 
 @pytest.fixture

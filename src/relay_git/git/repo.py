@@ -1,18 +1,18 @@
-"""Every git command relay-git runs goes through ``Repository.git`` (one choke point).
+"""The user's repository: discovery, revisions, blobs and diffs, through ``run.git``.
 
-Plain ``git`` subprocesses keep the hook's cached path fast; user configuration that
-would change diff output (colour, external diff, prefixes) is overridden per call.
+``Repository.git`` returns stdout; ``Repository.run`` returns the whole ``Result`` for the
+callers that decide on git's exit code. User configuration that would change diff output
+(colour, external diff, prefixes) is overridden per call.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from relay_git.errors import GitError, UsageError
+from relay_git.errors import UsageError
+from relay_git.git.run import Result, git
 
 # Diff output we can parse whatever the user's config says.
 _FORMAT_FLAGS = (
@@ -32,38 +32,6 @@ GIT_BINARY_WINDOW = 8000  # git calls a blob binary when its first 8000 bytes ho
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
-def run_git(
-    args: Sequence[str],
-    cwd: Path,
-    *,
-    env: Mapping[str, str] | None = None,
-    input_text: str | None = None,
-    check: bool = True,
-) -> subprocess.CompletedProcess[str]:
-    try:
-        raw = subprocess.run(
-            ["git", "-c", "core.quotepath=true", *args],
-            cwd=cwd,
-            env=None if env is None else dict(env),
-            input=None if input_text is None else input_text.encode("utf-8", "surrogateescape"),
-            capture_output=True,
-        )
-    except FileNotFoundError:
-        raise UsageError("git is not installed or not on PATH", "install git") from None
-    # Decoded by hand: text mode would turn a lone \r in file content into a line break.
-    proc = subprocess.CompletedProcess(
-        raw.args, raw.returncode, _decode(raw.stdout), _decode(raw.stderr)
-    )
-    if check and proc.returncode != 0:
-        first = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
-        raise GitError(f"git {args[0]} failed: {first}")
-    return proc
-
-
-def _decode(data: bytes) -> str:
-    return data.decode("utf-8", "surrogateescape")
-
-
 @dataclass(frozen=True)
 class Repository:
     root: Path  # top of the working tree
@@ -74,23 +42,28 @@ class Repository:
     def discover(cls, path: Path) -> Repository:
         if not path.is_dir():
             raise UsageError(f"{path}: no such directory")
-        proc = run_git(
+        proc = git(
             ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
             path,
             check=False,
         )
-        if proc.returncode != 0:
+        if not proc.ok:
             raise UsageError(
                 f"{path} is not inside a git repository", "run it in a repository, or `git init`"
             )
-        top, git_dir, common = proc.stdout.splitlines()[:3]
+        top, git_dir, common = proc.out.splitlines()[:3]
         common_path = Path(common)
         if not common_path.is_absolute():
             common_path = (path / common_path).resolve()
         return cls(Path(top), Path(git_dir), common_path)
 
     def git(self, *args: str, check: bool = True, input_text: str | None = None) -> str:
-        return run_git(args, self.root, input_text=input_text, check=check).stdout
+        """stdout of ``git ARGS`` in the working tree; a failure raises unless ``check=False``."""
+        return git(args, self.root, input_text=input_text, check=check).out
+
+    def run(self, *args: str, input_text: str | None = None) -> Result:
+        """``git ARGS`` in the working tree, never raising on its exit code: decide on ``rc``."""
+        return git(args, self.root, input_text=input_text, check=False)
 
     @property
     def state_dir(self) -> Path:
@@ -98,22 +71,20 @@ class Repository:
         return self.common_dir / "relay-git"
 
     def has_head(self) -> bool:
-        return (
-            run_git(["rev-parse", "--verify", "-q", "HEAD"], self.root, check=False).returncode == 0
-        )
+        return self.run("rev-parse", "--verify", "-q", "HEAD").ok
 
     def resolve(self, rev: str) -> str:
         if rev.startswith("-"):
             raise UsageError(f"bad revision {rev!r}")
-        proc = run_git(["rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], self.root, check=False)
-        if proc.returncode != 0:
+        proc = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}")
+        if not proc.ok:
             raise UsageError(f"unknown revision {rev!r}", "check the name with `git log --oneline`")
-        return proc.stdout.strip()
+        return proc.out.strip()
 
     def read_blob(self, rev: str, path: str) -> str | None:
         """The text of ``path`` at commit ``rev``; None when it is absent there."""
-        proc = run_git(["cat-file", "blob", f"{rev}:{path}"], self.root, check=False)
-        return proc.stdout if proc.returncode == 0 else None
+        proc = self.run("cat-file", "blob", f"{rev}:{path}")
+        return proc.out if proc.ok else None
 
     def diff(self, *args: str) -> str:
         """``git diff ARGS`` with ``--text`` semantics, at ``git diff``'s cost when it can.
@@ -159,10 +130,10 @@ class Repository:
 
     def merge_base(self, a: str, b: str = "HEAD") -> str:
         ra, rb = self.resolve(a), self.resolve(b)
-        proc = run_git(["merge-base", ra, rb], self.root, check=False)
-        if proc.returncode != 0:
+        proc = self.run("merge-base", ra, rb)
+        if not proc.ok:
             raise UsageError(f"{a} and {b} have no common ancestor")
-        return proc.stdout.strip()
+        return proc.out.strip()
 
 
 def binary_blobs(raw_numstat: str) -> list[tuple[str, str]] | None:
@@ -192,7 +163,3 @@ def binary_blobs(raw_numstat: str) -> list[tuple[str, str]] | None:
     if not all(path in blobs for path in binary):
         return None
     return [blobs[path] for path in binary]
-
-
-def find_repository(start: Path | None = None) -> Repository:
-    return Repository.discover(start or Path(os.getcwd()))

@@ -1,4 +1,4 @@
-"""Branch naming, slugs, clean, locks and the test runner on real repositories."""
+"""``relay-git clean`` after a relay, and the project's test runner, on real repositories."""
 
 from __future__ import annotations
 
@@ -10,35 +10,8 @@ import pytest
 from tests.conftest import git
 from tests.scaffold.support import PYTEST, Relay, Script
 
-from relay_git import worktree
 from relay_git.cli import main
-from relay_git.errors import UsageError
-from relay_git.gitops import Repository
 from relay_git.scaffold.testrun import detect, run, trusted_source
-
-
-@pytest.mark.parametrize(
-    ("task", "slug"),
-    [
-        ("add a slugify() helper with tests", "add-a-slugify-helper-with-tests"),
-        ("Ünïcode  Café!!", "unicode-cafe"),
-        ("!!!", "task"),
-        ("word " * 30, "word-word-word-word-word-word-word-word"),
-    ],
-)
-def test_slugify(task: str, slug: str) -> None:
-    assert worktree.slugify(task) == slug
-
-
-def test_lock_refuses_a_second_live_run(repo: Path) -> None:
-    r = Repository.discover(repo)
-    wt = worktree.create(r, "relay/x", r.resolve("HEAD"), None)
-    with worktree.locked(wt.path):
-        lock = wt.git_dir / worktree.LOCK_FILE
-        lock.write_text("1")  # pid 1 is alive and is not us
-        with pytest.raises(UsageError, match="another relay-git run"), worktree.locked(wt.path):
-            pass
-    assert not lock.exists()
 
 
 def clean(repo: Path, *args: str) -> int:
@@ -65,11 +38,6 @@ def test_clean_removes_relay_worktrees_and_only_relay_branches(
     assert clean(repo, "--branches") == 0
     assert git(repo, "branch", "--list", "relay/*") == ""
     assert "feature" in git(repo, "branch", "--list", "feature")
-
-
-def test_delete_branch_refuses_non_relay_branches(repo: Path) -> None:
-    with pytest.raises(UsageError, match="not a relay branch"):
-        worktree.delete_branch(Repository.discover(repo), "main")
 
 
 def test_detect_test_command(tmp_path: Path) -> None:
