@@ -19,7 +19,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from relay_git import __version__
-from relay_git.errors import RelayError, UsageError
+from relay_git.errors import GitHubError, ReadOnlyToken, UsageError
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -30,23 +30,6 @@ _INDEX = re.compile(r"comments\[(\d+)\]")
 # Who GITHUB_TOKEN (the GitHub Actions app's installation token) posts as.
 ACTIONS_BOT = "github-actions[bot]"
 _VIEWER = "query { viewer { login } }"
-
-
-class GitHubError(RelayError):
-    """GitHub refused a request or could not be reached (never carries the token)."""
-
-    exit_code = 3
-
-    def __init__(
-        self, message: str, status: int = 0, errors: Sequence[Any] = (), fix: str | None = None
-    ) -> None:
-        super().__init__(message, fix)
-        self.status = status
-        self.errors = tuple(errors)
-
-
-class ReadOnlyToken(GitHubError):
-    """403: the token may read but not write (a fork's pull request, or missing permissions)."""
 
 
 class Secret:

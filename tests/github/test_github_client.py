@@ -10,12 +10,10 @@ import pytest
 from tests.github.conftest import FIXTURE
 from tests.github.fake_github import FakeGitHub
 
-from relay_git.errors import UsageError
+from relay_git.errors import GitHubError, ReadOnlyToken, UsageError
 from relay_git.github import (
     ActionsContext,
     GitHubClient,
-    GitHubError,
-    ReadOnlyToken,
     Secret,
     graphql_url,
     load_event,

@@ -217,7 +217,7 @@ def deliver(
     no_post: bool,
 ) -> str:
     """Post (unless told not to); the job summary is written whatever happens."""
-    from relay_git.github import GitHubError
+    from relay_git.errors import GitHubError
 
     status = "posting skipped (--no-post)"
     try:
@@ -239,7 +239,8 @@ def publish(
     opts: PostOptions,
 ) -> str:
     """Post the review and the summary; a read-only token degrades to annotations + job summary."""
-    from relay_git.github import GitHubClient, ReadOnlyToken
+    from relay_git.errors import ReadOnlyToken
+    from relay_git.github import GitHubClient
 
     try:
         with GitHubClient(actx.api_url, actx.token) as client:
@@ -303,7 +304,8 @@ def post_review(client: GitHubClient, pr: PullRequest, payload: dict[str, Any]) 
     Returns the payload GitHub accepted. A review is created all-or-nothing, so a refused
     one was not created and retrying cannot duplicate it.
     """
-    from relay_git.github import GitHubError, offending_comments
+    from relay_git.errors import GitHubError
+    from relay_git.github import offending_comments
 
     attempt, partial_tried = payload, False
     while True:
