@@ -30,7 +30,8 @@ from relay_git.review import full_coverage_error
 from relay_git.types import Coverage, Review, Verdict
 
 if TYPE_CHECKING:  # httpx and pydantic load only when the command runs
-    from relay_git.github import ActionsContext, GitHubClient, PullRequest
+    from relay_git.github.client import GitHubClient
+    from relay_git.github.event import ActionsContext, PullRequest
 
 FETCH_FIX = "check out with actions/checkout and `fetch-depth: 0` so both commits are present"
 TRUSTED_FILES = (".relay-git.toml", "pyproject.toml", ".relay-git/templates")
@@ -121,7 +122,7 @@ def github(
     comment up to date; prints ::error annotations; appends to $GITHUB_STEP_SUMMARY.
     Exit codes as for review: 0 ok, 1 findings at or above --fail-on, 2 usage, 3 backend.
     """
-    from relay_git.github import ActionsContext, load_event
+    from relay_git.github.event import ActionsContext, load_event
 
     actx = ActionsContext.from_environ(os.environ, api_url)
     actx.refuse_pull_request_target(allow_pull_request_target)
@@ -240,7 +241,7 @@ def publish(
 ) -> str:
     """Post the review and the summary; a read-only token degrades to annotations + job summary."""
     from relay_git.errors import ReadOnlyToken
-    from relay_git.github import GitHubClient
+    from relay_git.github.client import GitHubClient
 
     try:
         with GitHubClient(actx.api_url, actx.token) as client:
@@ -305,7 +306,7 @@ def post_review(client: GitHubClient, pr: PullRequest, payload: dict[str, Any]) 
     one was not created and retrying cannot duplicate it.
     """
     from relay_git.errors import GitHubError
-    from relay_git.github import offending_comments
+    from relay_git.github.client import offending_comments
 
     attempt, partial_tried = payload, False
     while True:
