@@ -22,9 +22,9 @@ from relay_git.config import FAIL_ON, load
 from relay_git.diff import FileDiff, parse
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.findings import reaches
+from relay_git.github import payloads as gh
 from relay_git.gitops import Repository
 from relay_git.ledger import Ledger
-from relay_git.reporters import github as gh
 from relay_git.reporters.mdsafe import NO_LINKS, Site
 from relay_git.review import full_coverage_error
 from relay_git.types import Coverage, Review, Verdict
