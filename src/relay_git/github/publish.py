@@ -92,7 +92,7 @@ def review_pull_request(
     actx.refuse_pull_request_target(opts.allow_pull_request_target)
     pr = load_event(actx.event_path, actx.repository)
     with tempfile.TemporaryDirectory(prefix="relay-git-base-") as tmp:
-        app = trusted_app(cwd, pr, Path(tmp), environ, opts, make_backend)
+        app = base_app(cwd, pr, Path(tmp), environ, opts, make_backend)
         diff_text = pr_diff(app.require_repo(), pr)
         result = run_review(app, diff_text, opts.use_cache, term)
     term.annotate(gh.workflow_commands(result))
@@ -110,7 +110,7 @@ def review_pull_request(
     return Outcome(app, result, status, gap, code)
 
 
-def trusted_app(
+def base_app(
     cwd: Path,
     pr: PullRequest,
     scratch: Path,
