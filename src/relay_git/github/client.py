@@ -1,6 +1,6 @@
 """The REST client: the one place relay-git talks to GitHub.
 
-Besides ``backends/`` this is the only module that touches the network. Every request
+Besides the model backends this is the only module that touches the network. Every request
 carries the token to one host and never follows a link to another; a refusal becomes a
 ``GitHubError`` that names the status and GitHub's message, never the token.
 """
