@@ -12,7 +12,7 @@ from relay_git.cli import main
 from relay_git.diff import parse
 from relay_git.filtermode import FilterMode, counts
 from relay_git.findings import Proposed, anchor
-from relay_git.reporters.github import plan
+from relay_git.github.payloads import plan
 from relay_git.types import Category, Severity
 
 # new side: hunk 1 shows 1-4 (2 and 4 added), hunk 2 shows 21-23 (22 added)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from relay_git.cache import Cache
-from relay_git.config import Config, Resolved, resolve
+from relay_git.config import Config, Resolved, load, resolve
 from relay_git.errors import UsageError
 from relay_git.filtermode import FilterMode
 from relay_git.git.repo import Repository
@@ -16,6 +16,8 @@ from relay_git.models.ledger import Ledger
 from relay_git.review import Reviewer, ReviewSettings
 
 BackendFactory = Callable[[str], Backend]
+# What build_at_commit reads from the trusted commit: settings and prompt templates.
+TRUSTED_FILES = (".relay-git.toml", "pyproject.toml", ".relay-git/templates")
 
 
 @dataclass
@@ -120,3 +122,37 @@ def build(
     resolved = resolve(repo.root if repo else None, environ, overrides)
     factory = make_backend or default_backend_factory(resolved.config, environ)
     return App(resolved.config, environ, repo, Ledger(), factory, resolved)
+
+
+def build_at_commit(
+    repo: Repository,
+    commit: str,
+    scratch: Path,
+    environ: Mapping[str, str],
+    overrides: Mapping[str, object],
+    make_backend: BackendFactory | None = None,
+    *,
+    local: bool = False,
+    exclude: tuple[str, ...] = (),
+) -> App:
+    """The App with settings and templates read from ``commit``, never from the work tree.
+
+    The base-commit variant for the GitHub Action: the checkout holds the pull request's
+    files, so TRUSTED_FILES are copied out of ``commit`` (which must exist) into
+    ``scratch`` and loaded from there, trusted. ``local`` selects the packaged reviewer.
+    """
+    names = repo.git("ls-tree", "-r", "-z", "--name-only", commit, "--", *TRUSTED_FILES)
+    for name in filter(None, names.split("\0")):
+        target = scratch / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(repo.git("show", f"{commit}:{name}"), encoding="utf-8")
+    changes = dict(overrides, templates_dir=str(scratch / ".relay-git" / "templates"))
+    if local:
+        from relay_git.models.local import local_specs
+
+        changes["reviewer"] = changes.get("reviewer") or local_specs()[1]
+    config = load(scratch, environ, trusted=True).replace(**changes)
+    if exclude:
+        config = config.replace(exclude=config.exclude + exclude)
+    factory = make_backend or default_backend_factory(config, environ)
+    return App(config, environ, repo, Ledger(), factory)

@@ -6,6 +6,9 @@ anything else is a bug and is allowed to raise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 
 class RelayError(Exception):
     """Base class: a message for the user, and the exit code that goes with it."""
@@ -52,3 +55,22 @@ class UnsafeEdit(RelayError):
     """A model-proposed edit tried to leave the worktree or touch .git."""
 
     exit_code = 2
+
+
+class GitHubError(RelayError):
+    """GitHub refused a request or could not be reached (never carries the token): exit 3."""
+
+    exit_code = 3
+
+    def __init__(
+        self, message: str, status: int = 0, errors: Sequence[Any] = (), fix: str | None = None
+    ) -> None:
+        super().__init__(message, fix)
+        self.status = status
+        self.errors = tuple(errors)
+
+
+class ReadOnlyToken(GitHubError):
+    """403: the token may read but not write (a fork's pull request, or missing permissions)."""
+
+    exit_code = 3

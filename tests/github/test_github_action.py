@@ -14,7 +14,7 @@ from tests.conftest import git
 from tests.github.conftest import DIV, FIXED_APP, PASSWORD, PR, TOKEN, Runner, write_event
 from tests.github.fake_github import FakeGitHub
 
-from relay_git.reporters.github import SUMMARY_MARKER
+from relay_git.github.payloads import SUMMARY_MARKER
 
 
 def summary_file(pr: PR) -> str:

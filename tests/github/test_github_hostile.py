@@ -18,7 +18,7 @@ from tests.github.conftest import DIV, PASSWORD, PR, TOKEN, Runner
 from tests.github.fake_github import FakeGitHub
 from tests.reporters.test_mdsafe import fences_balance
 
-from relay_git.reporters.github import SUMMARY_MARKER, summary_trailer, trailer_fingerprint
+from relay_git.github.payloads import SUMMARY_MARKER, summary_trailer, trailer_fingerprint
 from relay_git.reporters.mdsafe import ZWJ
 
 MALLORY = {"login": "mallory", "id": 666, "type": "User"}

@@ -1,9 +1,14 @@
-"""Review -> GitHub payloads: one PR review with inline comments, a summary comment, annotations.
+"""Review -> GitHub payloads: one PR review with inline comments, a summary comment, annotations;
+and back: what earlier runs posted (the PR state: plan, parse_summary, resolved_now).
 
-Pure: returns dicts and strings. A hidden trailer, the last line of each comment relay-git
-writes, makes reruns idempotent: ``<!-- relay-git:fingerprint=… -->`` ends every inline
-comment, and ``<!-- relay-git:summary open=… resolved=… -->`` ends the one summary comment
-(which also starts with ``<!-- relay-git:summary -->``). Fingerprints are read from that
+Pure: returns dicts and strings, touches no network and no file. It lives here rather than
+in ``reporters/`` because it both writes and reads GitHub state: the trailers it renders
+are the ones it parses on the next run, so the format is defined in one module.
+
+A hidden trailer, the last line of each comment relay-git writes, makes reruns idempotent:
+``<!-- relay-git:fingerprint=… -->`` ends every inline comment, and
+``<!-- relay-git:summary open=… resolved=… -->`` ends the one summary comment (which also
+starts with ``<!-- relay-git:summary -->``). Fingerprints are read from that
 trailer line only, never from anywhere else in a body, and the caller reads only comments
 its own token wrote. Model text and file names are data: ``mdsafe`` escapes them, so they
 cannot forge a trailer, ping anyone, embed HTML or outside images, or break a fence.
