@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relay_git import trust
 from relay_git.config import (
     DEFAULT_CODER,
     DEFAULT_SECRET_PATTERNS,
@@ -21,6 +20,7 @@ from relay_git.config import (
     Price,
     load,
     resolve,
+    trust,
 )
 from relay_git.config import validation as checking
 from relay_git.errors import UsageError

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from tests.conftest import git
 
-from relay_git import demo
 from relay_git.cli import main
 from relay_git.errors import UsageError
+from relay_git.starter import demo
 
 
 def test_the_example_repository_has_a_done_test_that_fails_at_its_base(tmp_path: Path) -> None:

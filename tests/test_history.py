@@ -13,7 +13,7 @@ from tests.scaffold.support import Relay, Script
 
 from relay_git.cli import main
 from relay_git.config import Config
-from relay_git.history import default_path
+from relay_git.history.store import default_path
 
 REVIEWER = "ollama:fake-reviewer"
 SECRET_CODE = "ZEBRA_CODE_4711"

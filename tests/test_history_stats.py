@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from relay_git.cli import main
-from relay_git.history import Run, append, default_path, runs
-from relay_git.history_stats import Price, compute, prices_from
+from relay_git.history.stats import Price, compute, prices_from
+from relay_git.history.store import Run, append, default_path, runs
 from relay_git.types import LedgerEntry
 
 SMALL = "ollama:qwen3-coder:30b"

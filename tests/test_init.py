@@ -20,8 +20,9 @@ import yaml
 from tests.conftest import git
 from tests.hooks.standin import SPEC, reply, serve
 
-from relay_git import config, starter
+from relay_git import config
 from relay_git.cli import main
+from relay_git.starter import files as starter
 
 PRE_COMMIT = shutil.which("pre-commit") or str(Path(sys.executable).with_name("pre-commit"))
 EXISTING = """\
@@ -195,7 +196,7 @@ def test_written_hook_runs_under_pre_commit(repo: Path, capsys: pytest.CaptureFi
     (repo / "app.py").write_text("def add(a, b):\n    return a + b\n")
     git(repo, "add", "-A")
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    src = str(Path(starter.__file__).resolve().parents[1])
+    src = str(Path(starter.__file__).resolve().parents[2])
     with serve(reply()) as server:
         env = dict(os.environ, PATH=path, PYTHONPATH=src, OLLAMA_HOST=server.url,
                    RELAY_GIT_REVIEWER=SPEC, PRE_COMMIT_HOME=str(repo.parent / "pch"))  # fmt: skip

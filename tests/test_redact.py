@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from tests.fakesecrets import ORDINARY, Planted, planted
 
-from relay_git.redact import redact
+from relay_git.safety.redact import redact
 
 AWS = "AKIA" + "ABCDEFGHIJKLMNOP"
 GH = "ghp_" + "a" * 36

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from tests.conftest import git
 
-from relay_git import trust
 from relay_git.cli import main
+from relay_git.config import trust
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from relay_git.findings import Proposed, anchor, dedupe
 from relay_git.models import prompts
 from relay_git.models.base import Backend, BackendOptions, is_local, parse_spec
 from relay_git.models.ledger import Ledger
-from relay_git.redact import redact
+from relay_git.safety.redact import redact
 from relay_git.selection import Chunk, plan_chunks, select
 from relay_git.types import Coverage, Finding, Review, Severity, SkippedFile, Verdict
 

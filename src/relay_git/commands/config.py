@@ -11,8 +11,7 @@ from typing import Any
 
 import click
 
-from relay_git import trust
-from relay_git.config import FIELDS, Resolved, resolve
+from relay_git.config import FIELDS, Resolved, resolve, trust
 from relay_git.errors import UsageError
 from relay_git.git.repo import Repository
 

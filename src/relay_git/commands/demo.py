@@ -29,8 +29,8 @@ def demo(ctx: click.Context, directory: str, as_json: bool, quiet: bool) -> int:
 
     Exit codes: as `relay-git scaffold` (0 done, 1 not done, 2 usage, 3 backend).
     """
-    from relay_git import demo as example
     from relay_git.commands.scaffold import scaffold
+    from relay_git.starter import demo as example
 
     target = Path(directory or example.DEFAULT_DIR).resolve()
     example.create(target, dict(os.environ))

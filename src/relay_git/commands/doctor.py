@@ -6,8 +6,8 @@ import shutil
 
 import click
 
-from relay_git import trust as trustmod
 from relay_git.commands.common import build_app
+from relay_git.config import trust as trustmod
 from relay_git.errors import RelayError
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from relay_git import starter
 from relay_git.git.repo import Repository
+from relay_git.starter import files as starter
 
 
 @click.command()

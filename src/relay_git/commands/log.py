@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from relay_git.errors import UsageError
-from relay_git.history import default_path, runs
+from relay_git.history.store import default_path, runs
 
 
 def _config_prices(ctx: click.Context) -> Any:
@@ -59,7 +59,7 @@ def _render(ctx: click.Context, path: Path, limit: int, stats: bool, as_json: bo
     from relay_git.reporters import history as report
 
     if stats:
-        from relay_git.history_stats import compute, prices_from
+        from relay_git.history.stats import compute, prices_from
 
         result = compute(runs(path), prices_from(_config_prices(ctx)))
         text = json.dumps(result.to_dict(), indent=2) if as_json else report.stats(result, path)

@@ -22,8 +22,8 @@ import click
 
 from relay_git.app import App
 from relay_git.errors import RelayError
-from relay_git.history import Run, append, default_path
-from relay_git.history_stats import canonical
+from relay_git.history.stats import canonical
+from relay_git.history.store import Run, append, default_path
 
 APP_KEY = "relay_git.app"
 NO_LOG_KEY = "relay_git.no_log"

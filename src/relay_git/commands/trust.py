@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from relay_git import trust as trustmod
 from relay_git.config import GATED, resolve
+from relay_git.config import trust as trustmod
 from relay_git.errors import UsageError
 from relay_git.git.repo import Repository
 

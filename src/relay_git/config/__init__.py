@@ -6,7 +6,7 @@ Precedence, highest first: flag > environment (``RELAY_GIT_*``) > user config
 dataclass (validated by pydantic when a source sets anything), and an error names the file,
 variable or flag at fault.
 
-Until the user runs ``relay-git trust`` (see ``relay_git.trust``), the repository's own files
+Until the user runs ``relay-git trust`` (see ``relay_git.config.trust``), the repository's own files
 cannot choose where text goes or what runs (the ``gated`` keys), may only add secret patterns,
 and their prompt templates are not used; each ignored setting yields one notice.
 
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from relay_git import trust
+from relay_git.config import trust
+from relay_git.config.dirs import config_dir
 from relay_git.config.schema import (
     ALIASES,
     DEFAULT_CODER,
@@ -38,7 +39,6 @@ from relay_git.config.schema import (
 )
 from relay_git.config.validation import check, check_url
 from relay_git.errors import UsageError
-from relay_git.userdirs import config_dir
 
 __all__ = [
     "DEFAULT_CODER",

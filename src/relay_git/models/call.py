@@ -25,7 +25,7 @@ from relay_git.models.base import (
 )
 from relay_git.models.ledger import Ledger, ParseOutcome
 from relay_git.models.stops import StopWhen, for_json
-from relay_git.redact import redact
+from relay_git.safety.redact import redact
 from relay_git.types import LedgerEntry
 
 T = TypeVar("T", bound=BaseModel)

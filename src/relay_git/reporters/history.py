@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from relay_git.history import Run
-from relay_git.history_stats import ModelStats, Stats
+from relay_git.history.stats import ModelStats, Stats
+from relay_git.history.store import Run
 from relay_git.reporters.ledger import _short
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from relay_git.errors import ModelOutputError
 from relay_git.git import worktree as wtmod
-from relay_git.sandbox import Kind
+from relay_git.safety.sandbox import Kind
 from relay_git.scaffold import gate
 from relay_git.scaffold.diffreview import apply_suggestions, notes_text
 from relay_git.scaffold.env import REVIEW_TOKENS

@@ -19,7 +19,7 @@ from relay_git.git import runstate
 from relay_git.git import worktree as wtmod
 from relay_git.git.repo import DIFF_FLAGS
 from relay_git.models.ledger import ParseOutcome
-from relay_git.sandbox import Kind, resolve
+from relay_git.safety.sandbox import Kind, resolve
 from relay_git.scaffold import judging, stages
 from relay_git.scaffold.choose import draft_code
 from relay_git.scaffold.env import Progress, Seat, StageEnv

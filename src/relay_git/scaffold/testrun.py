@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from relay_git.sandbox import HOME, Kind, argv, environment, resolve
+from relay_git.safety.sandbox import HOME, Kind, argv, environment, resolve
 
 TAIL_CHARS = 4000
 
@@ -93,7 +93,7 @@ def trusted_source(repo_root: Path, environ: Mapping[str, str], configured: str 
     """
     if configured and environ.get("RELAY_GIT_TEST_COMMAND", "").strip() == configured:
         return True
-    from relay_git.trust import is_trusted
+    from relay_git.config.trust import is_trusted
 
     return is_trusted(repo_root, environ)
 
@@ -113,7 +113,7 @@ def run(
     *,
     sandbox: Kind = Kind.AUTO,
 ) -> TestOutcome:
-    """Run ``command`` through the shell in ``cwd``, sandboxed (see ``relay_git.sandbox``).
+    """Run ``command`` through the shell in ``cwd``, sandboxed (see ``relay_git.safety.sandbox``).
 
     The environment is cut down to an allow-list first (no API keys or tokens), with HOME
     a scratch directory. ``Kind.NONE`` runs unsandboxed, for ``--unsandboxed-tests`` only;

@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 from relay_git.errors import UnsafeEdit
 from relay_git.git import worktree as wtmod
 from relay_git.git.edits import Edit, EditFailed, apply_edits
-from relay_git.sandbox import Kind
+from relay_git.safety.sandbox import Kind
 from relay_git.scaffold.select import parse_report
 from relay_git.scaffold.testrun import TestOutcome, run
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relay_git.errors import UsageError
-from relay_git.history import Run
+from relay_git.history.store import Run
 from relay_git.models.base import parse_spec
 from relay_git.models.ledger import ModelTotals, totals
 from relay_git.types import LedgerEntry

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from relay_git.config.dirs import config_dir
 from relay_git.errors import UsageError
-from relay_git.userdirs import config_dir
 
 OWN_FILE = ".relay-git.toml"
 PYPROJECT = "pyproject.toml"

@@ -1,4 +1,4 @@
-"""The inside of the ``unshare`` sandbox: run as ``python -I -S sandbox_prelude.py SPEC``.
+"""The inside of the ``unshare`` sandbox: run as ``python -I -S prelude.py SPEC``.
 
 ``unshare --user --map-root-user --net --mount --pid --fork --mount-proc`` has already
 given this process new namespaces, in which it holds every capability. It then:

@@ -2,7 +2,7 @@
 
 On Linux the test command runs under bubblewrap (``bwrap``) when it works, else in an
 equivalent built from util-linux ``unshare`` (user, mount, pid, network namespaces, set up
-by ``sandbox_prelude.py``). Either way the command gets:
+by ``prelude.py``). Either way the command gets:
 
 - no network (a fresh network namespace: not even the host's loopback);
 - write access to the relay worktree and a private /tmp only; everything else, the
@@ -32,7 +32,7 @@ from relay_git.errors import UsageError
 from relay_git.git.run import git
 
 HOME = "/tmp/home"  # inside the sandbox, on its private /tmp
-PRELUDE = Path(__file__).with_name("sandbox_prelude.py")
+PRELUDE = Path(__file__).with_name("prelude.py")
 # Variables a test run may see; everything else (API keys, tokens, AWS_*, GIT_*) is dropped.
 ALLOWED_VARS = frozenset({"PATH", "LANG", "LANGUAGE", "TERM", "TZ", "VIRTUAL_ENV", "NO_COLOR"})
 ALLOWED_PREFIXES = ("LC_",)

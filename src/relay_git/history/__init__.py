@@ -1,0 +1,1 @@
+"""The run history behind `relay-git log`: the store and its statistics."""

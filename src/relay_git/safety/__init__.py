@@ -1,0 +1,1 @@
+"""Where a user's data must not go: the test sandbox and secret redaction."""

@@ -1,0 +1,1 @@
+"""What `relay-git init` writes and the offline demo's example repository."""
