@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from relay_git.util.fs import atomic_write
 
 
 def key(*parts: str) -> str:
@@ -39,9 +39,6 @@ class Cache:
         path = self._path(kind, k)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(value, fh)
-            os.replace(tmp, path)  # atomic: concurrent hooks never read half a file
+            atomic_write(path, json.dumps(value), mode=0o600)  # hooks never read half a file
         except OSError:
             pass  # a read-only git dir only costs the cache, never the review

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from relay_git.errors import UsageError
 from relay_git.git.repo import Repository
+from relay_git.util.fs import atomic_write
 
 MARKER = "# relay-git hook"
 KINDS = ("pre-commit", "pre-push")
@@ -172,10 +173,7 @@ def install_one(directory: Path, kind: str, text: Callable[[bool], str], force: 
             target.replace(backup)
             action = f"installed; the previous hook, kept as {backup.name}, runs first"
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / f".{kind}.relay-git-tmp"
-    tmp.write_text(text(backup.exists() or backup.is_symlink()), encoding="utf-8")
-    tmp.chmod(0o755)
-    tmp.replace(target)
+    atomic_write(target, text(backup.exists() or backup.is_symlink()), mode=0o755)
     return Change(kind, target, action)
 
 

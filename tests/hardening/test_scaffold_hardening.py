@@ -34,12 +34,12 @@ from tests.scaffold.support import (
     snapshot,
 )
 
-from relay_git.git import edits as edits_module
 from relay_git.models.base import ChatRequest
 from relay_git.models.ledger import Ledger
 from relay_git.scaffold.env import Seat, StageEnv
 from relay_git.scaffold.generate import MAX_CONTEXT_FILES, select_context
 from relay_git.scaffold.plan import MAX_LISTED_FILES, make_plan
+from relay_git.util import fs as fs_module  # the one atomic write, which edits use
 
 TASK = "add a slugify helper"
 BRANCH = "relay/add-a-slugify-helper"
@@ -210,12 +210,12 @@ def test_interrupted_while_writing_a_draft(
             raise KeyboardInterrupt
 
     Script(plan=plan_reply(("slug.py", "util.py"))).install(relay)
-    monkeypatch.setattr(edits_module.os, "replace", replace_then_interrupt)
+    monkeypatch.setattr(fs_module.os, "replace", replace_then_interrupt)
     assert relay(dirty, "-q", "--test-cmd", "exit 0", TASK) == 130
     assert len(calls) == 1
     assert snapshot(dirty) == before
     assert git(dirty, "rev-parse", BRANCH) == git(dirty, "rev-parse", "HEAD")  # nothing half
-    monkeypatch.setattr(edits_module.os, "replace", real_replace)
+    monkeypatch.setattr(fs_module.os, "replace", real_replace)
     report = run_json(relay, dirty, capsys, "--resume", "--test-cmd", "exit 0", TASK)
     assert [c["stage"] for c in report["commits"]] == ["generate"]
     files = git(dirty, "ls-tree", "-r", "--name-only", BRANCH).split()

@@ -21,6 +21,7 @@ from typing import Any
 
 from relay_git.config.dirs import config_dir
 from relay_git.errors import UsageError
+from relay_git.util.fs import atomic_write
 
 OWN_FILE = ".relay-git.toml"
 PYPROJECT = "pyproject.toml"
@@ -124,15 +125,10 @@ def _read_store(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _write_store(environ: Mapping[str, str], repos: Mapping[str, Any]) -> None:
-    import tempfile
-
     path = store_path(environ)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".trusted-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump({"version": 1, "repos": repos}, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.replace(tmp, path)
+    text = json.dumps({"version": 1, "repos": repos}, indent=2, sort_keys=True)
+    atomic_write(path, text + "\n", mode=0o600)
 
 
 def status(root: Path, environ: Mapping[str, str]) -> Status:

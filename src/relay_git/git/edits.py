@@ -11,15 +11,14 @@ the worktree as it was.
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
-import secrets
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from relay_git.errors import UnsafeEdit
+from relay_git.util.fs import atomic_write
 
 MAX_FILE_BYTES = 1_000_000
 MAX_PATH_CHARS = 400
@@ -241,30 +240,9 @@ def apply_edits(root: Path, edits: Sequence[Edit], allow: Sequence[str] = ()) ->
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.parent.resolve().is_relative_to(real_root):  # raced by a new symlink
             raise _refuse(str(target), "the directory left the worktree")
-        _write_atomically(target, text.encode("utf-8", "surrogateescape"))
+        atomic_write(target, text.encode("utf-8", "surrogateescape"), keep_mode=True)
         written.append(target.relative_to(real_root).as_posix())
     return written
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    """Write a fresh temporary file beside ``target`` and rename it over ``target``.
-
-    The temporary name is new and opened with O_EXCL | O_NOFOLLOW, so a symlink planted
-    where it would go is never followed; an existing file keeps its mode (executable bit).
-    """
-    mode = stat.S_IMODE(target.lstat().st_mode) if target.exists() else None
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.relay-tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(tmp, flags, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if mode is not None:
-                os.fchmod(fh.fileno(), mode)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def line_edits(items: Iterable[tuple[str, int, int, str]]) -> list[Edit]:

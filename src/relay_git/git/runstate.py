@@ -15,6 +15,7 @@ from typing import Any
 
 from relay_git.errors import UsageError
 from relay_git.git.run import git
+from relay_git.util.fs import atomic_write
 
 STATE_FILE = "relay-state.json"
 LOCK_FILE = "relay.lock"
@@ -36,10 +37,7 @@ def read_state(path: Path) -> dict[str, Any] | None:
 
 
 def write_state(path: Path, state: Mapping[str, Any]) -> None:
-    target = _state_path(path)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-    os.replace(tmp, target)
+    atomic_write(_state_path(path), json.dumps(state, indent=1))
 
 
 def _pid_alive(pid: int) -> bool:

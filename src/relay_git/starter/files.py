@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 from relay_git.config.schema import describe
 from relay_git.errors import UsageError
 from relay_git.models import prompts
+from relay_git.util.fs import atomic_write
 
 CONFIG_FILE = ".relay-git.toml"
 PRECOMMIT_FILE = ".pre-commit-config.yaml"
@@ -147,9 +147,7 @@ def apply(root: Path, changes: Iterable[Change]) -> None:
             continue
         target = root / change.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(change.new, encoding="utf-8")
-        os.replace(tmp, target)
+        atomic_write(target, change.new)
 
 
 def unified_diff(changes: Iterable[Change]) -> str:
