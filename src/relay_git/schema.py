@@ -6,13 +6,13 @@ but strict about shape; everything here is turned into plain values before leavi
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from relay_git.findings import Proposed
 from relay_git.types import Category, Severity, Verdict
+from relay_git.util.text import UNPRINTABLE
 
 _SEVERITY_ALIASES = {
     "critical": "error",
@@ -42,13 +42,9 @@ _CATEGORY_ALIASES = {
 }
 
 
-# C0 controls but tab and newline, DEL, C1 controls, and the bidi overrides (Trojan Source):
-# a reply printed to a terminal must not move the cursor, retitle it or write the clipboard.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def _printable(value: Any) -> Any:
-    return _CONTROL.sub("", value.replace("\r\n", "\n")) if isinstance(value, str) else value
+    """A reply's text without control characters (see util.text.UNPRINTABLE)."""
+    return UNPRINTABLE.sub("", value.replace("\r\n", "\n")) if isinstance(value, str) else value
 
 
 def _enum_text(value: Any, aliases: dict[str, str]) -> Any:

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from relay_git.reporters.mdsafe import ZWJ, Site, code, fenced, inline, one_line, prose
+from relay_git.reporters.mdsafe import NO_LINKS, ZWJ, Site, code, fenced, inline, prose
+from relay_git.util.text import one_line
 
 SITE = Site("Codertocat/Hello-World")
 OURS = "https://github.com/Codertocat/Hello-World/blob/main/app.py#L3"
@@ -56,8 +57,8 @@ def test_code_spans_hold_any_backticks(raw: str, span: str) -> None:
 
 
 def test_one_line_folds_and_cuts_before_escaping() -> None:
-    assert one_line("a\n\n  b <c>", limit=0) == "a b &lt;c&gt;"
-    assert one_line("x" * 50, limit=10) == "x" * 9 + "…"
+    assert inline(one_line("a\n\n  b <c>", limit=0), NO_LINKS) == "a b &lt;c&gt;"
+    assert inline(one_line("x" * 50, limit=10), NO_LINKS) == "x" * 9 + "…"
 
 
 def fences_balance(text: str) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +15,7 @@ import click
 from relay_git.app import App, build
 from relay_git.commands.runlog import remember_app
 from relay_git.errors import ModelOutputError, UsageError
+from relay_git.util.text import printable
 
 
 def build_app(
@@ -92,16 +92,6 @@ def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
     finally:
         if status is not None:
             status.stop()
-
-
-# Control characters (but tab and newline) and bidi overrides: a file name from a hostile
-# diff or a model's reply could otherwise move the cursor, retitle the terminal or write
-# the clipboard. They are shown escaped, as git shows them in quoted paths.
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 def check_output(output: str | None) -> None:

@@ -39,6 +39,7 @@ from relay_git.hookrun import (
 )
 from relay_git.review import full_coverage_error
 from relay_git.types import Coverage, Review, Verdict
+from relay_git.util.text import one_line
 
 FORMATS = ("text", "json", "sarif", "markdown")
 REPORTERS = {
@@ -53,10 +54,6 @@ def render(review: Review, fmt: str) -> str:
     module = importlib.import_module(REPORTERS[fmt])
     text: str = module.render(review)
     return text
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def hook_summary(result: Review, what: str) -> str:

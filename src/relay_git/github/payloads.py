@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from relay_git.diff import FileDiff, anchorable
-from relay_git.reporters.mdsafe import NO_LINKS, Site, code, fenced, inline, one_line, prose
+from relay_git.reporters.mdsafe import NO_LINKS, Site, code, fenced, inline, prose
 from relay_git.types import Finding, Review
+from relay_git.util.text import one_line
 
 SUMMARY_MARKER = "<!-- relay-git:summary -->"
 MAX_BODY = 60000  # GitHub rejects bodies over 65536 characters
@@ -51,8 +52,8 @@ def trailer_fingerprint(body: str) -> str | None:
 
 def describe(f: Finding, site: Site = NO_LINKS) -> str:
     """One Markdown line naming a finding, stable across runs."""
-    place = code(f"{f.path}:{f.line}")
-    return f"{place} **{f.severity.value}** {f.category.value}: {one_line(f.message, site, 200)}"
+    place, title = code(f"{f.path}:{f.line}"), inline(one_line(f.message, 200), site)
+    return f"{place} **{f.severity.value}** {f.category.value}: {title}"
 
 
 def suggestion_block(suggestion: str | None) -> str | None:
@@ -166,7 +167,7 @@ def review_body(review: Review, rp: ReviewPlan, head_sha: str, site: Site = NO_L
         f"Beyond the first {len(rp.inline)} inline comments",
         [f"- {describe(f, site)}" for f in rp.overflow],
     )
-    lines += _section("Notes", [f"- {one_line(n, site, 300)}" for n in review.notes])
+    lines += _section("Notes", [f"- {inline(one_line(n, 300), site)}" for n in review.notes])
     if not review.coverage.complete:
         lines.append("_Partial review: see the summary comment for what was skipped._")
     return _clip("\n".join(lines).rstrip() + "\n")

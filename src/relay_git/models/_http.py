@@ -32,12 +32,14 @@ import pydantic
 
 from relay_git.errors import BackendUnavailable
 from relay_git.models.base import BackendOptions, ModelSpec, estimate_tokens, is_local
+from relay_git.util.text import one_line
 
 T = TypeVar("T")
 M = TypeVar("M", bound=pydantic.BaseModel)
 Sleep = Callable[[float], None]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503})
+LINE = 300  # characters of a server message in an error line
 TIMEOUT_FIX = "raise RELAY_GIT_TIMEOUT (seconds), or ask for less output"
 
 
@@ -120,25 +122,19 @@ def mask_keys(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    """Collapse whitespace so a server message fits an error line."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def server_message(body: str) -> str:
     """The human part of an error body: OpenAI, Anthropic and Ollama shapes, else raw text."""
     try:
         data = json.loads(body)
     except json.JSONDecodeError:
-        return one_line(body) or "empty body"
+        return one_line(body, LINE) or "empty body"
     if isinstance(data, dict):
         err = data.get("error", data.get("message"))
         if isinstance(err, dict):
             err = err.get("message", err)
         if isinstance(err, str):
-            return one_line(err)
-    return one_line(body)
+            return one_line(err, LINE)
+    return one_line(body, LINE)
 
 
 def host_of(url: str) -> str:
@@ -161,7 +157,7 @@ def transport_error(
             f"{spec} did not answer within {timeout:g}s ({what} at {where})", TIMEOUT_FIX
         )
     return BackendUnavailable(
-        f"connection to {what} at {where} failed: {one_line(str(err)) or type(err).__name__}",
+        f"connection to {what} at {where} failed: {one_line(str(err), LINE) or type(err).__name__}",
         "check that the server is healthy and retry",
     )
 

@@ -32,6 +32,7 @@ from relay_git.models.base import (
     is_local,
 )
 from relay_git.models.stops import StopWhen
+from relay_git.util.text import one_line
 
 T = TypeVar("T")
 
@@ -225,7 +226,7 @@ class OllamaBackend:
                 f"Ollama failed while {self.spec} was replying: {errors[-1]}",
                 "check the Ollama server log (`ollama serve` output) and retry",
             )
-        return self._not_ollama(f"it sent {_http.one_line(body, 80)!r}, not JSON")
+        return self._not_ollama(f"it sent {one_line(body, 80)!r}, not JSON")
 
     def _not_ollama(self, detail: str) -> BackendUnavailable:
         """The one message for "OLLAMA_HOST answers, but not as Ollama" (review and doctor)."""
@@ -271,7 +272,7 @@ class OllamaBackend:
             ) from None
 
     def _response_error(self, err: ollama.ResponseError) -> Exception:
-        message = _http.one_line(str(err.error))
+        message = one_line(str(err.error), _http.LINE)
         status = err.status_code
         if status == 404 and _MODEL_MISSING.search(message):
             return BackendUnavailable(

@@ -61,7 +61,3 @@ def partial_warning(cov: Coverage) -> str | None:
 
 def location(f: Finding) -> str:
     return f"{f.path}:{f.line}" if f.end_line == f.line else f"{f.path}:{f.line}-{f.end_line}"
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())

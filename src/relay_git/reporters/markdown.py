@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 from relay_git.reporters import ledger as ledger_table
 from relay_git.reporters._common import counts, coverage_line, location, ordered, partial_warning
-from relay_git.reporters.mdsafe import NO_LINKS, Site, code, fenced, inline, one_line, prose
+from relay_git.reporters.mdsafe import NO_LINKS, Site, code, fenced, inline, prose
 from relay_git.types import Finding, LedgerEntry, Review, Verdict
+from relay_git.util.text import one_line
 
 HEADLINE = {
     Verdict.APPROVE: "approved",
@@ -63,7 +64,7 @@ def _findings(findings: Sequence[Finding], site: Site) -> str:
 
 def _suggestion(f: Finding, site: Site) -> str:
     body = (f.suggestion or "").rstrip("\n")
-    title = one_line(f.message, site)
+    title = inline(one_line(f.message), site)
     return f"#### {code(location(f))}: {title}\n\n{fenced(body, 'suggestion')}"
 
 

@@ -95,14 +95,6 @@ def inline(text: str, site: Site = NO_LINKS) -> str:
     return "".join(out)
 
 
-def one_line(text: str, site: Site = NO_LINKS, limit: int = 0) -> str:
-    """Whitespace folded to single spaces, cut at ``limit`` characters (before escaping)."""
-    line = " ".join(text.split())
-    if limit and len(line) > limit:
-        line = line[: limit - 1] + "…"
-    return inline(line, site)
-
-
 def fenced(content: str, info: str = "") -> str:
     """A fenced block that ``content`` cannot close early."""
     fence = "`" * max(3, longest_backticks(content) + 1)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from relay_git.reporters._common import counts, coverage_line, one_line, ordered, partial_warning
+from relay_git.reporters._common import counts, coverage_line, ordered, partial_warning
 from relay_git.types import Review
+from relay_git.util.text import one_line
 
 
 def render(review: Review) -> str:
