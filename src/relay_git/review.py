@@ -61,7 +61,7 @@ class ChunkReply:
         )
 
 
-Progress = Callable[[str], None]
+Notify = Callable[[str], None]  # one progress message ("reviewing part 2/5 ...")
 
 
 def _ask_chunk(
@@ -109,7 +109,7 @@ class Reviewer:
         make_backend: Callable[[], Backend],
         ledger: Ledger,
         cache: Cache | None,
-        progress: Progress | None = None,
+        progress: Notify | None = None,
     ) -> None:
         self.settings = settings
         self._make_backend = make_backend

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,7 +23,8 @@ from relay_git.commands.common import (
 from relay_git.commands.runlog import logged
 from relay_git.errors import ModelOutputError
 
-Progress = Callable[[str, str, int], None]
+if TYPE_CHECKING:  # the scaffold (pydantic, jinja2) loads only when a relay runs
+    from relay_git.scaffold.env import Progress
 
 
 @contextmanager
