@@ -1,7 +1,8 @@
 """The command line: parse, build dependencies once, call the core, render, exit code.
 
-Only this module imports click and writes to the terminal. Heavy imports (backends,
-pydantic, rich) are deferred into the commands that need them.
+Only this module and the click commands in ``commands/`` import click. Heavy imports
+(backends, pydantic, rich) are deferred into the commands that need them. Every error
+reaches :func:`main`, which maps it to a message and an exit code in one place.
 """
 
 from __future__ import annotations
@@ -14,23 +15,35 @@ from typing import Any
 import click
 
 from relay_git import __version__
-from relay_git.errors import ModelOutputError, RelayError
+from relay_git.commands.clean import clean
+from relay_git.commands.completion import completion
+from relay_git.commands.config import config
+from relay_git.commands.demo import demo
+from relay_git.commands.doctor import doctor
+from relay_git.commands.github import github
+from relay_git.commands.hooks import hooks
+from relay_git.commands.init import init
+from relay_git.commands.log import log
+from relay_git.commands.models import models
+from relay_git.commands.review import review
+from relay_git.commands.scaffold import scaffold
+from relay_git.commands.trust import trust
+from relay_git.errors import RelayError
 
-# Each name is a module in relay_git.commands defining a click command of the same name.
 COMMANDS = (
-    "demo",
-    "scaffold",
-    "review",
-    "hooks",
-    "github",
-    "doctor",
-    "clean",
-    "init",
-    "completion",
-    "trust",
-    "config",
-    "log",
-    "models",
+    demo,
+    scaffold,
+    review,
+    hooks,
+    github,
+    doctor,
+    clean,
+    init,
+    completion,
+    trust,
+    config,
+    log,
+    models,
 )
 
 
@@ -66,39 +79,45 @@ def cli() -> None:
     """
 
 
-def _register() -> None:
-    import importlib
-
-    for name in COMMANDS:
-        module = importlib.import_module(f"relay_git.commands.{name}")
-        cli.add_command(getattr(module, name))
+for _command in COMMANDS:
+    cli.add_command(_command)
 
 
-def report_error(err: RelayError) -> int:
-    click.echo(f"relay-git: error: {err}", err=True)
-    if isinstance(err, ModelOutputError) and err.saved:
-        click.echo(f"relay-git: the model's last raw reply is saved in {err.saved}", err=True)
-    return err.exit_code
+def report_error(err: RelayError, obj: dict[str, Any] | None) -> int:
+    """THE map from an error to what the user sees: ``relay-git: LABEL: message``, any
+    detail lines, and the error's own exit code."""
+    click.echo(f"relay-git: {err.label}: {err}", err=True)
+    for line in err.details():
+        click.echo(f"relay-git: {line}", err=True)
+    return leave(err.exit_code, obj) if err.leave_at_once else err.exit_code
 
 
 def interrupted(obj: dict[str, Any] | None) -> int:
     """Ctrl-C: say so and leave with 130.
 
-    The real program (no ``obj`` injected) ends at once: the interpreter would otherwise
-    join worker threads still blocked in a model call (a review's chunks) before exiting.
     Every ``finally`` on the way up (the scaffold's state save) has already run.
     """
     click.echo("relay-git: interrupted", err=True)
+    return leave(130, obj)
+
+
+def leave(code: int, obj: dict[str, Any] | None) -> int:
+    """End the real program (no ``obj`` injected) at once with ``code``.
+
+    The interpreter would otherwise join worker threads still blocked in a model call (a
+    review's chunks, a review abandoned past its budget) before exiting, keeping the user
+    waiting. An embedding caller or a test that passes ``obj`` keeps its process and gets
+    the exit code back.
+    """
     if obj is None:
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)
-    return 130
+        os._exit(code)
+    return code
 
 
 def main(argv: Sequence[str] | None = None, *, obj: dict[str, Any] | None = None) -> int:
     """Run the CLI; ``obj`` lets tests inject a backend factory (``{"make_backend": f}``)."""
-    _register()
     try:
         result = cli.main(
             args=list(argv) if argv is not None else None,
@@ -107,7 +126,7 @@ def main(argv: Sequence[str] | None = None, *, obj: dict[str, Any] | None = None
             obj=obj,
         )
     except RelayError as err:
-        return report_error(err)
+        return report_error(err, obj)
     except click.exceptions.Abort:  # click's form of KeyboardInterrupt
         return interrupted(obj)
     except click.ClickException as err:

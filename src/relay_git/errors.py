@@ -1,7 +1,7 @@
 """Every error relay-git reports to a user, each tied to its exit code.
 
-The CLI maps these (and only these) to a one-line message and an exit code;
-anything else is a bug and is allowed to raise.
+The CLI maps these (and only these) to a message and an exit code, from the error's own
+``exit_code``, ``label`` and ``details()``; anything else is a bug and is allowed to raise.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ class RelayError(Exception):
     """Base class: a message for the user, and the exit code that goes with it."""
 
     exit_code = 2
+    label = "error"  # the word after "relay-git:" on the message line
+    # Work was abandoned in a thread still waiting on a model: the real program ends at
+    # once after the message instead of letting the interpreter join that thread.
+    leave_at_once = False
 
     def __init__(self, message: str, fix: str | None = None) -> None:
         super().__init__(message)
@@ -22,6 +26,10 @@ class RelayError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.fix})" if self.fix else self.message
+
+    def details(self) -> list[str]:
+        """Further lines for the user after the message (without the ``relay-git:``)."""
+        return []
 
 
 class UsageError(RelayError):
@@ -50,6 +58,9 @@ class ModelOutputError(RelayError):
         self.raw = raw
         self.saved: str | None = None  # where the CLI saved ``raw`` for the user
 
+    def details(self) -> list[str]:
+        return [f"the model's last raw reply is saved in {self.saved}"] if self.saved else []
+
 
 class UnsafeEdit(RelayError):
     """A model-proposed edit tried to leave the worktree or touch .git."""
@@ -74,3 +85,14 @@ class ReadOnlyToken(GitHubError):
     """403: the token may read but not write (a fork's pull request, or missing permissions)."""
 
     exit_code = 3
+
+
+class NotBlocking(RelayError):
+    """A hook whose review could not finish passes with a warning (exit 0) unless --strict."""
+
+    exit_code = 0
+    label = "warning"
+
+    def __init__(self, cause: RelayError) -> None:
+        super().__init__(f"{cause}; not blocking (--strict fails instead)")
+        self.leave_at_once = cause.leave_at_once

@@ -25,6 +25,8 @@ T = TypeVar("T")
 class BudgetExceeded(BackendUnavailable):
     """The review did not finish within ``--timeout`` seconds."""
 
+    leave_at_once = True  # the review's thread still waits on the model
+
 
 def skip_requested(environ: Mapping[str, str], hook_id: str) -> str | None:
     """Why this run is skipped (RELAY_GIT_SKIP=1, or pre-commit's SKIP naming the hook)."""

@@ -22,10 +22,10 @@ from relay_git.commands.common import (
     progress,
     save_raw_reply,
 )
-from relay_git.commands.runlog import count_findings, logged, record
+from relay_git.commands.runlog import count_findings, logged
 from relay_git.commands.targets import Target
 from relay_git.commands.targets import read as read_targets
-from relay_git.errors import BackendUnavailable, ModelOutputError
+from relay_git.errors import BackendUnavailable, ModelOutputError, NotBlocking
 from relay_git.filtermode import MODES, FilterMode
 from relay_git.findings import reaches
 from relay_git.hookrun import (
@@ -201,22 +201,6 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
     return 0
 
 
-def leave_now(ctx: click.Context, code: int) -> int:
-    """End the process at once after a budget overrun.
-
-    The abandoned review thread may still wait on the model, and the interpreter joins
-    the review's worker pool at exit, which would keep the user waiting past the budget.
-    Only the real program (no ``obj`` injected) does this; an embedding caller or a test
-    that passes ``obj`` keeps its process and gets the exit code back.
-    """
-    record(ctx, code)
-    if ctx.obj is None:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
-
-
 @click.command()
 @click.argument("revisions", metavar="[RANGE]", required=False)
 @click.option(
@@ -333,11 +317,7 @@ def review(ctx: click.Context, /, **opts: object) -> int:
         return 0
     try:
         return max(review_target(app, o, text, what, deadline) for text, what in targets)
-    except BudgetExceeded as err:
+    except BudgetExceeded as err:  # the CLI reports it and ends the process at once
         if o.hook and not o.strict:
-            click.echo(
-                f"relay-git: warning: {err}; not blocking (--strict fails instead)", err=True
-            )
-            return leave_now(ctx, 0)
-        click.echo(f"relay-git: error: {err}", err=True)
-        return leave_now(ctx, err.exit_code)
+            raise NotBlocking(err) from None
+        raise

@@ -2,9 +2,9 @@
 
 The decorator adds ``--no-log`` to the command, notes when it started, and once its exit
 code is known — returned, or carried by the error on its way to the CLI's exit-code map —
-appends the run's metadata to the history. A run that ends the process at once
-(a hook past its budget) calls :func:`record` itself first. A log that cannot be
-written costs one warning line, never the command.
+appends the run's metadata to the history, before the CLI reports the error (and, for a
+hook past its budget, ends the process at once). A log that cannot be written costs one
+warning line, never the command.
 """
 
 from __future__ import annotations
