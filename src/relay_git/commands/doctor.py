@@ -8,7 +8,7 @@ import click
 
 from relay_git.commands.common import build_app
 from relay_git.config import trust as trustmod
-from relay_git.errors import RelayError
+from relay_git.errors import RelayError, UsageError
 
 
 @click.command()
@@ -23,11 +23,13 @@ def doctor(ctx: click.Context, local: bool) -> int:
 
     Exits 3 when a model backend is unavailable, 2 for other problems.
     """
+    # A report, not an error: every problem is a line on stdout, and the exit code is the
+    # worst of the problems' own exit codes (relay_git.errors), so it matches the CLI's map.
     worst = 0
     ok = click.style("ok", fg="green")
     if shutil.which("git") is None:
         click.echo("git: not found — install git")
-        return 2
+        return UsageError.exit_code
     try:
         app = build_app(ctx, local=local)
     except RelayError as err:

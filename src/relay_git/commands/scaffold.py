@@ -158,7 +158,7 @@ def scaffold(
     from relay_git.scaffold.pipeline import scaffold as run_scaffold
     from relay_git.scaffold.report import render_text
 
-    if not task.strip():
+    if not task.strip():  # the one check for an empty task (the pipeline trusts its caller)
         raise click.UsageError('give the TASK to do, e.g. relay-git scaffold "add a helper"')
     check_output(output)
     app = build_app(

@@ -61,8 +61,6 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
             "the repository has no commits yet; a relay branch needs a base commit",
             "make a first commit, then rerun",
         )
-    if not opts.task.strip() and not opts.resume:
-        raise UsageError("the task is empty", 'describe it, e.g. "add a slugify() helper"')
     planner, coder, reviewer = seats(app, opts)
     env = StageEnv(
         app.make_backend,
