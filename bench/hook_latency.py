@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.hooks.standin import SPEC, reply, serve  # noqa: E402
+from bench.standin import SPEC, reply, serve  # noqa: E402
 
 
 def median_seconds(cmd: list[str], cwd: Path, env: dict[str, str], runs: int) -> float:

@@ -178,13 +178,13 @@ def test_corrupt_history_is_a_one_line_error(capsys: pytest.CaptureFixture[str])
 def test_hook_past_its_budget_is_logged_before_the_process_ends(staged: Path) -> None:
     """A real process: past its budget the hook leaves at once (os._exit), logged first.
 
-    The reviewer is tests/hooks/standin.py, a stand-in for Ollama's native API on 127.0.0.1.
+    The reviewer is bench/standin.py, a stand-in for Ollama's native API on 127.0.0.1.
     """
     import os
     import subprocess
     import sys
 
-    from tests.hooks.standin import SPEC, reply, serve
+    from bench.standin import SPEC, reply, serve
 
     src = str(Path(__file__).resolve().parents[1] / "src")
     with serve(reply()) as server:

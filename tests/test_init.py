@@ -1,7 +1,7 @@
 """`relay-git init` on real temporary repositories, checked by the real pre-commit framework.
 
 The end-to-end test runs the written hook through `pre-commit run`; its reviewer is
-tests/hooks/standin.py, a local stand-in for the Ollama server on 127.0.0.1.
+bench/standin.py, a local stand-in for the Ollama server on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from bench.standin import SPEC, reply, serve
 from tests.conftest import git
-from tests.hooks.standin import SPEC, reply, serve
 
 from relay_git import config
 from relay_git.cli import main

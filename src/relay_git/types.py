@@ -32,11 +32,6 @@ class Verdict(enum.StrEnum):
     REJECT = "reject"
 
 
-class Role(enum.StrEnum):
-    CODER = "coder"
-    REVIEWER = "reviewer"
-
-
 @dataclass(frozen=True)
 class Finding:
     path: str

@@ -8,7 +8,7 @@ really installs from PyPI with --require-hashes, so this needs the package index
 developers and CI reach. The pull request adds pip/, setuptools/ and relay_git/ packages
 that leave a marker file when imported; none may run. The review step talks to the
 loopback stand-ins for api.github.com (tests/github/fake_github.py) and Ollama
-(tests/hooks/standin.py).
+(bench/standin.py).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from bench.standin import SPEC, error_at, serve
 from tests.conftest import copy_checkout, git
 from tests.github.conftest import PR, TOKEN
 from tests.github.fake_github import FakeGitHub
-from tests.hooks.standin import SPEC, error_at, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 _EXPR = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")

@@ -1,6 +1,6 @@
 """Real `git commit` / `git push` with hooks from `relay-git hooks install`, as subprocesses.
 
-The reviewer is tests/hooks/standin.py: a local stand-in for the Ollama server on
+The reviewer is bench/standin.py: a local stand-in for the Ollama server on
 127.0.0.1 (the real server cannot run here) speaking its native /api/show + /api/chat.
 The hook finds relay-git through the interpreter that installed it (here with
 PYTHONPATH=src, which `hooks install` records because relay_git is not pip-installed).
@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.standin import SPEC, closed_port, error_at, reply, serve
 from tests.conftest import git
-from tests.hooks.standin import SPEC, closed_port, error_at, reply, serve
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 

@@ -1,6 +1,6 @@
 """`relay-git hooks install --force` chains the user's own hooks (pre-commit's migration mode).
 
-Real `git commit` / `git push` as subprocesses; the reviewer is tests/hooks/standin.py, a
+Real `git commit` / `git push` as subprocesses; the reviewer is bench/standin.py, a
 local stand-in for the Ollama server on 127.0.0.1 speaking its native /api/show + /api/chat.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bench.standin import SPEC, error_at, reply, serve
 from tests.conftest import git
-from tests.hooks.standin import SPEC, error_at, reply, serve
 
 from relay_git.hookinstall import BACKUP_SUFFIX, MARKER
 

@@ -3,7 +3,7 @@
 pre-commit builds the hook repository into its own virtualenv (pip, from PyPI), which
 takes a while, so these tests are few: a session-wide PRE_COMMIT_HOME keeps the
 environment built by the `repo:` config for every test after the first (`try-repo`
-always builds into a throwaway store). The reviewer is tests/hooks/standin.py, a local
+always builds into a throwaway store). The reviewer is bench/standin.py, a local
 stand-in for the Ollama server on 127.0.0.1.
 """
 
@@ -15,8 +15,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from bench.standin import SPEC, error_at, reply, serve
 from tests.conftest import GIT_ENV, copy_checkout, git
-from tests.hooks.standin import SPEC, error_at, reply, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None, reason="needs pre-commit")

@@ -1,4 +1,5 @@
-"""A local stand-in for the Ollama server, on 127.0.0.1, for the hook tests.
+"""A local stand-in for the Ollama server, on 127.0.0.1, for the hook tests and
+bench/hook_latency.py (here, not in tests/, so the benchmark needs nothing from the tests).
 
 The real server cannot run here, so this speaks the slice of Ollama's documented native
 API the reviewer uses: ``POST /api/show`` (``model_info["<arch>.context_length"]``),
