@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from relay_git.errors import ModelOutputError
 
 if TYPE_CHECKING:  # the scaffold (pydantic, jinja2) loads only when a relay runs
     from relay_git.scaffold.env import Progress
+    from relay_git.scaffold.pipeline import Options
 
 
 @contextmanager
@@ -46,6 +48,38 @@ def stage_progress(quiet: bool) -> Iterator[Progress]:
         return
     with progress() as update:
         yield lambda s, m, n: update(f"{s} · {m} · {n} tokens")
+
+
+UNSANDBOXED = (
+    "warning: --unsandboxed-tests: model-written tests run with your privileges, "
+    "files and network (API keys are still kept out of their environment)"
+)
+
+
+@dataclass(frozen=True)
+class Args:
+    """The scaffold command's options, as click parsed them."""
+
+    task: str
+    base: str
+    worktree_path: Path | None
+    coder: str | None
+    reviewer: str | None
+    plan_with: str
+    large_only: bool
+    local: bool
+    test_cmd: str | None
+    unsandboxed_tests: bool
+    allow_paths: tuple[str, ...]
+    test_timeout: float | None
+    max_rounds: int | None
+    max_tokens: int | None
+    drafts: int
+    dry_run: bool
+    resume: bool
+    as_json: bool
+    output: str | None
+    quiet: bool
 
 
 @click.command()
@@ -109,29 +143,7 @@ def stage_progress(quiet: bool) -> Iterator[Progress]:
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @click.pass_context
 @logged("scaffold")
-def scaffold(
-    ctx: click.Context,
-    task: str,
-    base: str,
-    worktree_path: Path | None,
-    coder: str | None,
-    reviewer: str | None,
-    plan_with: str,
-    large_only: bool,
-    local: bool,
-    test_cmd: str | None,
-    unsandboxed_tests: bool,
-    allow_paths: tuple[str, ...],
-    test_timeout: float | None,
-    max_rounds: int | None,
-    max_tokens: int | None,
-    drafts: int,
-    dry_run: bool,
-    resume: bool,
-    as_json: bool,
-    output: str | None,
-    quiet: bool,
-) -> int:
+def scaffold(ctx: click.Context, /, **opts: object) -> int:
     """Run the relay for TASK on a new branch relay/<slug> in its own worktree.
 
     \b
@@ -154,49 +166,50 @@ def scaffold(
     Exit codes: 0 done, 1 not done (the report says why), 2 usage error,
     3 model backend unavailable.
     """
-    from relay_git.scaffold.pipeline import Options
+    return run(ctx, Args(**opts))  # type: ignore[arg-type]
+
+
+def run(ctx: click.Context, a: Args) -> int:
+    """Check the arguments, build the app, run the relay, render its report."""
     from relay_git.scaffold.pipeline import scaffold as run_scaffold
     from relay_git.scaffold.report import render_text
 
-    if not task.strip():  # the one check for an empty task (the pipeline trusts its caller)
+    if not a.task.strip():  # the one check for an empty task (the pipeline trusts its caller)
         raise click.UsageError('give the TASK to do, e.g. relay-git scaffold "add a helper"')
-    check_output(output)
-    app = build_app(
-        ctx,
-        need_repo=True,
-        local=local,
-        coder=coder,
-        reviewer=reviewer,
-        test_timeout=test_timeout,
-        max_rounds=max_rounds,
-    )
-    opts = Options(
-        task=task,
-        base=base,
-        worktree=worktree_path,
-        large_only=large_only,
-        plan_with=plan_with,
-        dry_run=dry_run,
-        resume=resume,
-        test_cmd=test_cmd,
-        max_rounds=app.config.max_rounds,
-        max_tokens=max_tokens,
-        drafts=drafts,
-        unsandboxed_tests=unsandboxed_tests,
-        allow_paths=allow_paths,
-    )
-    if unsandboxed_tests:
-        click.echo(
-            "warning: --unsandboxed-tests: model-written tests run with your privileges, "
-            "files and network (API keys are still kept out of their environment)",
-            err=True,
-        )
+    check_output(a.output)
+    models = {"coder": a.coder, "reviewer": a.reviewer}
+    limits = {"test_timeout": a.test_timeout, "max_rounds": a.max_rounds}
+    app = build_app(ctx, need_repo=True, local=a.local, **models, **limits)
+    opts = pipeline_options(a, app.config.max_rounds)
+    if a.unsandboxed_tests:
+        click.echo(UNSANDBOXED, err=True)
     try:
-        with stage_progress(quiet) as report:
+        with stage_progress(a.quiet) as report:
             result = run_scaffold(app, opts, report)
     except ModelOutputError as err:
         save_raw_reply(app, err)
         raise
-    text = json.dumps(result.to_dict(), indent=2) if as_json else render_text(result)
-    emit(text, output)
+    text = json.dumps(result.to_dict(), indent=2) if a.as_json else render_text(result)
+    emit(text, a.output)
     return result.exit_code
+
+
+def pipeline_options(a: Args, max_rounds: int) -> Options:
+    """The relay's options: the command's, with ``max_rounds`` as configured."""
+    from relay_git.scaffold.pipeline import Options
+
+    return Options(
+        task=a.task,
+        base=a.base,
+        worktree=a.worktree_path,
+        large_only=a.large_only,
+        plan_with=a.plan_with,
+        dry_run=a.dry_run,
+        resume=a.resume,
+        test_cmd=a.test_cmd,
+        max_rounds=max_rounds,
+        max_tokens=a.max_tokens,
+        drafts=a.drafts,
+        unsandboxed_tests=a.unsandboxed_tests,
+        allow_paths=a.allow_paths,
+    )
