@@ -7,6 +7,7 @@ import json
 import click
 
 from relay_git.commands.common import build_app
+from relay_git.errors import BackendUnavailable
 
 
 @click.command()
@@ -47,7 +48,8 @@ def models(ctx: click.Context, as_json: bool) -> int:
     else:
         click.echo(render(listings, roles, found).rstrip("\n"))
     failed = [x.backend for x in listings if x.error is not None]
-    return 3 if any(v is False for v in found.values()) or _role_failed(roles, failed) else 0
+    unserved = any(v is False for v in found.values()) or _role_failed(roles, failed)
+    return BackendUnavailable.exit_code if unserved else 0  # a report: the code, not a raise
 
 
 def _role_failed(roles: dict[str, str], failed: list[str]) -> bool:
