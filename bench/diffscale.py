@@ -5,8 +5,8 @@ Synthetic ``git diff`` text of 1k, 10k and 100k changed lines is generated in tw
 so up to 10k changed lines a file). Each case runs in its own subprocess, so that peak
 memory (``ru_maxrss`` of that process, and the ``tracemalloc`` peak of the pipeline
 alone) belongs to that case only. The pipeline is the review engine's own code path:
-``relay_git.diff.parse`` -> ``relay_git.selection.select`` -> ``plan_chunks`` (with the
-backends' token estimate) -> ``anchorable`` on every added line of every kept file.
+``relay_git.review.diff.parse`` -> ``relay_git.review.selection.select`` -> ``plan_chunks``
+(with the backends' token estimate) -> ``anchorable`` on every added line of every kept file.
 
 Beside our parser, unidiff (``pip install '.[bench]'``) parses the same text, so the
 speed gap is measured, not claimed; and one 80 kB ``Binary files ... and ... differ``
@@ -159,9 +159,9 @@ def synthetic_diff(lines: int, files: int) -> str:
 def _pipeline(text: str) -> tuple[list[float], int, int, int]:
     """The review engine's non-model path; returns stage seconds, chunks, mapped lines, hunks."""
     from relay_git.config import DEFAULT_SECRET_PATTERNS
-    from relay_git.diff import anchorable, parse
     from relay_git.models.base import estimate_tokens
-    from relay_git.selection import plan_chunks, select
+    from relay_git.review.diff import anchorable, parse
+    from relay_git.review.selection import plan_chunks, select
 
     t0 = time.perf_counter()
     files = parse(text)
@@ -233,7 +233,7 @@ def binary_line_seconds(kb: int = BINARY_LINE_KB, repeats: int = REPEATS) -> flo
     """``parse`` of a diff ending in one ``kb`` kB ``Binary files`` line full of `` and ``
     that is not a binary notice after all (no `` differ``): the backtracking pattern's
     worst case, 4.8 s at 80 kB."""
-    from relay_git.diff import parse
+    from relay_git.review.diff import parse
 
     line = "Binary files " + "x and " * (kb * 1000 // 6)
     text = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n" + line + "\n"

@@ -9,7 +9,7 @@ from tests.fakes import FakeBackend, review_reply
 
 from relay_git.commands.common import Ticking, elapsed
 from relay_git.models.ledger import Ledger
-from relay_git.review import Reviewer, ReviewSettings
+from relay_git.review.engine import Reviewer, ReviewSettings
 
 
 @pytest.mark.parametrize(("seconds", "shown"), [(0.4, "0s"), (12.9, "12s"), (185, "3m05s")])

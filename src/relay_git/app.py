@@ -6,14 +6,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from relay_git.cache import Cache
 from relay_git.config import Config, Resolved, load, resolve
 from relay_git.errors import UsageError
-from relay_git.filtermode import FilterMode
 from relay_git.git.repo import Repository
 from relay_git.models.base import Backend, BackendOptions, create, is_local, parse_spec
 from relay_git.models.ledger import Ledger
-from relay_git.review import Reviewer, ReviewSettings
+from relay_git.review.cache import Cache
+from relay_git.review.engine import Reviewer, ReviewSettings
+from relay_git.review.filtermode import FilterMode
 
 BackendFactory = Callable[[str], Backend]
 # What build_at_commit reads from the trusted commit: settings and prompt templates.

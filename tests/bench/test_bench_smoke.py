@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bench import diffscale
-from relay_git.diff import parse
 from relay_git.errors import BackendUnavailable
 from relay_git.models import local
+from relay_git.review.diff import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 HANG_GUARD = 3600.0  # seconds; a hang guard, not a speed requirement

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.diff import parse
 from relay_git.github import payloads as gh
+from relay_git.review.diff import parse
 from relay_git.types import Category, Coverage, Finding, Review, Severity, SkippedFile, Verdict
 
 DIFF = """\

@@ -27,8 +27,8 @@ from relay_git.models.call import ask_json, extract_json
 from relay_git.models.ledger import Ledger
 from relay_git.reporters import json as json_rep
 from relay_git.reporters import markdown, sarif, text
-from relay_git.review import Reviewer, ReviewSettings
-from relay_git.schema import ReviewReply
+from relay_git.review.engine import Reviewer, ReviewSettings
+from relay_git.review.schema import ReviewReply
 
 REVIEWER = "ollama:fake-reviewer"
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

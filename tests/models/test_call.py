@@ -6,7 +6,7 @@ from tests.fakes import FakeBackend, review_reply
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.models.call import ask_json, extract_json
 from relay_git.models.ledger import Ledger
-from relay_git.schema import ReviewReply
+from relay_git.review.schema import ReviewReply
 
 
 @pytest.mark.parametrize(

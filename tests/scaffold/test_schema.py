@@ -11,6 +11,7 @@ from tests.fakes import FakeBackend
 
 from relay_git.models.base import grammar_safe
 from relay_git.models.call import backend_schema
+from relay_git.review.schema import ReviewReply
 from relay_git.scaffold.schema import (
     COMMENT_CHARS,
     MAX_PLAN_FILES,
@@ -20,7 +21,6 @@ from relay_git.scaffold.schema import (
     PlanReviewReply,
     VerdictReply,
 )
-from relay_git.schema import ReviewReply
 
 
 def test_plan_schema_carries_its_bounds_for_the_grammar() -> None:

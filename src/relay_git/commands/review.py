@@ -26,8 +26,6 @@ from relay_git.commands.runlog import count_findings, logged
 from relay_git.commands.targets import Target
 from relay_git.commands.targets import read as read_targets
 from relay_git.errors import BackendUnavailable, ModelOutputError, NotBlocking
-from relay_git.filtermode import MODES, FilterMode
-from relay_git.findings import reaches
 from relay_git.hookrun import (
     COMMIT_HOOK_ID,
     HOOK_TIMEOUT,
@@ -37,7 +35,9 @@ from relay_git.hookrun import (
     run_within,
     skip_requested,
 )
-from relay_git.review import full_coverage_error
+from relay_git.review.engine import full_coverage_error
+from relay_git.review.filtermode import MODES, FilterMode
+from relay_git.review.findings import reaches
 from relay_git.types import Coverage, Review, Verdict
 from relay_git.util.text import one_line
 

@@ -21,8 +21,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from relay_git.diff import FileDiff, anchorable
 from relay_git.reporters.mdsafe import NO_LINKS, Site, code, fenced, inline, prose
+from relay_git.review.diff import FileDiff, anchorable
 from relay_git.types import Finding, Review
 from relay_git.util.text import one_line
 

@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from relay_git.app import App, BackendFactory, build_at_commit
-from relay_git.diff import FileDiff, parse
 from relay_git.errors import GitHubError, ModelOutputError, ReadOnlyToken, UsageError
-from relay_git.findings import reaches
 from relay_git.git.repo import Repository
 from relay_git.github import payloads as gh
 from relay_git.github.client import GitHubClient, offending_comments
 from relay_git.github.event import ActionsContext, PullRequest, load_event
 from relay_git.reporters.mdsafe import NO_LINKS, Site
-from relay_git.review import full_coverage_error
+from relay_git.review.diff import FileDiff, parse
+from relay_git.review.engine import full_coverage_error
+from relay_git.review.findings import reaches
 from relay_git.types import Coverage, Review, Verdict
 
 FETCH_FIX = "check out with actions/checkout and `fetch-depth: 0` so both commits are present"

@@ -13,7 +13,7 @@ from relay_git.models import prompts
 from relay_git.models.base import Backend, Message
 from relay_git.models.call import ask_json
 from relay_git.models.ledger import Ledger
-from relay_git.selection import _matches
+from relay_git.review.selection import _matches
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.diff import parse
 from relay_git.models.base import estimate_tokens
-from relay_git.selection import plan_chunks, render_hunk, select
+from relay_git.review.diff import parse
+from relay_git.review.selection import plan_chunks, render_hunk, select
 
 
 def _added(path: str, lines: int, start: int = 1) -> str:

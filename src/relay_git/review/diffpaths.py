@@ -1,6 +1,6 @@
 """Paths in diff headers: git's C quoting, the a/ b/ (or any) prefixes, plain-diff names.
 
-Pure helpers for :mod:`relay_git.diff`, which is the only caller.
+Pure helpers for :mod:`relay_git.review.diff`, which is the only caller.
 """
 
 from __future__ import annotations

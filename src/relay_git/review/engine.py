@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from relay_git.cache import Cache, key
-from relay_git.diff import FileDiff, parse
-from relay_git.filtermode import FilterMode
-from relay_git.findings import Proposed, anchor, dedupe
 from relay_git.models import prompts
 from relay_git.models.base import Backend, BackendOptions, is_local, parse_spec
 from relay_git.models.ledger import Ledger
+from relay_git.review.cache import Cache, key
+from relay_git.review.diff import FileDiff, parse
+from relay_git.review.filtermode import FilterMode
+from relay_git.review.findings import Proposed, anchor, dedupe
+from relay_git.review.selection import Chunk, plan_chunks, select
 from relay_git.safety.redact import redact
-from relay_git.selection import Chunk, plan_chunks, select
 from relay_git.types import Coverage, Finding, Review, Severity, SkippedFile, Verdict
 
 SYSTEM_TEMPLATE = "review.system.j2"
@@ -72,7 +72,7 @@ def _ask_chunk(
     ledger: Ledger,
 ) -> ChunkReply:
     from relay_git.models.call import ask_json  # deferred with pydantic: not needed on a cache hit
-    from relay_git.schema import ReviewReply
+    from relay_git.review.schema import ReviewReply
 
     reply = ask_json(
         backend,

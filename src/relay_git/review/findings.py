@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from relay_git.diff import FileDiff, anchorable
-from relay_git.filtermode import FilterMode, counts
+from relay_git.review.diff import FileDiff, anchorable
+from relay_git.review.filtermode import FilterMode, counts
 from relay_git.types import Category, Finding, Severity
 
 _WS = re.compile(r"\s+")

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from relay_git.diff import FileDiff, Hunk
+from relay_git.review.diff import FileDiff, Hunk
 from relay_git.types import SkippedFile
 
 LOCKFILES = frozenset(

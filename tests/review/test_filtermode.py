@@ -9,10 +9,10 @@ from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
 
 from relay_git.cli import main
-from relay_git.diff import parse
-from relay_git.filtermode import FilterMode, counts
-from relay_git.findings import Proposed, anchor
 from relay_git.github.payloads import plan
+from relay_git.review.diff import parse
+from relay_git.review.filtermode import FilterMode, counts
+from relay_git.review.findings import Proposed, anchor
 from relay_git.types import Category, Severity
 
 # new side: hunk 1 shows 1-4 (2 and 4 added), hunk 2 shows 21-23 (22 added)

@@ -105,7 +105,7 @@ def test_a_hidden_text_file_beside_a_real_binary_is_diffed_with_text(repo: Path)
     r = Repository.discover(repo)
     text = r.diff_staged()
     assert SECRET_CODE in text and "\0" in text  # --text: the PNG's bytes are shown too
-    from relay_git.diff import parse
+    from relay_git.review.diff import parse
 
     files = {f.path: f for f in parse(text)}
     assert files["logo.png"].is_binary and not files["app.py"].is_binary

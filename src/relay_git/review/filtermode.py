@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 
-from relay_git.diff import FileDiff
+from relay_git.review.diff import FileDiff
 
 
 class FilterMode(enum.StrEnum):

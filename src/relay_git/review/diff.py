@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
 
-from relay_git import diffpaths as paths
 from relay_git.errors import UsageError
+from relay_git.review import diffpaths as paths
 
 NO_NEWLINE_MARKER = "\\ No newline at end of file"
 

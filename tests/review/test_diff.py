@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import git
 
-from relay_git import diff
 from relay_git.errors import UsageError
+from relay_git.review import diff
 
 MODIFIED_TWO_HUNKS = """\
 diff --git a/src/app.py b/src/app.py

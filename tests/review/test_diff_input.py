@@ -19,11 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
-from tests.test_diff import FRAGMENTS
+from tests.review.test_diff import FRAGMENTS
 
-from relay_git import diff, diffpaths
 from relay_git.cli import main
 from relay_git.errors import UsageError
+from relay_git.review import diff, diffpaths
 
 HEAD = "diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n"
 
@@ -387,7 +387,7 @@ def test_bad_diff_file_exits_2_with_one_line(
 
 def test_bad_diff_on_stdin_exits_2_without_traceback(tmp_path: Path) -> None:
     """The real interpreter reading a damaged patch from stdin: one line, exit 2."""
-    src = Path(diff.__file__).resolve().parent.parent
+    src = Path(diff.__file__).resolve().parents[2]
     proc = subprocess.run(
         [sys.executable, "-m", "relay_git", "review", "--reviewer", "ollama:x", "--diff-file", "-"],
         input=LEFTOVER[0][1],

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from relay_git.findings import Proposed
+from relay_git.review.findings import Proposed
 from relay_git.types import Category, Severity, Verdict
 from relay_git.util.text import UNPRINTABLE
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.diff import parse
-from relay_git.findings import Proposed, anchor, dedupe, fingerprint, reaches
+from relay_git.review.diff import parse
+from relay_git.review.findings import Proposed, anchor, dedupe, fingerprint, reaches
 from relay_git.types import Category, Finding, Severity
 
 DIFF = (
