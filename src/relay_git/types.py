@@ -151,3 +151,14 @@ class Review:
     coverage: Coverage
     ledger: tuple[LedgerEntry, ...] = field(default=())
     notes: tuple[str, ...] = ()  # unanchored remarks moved out of findings
+
+    def to_dict(self) -> dict[str, Any]:
+        """The review itself, as the JSON report and the review cache both write it (the
+        report adds the ledger and its totals after these keys)."""
+        return {
+            "verdict": self.verdict.value,
+            "summary": self.summary,
+            "findings": [f.to_dict() for f in self.findings],
+            "notes": list(self.notes),
+            "coverage": self.coverage.to_dict(),
+        }

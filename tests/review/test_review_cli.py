@@ -250,3 +250,19 @@ def test_invalid_replies_save_the_raw_reply(
     saved = staged / ".git" / "relay-git" / "last-invalid-reply.txt"
     assert saved.read_text() == "never json"
     assert str(saved) in err
+
+
+def test_cache_entry_is_the_json_report_without_the_ledger(
+    staged: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One dict for a Review: the cached review is the JSON report's keys before the ledger."""
+    warn = {"path": "app.py", "line": 2, "severity": "warning", "category": "bug", "message": "m"}
+    fake = FakeBackend(REVIEWER).enqueue(review_reply("fix", "one", [warn]))
+    code, out, _ = run(["--format", "json", "--fail-on", "never"], fake, capsys)
+    report = json.loads(out)
+    [entry] = (Path(git(staged, "rev-parse", "--absolute-git-dir").strip())).rglob(
+        "reviews/*/*.json"
+    )
+    assert code == 0 and report["ledger"] and report["findings"]
+    expected = {k: v for k, v in report.items() if k not in ("ledger", "totals")}
+    assert entry.read_text(encoding="utf-8") == json.dumps(expected)

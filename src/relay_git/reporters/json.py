@@ -11,11 +11,7 @@ from relay_git.types import Review
 
 def payload(review: Review) -> dict[str, Any]:
     return {
-        "verdict": review.verdict.value,
-        "summary": review.summary,
-        "findings": [f.to_dict() for f in review.findings],
-        "notes": list(review.notes),
-        "coverage": review.coverage.to_dict(),
+        **review.to_dict(),
         "ledger": [e.to_dict() for e in review.ledger],
         "totals": [t.to_dict() for t in totals(review.ledger)],
     }

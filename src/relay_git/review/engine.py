@@ -163,7 +163,7 @@ class Reviewer:
             notes=tuple(notes),
         )
         if self.cache is not None and plan_coverage.complete:
-            self.cache.put("reviews", whole_key, _to_cache(review))
+            self.cache.put("reviews", whole_key, review.to_dict())
         return review
 
     def _review_files(
@@ -241,16 +241,6 @@ def full_coverage_error(review: Review) -> str | None:
     if gap is None:
         return None
     return f"relay-git: error: partial review (--require-full-coverage): not reviewed: {gap}"
-
-
-def _to_cache(review: Review) -> dict[str, Any]:
-    return {
-        "verdict": review.verdict.value,
-        "summary": review.summary,
-        "findings": [f.to_dict() for f in review.findings],
-        "notes": list(review.notes),
-        "coverage": review.coverage.to_dict(),
-    }
 
 
 def _from_cache(data: dict[str, Any]) -> Review:
