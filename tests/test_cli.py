@@ -9,13 +9,13 @@ import pytest
 from relay_git.cli import main, report_error
 from relay_git.errors import (
     BackendUnavailable,
+    BudgetExceeded,
     ModelOutputError,
     NotBlocking,
     RelayError,
     UnsafeEdit,
     UsageError,
 )
-from relay_git.hookrun import BudgetExceeded
 
 INJECTED = {"make_backend": None}  # any obj: the process is never ended from a test
 

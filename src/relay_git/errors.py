@@ -48,6 +48,13 @@ class BackendUnavailable(RelayError):
     exit_code = 3
 
 
+class BudgetExceeded(BackendUnavailable):
+    """The review did not finish within ``--timeout`` seconds (a hook passes with a warning
+    unless --strict): exit 3."""
+
+    leave_at_once = True  # the review's thread still waits on the model
+
+
 class ModelOutputError(RelayError):
     """The model's reply never validated, even after retries."""
 

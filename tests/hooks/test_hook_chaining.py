@@ -16,7 +16,7 @@ import pytest
 from bench.standin import SPEC, error_at, reply, serve
 from tests.conftest import git
 
-from relay_git.hookinstall import BACKUP_SUFFIX, MARKER
+from relay_git.hooks.install import BACKUP_SUFFIX, MARKER
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 OLD_COMMIT = '#!/bin/sh\necho "old pre-commit ran" >>"$OLD_LOG"\nexit "${OLD_EXIT:-0}"\n'

@@ -34,7 +34,7 @@ def hooks() -> None:
 @click.pass_context
 def install(ctx: click.Context, pre_push: bool, force: bool) -> int:
     """Install the pre-commit (and with --pre-push the pre-push) hook."""
-    from relay_git.hookinstall import install as do_install
+    from relay_git.hooks.install import install as do_install
 
     repo = build_app(ctx, need_repo=True).require_repo()
     kinds = ("pre-commit", "pre-push") if pre_push else ("pre-commit",)
@@ -47,7 +47,7 @@ def install(ctx: click.Context, pre_push: bool, force: bool) -> int:
 @click.pass_context
 def uninstall(ctx: click.Context) -> int:
     """Remove relay-git's hooks and restore the hooks they replaced."""
-    from relay_git.hookinstall import uninstall as do_uninstall
+    from relay_git.hooks.install import uninstall as do_uninstall
 
     repo = build_app(ctx, need_repo=True).require_repo()
     for change in do_uninstall(repo):

@@ -1,12 +1,14 @@
-"""``relay-git review``: the reviewer model reviews a diff (also the git hooks' entry point)."""
+"""``relay-git review``: the reviewer model reviews a diff (also the git hooks' entry point).
+
+Parse, review each target, render. Hook policy (skipping, the budget, failing open) is in
+hooks/run.py, what a hook prints in hooks/report.py, the report formats in reporters/.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
@@ -25,73 +27,14 @@ from relay_git.commands.common import (
 from relay_git.commands.runlog import count_findings, logged
 from relay_git.commands.targets import Target
 from relay_git.commands.targets import read as read_targets
-from relay_git.errors import BackendUnavailable, ModelOutputError, NotBlocking
-from relay_git.hookrun import (
-    COMMIT_HOOK_ID,
-    HOOK_TIMEOUT,
-    PUSH_HOOK_ID,
-    BudgetExceeded,
-    names,
-    run_within,
-    skip_requested,
-)
+from relay_git.errors import BackendUnavailable, BudgetExceeded, ModelOutputError, NotBlocking
+from relay_git.hooks import report as hook_report
+from relay_git.hooks.run import Budget, fails_open, hook_skip
+from relay_git.reporters import FORMATS, render
 from relay_git.review.engine import full_coverage_error
 from relay_git.review.filtermode import MODES, FilterMode
 from relay_git.review.findings import reaches
 from relay_git.types import Coverage, Review, Verdict
-from relay_git.util.text import one_line
-
-FORMATS = ("text", "json", "sarif", "markdown")
-REPORTERS = {
-    "text": "relay_git.reporters.text",
-    "json": "relay_git.reporters.json",
-    "sarif": "relay_git.reporters.sarif",
-    "markdown": "relay_git.reporters.markdown",
-}
-
-
-def render(review: Review, fmt: str) -> str:
-    module = importlib.import_module(REPORTERS[fmt])
-    text: str = module.render(review)
-    return text
-
-
-def hook_summary(result: Review, what: str) -> str:
-    """One line: verdict, what was reviewed, counts, and any part that was not reviewed."""
-    cov = result.coverage
-    counts = {
-        s: sum(1 for f in result.findings if f.severity.value == s)
-        for s in ("error", "warning", "info")
-    }
-    found = (
-        ", ".join(f"{n} {s}{'s' if n > 1 else ''}" for s, n in counts.items() if n) or "no findings"
-    )
-    line = (
-        f"relay-git: {result.verdict.value} — {what}: {len(cov.reviewed)} file(s) reviewed, {found}"
-    )
-    if cov.chunks and not result.ledger:
-        line += " (from cache)"
-    limited = [s for s in cov.skipped if s.limit]
-    if limited or cov.hunks_reviewed < cov.hunks_total:
-        reasons = names(sorted({s.reason for s in limited}))
-        line += f"; PARTIAL: not reviewed {names(s.path for s in limited)} ({reasons})"
-    elif cov.skipped:
-        line += f"; skipped {len(cov.skipped)} ({names(sorted({s.reason for s in cov.skipped}))})"
-    return line
-
-
-def hook_report(result: Review, fail_on: str, what: str, push: bool) -> tuple[str, int]:
-    """Blocking findings as ``path:line: severity: message``, else the one-line summary."""
-    blocking = [f for f in result.findings if reaches([f], fail_on)]
-    if not blocking:
-        return hook_summary(result, what), 0
-    lines = [f"{f.path}:{f.line}: {f.severity.value}: {one_line(f.message)}" for f in blocking]
-    action = "push" if push else "commit"
-    lines.append(
-        f"relay-git: {action} blocked by {len(blocking)} finding(s) at or above {fail_on} "
-        f"(fix them, or RELAY_GIT_SKIP=1 to {action} anyway)"
-    )
-    return "\n".join(lines), 1
 
 
 def hook_progress(reviewer: str, budget: float | None) -> Callable[[str], None]:
@@ -101,10 +44,7 @@ def hook_progress(reviewer: str, budget: float | None) -> Callable[[str], None]:
     def report(msg: str) -> None:
         if msg.startswith("reviewing") and not said:
             said.append(True)
-            limit = f", budget {budget:g} s" if budget else ""
-            click.echo(
-                f"relay-git: reviewing with {reviewer}{limit} (RELAY_GIT_SKIP=1 skips)…", err=True
-            )
+            click.echo(hook_report.waiting(reviewer, budget), err=True)
 
     return report
 
@@ -136,29 +76,19 @@ class Options:
     require_full_coverage: bool
 
 
-def run_review(app: App, o: Options, diff_text: str, deadline: float | None) -> Review:
+def run_review(app: App, o: Options, diff_text: str, budget: Budget) -> Review:
     """The review itself, within what is left of the time budget."""
-    budget = total_budget(o)
     mode = FilterMode(o.filter_mode)
     if o.hook and o.fmt is None:
-        report = hook_progress(app.config.reviewer, budget)
+        report = hook_progress(app.config.reviewer, budget.total)
         reviewer = app.reviewer(use_cache=not o.no_cache, progress=report, filter_mode=mode)
-        return run_within(lambda: reviewer.review(diff_text), remaining(deadline), budget)
+        return budget.run(lambda: reviewer.review(diff_text))
     with progress(o.quiet or o.hook) as report:
         reviewer = app.reviewer(use_cache=not o.no_cache, progress=report, filter_mode=mode)
-        return run_within(lambda: reviewer.review(diff_text), remaining(deadline), budget)
+        return budget.run(lambda: reviewer.review(diff_text))
 
 
-def total_budget(o: Options) -> float | None:
-    """--timeout, else 60 s for a hook, else no budget."""
-    return o.timeout if o.timeout is not None else (HOOK_TIMEOUT if o.hook else None)
-
-
-def remaining(deadline: float | None) -> float | None:
-    return None if deadline is None else max(0.001, deadline - time.monotonic())
-
-
-def review_target(app: App, o: Options, diff_text: str, what: str, deadline: float | None) -> int:
+def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budget) -> int:
     """Review one diff, print its report, and return its exit code."""
     hook_text = o.hook and o.fmt is None
     if not diff_text.strip():
@@ -168,7 +98,7 @@ def review_target(app: App, o: Options, diff_text: str, what: str, deadline: flo
         result = Review(Verdict.APPROVE, "Nothing to review.", (), Coverage())
     else:
         try:
-            result = run_review(app, o, diff_text, deadline)
+            result = run_review(app, o, diff_text, budget)
         except ModelOutputError as err:
             save_raw_reply(app, err)
             return fail_open(o, err)
@@ -179,7 +109,7 @@ def review_target(app: App, o: Options, diff_text: str, what: str, deadline: flo
     count_findings(len(result.findings))
     fail_on = app.config.fail_on
     if hook_text:
-        text, code = hook_report(result, fail_on, what, o.push)
+        text, code = hook_report.verdict(result, fail_on, what, o.push)
         emit(text, o.output)
     else:
         emit(render(result, o.fmt or "text"), o.output)
@@ -194,10 +124,9 @@ def review_target(app: App, o: Options, diff_text: str, what: str, deadline: flo
 
 def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
     """A hook passes with a warning when the review cannot be done; --strict or no --hook fails."""
-    if not o.hook or o.strict:
+    if not fails_open(o.hook, o.strict):
         raise err
-    click.echo(f"relay-git: warning: review not done: {err}", err=True)
-    click.echo("relay-git: not blocking (use --strict to fail instead)", err=True)
+    click.echo(hook_report.not_done(err), err=True)
     return 0
 
 
@@ -292,12 +221,10 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     check_output(o.output)
     if o.require_full_coverage:  # a review that could not finish covered nothing
         o = dataclasses.replace(o, strict=True)
-    environ = dict(os.environ)
-    if o.hook:
-        why = skip_requested(environ, PUSH_HOOK_ID if o.push else COMMIT_HOOK_ID)
-        if why:
-            click.echo(f"relay-git: review skipped ({why})", err=True)
-            return 0
+    why = hook_skip(os.environ, o.push) if o.hook else None
+    if why:
+        click.echo(hook_report.skipped(why), err=True)
+        return 0
     app = build_app(
         ctx,
         local=o.local,
@@ -310,14 +237,13 @@ def review(ctx: click.Context, /, **opts: object) -> int:
         app.config = app.config.replace(exclude=app.config.exclude + o.exclude)
     target = Target(o.revisions, o.staged, o.base, o.diff_file, o.push, o.push_refs)
     targets = read_targets(app, target, None if o.hook else sys.stdin)
-    budget = total_budget(o)
-    deadline = None if budget is None else time.monotonic() + budget
+    budget = Budget.start(o.timeout, o.hook)
     if not targets:
         click.echo("relay-git: nothing to review (no commits to push)", err=True)
         return 0
     try:
-        return max(review_target(app, o, text, what, deadline) for text, what in targets)
+        return max(review_target(app, o, text, what, budget) for text, what in targets)
     except BudgetExceeded as err:  # the CLI reports it and ends the process at once
-        if o.hook and not o.strict:
+        if fails_open(o.hook, o.strict):
             raise NotBlocking(err) from None
         raise

@@ -16,7 +16,7 @@ from typing import IO
 
 from relay_git.app import App
 from relay_git.errors import UsageError
-from relay_git.hookrun import diff_for, push_ranges
+from relay_git.hooks.run import diff_for, push_ranges
 
 
 @dataclass(frozen=True)

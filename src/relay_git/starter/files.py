@@ -18,13 +18,13 @@ from typing import Any
 
 from relay_git.config.schema import describe
 from relay_git.errors import UsageError
+from relay_git.hooks import COMMIT_HOOK_ID as HOOK_ID
 from relay_git.models import prompts
 from relay_git.util.fs import atomic_write
 
 CONFIG_FILE = ".relay-git.toml"
 PRECOMMIT_FILE = ".pre-commit-config.yaml"
 WORKFLOW_FILE = ".github/workflows/relay-git.yml"
-HOOK_ID = "relay-git-review"
 ACTION_PLACEHOLDER = "<YOUR-FORK>/relay-git@main"
 
 # One line per key for the commented config; a key without one still gets its default.

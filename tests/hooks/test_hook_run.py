@@ -1,4 +1,4 @@
-"""Push ranges, skipping and the time budget (hookrun.py) on real repositories."""
+"""Push ranges, skipping and the time budget (hooks/run.py) on real repositories."""
 
 from __future__ import annotations
 
@@ -10,13 +10,16 @@ from tests.conftest import git
 
 from relay_git.errors import UsageError
 from relay_git.git.repo import EMPTY_TREE, Repository
-from relay_git.hookrun import (
+from relay_git.hooks import COMMIT_HOOK_ID, PUSH_HOOK_ID
+from relay_git.hooks.run import (
+    HOOK_TIMEOUT,
     ZERO_SHA,
-    BudgetExceeded,
+    Budget,
     RefUpdate,
+    fails_open,
+    hook_skip,
     parse_push_lines,
     push_ranges,
-    run_within,
     skip_requested,
 )
 
@@ -120,12 +123,36 @@ def test_root_commit_of_a_new_repository(tmp_path: Path) -> None:
     assert push_ranges(Repository.discover(tmp_path), {}, "") == []
 
 
-def test_run_within() -> None:
-    assert run_within(lambda: 7, None) == 7
-    assert run_within(lambda: 8, 5.0) == 8
-    with pytest.raises(ZeroDivisionError):
-        run_within(lambda: 1 // 0, 5.0)
-    start = time.monotonic()
-    with pytest.raises(BudgetExceeded, match="within its 60 s budget"):
-        run_within(lambda: time.sleep(3), 0.2, 60)
-    assert time.monotonic() - start < 1
+@pytest.mark.parametrize(
+    ("env", "push", "skipped"),
+    [
+        ({"SKIP": COMMIT_HOOK_ID}, False, True),
+        ({"SKIP": COMMIT_HOOK_ID}, True, False),
+        ({"SKIP": f"x,{PUSH_HOOK_ID}"}, True, True),
+        ({"SKIP": PUSH_HOOK_ID}, False, False),
+    ],
+)
+def test_hook_skip_names_the_hook_of_the_run(
+    env: dict[str, str], push: bool, skipped: bool
+) -> None:
+    assert (hook_skip(env, push) is not None) == skipped
+
+
+def test_budget_defaults_and_deadline() -> None:
+    assert Budget.start(None, hook=False) == Budget(None, None)
+    assert Budget(None, None).left() is None and Budget(None, None).run(lambda: 3) == 3
+    hook = Budget.start(None, hook=True)
+    assert hook.total == HOOK_TIMEOUT == 60.0
+    left = hook.left()
+    assert left is not None and HOOK_TIMEOUT - 1 < left <= HOOK_TIMEOUT
+    given = Budget.start(2.5, hook=True)
+    assert given.total == 2.5 and given.deadline is not None
+    spent = Budget(5.0, time.monotonic() - 1)
+    assert spent.left() == 0.001  # past the deadline: the next diff gets no time at all
+
+
+@pytest.mark.parametrize(
+    ("hook", "strict", "opens"), [(True, False, True), (True, True, False), (False, False, False)]
+)
+def test_only_a_hook_without_strict_fails_open(hook: bool, strict: bool, opens: bool) -> None:
+    assert fails_open(hook, strict) == opens

@@ -1,31 +1,27 @@
-"""What a git hook run needs beyond a plain review: skipping, push ranges, a time budget.
+"""What a git hook run needs beyond a plain review: skipping, push ranges, the time
+budget and failing open.
 
-Pure logic over a ``Repository``; the click layer (commands/review.py) decides what to
-print. Nothing here imports a backend, pydantic or rich: it sits on the cached path.
+Pure logic over a ``Repository``; hooks/report.py words what a hook prints and the click
+layer (commands/review.py) prints it. Nothing here imports a backend, pydantic or rich:
+it sits on the cached path.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TypeVar
 
-from relay_git.errors import BackendUnavailable, UsageError
+from relay_git.errors import UsageError
 from relay_git.git.repo import EMPTY_TREE, Repository
+from relay_git.hooks import COMMIT_HOOK_ID, PUSH_HOOK_ID
+from relay_git.util.timeout import run_within
 
 HOOK_TIMEOUT = 60.0  # seconds: the default time budget of a hook run
 ZERO_SHA = "0" * 40
-COMMIT_HOOK_ID = "relay-git-review"
-PUSH_HOOK_ID = "relay-git-review-push"
 
 T = TypeVar("T")
-
-
-class BudgetExceeded(BackendUnavailable):
-    """The review did not finish within ``--timeout`` seconds."""
-
-    leave_at_once = True  # the review's thread still waits on the model
 
 
 def skip_requested(environ: Mapping[str, str], hook_id: str) -> str | None:
@@ -36,6 +32,11 @@ def skip_requested(environ: Mapping[str, str], hook_id: str) -> str | None:
     if hook_id in skipped:
         return f"SKIP contains {hook_id}"
     return None
+
+
+def hook_skip(environ: Mapping[str, str], push: bool) -> str | None:
+    """Why the pre-commit (or with ``push`` the pre-push) hook run is skipped, or None."""
+    return skip_requested(environ, PUSH_HOOK_ID if push else COMMIT_HOOK_ID)
 
 
 @dataclass(frozen=True)
@@ -133,48 +134,30 @@ def diff_for(repo: Repository, r: PushRange) -> str:
     return repo.diff_commits(r.base, r.head)
 
 
-@dataclass
-class _Outcome(Generic[T]):
-    value: T | None = None
-    error: BaseException | None = None
-    done: bool = False
+@dataclass(frozen=True)
+class Budget:
+    """The time budget of one review command: --timeout, else 60 s for a hook, else none.
 
-
-def run_within(work: Callable[[], T], seconds: float | None, budget: float | None = None) -> T:
-    """Run ``work`` in a daemon thread and wait at most ``seconds``; BudgetExceeded past that.
-
-    ``budget`` is the whole budget the user gave, for the message (``seconds`` may be what
-    is left of it).
-
-    The abandoned thread may still be blocked in a model call; the caller decides whether
-    to end the process at once (a hook) or let it finish in the background (a test).
+    Every diff the command reviews (a push may send several) shares the one deadline.
     """
-    if seconds is None:
-        return work()
-    outcome: _Outcome[T] = _Outcome()
 
-    def target() -> None:
-        try:
-            outcome.value = work()
-        except BaseException as err:  # handed to the waiting thread, re-raised there
-            outcome.error = err
-        outcome.done = True
+    total: float | None
+    deadline: float | None
 
-    thread = threading.Thread(target=target, name="relay-git-review", daemon=True)
-    thread.start()
-    thread.join(seconds)
-    if not outcome.done:
-        raise BudgetExceeded(
-            f"the review did not finish within its {budget or seconds:g} s budget",
-            "raise --timeout, review fewer files (--max-files) or use a faster reviewer",
-        )
-    if outcome.error is not None:
-        raise outcome.error
-    return outcome.value  # type: ignore[return-value]
+    @classmethod
+    def start(cls, timeout: float | None, hook: bool) -> Budget:
+        total = timeout if timeout is not None else (HOOK_TIMEOUT if hook else None)
+        return cls(total, None if total is None else time.monotonic() + total)
+
+    def left(self) -> float | None:
+        return None if self.deadline is None else max(0.001, self.deadline - time.monotonic())
+
+    def run(self, work: Callable[[], T]) -> T:
+        """``work()`` within what is left; BudgetExceeded past the deadline."""
+        return run_within(work, self.left(), self.total)
 
 
-def names(items: Iterable[str], limit: int = 5) -> str:
-    """``a, b, c and 4 more``: short enough for one terminal line."""
-    seq = list(items)
-    head = ", ".join(seq[:limit])
-    return head + (f" and {len(seq) - limit} more" if len(seq) > limit else "")
+def fails_open(hook: bool, strict: bool) -> bool:
+    """A hook passes with a warning when the review cannot be done; --strict or no --hook
+    fails instead."""
+    return hook and not strict

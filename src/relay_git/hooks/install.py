@@ -19,6 +19,7 @@ from pathlib import Path
 
 from relay_git.errors import UsageError
 from relay_git.git.repo import Repository
+from relay_git.hooks import HOOK_IDS
 from relay_git.util.fs import atomic_write
 
 MARKER = "# relay-git hook"
@@ -27,7 +28,6 @@ BACKUP_SUFFIX = ".relay-git-backup"
 
 _ARGS = {"pre-commit": "--hook", "pre-push": "--hook --push-range --push-refs -"}
 _WHAT = {"pre-commit": "the staged diff", "pre-push": "the commits being pushed"}
-_SKIP_ID = {"pre-commit": "relay-git-review", "pre-push": "relay-git-review-push"}
 
 _TEMPLATE = """\
 #!/bin/sh
@@ -100,7 +100,7 @@ def script(kind: str, python: str = "", path: str = "", chain: bool = False) -> 
         marker=MARKER,
         kind=kind,
         what=_WHAT[kind],
-        skip_id=_SKIP_ID[kind],
+        skip_id=HOOK_IDS[kind],
         args=_ARGS[kind],
         python=_quote(python),
         path=_quote(path),

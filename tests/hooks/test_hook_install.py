@@ -9,7 +9,8 @@ import yaml
 from tests.conftest import git
 
 from relay_git.cli import main
-from relay_git.hookinstall import BACKUP_SUFFIX, MARKER, script
+from relay_git.hooks import HOOK_IDS
+from relay_git.hooks.install import BACKUP_SUFFIX, MARKER, script
 
 ROOT = Path(__file__).resolve().parents[2]
 FOREIGN = "#!/bin/sh\necho mine\n"
@@ -34,6 +35,12 @@ def test_pre_commit_hooks_manifest() -> None:
         assert hook["pass_filenames"] is False and hook["require_serial"] is True
         assert hook["entry"].startswith("relay-git review --hook")
     assert "--push-range" in push["entry"] and "--push-range" not in commit["entry"]
+    # the data file and the one Python definition of the ids agree
+    assert {h["id"]: h["stages"] for h in manifest.values()} == {
+        hook_id: [kind] for kind, hook_id in HOOK_IDS.items()
+    }
+    for kind, hook_id in HOOK_IDS.items():
+        assert f"SKIP={hook_id})" in script(kind)
 
 
 @pytest.mark.parametrize("hooks_path", [None, ".githooks", "abs"])
