@@ -96,3 +96,26 @@ def test_relay_git_openai_backend_against_the_real_server(llama_server: str) -> 
     jsonschema.validate(json.loads(result.text), PERSON)
     assert result.prompt_tokens > 0
     assert result.output_tokens > 0
+
+
+def test_the_openai_backend_streams_and_stops_a_code_block_on_the_real_server(
+    llama_server: str,
+) -> None:
+    """With ``stop_when`` the backend asks the real server for an SSE stream, reads it piece
+    by piece, and hangs up the moment the rule says so (here: after the first piece)."""
+    from relay_git.models import stops
+
+    options = BackendOptions(openai_base_url=llama_server, timeout=120)
+    backend = create(f"openai:{_model_id(llama_server)}", options)
+    ask = ({"role": "user", "content": "Write a Python function double(x) in a code block."},)
+    counted: list[int] = []
+    whole = backend.chat(
+        ChatRequest(ask, 200, stop_when=stops.for_code_block), on_token=counted.append
+    )
+    assert counted and counted == list(range(1, len(counted) + 1))  # streamed, piece by piece
+    assert whole.output_tokens >= len(counted)
+    assert whole.done_reason in ("stop", "length", "repetition")
+
+    cut = backend.chat(ChatRequest(ask, 200, stop_when=lambda text: "enough" if text else None))
+    assert cut.done_reason == "enough"
+    assert cut.output_tokens == 1

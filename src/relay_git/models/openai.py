@@ -19,7 +19,7 @@ import httpx
 import pydantic
 
 from relay_git.errors import BackendUnavailable
-from relay_git.models import _http
+from relay_git.models import _http, sse
 from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
@@ -56,20 +56,9 @@ class _Choice(pydantic.BaseModel):
     finish_reason: str | None = None
 
 
-class _Usage(pydantic.BaseModel):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    prompt_tokens_details: dict[str, Any] | None = None  # OpenAI: {"cached_tokens": N}
-
-    @property
-    def cached(self) -> int:
-        value = (self.prompt_tokens_details or {}).get("cached_tokens", 0)
-        return value if isinstance(value, int) else 0
-
-
 class _Completion(pydantic.BaseModel):
     choices: list[_Choice] = pydantic.Field(min_length=1)
-    usage: _Usage | None = None
+    usage: sse.Usage | None = None
 
 
 class _ModelList(pydantic.BaseModel):
@@ -105,6 +94,7 @@ class OpenAIBackend(_http.HttpBackend):
         self._context: int | None = None
         self._json_object = False  # the server wants {"type": "json_object", "schema": ...}
         self._completion_tokens_key = "max_tokens"
+        self._streams = True  # False once the server refused a stream it served plainly
 
     # -- Backend protocol ---------------------------------------------------------------
 
@@ -118,12 +108,19 @@ class OpenAIBackend(_http.HttpBackend):
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
         context = self.context_length()
         start = time.monotonic()
+        dialect, refused = self._dialect(), False
+        if request.stop_when is not None and self._streams:
+            streamed, refused = self._streamed_chat(request, on_token)
+            if streamed is not None:
+                return self._streamed_result(request, streamed, time.monotonic() - start)
         response = self._post_chat(request)
+        # served plainly in the same dialect: this server does not stream; do not ask again
+        self._streams = self._streams and not (refused and dialect == self._dialect())
         seconds = time.monotonic() - start
         reply = self._read(response, _Completion)
         choice = reply.choices[0]
         text = choice.message.content or ""
-        usage = reply.usage or _Usage()
+        usage = reply.usage or sse.Usage()
         prompt = estimate_prompt(request.messages)
         output = usage.completion_tokens or estimate_tokens(text)
         if on_token is not None:
@@ -178,6 +175,43 @@ class OpenAIBackend(_http.HttpBackend):
                 }
             )
         return body
+
+    def _dialect(self) -> tuple[bool, str]:
+        return self._json_object, self._completion_tokens_key
+
+    def _streamed_chat(
+        self, request: ChatRequest, on_token: OnToken | None
+    ) -> tuple[sse.Streamed | None, bool]:
+        """The reply streamed (SSE), cut off when ``request.stop_when`` says so, or None and
+        whether the server refused it (a 4xx): the plain request then adapts or says why."""
+        body = self._body(request) | {"stream": True, "stream_options": {"include_usage": True}}
+        url = self.base_url + "/chat/completions"
+        try:
+            with self._client.stream("POST", url, json=body, headers=self._headers()) as response:
+                status = response.status_code
+                if status < 400:
+                    return sse.read(response.iter_lines(), request.stop_when, on_token), False
+        except httpx.TransportError as err:
+            raise self._transport_error(err) from None
+        except sse.StreamError as err:
+            raise BackendUnavailable(
+                f"{_http.host_of(self.base_url)} sent {err}", self.status_fix
+            ) from None
+        return None, status < 500 and status not in _NOT_DIALECT
+
+    def _streamed_result(
+        self, request: ChatRequest, streamed: sse.Streamed, seconds: float
+    ) -> ChatResult:
+        usage = streamed.usage or sse.Usage()
+        return ChatResult(
+            text=streamed.text,
+            prompt_tokens=usage.prompt_tokens or estimate_prompt(request.messages),
+            output_tokens=usage.completion_tokens or streamed.pieces,
+            seconds=seconds,
+            context=self.context_length(),
+            done_reason=streamed.reason,
+            cached_tokens=usage.cached,
+        )
 
     def _post_chat(self, request: ChatRequest) -> httpx.Response:
         """POST the chat, adapting once to a server dialect it reveals with an error.
