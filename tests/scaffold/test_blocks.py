@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relay_git.scaffold.blocks import code_block, defined_names, merge, parseable_prefix, stub
+from relay_git.scaffold.blocks import (
+    code_block,
+    copied_from,
+    defined_names,
+    merge,
+    parseable_prefix,
+    stub,
+)
 
 FENCE = "```"
 
@@ -335,3 +342,54 @@ def test_stub_keeps_the_signature(source: str) -> None:
     (node,) = [n for n in tree.body if getattr(n, "name", "") == "double"]
     assert "x * 2" not in out
     assert [a.arg for a in node.args.args] == ["x"]  # type: ignore[attr-defined]
+
+
+UNITS = '''KM_PER_MILE = 1.609344
+
+
+def km_to_miles(km):
+    """Return km kilometres in miles."""
+    return km / KM_PER_MILE
+'''
+
+
+@pytest.mark.parametrize(
+    ("draft", "copied"),
+    [
+        ("def miles_to_km(miles):\n    return miles / KM_PER_MILE\n", "km_to_miles"),  # renamed
+        ("def miles_to_km(m):\n    return km_to_miles(m)\n", "km_to_miles"),  # an alias
+        ('def miles_to_km(m):\n    """Doc."""\n    return km_to_miles(m)\n', "km_to_miles"),
+        ("def miles_to_km(miles):\n    return miles * KM_PER_MILE\n", None),  # the answer
+        ("def miles_to_km(m):\n    return km_to_miles(m) * 2.59\n", None),  # uses it, more
+        ("def miles_to_km(m):\n    return km_to_miles(1 / m)\n", None),  # other arguments
+    ],
+)
+def test_a_draft_that_only_copies_or_calls_an_existing_function_is_a_copy(
+    draft: str, copied: str | None
+) -> None:
+    assert copied_from(UNITS, UNITS + "\n\n" + draft, ["miles_to_km"]) == copied
+
+
+def test_merge_keeps_only_the_asked_definitions_and_what_they_use() -> None:
+    block = (
+        "SCALE = 2\n\n\ndef _twice(x):\n    return x * SCALE\n\n\n"
+        "def double(x):\n    return _twice(x)\n\n\n"
+        "def double_new(x):\n    return x * 2\n\n\n"
+        "def add_function(f, g):\n    return add_function(f, g)\n"
+    )
+    merged = merge("def add(a, b):\n    return a + b\n", block, ["double"])
+    assert defined_names(merged) == {"add", "double", "_twice"}
+    assert "SCALE = 2" in merged
+    # no asked name in the block: nothing is pruned (the caller judges the draft)
+    assert defined_names(merge("", block, ["triple"])) == {
+        "_twice",
+        "double",
+        "double_new",
+        "add_function",
+    }
+    assert defined_names(merge("", block, None)) == {
+        "_twice",
+        "double",
+        "double_new",
+        "add_function",
+    }

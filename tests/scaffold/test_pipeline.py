@@ -465,3 +465,34 @@ def test_reviewer_without_valid_replies_leaves_work_unreviewed_and_says_so(
     assert "plan review failed, the plan stands unreviewed" in problems
     assert "diff review failed, the branch is NOT reviewed" in problems
     assert len(relay.reviewer.history) == 6  # plan review 3 tries, verdict 3 tries
+
+
+def test_tests_a_code_draft_carries_are_drafts_too(
+    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    carried = GOOD_CODE["slug.py"] + "\n\ndef test_slugify():\n    assert slugify('A B') == 'a-b'\n"
+    Script(files={"slug.py": carried}, tests="nothing = 1\n").install(relay)
+    report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, TASK)
+    assert report["outcome"] == "done" and report["support"] == 3  # 3 drafts x 1 test
+    test_file = git(repo, "show", f"{report['branch']}:tests/test_slug.py")
+    assert "assert slugify('A B') == 'a-b'" in test_file
+    assert "def test_" not in git(repo, "show", f"{report['branch']}:slug.py")
+
+
+CRASHES = "def slugify(text):\n    raise ValueError(text)\n"
+
+
+@pytest.mark.parametrize(("second", "done"), [(GOOD_CODE["slug.py"], True), (CRASHES, False)])
+def test_one_draft_passing_one_test_asks_one_more_batch(
+    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str], second: str, done: bool
+) -> None:
+    """Batch one: one good draft and two that crash, so one draft passes one test (a single
+    witness). Batch two either agrees with it (done, support 4) or not (unconfirmed)."""
+    script = Script().install(relay)
+    asked = iter([GOOD_CODE["slug.py"], CRASHES, CRASHES, second, second, second])
+    relay.coder.default = lambda r: fenced(next(asked)) if kind(r) == "code" else script.coder(r)
+    report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, TASK, code=0 if done else 1)
+    assert sum(1 for r in relay.coder.history if kind(r) == "code") == 6
+    assert report["support"] == (4 if done else 1)
+    assert (report["outcome"] == "done") is done
+    assert any(r.startswith("unconfirmed") for r in report["reasons"]) is not done

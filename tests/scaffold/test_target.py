@@ -333,3 +333,20 @@ def test_docs_and_config_the_task_does_not_name_leave_the_plan(
     checked, problems = check_plan(plan, ["mathkit/numbers.py", "README.md", "pyproject.toml"])
     assert (path in checked.paths) == kept
     assert any("does not ask to change it" in p for p in problems) == (not kept)
+
+
+@pytest.mark.parametrize(
+    ("task", "kept"),
+    [
+        ("add miles_to_km(miles) to geo/units.py, with a test in tests/test_units.py", False),
+        ("add miles_to_km(miles) to geo/units.py and export it from geo/__init__.py", True),
+        ("add miles_to_km(miles) to the units module", True),  # no file named: the plan decides
+        ("make tests/test_units.py pass", True),  # only a test named: the code is the plan's
+    ],
+)
+def test_when_the_task_names_the_code_files_others_leave_the_plan(task: str, kept: bool) -> None:
+    listing = ["geo/__init__.py", "geo/units.py", "conftest.py", "tests/test_units.py"]
+    planned = Plan(task, "", (("geo/units.py", "x"), ("geo/__init__.py", "y")), ())
+    checked, problems = check_plan(planned, listing)
+    assert ("geo/__init__.py" in checked.paths) == kept
+    assert any("the task names the files to change" in p for p in problems) == (not kept)

@@ -111,6 +111,26 @@ def _kept(new: Sequence[_Part]) -> list[_Part]:
     return out
 
 
+def _needed(new: Sequence[_Part], names: Iterable[str]) -> list[_Part]:
+    """Without the new definitions nothing asked for needs: a tiny model pads its block with
+    ``double_new``, ``add_geo_function`` and the like. Kept: the asked-for definitions and
+    what they use, transitively; imports and constants. A block defining none of the asked
+    names is left whole (the caller judges it)."""
+    defs = {p.key[4:]: p for p in new if p.key.startswith("def:")}
+    todo = [n for n in names if n in defs]
+    if not todo:
+        return list(new)
+    keep: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in keep:
+            continue
+        keep.add(name)
+        used = {n.id for n in ast.walk(ast.parse(defs[name].text)) if isinstance(n, ast.Name)}
+        todo += [u for u in used if u in defs and u not in keep]
+    return [p for p in new if not p.key.startswith("def:") or p.key[4:] in keep]
+
+
 def _is_constant(text: str) -> bool:
     body = ast.parse(text).body  # empty for the comment lines at the end of a block
     return (
@@ -130,6 +150,8 @@ def merge(existing: str, block: str, replaceable: Iterable[str] | None = None) -
     base = _parts(existing) if existing.strip() else []
     new = _kept(_parts(block))
     allowed = None if replaceable is None else {f"def:{n}" for n in replaceable}
+    if replaceable is not None:
+        new = _needed(new, replaceable)
     known = {p.key for p in base}
     replaced = {
         p.key: p
@@ -230,6 +252,29 @@ def copied_from(existing: str, merged: str, names: Iterable[str]) -> str | None:
     shapes = {_body_shape(n): n.name for n in old}
     wanted = set(names) - {n.name for n in old}
     for node in new:
-        if node.name in wanted and _body_shape(node) in shapes:
+        if node.name not in wanted:
+            continue
+        if _body_shape(node) in shapes:
             return shapes[_body_shape(node)]
+        alias = _alias_of(node, {n.name for n in old})
+        if alias:
+            return alias
+    return None
+
+
+def _alias_of(node: ast.FunctionDef, existing: set[str]) -> str | None:
+    """The existing function ``node`` only calls with its own parameters, if any:
+    ``def miles_to_km(m): return km_to_miles(m)`` is ``km_to_miles`` under another name."""
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]
+    if len(body) != 1 or not isinstance(body[0], ast.Return):
+        return None
+    call = body[0].value
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        return None
+    params = [a.arg for a in node.args.args]
+    passed = [a.id for a in call.args if isinstance(a, ast.Name)]
+    if call.func.id in existing and not call.keywords and passed == params:
+        return call.func.id
     return None

@@ -10,22 +10,29 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from relay_git.scaffold import consensus
 from relay_git.scaffold.blocks import defined_names, stub
 from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.generate import SourceFile, file_drafts, read_text, test_drafts
+from relay_git.scaffold.generate import (
+    SourceFile,
+    carried_tests,
+    file_drafts,
+    read_text,
+    test_drafts,
+)
 from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.select import Matrix, judge, rank
+from relay_git.scaffold.select import Choice, Matrix, judge, rank
 from relay_git.scaffold.target import Target, module_of
 from relay_git.scaffold.testsmith import TestFn, compose, unique
 from relay_git.scaffold.workbench import Workbench, probe_path
 
 Files = dict[str, str]
 MAX_TRIED = 3  # ranked candidates tried against the project's tests
+MIN_SUPPORT = 2  # CodeT score below which the drafts are not yet evidence (gate.unconfirmed)
 
 
 @dataclass(frozen=True)
@@ -76,6 +83,7 @@ def draft_code(
     count: int,
     failure: str = "",
     offset: int = 0,
+    seen: list[str] | None = None,
 ) -> tuple[list[Files], list[str]]:
     root = wb.wt.path
     text = {p: read_text(root, p) for p in target.code}
@@ -84,7 +92,7 @@ def draft_code(
     opaque = [p for p in target.code if text[p] is None and os.path.lexists(root / p)]
     per_file = {
         p: file_drafts(
-            env, seat, stage, spec, p, root, context, count, failure, offset, target.names
+            env, seat, stage, spec, p, root, context, count, failure, offset, target.names, seen
         )
         for p in target.code
         if p not in opaque
@@ -114,30 +122,45 @@ class _Memo:
         return self.seen[key]
 
 
-def _matrix(
-    wb: Workbench,
-    cands: list[Files],
-    stub_files: Files,
-    where: dict[str, str],
-    tests: list[TestFn],
-    folder: str,
-) -> Matrix:
-    """Every drafted test against every code draft and the stub, in a scratch test file in
-    ``folder`` (the planned test file's, so its conftest applies)."""
-    test_path = probe_path(folder)
-    return judge(cands, stub_files, _Memo(wb, test_path, compose(None, where, tests)))
+@dataclass(frozen=True)
+class _Trial:
+    """Where the drafts meet the tests: the worktree, the stub, the names under test and the
+    folder of the planned test file (so its conftest applies)."""
+
+    wb: Workbench
+    stub_files: Files
+    where: dict[str, str]
+    folder: str
+
+    def matrix(self, cands: list[Files], tests: list[TestFn]) -> Matrix:
+        """Every drafted test against every code draft and the stub, in a scratch file."""
+        test_path = probe_path(self.folder)
+        source = compose(None, self.where, tests)
+        return judge(cands, self.stub_files, _Memo(self.wb, test_path, source))
+
+    def pin(self, cands: list[Files], tests: list[TestFn]) -> list[TestFn]:
+        calls = consensus.equality_calls(tests, sorted(self.where))
+        if not calls or len(cands) < consensus.MIN_AGREEING:
+            return []
+        script = consensus.probe_script(self.where, calls)
+        values = [consensus.parse_values(self.wb.script(c, script), len(calls)) for c in cands]
+        stem = sorted(self.where)[0]
+        return consensus.pinned(calls, consensus.agreed(values), stem)
+
+    def ranked(self, cands: list[Files], tests: list[TestFn]) -> tuple[list[Choice], list[TestFn]]:
+        """CodeT's ranking; when no drafted test survives, the drafts' agreed values pinned."""
+        ranked = rank(self.matrix(cands, tests))
+        if ranked[0].tests:
+            return ranked, tests
+        pinned = self.pin(cands, tests)
+        if not pinned:
+            return ranked, tests
+        tests = unique([*tests, *pinned])
+        return rank(self.matrix(cands, tests)), tests
 
 
-def _pin(
-    wb: Workbench, cands: list[Files], where: dict[str, str], tests: list[TestFn]
-) -> list[TestFn]:
-    calls = consensus.equality_calls(tests, sorted(where))
-    if not calls or len(cands) < consensus.MIN_AGREEING:
-        return []
-    script = consensus.probe_script(where, calls)
-    values = [consensus.parse_values(wb.script(c, script), len(calls)) for c in cands]
-    stem = sorted(where)[0]
-    return consensus.pinned(calls, consensus.agreed(values), stem)
+def carried(seen: Sequence[str], where: Mapping[str, str]) -> list[TestFn]:
+    return carried_tests(seen, sorted(where))
 
 
 def choose(
@@ -148,14 +171,19 @@ def choose(
     cands: list[Files],
     test_seat: Seat,
     count: int,
+    more: Callable[[], list[Files]] | None = None,
+    seen: Sequence[str] = (),
 ) -> Chosen:
-    """Rank ``cands`` by the drafted tests; compose the test file from the winner's tests."""
+    """Rank ``cands`` by the drafted tests (the tests stage's, and those the code drafts in
+    ``seen`` carried); compose the test file from the winner's tests. When nothing can tell
+    the drafts apart, ``more`` drafts are asked for once: a second batch can agree where the
+    first could not."""
     root = wb.wt.path
     base = {p: read_text(root, p) or "" for p in target.code}
     where = names_under_test(target, base, cands[0])
     if not (target.tests and where and wb.runner):
         return Chosen(tuple(cands), {}, (), 0)
-    tests = test_drafts(env, test_seat, spec, where, count)
+    tests = unique([*test_drafts(env, test_seat, spec, where, count), *carried(seen, where)])
     folder = PurePosixPath(target.tests[0]).parent.as_posix()
     by_module: dict[str, list[str]] = {}
     for name, module in where.items():
@@ -165,15 +193,14 @@ def choose(
         for p in target.python
         if module_of(p) in by_module
     }
-    matrix = _matrix(wb, cands, stub_files, where, tests, folder)
-    ranked = rank(matrix)
-    pinned: list[TestFn] = []
-    if not ranked[0].tests:
-        pinned = _pin(wb, cands, where, tests)
-        if pinned:
-            tests = unique([*tests, *pinned])
-            matrix = _matrix(wb, cands, stub_files, where, tests, folder)
-            ranked = rank(matrix)
+    trial = _Trial(wb, stub_files, where, folder)
+    ranked, tests = trial.ranked(cands, tests)
+    weak = ranked[0].score < MIN_SUPPORT  # nothing, or one draft passing one test
+    extra = more() if more is not None and weak else []
+    if extra:
+        cands = cands + extra
+        tests = unique([*tests, *carried(seen, where)])
+        ranked, tests = trial.ranked(cands, tests)
     keep = [t for t in tests if t.name in ranked[0].tests]
     ordered = tuple(cands[c.draft] for c in ranked)
     if not keep:

@@ -17,7 +17,13 @@ from pathlib import Path, PurePosixPath
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block
-from relay_git.scaffold.blocks import code_block, copied_from, defined_names, merge
+from relay_git.scaffold.blocks import (
+    code_block,
+    copied_from,
+    defined_names,
+    merge,
+    parseable_prefix,
+)
 from relay_git.scaffold.env import CODE_TOKENS, TEST_TOKENS, Seat, StageEnv
 from relay_git.scaffold.plan import Plan
 from relay_git.scaffold.target import Target, module_of
@@ -191,8 +197,10 @@ def file_drafts(
     failure: str = "",
     offset: int = 0,
     names: Sequence[str] = (),
+    seen: list[str] | None = None,
 ) -> list[str]:
-    """Whole new contents of ``path``, one per usable draft (duplicates kept: they are votes)."""
+    """Whole new contents of ``path``, one per usable draft (duplicates kept: they are votes).
+    Each Python block as written goes to ``seen``: the tests a draft carries are drafts too."""
     existing = read_text(root, path)
     shown = [f for f in context if f.path != path]
     if existing is not None:
@@ -213,6 +221,8 @@ def file_drafts(
     python = path.endswith(".py")
     cap = env.budget(CODE_TOKENS)
     for block in drafts(env, seat, stage, variants, count, cap, offset, python):
+        if python and seen is not None:
+            seen.append(block)
         code = _code_only(block, names) if python else block.rstrip("\n") + "\n"
         content = _merged(existing, code, names) if python else code
         if content is None or content == existing:
@@ -253,4 +263,13 @@ def test_drafts(
     found: list[TestFn] = []
     for block in drafts(env, seat, "tests", [messages], count, env.budget(TEST_TOKENS)):
         found += extract(block, names)
+    return unique(found)
+
+
+def carried_tests(blocks: Sequence[str], names: Sequence[str]) -> list[TestFn]:
+    """The tests code drafts wrote beside the code (cut off where a block stops parsing):
+    drafts like the tests stage's, judged the same way."""
+    found: list[TestFn] = []
+    for block in blocks:
+        found += extract(parseable_prefix(block), names)
     return unique(found)

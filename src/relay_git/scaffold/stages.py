@@ -7,6 +7,7 @@ the worktree and return what they did.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -90,15 +91,24 @@ def generate(
 ) -> Written:
     """Draft ``drafts`` candidates per file and the tests; the best that passes stays written."""
     shown = context(env, env.coder, spec, wb, listing)
-    cands, problems = draft_code(env, env.coder, "generate", spec, target, wb, shown, drafts)
-    if not cands:  # hollow: once more, hotter
-        cands, again = draft_code(
-            env, env.coder, "generate", spec, target, wb, shown, drafts, offset=drafts
+    seen: list[str] = []  # every Python block as written: the tests they carry count too
+
+    def batch(offset: int) -> list[Files]:  # each batch asks what no earlier one asked
+        cands, said = draft_code(
+            env, env.coder, "generate", spec, target, wb, shown, drafts, offset=offset, seen=seen
         )
-        problems += again
+        problems.extend(said)
+        return cands
+
+    problems: list[str] = []
+    cands, offset = batch(0), 0
+    if not cands:  # hollow: once more, hotter
+        offset = drafts
+        cands = batch(offset)
     if not cands:
         return Written(problems=problems)
-    chosen: Chosen = choose(env, spec, target, wb, cands, env.coder, drafts)
+    more = functools.partial(batch, offset + drafts)
+    chosen: Chosen = choose(env, spec, target, wb, cands, env.coder, drafts, more, seen)
     done = _try(wb, chosen.candidates, chosen.tests, command, chosen.support)
     done.test_names, done.pinned = chosen.test_names, chosen.pinned
     done.problems = problems + list(chosen.problems) + done.problems

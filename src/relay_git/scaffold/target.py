@@ -212,14 +212,19 @@ def _doc_or_config(path: str) -> bool:
 def _drop_unasked(task: str, files: list[tuple[str, str]], allow: Sequence[str]) -> list[str]:
     """Documentation and configuration the task does not name (a README, pyproject.toml)
     are dropped: a tiny planner lists whatever it saw, and a redrafted README is damage.
-    Paths the user allowed with --allow-path stay."""
+    When the task names the code files to change, other code files go too: the user said
+    where. Paths the user allowed with --allow-path stay."""
+    scoped = any(not is_test_path(p) for p in task_paths(task))
     kept, problems = [], []
     for path, change in files:
         allowed = any(fnmatch.fnmatchcase(path, glob) for glob in allow)
-        if not _doc_or_config(path) or is_test_path(path) or _named_by(task, path) or allowed:
+        unasked = _doc_or_config(path) or scoped
+        if not unasked or is_test_path(path) or _named_by(task, path) or allowed:
             kept.append((path, change))
-        else:
+        elif _doc_or_config(path):
             problems.append(f"{path} dropped from the plan: the task does not ask to change it")
+        else:
+            problems.append(f"{path} dropped from the plan: the task names the files to change")
     files[:] = kept
     return problems
 
