@@ -137,7 +137,8 @@ def _handler_for(server: Loopback) -> type[BaseHTTPRequestHandler]:
 
         def _start(self, reply: Reply, content_type: str) -> None:
             self.send_response(reply.status)
-            self.send_header("Content-Type", content_type)
+            if not any(key.lower() == "content-type" for key in reply.headers):
+                self.send_header("Content-Type", content_type)
             self.send_header("Connection", "close")
             for key, value in reply.headers.items():
                 self.send_header(key, value)

@@ -143,3 +143,22 @@ def test_a_stream_event_that_is_not_a_chunk_is_one_line_exit_3(server: Loopback)
 
     assert caught.value.exit_code == 3
     assert "not a chat chunk" in caught.value.message and "\n" not in caught.value.message
+
+
+def test_a_server_that_ignores_stream_answers_with_one_body(server: Loopback) -> None:
+    server.route("POST", CHAT, plain("all at once"))
+
+    result = backend(server.url).chat(ChatRequest(MESSAGES, 20, stop_when=stops.for_json))
+
+    assert server.received(CHAT)[0].json()["stream"] is True
+    assert (result.text, result.output_tokens) == ("all at once", 4)
+
+
+def test_a_missing_model_is_reported_once_not_asked_again_plainly(server: Loopback) -> None:
+    server.route("POST", CHAT, Reply(404, {"error": {"message": "model 'local' not found"}}))
+
+    with pytest.raises(BackendUnavailable) as caught:
+        backend(server.url).chat(ChatRequest(MESSAGES, 20, stop_when=stops.for_json))
+
+    assert caught.value.exit_code == 3 and "not found" in caught.value.message
+    assert len(server.received(CHAT)) == 1

@@ -496,3 +496,26 @@ def test_one_draft_passing_one_test_asks_one_more_batch(
     assert report["support"] == (4 if done else 1)
     assert (report["outcome"] == "done") is done
     assert any(r.startswith("unconfirmed") for r in report["reasons"]) is not done
+
+
+LOOPS = "def slugify(text):\n    while True:\n        pass\n"
+
+
+def test_a_draft_that_loops_costs_the_probe_limit_not_the_test_timeout(
+    repo: Path,
+    relay: Relay,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The looping draft's scratch test run is cut at PROBE_TIMEOUT (here 1 s), not at the
+    project's test timeout (here 120 s): the run's summed test time shows which applied."""
+    from relay_git.scaffold import workbench
+
+    monkeypatch.setattr(workbench, "PROBE_TIMEOUT", 1.0)
+    monkeypatch.setenv("RELAY_GIT_TEST_TIMEOUT", "120")
+    script = Script().install(relay)
+    asked = iter([LOOPS, GOOD_CODE["slug.py"], GOOD_CODE["slug.py"]])
+    relay.coder.default = lambda r: fenced(next(asked)) if kind(r) == "code" else script.coder(r)
+    report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, TASK)
+    assert report["outcome"] == "done" and report["support"] == 2
+    assert report["tests"]["total_seconds"] < 60

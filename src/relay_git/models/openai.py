@@ -44,6 +44,7 @@ def _names_format(message: str) -> bool:
 
 # A 4xx with one of these is about the request as a whole, not the response_format dialect.
 _NOT_DIALECT = frozenset({401, 403, 404, 408, 409, 413, 429})
+_FINAL = frozenset({401, 403, 404})  # a refusal of the request, streamed or not
 _CONTEXT_KEYS = ("max_model_len", "context_length", "max_context_length", "n_ctx")
 
 
@@ -75,6 +76,10 @@ def context_from_entry(entry: dict[str, Any]) -> int | None:
         if isinstance(value, int) and value > 0:
             return value
     return None
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    return str(response.headers.get("content-type", "")).startswith("text/event-stream")
 
 
 class OpenAIBackend(_http.HttpBackend):
@@ -189,8 +194,14 @@ class OpenAIBackend(_http.HttpBackend):
         try:
             with self._client.stream("POST", url, json=body, headers=self._headers()) as response:
                 status = response.status_code
-                if status < 400:
+                if status < 400 and _is_event_stream(response):
                     return sse.read(response.iter_lines(), request.stop_when, on_token), False
+                if status < 400 or status in _FINAL:
+                    response.read()
+                if status < 400:  # it ignored "stream": the whole reply came as one body
+                    return self._whole(response), False
+                if status in _FINAL:  # asking again, plainly, would hear the same
+                    raise self._status_error(response)
         except httpx.TransportError as err:
             raise self._transport_error(err) from None
         except sse.StreamError as err:
@@ -198,6 +209,14 @@ class OpenAIBackend(_http.HttpBackend):
                 f"{_http.host_of(self.base_url)} sent {err}", self.status_fix
             ) from None
         return None, status < 500 and status not in _NOT_DIALECT
+
+    def _whole(self, response: httpx.Response) -> sse.Streamed:
+        reply = self._read(response, _Completion)
+        choice = reply.choices[0]
+        text = choice.message.content or ""
+        usage = reply.usage or sse.Usage()
+        output = usage.completion_tokens or estimate_tokens(text)
+        return sse.Streamed(text, output, choice.finish_reason or "stop", reply.usage)
 
     def _streamed_result(
         self, request: ChatRequest, streamed: sse.Streamed, seconds: float

@@ -20,8 +20,6 @@ from relay_git.safety.sandbox import Kind
 from relay_git.scaffold.select import parse_report
 from relay_git.scaffold.testrun import TestOutcome, run
 
-PROBE_TIMEOUT = 60.0
-
 
 def pytest_runner(command: str | None) -> str | None:
     """How to start pytest the way the project's test command does, or None (not pytest)."""
@@ -39,6 +37,11 @@ def pytest_runner(command: str | None) -> str | None:
     if PurePosixPath(first).name.startswith("python") and words[1:3] == ["-m", "pytest"]:
         return f"{shlex.quote(first)} -m pytest"
     return None
+
+
+# A draft that loops forever must not cost the project's whole test timeout once per test
+# file: a scratch test of single assertions, or the values probe, gets this long.
+PROBE_TIMEOUT = 30.0
 
 
 @dataclass
@@ -63,8 +66,9 @@ class Workbench:
     def reset(self) -> None:
         wtmod.reset_clean(self.wt)
 
-    def run(self, command: str) -> TestOutcome:
-        outcome = run(command, self.wt.path, self.timeout, self.environ, sandbox=self.sandbox)
+    def run(self, command: str, timeout: float | None = None) -> TestOutcome:
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
+        outcome = run(command, self.wt.path, limit, self.environ, sandbox=self.sandbox)
         self.test_seconds += outcome.seconds
         return outcome
 
@@ -75,7 +79,8 @@ class Workbench:
         try:
             if self.write({**files, test_path: source}):
                 return {}
-            report = self.run(f"{self.runner} -q -rA --tb=no -p no:cacheprovider {test_path}")
+            command = f"{self.runner} -q -rA --tb=no -p no:cacheprovider {test_path}"
+            report = self.run(command, PROBE_TIMEOUT)
             return parse_report(report.output)
         finally:
             self.reset()
@@ -89,7 +94,7 @@ class Workbench:
         try:
             if self.write({**files, name: source}):
                 return ""
-            return self.run(f"{python} {name}").output
+            return self.run(f"{python} {name}", PROBE_TIMEOUT).output
         finally:
             self.reset()
 
