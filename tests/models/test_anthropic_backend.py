@@ -8,11 +8,10 @@ stop_reason, usage) and errors shaped ``{"type": "error", "error": {...}}``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.loopback import Loopback, Reply, closed_port, serve
+from tests.loopback import Loopback, Reply, Sleeps, closed_port
 
 from relay_git.errors import BackendUnavailable
 from relay_git.models import _http
@@ -54,17 +53,6 @@ def message(
 
 def error(kind: str, text: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": kind, "message": text}}
-
-
-@pytest.fixture
-def server() -> Iterator[Loopback]:
-    with serve() as srv:
-        yield srv
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def backend(

@@ -5,10 +5,8 @@ that answers with the status and body of each case (the real APIs cannot be reac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from tests.loopback import Body, Loopback, Reply, closed_port, serve
+from tests.loopback import Body, Loopback, Reply, closed_port
 
 from relay_git.errors import BackendUnavailable
 from relay_git.models import _http, anthropic, openai
@@ -78,12 +76,6 @@ CASES = [
         "check ANTHROPIC_BASE_URL",
     ),
 ]
-
-
-@pytest.fixture
-def server() -> Iterator[Loopback]:
-    with serve() as srv:
-        yield srv
 
 
 def make(kind: str, url: str) -> openai.OpenAIBackend | anthropic.AnthropicBackend:

@@ -7,11 +7,10 @@ shapes of /api/chat (one JSON object, or NDJSON when streaming, with a possible
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.loopback import Loopback, Reply, closed_port, serve
+from tests.loopback import Loopback, Reply, Sleeps, closed_port
 
 from relay_git.errors import BackendUnavailable
 from relay_git.models import _http, stops
@@ -53,17 +52,6 @@ def chunk(content: str) -> dict[str, Any]:
         "message": {"role": "assistant", "content": content},
         "done": False,
     }
-
-
-@pytest.fixture
-def server() -> Iterator[Loopback]:
-    with serve() as srv:
-        yield srv
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def backend(

@@ -7,11 +7,10 @@ FastAPI 422 that llama-cpp-python's server gives a ``json_schema`` response_form
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.loopback import Loopback, Reply, closed_port, serve
+from tests.loopback import Loopback, Reply, Sleeps, closed_port
 
 from relay_git.errors import BackendUnavailable
 from relay_git.models import _http
@@ -49,17 +48,6 @@ def completion(
     if usage is not None:
         reply["usage"] = {**usage, "total_tokens": sum(usage.values())}
     return reply
-
-
-@pytest.fixture
-def server() -> Iterator[Loopback]:
-    with serve() as srv:
-        yield srv
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 def backend(

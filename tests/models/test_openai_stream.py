@@ -8,11 +8,10 @@ with ``usage`` and no choices (``stream_options.include_usage``), then ``data: [
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.loopback import Loopback, Reply, serve
+from tests.loopback import Loopback, Reply
 
 from relay_git.errors import BackendUnavailable
 from relay_git.models import _http, stops
@@ -44,12 +43,6 @@ def plain(text: str) -> dict[str, Any]:
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 9, "completion_tokens": 4},
     }
-
-
-@pytest.fixture
-def server() -> Iterator[Loopback]:
-    with serve() as srv:
-        yield srv
 
 
 def backend(url: str) -> OpenAIBackend:

@@ -8,18 +8,9 @@ from pathlib import Path
 import pytest
 from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
+from tests.review.support import REVIEWER, run
 
 from relay_git.cli import main
-
-REVIEWER = "ollama:fake-reviewer"
-
-
-def run(
-    args: list[str], fake: FakeBackend, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    code = main(["review", "--reviewer", REVIEWER, *args], obj={"make_backend": factory(fake)})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -12,21 +12,12 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import git
-from tests.fakes import FakeBackend, factory, review_reply
+from tests.fakes import FakeBackend, review_reply
+from tests.review.support import REVIEWER, run
 
-from relay_git.cli import main
 from relay_git.git.repo import Repository, binary_blobs
 
-REVIEWER = "ollama:fake-reviewer"
 SECRET_CODE = "os.system(payload)"
-
-
-def run(
-    args: list[str], fake: FakeBackend, capsys: pytest.CaptureFixture[str]
-) -> tuple[int, str, str]:
-    code = main(["review", "--reviewer", REVIEWER, *args], obj={"make_backend": factory(fake)})
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _hide_app_py(repo: Path, attributes: str) -> None:
