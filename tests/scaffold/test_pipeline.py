@@ -519,3 +519,22 @@ def test_a_draft_that_loops_costs_the_probe_limit_not_the_test_timeout(
     report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, TASK)
     assert report["outcome"] == "done" and report["support"] == 2
     assert report["tests"]["total_seconds"] < 60
+
+
+def test_a_test_the_project_already_had_vouches_for_a_single_witness(
+    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One draft passing one drafted test is unconfirmed, unless a test the project already
+    had calls what the task names (found by git grep over the base commit)."""
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_done.py").write_text(
+        "from slug import slugify\n\n\ndef test_done():\n    assert slugify('X Y') == 'x-y'\n"
+    )
+    git(repo, "add", "tests")
+    git(repo, "commit", "-q", "-m", "the test that defines done")
+    script = Script().install(relay)
+    asked = iter([GOOD_CODE["slug.py"], *[CRASHES] * 5])
+    relay.coder.default = lambda r: fenced(next(asked)) if kind(r) == "code" else script.coder(r)
+    report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, TASK)
+    assert report["support"] == 1
+    assert report["outcome"] == "done" and report["reasons"] == []

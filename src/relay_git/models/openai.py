@@ -111,35 +111,20 @@ class OpenAIBackend(_http.HttpBackend):
         return self._context
 
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
-        context = self.context_length()
+        self.context_length()
         start = time.monotonic()
         dialect, refused = self._dialect(), False
         if request.stop_when is not None and self._streams:
             streamed, refused = self._streamed_chat(request, on_token)
             if streamed is not None:
-                return self._streamed_result(request, streamed, time.monotonic() - start)
+                return self._result(request, streamed, time.monotonic() - start)
         response = self._post_chat(request)
         # served plainly in the same dialect: this server does not stream; do not ask again
         self._streams = self._streams and not (refused and dialect == self._dialect())
-        seconds = time.monotonic() - start
-        reply = self._read(response, _Completion)
-        choice = reply.choices[0]
-        text = choice.message.content or ""
-        usage = reply.usage or sse.Usage()
-        prompt = estimate_prompt(request.messages)
-        output = usage.completion_tokens or estimate_tokens(text)
+        whole = self._whole(response)
         if on_token is not None:
-            on_token(output)
-        reason = choice.finish_reason or "stop"
-        return ChatResult(
-            text=text,
-            prompt_tokens=usage.prompt_tokens or prompt,
-            output_tokens=output,
-            seconds=seconds,
-            context=context,
-            done_reason="length" if reason == "length" else reason,
-            cached_tokens=usage.cached,
-        )
+            on_token(whole.pieces)
+        return self._result(request, whole, time.monotonic() - start)
 
     def served(self) -> list[str]:
         """The model ids ``GET /models`` lists (``{"object": "list", "data": [{"id": …}]}``)."""
@@ -211,6 +196,7 @@ class OpenAIBackend(_http.HttpBackend):
         return None, status < 500 and status not in _NOT_DIALECT
 
     def _whole(self, response: httpx.Response) -> sse.Streamed:
+        """A plain chat completion, read as a stream that arrived in one piece."""
         reply = self._read(response, _Completion)
         choice = reply.choices[0]
         text = choice.message.content or ""
@@ -218,9 +204,7 @@ class OpenAIBackend(_http.HttpBackend):
         output = usage.completion_tokens or estimate_tokens(text)
         return sse.Streamed(text, output, choice.finish_reason or "stop", reply.usage)
 
-    def _streamed_result(
-        self, request: ChatRequest, streamed: sse.Streamed, seconds: float
-    ) -> ChatResult:
+    def _result(self, request: ChatRequest, streamed: sse.Streamed, seconds: float) -> ChatResult:
         usage = streamed.usage or sse.Usage()
         return ChatResult(
             text=streamed.text,

@@ -159,10 +159,6 @@ class _Trial:
         return rank(self.matrix(cands, tests)), tests
 
 
-def carried(seen: Sequence[str], where: Mapping[str, str]) -> list[TestFn]:
-    return carried_tests(seen, sorted(where))
-
-
 def choose(
     env: StageEnv,
     spec: Plan,
@@ -183,7 +179,9 @@ def choose(
     where = names_under_test(target, base, cands[0])
     if not (target.tests and where and wb.runner):
         return Chosen(tuple(cands), {}, (), 0)
-    tests = unique([*test_drafts(env, test_seat, spec, where, count), *carried(seen, where)])
+    tests = unique(
+        [*test_drafts(env, test_seat, spec, where, count), *carried_tests(seen, sorted(where))]
+    )
     folder = PurePosixPath(target.tests[0]).parent.as_posix()
     by_module: dict[str, list[str]] = {}
     for name, module in where.items():
@@ -199,7 +197,7 @@ def choose(
     extra = more() if more is not None and weak else []
     if extra:
         cands = cands + extra
-        tests = unique([*tests, *carried(seen, where)])
+        tests = unique([*tests, *carried_tests(seen, sorted(where))])
         ranked, tests = trial.ranked(cands, tests)
     keep = [t for t in tests if t.name in ranked[0].tests]
     ordered = tuple(cands[c.draft] for c in ranked)

@@ -6,7 +6,6 @@ reviewer) and notes only when it does not approve.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from relay_git.errors import ModelOutputError
@@ -22,8 +21,6 @@ from relay_git.scaffold.testrun import run
 from relay_git.scaffold.verdict import ask_verdict
 from relay_git.types import Finding, Review
 
-MAX_VOUCHERS = 200  # existing test files read for the task's names
-
 
 def _trees(ctx: Ctx, wt: wtmod.RelayWorktree, target: Target) -> tuple[gate.Tree, gate.Tree]:
     names = ctx.repo.git("diff", "--name-only", "-z", wt.base, wt.head()).split("\0")
@@ -35,13 +32,14 @@ def _trees(ctx: Ctx, wt: wtmod.RelayWorktree, target: Target) -> tuple[gate.Tree
 
 
 def _vouched(ctx: Ctx, wt: wtmod.RelayWorktree, target: Target) -> bool:
-    """A test the project already had names a function the task asks for."""
+    """A test the project already had names a function the task asks for (one ``git grep``
+    over the base commit)."""
     if not target.names:
         return False
-    listing = ctx.repo.git("ls-tree", "-r", "--name-only", "-z", wt.base).split("\0")
-    tests = [p for p in listing if p.endswith(".py") and is_test_path(p)][:MAX_VOUCHERS]
-    word = re.compile(r"\b(?:" + "|".join(map(re.escape, target.names)) + r")\b")
-    return any(word.search(ctx.repo.read_blob(wt.base, p) or "") for p in tests)
+    patterns = [arg for name in target.names for arg in ("-e", name)]
+    found = ctx.repo.run("grep", "-l", "-w", "-F", *patterns, wt.base, "--", "*.py")
+    paths = [line.partition(":")[2] for line in found.out.splitlines()] if found.ok else []
+    return any(is_test_path(p) for p in paths)
 
 
 def judge(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState, target: Target) -> None:

@@ -92,6 +92,7 @@ def generate(
     """Draft ``drafts`` candidates per file and the tests; the best that passes stays written."""
     shown = context(env, env.coder, spec, wb, listing)
     seen: list[str] = []  # every Python block as written: the tests they carry count too
+    problems: list[str] = []
 
     def batch(offset: int) -> list[Files]:  # each batch asks what no earlier one asked
         cands, said = draft_code(
@@ -100,7 +101,6 @@ def generate(
         problems.extend(said)
         return cands
 
-    problems: list[str] = []
     cands, offset = batch(0), 0
     if not cands:  # hollow: once more, hotter
         offset = drafts
