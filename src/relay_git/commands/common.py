@@ -8,14 +8,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from relay_git.app import App, build
 from relay_git.commands.runlog import remember_app
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.util.text import printable
+
+if TYPE_CHECKING:  # the app (config, review engine) loads when a command runs, not at start-up
+    from relay_git.app import App
 
 
 def build_app(
@@ -29,6 +31,8 @@ def build_app(
         overrides["coder"] = overrides.get("coder") or coder
         overrides["reviewer"] = overrides.get("reviewer") or reviewer
     injected = (ctx.obj or {}).get("make_backend")
+    from relay_git.app import build
+
     app = build(Path.cwd(), dict(os.environ), overrides, injected, need_repo)
     for line in app.notices:  # settings an untrusted repository tried to make
         click.echo(line, err=True)

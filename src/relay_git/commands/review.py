@@ -11,11 +11,10 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
-from relay_git.app import App
 from relay_git.commands.common import (
     build_app,
     check_output,
@@ -35,6 +34,9 @@ from relay_git.review.engine import full_coverage_error
 from relay_git.review.filtermode import MODES, FilterMode
 from relay_git.review.findings import reaches
 from relay_git.types import Coverage, Review, Verdict
+
+if TYPE_CHECKING:  # the app loads when a command runs, not at start-up
+    from relay_git.app import App
 
 
 def hook_progress(reviewer: str, budget: float | None) -> Callable[[str], None]:

@@ -16,14 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from relay_git.app import App
 from relay_git.errors import RelayError
 from relay_git.history.stats import canonical
 from relay_git.history.store import Run, append, default_path
+
+if TYPE_CHECKING:  # the app loads when a command runs, not at start-up
+    from relay_git.app import App
 
 APP_KEY = "relay_git.app"
 NO_LOG_KEY = "relay_git.no_log"
@@ -99,6 +101,8 @@ def record(ctx: click.Context, code: int | None) -> None:
     """Append the run to the history once, unless logging is off or nothing was built."""
     started = ctx.meta.get(_RUN_KEY)
     app = ctx.meta.get(APP_KEY)
+    from relay_git.app import App
+
     if not isinstance(started, _Started) or started.recorded or not isinstance(app, App):
         return
     started.recorded = True

@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from relay_git.app import App
 from relay_git.errors import UsageError
 from relay_git.hooks.run import diff_for, push_ranges
+
+if TYPE_CHECKING:  # the app loads when a command runs, not at start-up
+    from relay_git.app import App
 
 
 @dataclass(frozen=True)
