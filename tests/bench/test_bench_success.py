@@ -83,6 +83,17 @@ def test_failing_branch_tests_fail_the_task_even_when_the_checker_passes(
     assert checker.judge(ev, test_for="double") == [f"branch tests: {ev.tests_detail}"]
 
 
+def test_the_issue_17_wrong_signature_draft_is_not_done(tmp_path: Path) -> None:
+    """The dishonest run of issue 17: `def square(): return 10 * 2 + 3`, no test added."""
+    task = tasks.load_all(["reach_square_pytest"])[0]
+    repo = tasks.make_repo(task, tmp_path / "toy")
+    base = dict(task.files)["app.py"]
+    relay_commit(repo, {"app.py": base + "\n\ndef square():\n    return 10 * 2 + 3\n"})
+    reasons = checker.judge(checker.evaluate(task, repo), test_for=task.test_for)
+    assert any("square must take x" in r for r in reasons), reasons
+    assert reasons[-1] == "no added or edited test mentions square"
+
+
 def test_no_relay_branch_and_the_named_branch(tmp_path: Path) -> None:
     task = tasks.load_all(["reach_is_even"])[0]
     repo = tasks.make_repo(task, tmp_path / "toy")
