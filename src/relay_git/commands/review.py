@@ -24,7 +24,7 @@ from relay_git.commands.common import (
     save_raw_reply,
 )
 from relay_git.commands.runlog import count_findings, logged
-from relay_git.commands.targets import Target
+from relay_git.commands.targets import STAGED, Target, unstaged_hint
 from relay_git.commands.targets import read as read_targets
 from relay_git.errors import BackendUnavailable, BudgetExceeded, ModelOutputError, NotBlocking
 from relay_git.hooks import report as hook_report
@@ -57,6 +57,8 @@ class Options:
 
     revisions: str | None
     staged: bool
+    unstaged: bool
+    worktree: bool
     base: str | None
     diff_file: IO[bytes] | None
     reviewer: str | None
@@ -96,6 +98,9 @@ def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budge
     if not diff_text.strip():
         if hook_text or o.fmt in (None, "text"):
             click.echo(f"relay-git: nothing to review ({what}: no changes)", err=True)
+            hint = unstaged_hint(app) if what == STAGED else None
+            if hint:
+                click.echo(hint, err=True)
             return 0
         result = Review(Verdict.APPROVE, "Nothing to review.", (), Coverage())
     else:
@@ -136,6 +141,18 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
 @click.argument("revisions", metavar="[RANGE]", required=False)
 @click.option(
     "--staged", is_flag=True, help="Review the staged changes (the default unless a diff is piped)."
+)
+@click.option(
+    "--unstaged",
+    is_flag=True,
+    help="Review the working tree against the index (`git diff`; intent-to-add files count).",
+)
+@click.option(
+    "--all",
+    "worktree",
+    is_flag=True,
+    help="Review the working tree against HEAD, untracked files included (not ignored "
+    "ones); your index is left as it is.",
 )
 @click.option("--base", metavar="REF", help="Review HEAD against its merge-base with REF.")
 @click.option(
@@ -205,10 +222,17 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
 def review(ctx: click.Context, /, **opts: object) -> int:
     """Review a diff with the reviewer (large) model.
 
+    RANGE is what `git diff` takes: A..B (B against A), A...B (B against its merge-base
+    with A), or one revision A (the working tree against A, as `git diff A`).
+
     \b
     Examples:
       relay-git review                       # the staged diff
+      relay-git review --unstaged            # the working tree against the index
+      relay-git review --all                 # every change since HEAD, new files too
+      relay-git review HEAD~1                # the working tree against HEAD~1
       relay-git review main..HEAD --format markdown
+      relay-git review main...feature        # feature since it left main (as a PR)
       relay-git review --base origin/main --fail-on warning
       git diff | relay-git review --format json   # a piped diff (or --diff-file -)
       relay-git review --hook --timeout 30   # what the pre-commit hook runs
@@ -237,7 +261,9 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     )
     if o.exclude:
         app.config = app.config.replace(exclude=app.config.exclude + o.exclude)
-    target = Target(o.revisions, o.staged, o.base, o.diff_file, o.push, o.push_refs)
+    target = Target(
+        o.revisions, o.staged, o.base, o.diff_file, o.push, o.push_refs, o.unstaged, o.worktree
+    )
     targets = read_targets(app, target, None if o.hook else sys.stdin)
     budget = Budget.start(o.timeout, o.hook)
     if not targets:
