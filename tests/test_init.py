@@ -7,6 +7,7 @@ bench/standin.py, a local stand-in for the Ollama server on 127.0.0.1.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from bench.standin import SPEC, reply, serve
+from bench.standin import SPEC, error_at, reply, serve
 from tests.conftest import git
 
 from relay_git import config
@@ -190,23 +191,72 @@ def test_outside_a_repository_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
     assert list(tmp_path.iterdir()) == []
 
 
-def test_written_hook_runs_under_pre_commit(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """init, then the real `pre-commit run` runs relay-git (this checkout's) as the hook."""
+BARE_PATH = os.pathsep.join(["/usr/bin", "/bin"])  # git, and no relay-git
+
+
+def run_pre_commit(repo: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `pre-commit run` as a GUI client or an IDE starts it: a PATH with git on
+    it but no relay-git (and no virtualenv active, no PYTHONPATH)."""
+    assert shutil.which("relay-git", path=BARE_PATH) is None
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(PATH=BARE_PATH, OLLAMA_HOST=url, RELAY_GIT_REVIEWER=SPEC,
+               PRE_COMMIT_HOME=str(repo.parent / "pch"))  # fmt: skip
+    return subprocess.run(
+        [PRE_COMMIT, "run", starter.HOOK_ID, "--color", "never", *args],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_written_hook_runs_without_relay_git_on_path(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """init, then the real `pre-commit run` runs relay-git (this checkout's) as the hook,
+    though no relay-git is on PATH (it was `Executable relay-git not found`, blocked).
+    The reviewer is bench/standin.py, a local stand-in for the Ollama server."""
+    init(repo, capsys=capsys)
+    entry = yaml.safe_load((repo / starter.PRECOMMIT_FILE).read_text())["repos"][0]["hooks"][0]
+    assert entry["entry"].startswith(sys.executable)
+    (repo / "app.py").write_text("def add(a, b):\n    return a + b\n")
+    git(repo, "add", "-A")
+    with serve(reply()) as server:
+        proc = run_pre_commit(repo, server.url)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "relay-git: approve — staged changes" in proc.stdout
+        assert len(server.chats) == 1
+
+
+@pytest.fixture
+def committed(repo: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """init, and two commits: the second brings a bug; nothing is staged."""
     init(repo, capsys=capsys)
     (repo / "app.py").write_text("def add(a, b):\n    return a + b\n")
     git(repo, "add", "-A")
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    src = str(Path(starter.__file__).resolve().parents[2])
-    with serve(reply()) as server:
-        env = dict(os.environ, PATH=path, PYTHONPATH=src, OLLAMA_HOST=server.url,
-                   RELAY_GIT_REVIEWER=SPEC, PRE_COMMIT_HOME=str(repo.parent / "pch"))  # fmt: skip
-        proc = subprocess.run(
-            [PRE_COMMIT, "run", starter.HOOK_ID, "--color", "never"],
-            cwd=repo, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert "relay-git: approve" in proc.stdout
-        assert len(server.chats) == 1
+    git(repo, "commit", "-q", "-m", "setup")
+    (repo / "app.py").write_text("def add(a, b):\n    return a - b\n")
+    git(repo, "commit", "-q", "-am", "bug")
+    return repo
+
+
+def test_pre_commit_all_files_reviews_the_files(committed: Path) -> None:
+    """`pre-commit run --all-files` (CI) with nothing staged reviews every file it names,
+    whole; it said "nothing to review (staged changes: no changes)"."""
+    with serve(error_at("app.py", 2)) as server:
+        proc = run_pre_commit(committed, server.url, "--all-files")
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "app.py:2: error: subtracts instead of adding" in proc.stdout
+        assert "nothing to review" not in proc.stdout + proc.stderr
+        sent = json.dumps(server.chats)
+        assert "return a - b" in sent and "hello" in sent  # app.py and README.md, whole
+
+
+def test_pre_commit_from_ref_to_ref_reviews_the_range(committed: Path) -> None:
+    """`pre-commit run --from-ref HEAD~1 --to-ref HEAD` reviews that range."""
+    with serve(error_at("app.py", 2)) as server:
+        proc = run_pre_commit(committed, server.url, "--from-ref", "HEAD~1", "--to-ref", "HEAD")
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "app.py:2: error:" in proc.stdout
+        sent = json.dumps(server.chats)
+        assert "-    return a + b" in sent and "hello" not in sent  # the range's diff only
 
 
 def test_workflow_uses_only_inputs_the_action_declares(

@@ -135,3 +135,18 @@ def test_help_explains_range(capsys: pytest.CaptureFixture[str]) -> None:
     flat = " ".join(out.split())
     for text in ("A..B", "A...B", "`git diff A`", "--unstaged", "--all"):
         assert text in flat
+
+
+def test_two_ranges_are_a_usage_error(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["HEAD", "main"], FakeBackend(REVIEWER), capsys)
+    assert code == 2 and "more than one RANGE" in err and err.count("\n") == 1
+
+
+def test_files_names_untracked_files_whole(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`pre-commit run --files new.py`: the named file whole, though it is not staged."""
+    fake = FakeBackend(REVIEWER).enqueue(review_reply())
+    code, out, err = run(["--hook", "--files", "new.py"], fake, capsys)
+    assert code == 0, err
+    assert "UNTRACKED_LINE" in prompt(fake) and "WORKTREE_EDIT" not in prompt(fake)
+    assert "1 named file(s), whole" in out
+    assert git(work, "status", "--porcelain", "new.py") == "?? new.py\n"

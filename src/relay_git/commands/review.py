@@ -26,7 +26,13 @@ from relay_git.commands.common import (
 from relay_git.commands.runlog import count_findings, logged
 from relay_git.commands.targets import STAGED, Target, unstaged_hint
 from relay_git.commands.targets import read as read_targets
-from relay_git.errors import BackendUnavailable, BudgetExceeded, ModelOutputError, NotBlocking
+from relay_git.errors import (
+    BackendUnavailable,
+    BudgetExceeded,
+    ModelOutputError,
+    NotBlocking,
+    UsageError,
+)
 from relay_git.hooks import report as hook_report
 from relay_git.hooks.run import Budget, fails_open, hook_skip
 from relay_git.reporters import FORMATS, render
@@ -55,7 +61,8 @@ def hook_progress(reviewer: str, budget: float | None) -> Callable[[str], None]:
 class Options:
     """The review command's options, as click parsed them."""
 
-    revisions: str | None
+    args: tuple[str, ...]
+    files: bool
     staged: bool
     unstaged: bool
     worktree: bool
@@ -78,6 +85,20 @@ class Options:
     push_refs: IO[str] | None
     filter_mode: str
     require_full_coverage: bool
+
+
+def targets_of(o: Options) -> Target:
+    """The target options; more than one RANGE is a usage error unless --files names files."""
+    if len(o.args) > 1 and not o.files:
+        raise UsageError(
+            f"more than one RANGE: {' '.join(o.args)}",
+            "give one, e.g. main..HEAD (or --files for file names, as pre-commit passes them)",
+        )
+    revisions = None if o.files or not o.args else o.args[0]
+    files = o.args if o.files else None
+    return Target(
+        revisions, o.staged, o.base, o.diff_file, o.push, o.push_refs, o.unstaged, o.worktree, files
+    )
 
 
 def run_review(app: App, o: Options, diff_text: str, budget: Budget) -> Review:
@@ -138,7 +159,7 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
 
 
 @click.command()
-@click.argument("revisions", metavar="[RANGE]", required=False)
+@click.argument("args", metavar="[RANGE]", nargs=-1)
 @click.option(
     "--staged", is_flag=True, help="Review the staged changes (the default unless a diff is piped)."
 )
@@ -153,6 +174,13 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
     is_flag=True,
     help="Review the working tree against HEAD, untracked files included (not ignored "
     "ones); your index is left as it is.",
+)
+@click.option(
+    "--files",
+    is_flag=True,
+    help="The arguments are file names, as pre-commit passes them (pass_filenames): a "
+    "commit reviews the staged diff, `pre-commit run --from-ref X --to-ref Y` the range, "
+    "`run --all-files` or `run --files` the named files whole.",
 )
 @click.option("--base", metavar="REF", help="Review HEAD against its merge-base with REF.")
 @click.option(
@@ -247,6 +275,7 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     check_output(o.output)
     if o.require_full_coverage:  # a review that could not finish covered nothing
         o = dataclasses.replace(o, strict=True)
+    target = targets_of(o)
     why = hook_skip(os.environ, o.push) if o.hook else None
     if why:
         click.echo(hook_report.skipped(why), err=True)
@@ -261,9 +290,6 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     )
     if o.exclude:
         app.config = app.config.replace(exclude=app.config.exclude + o.exclude)
-    target = Target(
-        o.revisions, o.staged, o.base, o.diff_file, o.push, o.push_refs, o.unstaged, o.worktree
-    )
     targets = read_targets(app, target, None if o.hook else sys.stdin)
     budget = Budget.start(o.timeout, o.hook)
     if not targets:

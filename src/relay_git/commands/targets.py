@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from relay_git.errors import UsageError
-from relay_git.hooks.run import diff_for, push_ranges
+from relay_git.hooks.run import diff_for, named_files, push_ranges
 
 if TYPE_CHECKING:  # the app loads when a command runs, not at start-up
     from relay_git.app import App
@@ -37,6 +37,7 @@ class Target:
     push_refs: IO[str] | None = None
     unstaged: bool = False
     worktree: bool = False  # --all
+    files: tuple[str, ...] | None = None  # --files: the names pre-commit passed
 
     def chosen(self) -> list[str]:
         named = {
@@ -44,6 +45,7 @@ class Target:
             "--staged": self.staged,
             "--unstaged": self.unstaged,
             "--all": self.worktree,
+            "--files": self.files is not None,
             "--base": self.base is not None,
             "--diff-file": self.diff_file is not None,
             "--push-range": self.push,
@@ -89,6 +91,8 @@ def read(app: App, t: Target, stdin: IO[str] | None) -> list[tuple[str, str]]:
         repo = app.require_repo()
         lines = t.push_refs.read() if t.push_refs is not None else None
         return [(diff_for(repo, r), r.label) for r in push_ranges(repo, app.environ, lines)]
+    if t.files is not None:
+        return [named_files(app.require_repo(), app.environ, t.files)]
     if t.diff_file is not None:
         patch = t.diff_file.read().decode("utf-8", "surrogateescape")  # a lone \r stays put
         return [(patch, f"patch from {getattr(t.diff_file, 'name', 'stdin')}")]

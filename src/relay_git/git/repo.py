@@ -122,20 +122,20 @@ class Repository:
         """The working tree against the index (``git diff``): intent-to-add files included."""
         return self.diff("--")
 
-    def diff_worktree(self, paths: Sequence[str] = ()) -> str:
-        """The working tree, untracked files included (not ignored ones), against HEAD.
+    def diff_worktree(self, paths: Sequence[str] = (), base: str | None = None) -> str:
+        """The working tree, untracked files included (not ignored ones), against ``base``:
+        HEAD (the empty tree before the first commit) unless given.
 
         Untracked files are added to a temporary copy of the index (``GIT_INDEX_FILE``),
-        never to the user's own, and the copy is diffed against HEAD (the empty tree
-        before the first commit).
+        never to the user's own, and the copy is diffed against ``base``.
         """
-        base = "HEAD" if self.has_head() else EMPTY_TREE
+        base = base or ("HEAD" if self.has_head() else EMPTY_TREE)
         with tempfile.TemporaryDirectory(prefix="relay-git-index-") as tmp:
             index = Path(tmp) / "index"
             real = Path(self.git("rev-parse", "--path-format=absolute", "--git-path", "index"))
             if real.is_file():
                 shutil.copyfile(real, index)
-            env = dict(os.environ, GIT_INDEX_FILE=str(index))
+            env = dict(os.environ, GIT_INDEX_FILE=str(index), GIT_LITERAL_PATHSPECS="1")
             git(["add", "-A", "--", *(paths or ["."])], self.root, env=env)
             return self.diff("--cached", base, "--", *paths, env=env)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from relay_git.config.schema import describe
 from relay_git.errors import UsageError
 from relay_git.hooks import COMMIT_HOOK_ID as HOOK_ID
+from relay_git.hooks import install
 from relay_git.models import prompts
 from relay_git.util.fs import atomic_write
 
@@ -221,8 +223,29 @@ def _appended(old: str, starter: str) -> str | None:
     return "".join(lines[:end] + entry + lines[end:])
 
 
+ENTRY_PLACEHOLDER = "RELAY_GIT_ENTRY"
+HOOK_ARGS = ("review", "--hook", "--files")  # pre-commit appends the staged file names
+
+
+def hook_entry() -> str:
+    """The hook's command line with the interpreter that runs relay-git now, as ``hooks
+    install`` writes it: a hook runs with whatever PATH git got, which may have no
+    relay-git on it. ``-I``: a relay_git/ folder in the repository never stands in."""
+    python, path = install.interpreter()
+    if path:
+        start = "import sys; sys.path.insert(0, sys.argv.pop(1)); import relay_git.cli as c; "
+        command = [python, "-I", "-c", start + "sys.exit(c.main())", path, *HOOK_ARGS]
+    else:
+        command = [python, "-I", "-m", "relay_git", *HOOK_ARGS]
+    return json.dumps(shlex.join(command))  # a JSON string is a YAML double-quoted scalar
+
+
+def precommit_text() -> str:
+    return _starter("pre-commit-config.yaml").replace(ENTRY_PLACEHOLDER, hook_entry())
+
+
 def precommit_change(root: Path) -> Change:
-    starter = _starter("pre-commit-config.yaml")
+    starter = precommit_text()
     old = _read(root / PRECOMMIT_FILE)
     if old is None:
         return Change(PRECOMMIT_FILE, None, starter, f"the {HOOK_ID} hook")
