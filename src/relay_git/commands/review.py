@@ -29,6 +29,7 @@ from relay_git.commands.targets import read as read_targets
 from relay_git.errors import (
     BackendUnavailable,
     BudgetExceeded,
+    Misconfigured,
     ModelOutputError,
     NotBlocking,
     UsageError,
@@ -151,8 +152,10 @@ def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budge
 
 
 def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
-    """A hook passes with a warning when the review cannot be done; --strict or no --hook fails."""
-    if not fails_open(o.hook, o.strict):
+    """A hook passes with a warning when the review cannot be done; --strict or no --hook
+    fails, and so does a configuration mistake (a model the server does not have, a key it
+    refuses): every commit would otherwise pass unreviewed."""
+    if not fails_open(o.hook, o.strict) or isinstance(err, Misconfigured):
         raise err
     click.echo(hook_report.not_done(err), err=True)
     return 0
@@ -214,8 +217,9 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
 @click.option(
     "--hook",
     is_flag=True,
-    help="Run as a git hook: terse output; passes with a warning when the model is "
-    "unreachable or the budget runs out (see --strict); RELAY_GIT_SKIP=1 skips.",
+    help="Run as a git hook: terse output; passes with a warning when the model server is "
+    "unreachable or the budget runs out (see --strict), blocks on a configuration mistake "
+    "(unknown model, refused key); RELAY_GIT_SKIP=1 skips.",
 )
 @click.option(
     "--timeout",
