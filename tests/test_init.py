@@ -73,7 +73,7 @@ def test_fresh_repo_gets_three_valid_files(repo: Path, capsys: pytest.CaptureFix
     validate(repo)
     workflow = yaml.safe_load((repo / starter.WORKFLOW_FILE).read_text())
     assert workflow["jobs"]["review"]["steps"][1]["uses"] == starter.ACTION_PLACEHOLDER
-    assert f"replace {starter.ACTION_PLACEHOLDER}" in err
+    assert "replace <YOUR-FORK> (the account you get relay-git from) and RELEASE_SHA" in err
 
 
 def test_config_lists_every_key_with_its_default(
@@ -257,6 +257,85 @@ def test_pre_commit_from_ref_to_ref_reviews_the_range(committed: Path) -> None:
         assert "app.py:2: error:" in proc.stdout
         sent = json.dumps(server.chats)
         assert "-    return a + b" in sent and "hello" not in sent  # the range's diff only
+
+
+ROOT = Path(__file__).resolve().parents[1]
+ZIZMOR = shutil.which("zizmor") or str(Path(sys.executable).with_name("zizmor"))
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def zizmor(path: Path) -> list[object]:
+    """zizmor (in the dev extra) audits a workflow offline; its JSON findings."""
+    done = subprocess.run(
+        [ZIZMOR, "--offline", "--no-progress", "--format", "json", str(path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 or 10 <= done.returncode <= 14, done.stderr  # 1x: findings
+    found: list[object] = json.loads(done.stdout)
+    return found
+
+
+@pytest.mark.parametrize("action", [None, f"my-org/relay-git@{SHA}"])
+def test_workflow_is_the_readme_workflow_and_zizmor_clean(
+    repo: Path, action: str | None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pinned actions, `permissions: {}` with job permissions, the README's placeholder
+    (it was `<YOUR-FORK>/relay-git@main`, `actions/checkout@v4` and write permissions for
+    every job)."""
+    code, _, err = init(repo, "--github", *(["--action", action] if action else []), capsys=capsys)
+    assert code == 0, err
+    text = (repo / starter.WORKFLOW_FILE).read_text()
+    example = (ROOT / "examples" / "github-workflow.yml").read_text()
+    if action is None:
+        assert text == example
+    else:
+        assert text.replace(action, starter.ACTION_PLACEHOLDER) != example  # no ignore comment
+        assert f"- uses: {action}\n" in text and "note:" not in err
+    workflow = yaml.safe_load(text)
+    assert workflow["permissions"] == {}
+    assert workflow["jobs"]["review"]["permissions"] == {
+        "contents": "read",
+        "pull-requests": "write",
+    }
+    assert re.search(r"actions/checkout@[0-9a-f]{40} # v", text)
+    assert zizmor(repo / starter.WORKFLOW_FILE) == []
+
+
+def test_unpinned_action_is_said(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = init(repo, "--github", "--action", "my-org/relay-git@main", capsys=capsys)
+    assert code == 0 and "not pinned to a full commit SHA" in err
+    assert zizmor(repo / starter.WORKFLOW_FILE) != []  # zizmor says so too
+
+
+def test_github_symlink_out_of_the_repository_is_refused(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (repo / ".github").symlink_to(outside)
+    code, _, err = init(repo, "--github", capsys=capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert ".github/workflows/relay-git.yml leads out of the repository" in err
+    assert list(outside.iterdir()) == []
+    assert not (repo / starter.CONFIG_FILE).exists()  # nothing written at all
+
+
+def test_starter_config_marks_what_needs_trust(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    init(repo, capsys=capsys)
+    lines = (repo / starter.CONFIG_FILE).read_text().splitlines()
+    for key in starter.config_keys():
+        help_line = lines[
+            lines.index(next(ln for ln in lines if ln.startswith(f"# {key.name} ="))) - 1
+        ]
+        assert ("relay-git trust" in help_line) is (key.name in config.GATED), key.name
+    assert "reviewer" in config.GATED and "fail_on" not in config.GATED
+
+
+def test_readme_says_what_trust_confirms() -> None:
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "`relay-git trust` also confirms the test command scaffold auto-detects" in readme
 
 
 def test_workflow_uses_only_inputs_the_action_declares(

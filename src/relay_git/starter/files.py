@@ -27,7 +27,11 @@ from relay_git.util.fs import atomic_write
 CONFIG_FILE = ".relay-git.toml"
 PRECOMMIT_FILE = ".pre-commit-config.yaml"
 WORKFLOW_FILE = ".github/workflows/relay-git.yml"
-ACTION_PLACEHOLDER = "<YOUR-FORK>/relay-git@main"
+ACTION_PLACEHOLDER = "<YOUR-FORK>/relay-git@RELEASE_SHA"
+# The starter's relay-git line: the placeholder, which zizmor is told to skip until the user
+# names a release; a name given with --action replaces the whole line and is audited.
+ACTION_LINE = re.compile(r"^(\s*- uses: )<YOUR-FORK>/relay-git@RELEASE_SHA\b.*$", re.MULTILINE)
+FULL_SHA = re.compile(r"@[0-9a-f]{40}$")
 
 # One line per key for the commented config; a key without one still gets its default.
 HELP = {
@@ -50,11 +54,17 @@ HELP = {
 }
 
 
+NEEDS_TRUST = "[needs `relay-git trust`]"
+# A gated key an untrusted file may still set in part (config: its secret patterns only add).
+TRUST_NOTES = {"secret_patterns": "[until `relay-git trust`: these only add to the defaults]"}
+
+
 @dataclass(frozen=True)
 class ConfigKey:
     name: str
     default: Any
     help: str
+    gated: bool = False  # from a repository's file only once it is trusted
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,8 @@ class Change:
 def config_keys() -> list[ConfigKey]:
     """Every configuration key and its built-in default, read from the Config schema."""
     return [
-        ConfigKey(d["key"], d["default"], HELP.get(d["key"], "") or d["help"]) for d in describe()
+        ConfigKey(d["key"], d["default"], HELP.get(d["key"], "") or d["help"], bool(d["gated"]))
+        for d in describe()
     ]
 
 
@@ -105,7 +116,12 @@ def _starter(name: str) -> str:
 
 def config_text() -> str:
     keys = [
-        {"name": k.name, "value": toml_value(k.default), "help": k.help or k.name}
+        {
+            "name": k.name,
+            "value": toml_value(k.default),
+            "help": k.help or k.name,
+            "trust": TRUST_NOTES.get(k.name, NEEDS_TRUST) if k.gated else "",
+        }
         for k in config_keys()
     ]
     return prompts.render(_starter("relay-git.toml.j2"), "relay-git.toml.j2", keys=keys)
@@ -128,11 +144,29 @@ def _keep_or_create(root: Path, rel: str, text: str, what: str) -> Change:
 
 
 def workflow_text(action: str) -> str:
-    return _starter("github-workflow.yml").replace(ACTION_PLACEHOLDER, action)
+    """The README's workflow; ``action`` (OWNER/relay-git@REF) replaces the placeholder line."""
+    text = _starter("github-workflow.yml")
+    if action == ACTION_PLACEHOLDER:
+        return text
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[\w./-]+", action):
+        raise UsageError(f"--action {action!r}: not OWNER/REPO@REF", "e.g. my-org/relay-git@<sha>")
+    return ACTION_LINE.sub(lambda m: m.group(1) + action, text, count=1)
+
+
+def inside(root: Path, rel: str) -> None:
+    """Refuse a path that a symlink (``.github`` -> elsewhere) leads out of the repository."""
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise UsageError(
+            f"{rel} leads out of the repository (to {target}): a symlink on the way",
+            "replace the symlink with a folder, or write the file yourself",
+        )
 
 
 def plan(root: Path, *, github: bool = False, action: str = ACTION_PLACEHOLDER) -> list[Change]:
     """What ``relay-git init`` would do in the repository at ``root``; writes nothing."""
+    for rel in (CONFIG_FILE, PRECOMMIT_FILE, *([WORKFLOW_FILE] if github else [])):
+        inside(root, rel)
     changes = [
         _keep_or_create(root, CONFIG_FILE, config_text(), "every setting with its default"),
         precommit_change(root),
