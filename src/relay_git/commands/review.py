@@ -32,11 +32,12 @@ from relay_git.errors import (
     Misconfigured,
     ModelOutputError,
     NotBlocking,
+    RelayError,
     UsageError,
 )
 from relay_git.hooks import report as hook_report
 from relay_git.hooks.run import Budget, fails_open, hook_skip
-from relay_git.reporters import FORMATS, render
+from relay_git.reporters import FORMATS, render, render_failure
 from relay_git.review.engine import full_coverage_error
 from relay_git.review.filtermode import MODES, FilterMode
 from relay_git.review.findings import reaches
@@ -151,10 +152,19 @@ def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budge
     return max(code, 1 if gap else 0)
 
 
+def emit_failure(o: Options, err: RelayError) -> None:
+    """``--format json|sarif|markdown``: a valid document holding the error, so ``jq`` and a
+    SARIF upload get input (the error itself still goes to stderr)."""
+    document = render_failure(o.fmt or "text", str(err), err.exit_code)
+    if document is not None:
+        emit(document, o.output)
+
+
 def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
     """A hook passes with a warning when the review cannot be done; --strict or no --hook
     fails, and so does a configuration mistake (a model the server does not have, a key it
     refuses): every commit would otherwise pass unreviewed."""
+    emit_failure(o, err)
     if not fails_open(o.hook, o.strict) or isinstance(err, Misconfigured):
         raise err
     click.echo(hook_report.not_done(err), err=True)
@@ -302,6 +312,7 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     try:
         return max(review_target(app, o, text, what, budget) for text, what in targets)
     except BudgetExceeded as err:  # the CLI reports it and ends the process at once
+        emit_failure(o, err)
         if fails_open(o.hook, o.strict):
             raise NotBlocking(err) from None
         raise
