@@ -23,7 +23,7 @@ def render(review: Review) -> str:
 
 def render_failure(message: str, exit_code: int) -> str:
     """No review: the error, and the keys a consumer reads, empty (``.findings`` is [])."""
-    data = {
+    data: dict[str, Any] = {
         "error": {"message": message, "exit_code": exit_code},
         "verdict": None,
         "summary": "",
