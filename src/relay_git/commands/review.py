@@ -140,9 +140,9 @@ def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budge
     fail_on = app.config.fail_on
     if hook_text:
         text, code = hook_report.verdict(result, fail_on, what, o.push)
-        emit(text, o.output)
+        emit(text, o.output, color=True)
     else:
-        emit(render(result, o.fmt or "text"), o.output)
+        emit(render(result, o.fmt or "text"), o.output, color=o.fmt in (None, "text"))
         if not o.quiet:
             echo_ledger(app)
         code = 1 if reaches(result.findings, fail_on) else 0
