@@ -132,7 +132,8 @@ class Repository:
         base = base or ("HEAD" if self.has_head() else EMPTY_TREE)
         with tempfile.TemporaryDirectory(prefix="relay-git-index-") as tmp:
             index = Path(tmp) / "index"
-            real = Path(self.git("rev-parse", "--path-format=absolute", "--git-path", "index"))
+            real = Path(self.git("rev-parse", "--git-path", "index").strip())
+            real = real if real.is_absolute() else self.root / real
             if real.is_file():
                 shutil.copyfile(real, index)
             env = dict(os.environ, GIT_INDEX_FILE=str(index), GIT_LITERAL_PATHSPECS="1")
