@@ -10,6 +10,7 @@ import difflib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -356,3 +357,22 @@ def test_from_a_subdirectory_writes_at_the_top(
     assert (repo / starter.CONFIG_FILE).is_file() and not (
         repo / "pkg" / starter.CONFIG_FILE
     ).exists()
+
+
+def test_entry_with_a_sys_path_entry_runs(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When relay_git is importable only through a path (not installed), the entry carries
+    that path, as `hooks install` does, and the command it names runs relay-git."""
+    src = str(Path(starter.__file__).resolve().parents[2])
+    monkeypatch.setattr(starter.install, "interpreter", lambda: (sys.executable, src))
+    init(repo, capsys=capsys)
+    hook = yaml.safe_load((repo / starter.PRECOMMIT_FILE).read_text())["repos"][0]["hooks"][0]
+    command = shlex.split(hook["entry"])
+    assert command[:3] == [sys.executable, "-I", "-c"] and command[4] == src
+    assert command[-3:] == list(starter.HOOK_ARGS)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [*command[:-3], "--version"], cwd="/", env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "relay-git" in done.stdout, done.stderr
