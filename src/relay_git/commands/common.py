@@ -87,7 +87,8 @@ def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
                 return  # a cache hit: nothing to wait for
             from rich.console import Console
 
-            status = Console(stderr=True).status(Ticking(msg, start))
+            plain = not color_wanted(sys.stderr)  # --color never, NO_COLOR
+            status = Console(stderr=True, no_color=plain).status(Ticking(msg, start))
             status.start()
         else:
             status.update(Ticking(msg, start))
