@@ -4,7 +4,9 @@ bench/hook_latency.py (here, not in tests/, so the benchmark needs nothing from 
 The real server cannot run here, so this speaks the slice of Ollama's documented native
 API the reviewer uses: ``POST /api/show`` (``model_info["<arch>.context_length"]``),
 ``POST /api/chat`` (one JSON object when ``stream`` is false, NDJSON chunks otherwise)
-and ``GET /api/tags``. It answers every chat with the next scripted review reply and
+and ``GET /api/tags``; a model other than its own is answered as Ollama answers a model
+that was never pulled (HTTP 404, ``model "x" not found, try pulling it first``). It
+answers every chat with the next scripted review reply and
 records each request, so a test can prove that a cached review made no model call.
 """
 
@@ -89,6 +91,15 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
 
+        def _missing(self, model: str) -> None:
+            """404 with Ollama's own error object (/api/chat's wording)."""
+            data = json.dumps({"error": f'model "{model}" not found, try pulling it first'})
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data.encode())
+
         def do_GET(self) -> None:
             self._send({"models": [{"name": MODEL, "model": MODEL, "size": 1, "digest": "0"}]})
 
@@ -96,7 +107,10 @@ def _handler(state: StandIn) -> type[BaseHTTPRequestHandler]:
             body = json.loads(
                 self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}"
             )
-            if self.path == "/api/show":
+            model = str(body.get("model", MODEL)).removesuffix(":latest")
+            if self.path in ("/api/show", "/api/chat") and model != MODEL:
+                self._missing(model)  # Ollama's answer for a model that was never pulled
+            elif self.path == "/api/show":
                 info = {"general.architecture": "llama", "llama.context_length": 16384}
                 self._send({"model_info": info, "parameters": "", "modelfile": "", "template": ""})
             elif self.path == "/api/chat":

@@ -56,6 +56,15 @@ COMMANDS = (
     callback=lambda ctx, _p, v: ctx.meta.update({"relay_git.no_log": True}) if v else None,
     help="Do not add this run to the history (`relay-git log`); config: log = false.",
 )
+@click.option(
+    "--color",
+    type=click.Choice(("auto", "always", "never")),
+    default="auto",
+    show_default=True,
+    expose_value=False,
+    callback=lambda ctx, _p, v: ctx.meta.update({"relay_git.color": v}),
+    help="Colour in reports: auto is on a terminal unless NO_COLOR is set.",
+)
 def cli() -> None:
     """Small model writes, large model reviews — on git branches.
 

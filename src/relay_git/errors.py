@@ -48,6 +48,13 @@ class BackendUnavailable(RelayError):
     exit_code = 3
 
 
+class Misconfigured(BackendUnavailable):
+    """The server answered, and the configuration is wrong: a model it does not have, a key
+    it refuses or that is missing, an endpoint that is not the named backend. Exit 3 like
+    any backend fault, but a hook blocks on it (every commit would pass unreviewed), where
+    an unreachable or slow server fails open."""
+
+
 class BudgetExceeded(BackendUnavailable):
     """The review did not finish within ``--timeout`` seconds (a hook passes with a warning
     unless --strict): exit 3."""

@@ -4,6 +4,7 @@ a loopback server speaking GitHub's REST wire format."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.github.conftest import FIXTURE
@@ -123,6 +124,28 @@ def test_identity_falls_back_to_the_actions_bot_when_graphql_says_nothing() -> N
     with FakeGitHub(DIFF, HEAD, token="t") as gh:
         gh.graphql = lambda body: (200, {"errors": [{"message": "no"}]}, {})  # type: ignore[method-assign]
         assert GitHubClient(gh.url, Secret("t")).identity() == "github-actions[bot]"
+
+
+@pytest.mark.parametrize("status", [404, 500])
+def test_identity_after_a_404_from_get_user_is_the_viewer(status: int) -> None:
+    """A GitHub Enterprise proxy answers `GET /user` with 404: like 403, ask GraphQL (it
+    aborted the Action's review); any other failure still raises."""
+    with FakeGitHub(DIFF, HEAD, token="t", login=None) as gh:
+        route = gh.route
+
+        def proxied(method: str, path: str, query: dict[str, list[str]], body: object) -> Any:
+            if (method, path) == ("GET", "/user"):
+                return status, {"message": "Not Found" if status == 404 else "boom"}, {}
+            return route(method, path, query, body)
+
+        gh.route = proxied  # type: ignore[method-assign]
+        client = GitHubClient(gh.url, Secret("t"))
+        if status == 404:
+            assert client.identity() == "github-actions[bot]"
+            assert [f"{r['method']} {r['path']}" for r in gh.requests][-1] == "POST /graphql"
+        else:
+            with pytest.raises(GitHubError):
+                client.identity()
 
 
 @pytest.mark.parametrize(

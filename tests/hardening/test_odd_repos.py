@@ -260,7 +260,7 @@ def test_100k_file_repository_stays_bounded(
     assert time.monotonic() - start < 10, "a one-file review must not scale with the repo"
     # the commit that added 100k files, reviewed whole: bounded by --max-files and context
     start = time.monotonic()
-    code, data, fake = review(repo, capsys, "--max-files", "50", "HEAD~1")
+    code, data, fake = review(repo, capsys, "--max-files", "50", "HEAD~1..HEAD")
     took = time.monotonic() - start
     cov = data["coverage"]
     assert len(cov["reviewed"]) == 50  # type: ignore[index,arg-type]

@@ -65,6 +65,21 @@ def test_commit_blocked_then_allowed_and_cache_hit(hooked: tuple[Path, dict[str,
     assert git(repo, "log", "--format=%s", "-1").strip() == "add"
 
 
+def test_unknown_model_blocks_with_the_fix(hooked: tuple[Path, dict[str, str]]) -> None:
+    """A mistyped or unpulled model (Ollama answers 404 "model not found") is a
+    configuration mistake: the commit is blocked with `ollama pull …`, not waved through
+    as if the server were down."""
+    repo, env = hooked
+    with serve(reply()) as server:
+        env.update(OLLAMA_HOST=server.url, RELAY_GIT_REVIEWER="ollama:llama3.3:70b")
+        done = run(repo, "git", "commit", "-m", "typo", env=env)
+    assert done.returncode != 0, done.stderr
+    lines = [ln for ln in done.stderr.splitlines() if ln.startswith("relay-git: error:")]
+    assert len(lines) == 1 and "`ollama pull llama3.3:70b`" in lines[0], done.stderr
+    assert "not blocking" not in done.stderr
+    assert git(repo, "log", "--format=%s", "-1").strip() == "initial"
+
+
 @pytest.mark.parametrize("strict", [False, True])
 def test_server_down_fails_open_unless_strict(
     hooked: tuple[Path, dict[str, str]], strict: bool

@@ -32,9 +32,12 @@ def test_pre_commit_hooks_manifest() -> None:
     for hook, stage in ((commit, "pre-commit"), (push, "pre-push")):
         assert hook["language"] == "python"
         assert hook["stages"] == [stage]
-        assert hook["pass_filenames"] is False and hook["require_serial"] is True
+        assert hook["require_serial"] is True
         assert hook["entry"].startswith("relay-git review --hook")
     assert "--push-range" in push["entry"] and "--push-range" not in commit["entry"]
+    # the commit hook takes the names pre-commit passes (run --all-files, --from-ref/--to-ref)
+    assert commit.get("pass_filenames", True) and commit["entry"].endswith("--files")
+    assert push["pass_filenames"] is False
     # the data file and the one Python definition of the ids agree
     assert {h["id"]: h["stages"] for h in manifest.values()} == {
         hook_id: [kind] for kind, hook_id in HOOK_IDS.items()

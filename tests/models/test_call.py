@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from tests.fakes import FakeBackend, review_reply
 
 from relay_git.errors import ModelOutputError, UsageError
+from relay_git.models.base import ChatRequest, ChatResult, OnToken
 from relay_git.models.call import ask_json, extract_json
 from relay_git.models.ledger import Ledger
 from relay_git.review.schema import ReviewReply
@@ -101,3 +104,28 @@ def test_refuses_a_prompt_that_cannot_fit() -> None:
             max_tokens=10,
         )
     assert fake.history == []
+
+
+class Looping(FakeBackend):
+    """Every reply ends as a repetition the stream stopped (done_reason "repetition")."""
+
+    def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
+        result = super().chat(request, on_token)
+        return dataclasses.replace(result, done_reason="repetition")
+
+
+def test_the_user_never_sees_the_retry_instruction_for_the_model() -> None:
+    fake = Looping().enqueue("la la la", "la la la", "la la la")
+    with pytest.raises(ModelOutputError) as info:
+        ask_json(
+            fake,
+            [{"role": "user", "content": "x"}],
+            ReviewReply,
+            stage="review",
+            role="reviewer",
+            ledger=Ledger(),
+            max_tokens=10,
+        )
+    said = str(info.value)
+    assert "repeated itself" in said and "reply again" not in said.lower()
+    assert "Reply again without repeating" in fake.history[1].messages[-1]["content"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -86,7 +87,8 @@ def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
                 return  # a cache hit: nothing to wait for
             from rich.console import Console
 
-            status = Console(stderr=True).status(Ticking(msg, start))
+            plain = not color_wanted(sys.stderr)  # --color never, NO_COLOR
+            status = Console(stderr=True, no_color=plain).status(Ticking(msg, start))
             status.start()
         else:
             status.update(Ticking(msg, start))
@@ -96,6 +98,55 @@ def progress(quiet: bool = False) -> Iterator[Callable[[str], None]]:
     finally:
         if status is not None:
             status.stop()
+
+
+COLOR_KEY = "relay_git.color"  # ctx.meta: the global --color (auto, always, never)
+# click.style (already loaded), not rich: a cached hook run on a terminal stays as fast.
+_SEVERITY_STYLE: dict[str, dict[str, Any]] = {
+    "error": {"fg": "red", "bold": True},
+    "warning": {"fg": "yellow"},
+    "info": {"fg": "cyan"},
+}
+_VERDICT_STYLE: dict[str, dict[str, Any]] = {
+    "approve": {"fg": "green", "bold": True},
+    "fix": {"fg": "yellow", "bold": True},
+    "reject": {"fg": "red", "bold": True},
+}
+_FINDING = re.compile(r"^(.*?:\d+: )(error|warning|info)(: .*)$")
+_VERDICT = re.compile(r"^(verdict: |relay-git: )(approve|fix|reject)\b(.*)$")
+
+
+def color_wanted(stream: IO[str] | None = None) -> bool:
+    """Colour for ``stream`` (stdout): ``--color always|never``, else a terminal unless
+    NO_COLOR (https://no-color.org) is set or TERM is dumb."""
+    ctx = click.get_current_context(silent=True)
+    mode = ctx.meta.get(COLOR_KEY, "auto") if ctx is not None else "auto"
+    if mode != "auto":
+        return bool(mode == "always")
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    target = stream if stream is not None else sys.stdout
+    try:
+        return target.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def style(text: str, fg: str, *, bold: bool = False, stream: IO[str] | None = None) -> str:
+    """``click.style`` when colour is wanted on ``stream``, else the plain text."""
+    return click.style(text, fg=fg, bold=bold) if color_wanted(stream) else text
+
+
+def colored(report: str) -> str:
+    """The text report with each finding's severity and the verdict in colour."""
+    out: list[str] = []
+    for line in report.split("\n"):
+        if m := _FINDING.match(line):
+            line = m.group(1) + click.style(m.group(2), **_SEVERITY_STYLE[m.group(2)]) + m.group(3)
+        elif m := _VERDICT.match(line):
+            line = m.group(1) + click.style(m.group(2), **_VERDICT_STYLE[m.group(2)]) + m.group(3)
+        out.append(line)
+    return "\n".join(out)
 
 
 def check_output(output: str | None) -> None:
@@ -117,13 +168,17 @@ def check_output(output: str | None) -> None:
     raise UsageError(f"-o {output}: {problem}", "give a file in a writable directory")
 
 
-def emit(text: str, output: str | None) -> None:
+def emit(text: str, output: str | None, *, color: bool = False) -> None:
+    """Write a report to ``-o FILE`` or stdout; ``color``: a text report that may be
+    coloured (on a terminal, or with --color always)."""
     text = printable(text)
     if output:
         try:
             Path(output).write_text(text if text.endswith("\n") else text + "\n", "utf-8")
         except OSError as err:
             raise UsageError(f"-o {output}: cannot write: {err.strerror}") from None
+    elif color and color_wanted():
+        click.echo(colored(text.rstrip("\n")), color=True)
     else:
         click.echo(text.rstrip("\n"))
 

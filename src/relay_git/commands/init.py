@@ -17,7 +17,8 @@ from relay_git.starter import files as starter
     default=starter.ACTION_PLACEHOLDER,
     show_default=True,
     metavar="OWNER/relay-git@REF",
-    help="The relay-git action the workflow uses: your fork and a branch, tag or commit.",
+    help="The relay-git action the workflow uses: your fork and the full commit SHA of a "
+    "release (a branch or tag works, unpinned).",
 )
 @click.option("-n", "--dry-run", is_flag=True, help="Show the diff; write nothing.")
 def init(github: bool, action: str, dry_run: bool) -> int:
@@ -33,7 +34,7 @@ def init(github: bool, action: str, dry_run: bool) -> int:
     Examples:
       relay-git init --dry-run     # the diff, nothing written
       relay-git init && pre-commit install
-      relay-git init --github --action my-org/relay-git@main
+      relay-git init --github --action my-org/relay-git@<40-hex commit SHA>
 
     Running it again changes nothing and says so.
     """
@@ -52,8 +53,21 @@ def init(github: bool, action: str, dry_run: bool) -> int:
         click.echo(
             "next: pre-commit install, then stage a change and run relay-git review", err=True
         )
-    if starter.WORKFLOW_FILE in written and starter.ACTION_PLACEHOLDER in action:
-        click.echo(
-            f"note: replace {starter.ACTION_PLACEHOLDER} in {starter.WORKFLOW_FILE}", err=True
-        )
+    if starter.WORKFLOW_FILE in written:
+        note = workflow_note(action)
+        if note:
+            click.echo(note, err=True)
     return 0
+
+
+def workflow_note(action: str) -> str | None:
+    """What the user still has to do to the workflow's relay-git line, if anything."""
+    if action == starter.ACTION_PLACEHOLDER:
+        return (
+            f"note: in {starter.WORKFLOW_FILE}, replace <YOUR-FORK> (the account you get "
+            "relay-git from) and RELEASE_SHA (the full commit of the release you checked), "
+            "or delete the file and rerun with --action OWNER/relay-git@SHA"
+        )
+    if not starter.FULL_SHA.search(action):
+        return f"note: {action} is not pinned to a full commit SHA (zizmor: unpinned-uses)"
+    return None

@@ -24,12 +24,20 @@ from relay_git.commands.common import (
     save_raw_reply,
 )
 from relay_git.commands.runlog import count_findings, logged
-from relay_git.commands.targets import Target
+from relay_git.commands.targets import STAGED, Target, unstaged_hint
 from relay_git.commands.targets import read as read_targets
-from relay_git.errors import BackendUnavailable, BudgetExceeded, ModelOutputError, NotBlocking
+from relay_git.errors import (
+    BackendUnavailable,
+    BudgetExceeded,
+    Misconfigured,
+    ModelOutputError,
+    NotBlocking,
+    RelayError,
+    UsageError,
+)
 from relay_git.hooks import report as hook_report
 from relay_git.hooks.run import Budget, fails_open, hook_skip
-from relay_git.reporters import FORMATS, render
+from relay_git.reporters import FORMATS, render, render_failure
 from relay_git.review.engine import full_coverage_error
 from relay_git.review.filtermode import MODES, FilterMode
 from relay_git.review.findings import reaches
@@ -55,8 +63,11 @@ def hook_progress(reviewer: str, budget: float | None) -> Callable[[str], None]:
 class Options:
     """The review command's options, as click parsed them."""
 
-    revisions: str | None
+    args: tuple[str, ...]
+    files: bool
     staged: bool
+    unstaged: bool
+    worktree: bool
     base: str | None
     diff_file: IO[bytes] | None
     reviewer: str | None
@@ -78,6 +89,20 @@ class Options:
     require_full_coverage: bool
 
 
+def targets_of(o: Options) -> Target:
+    """The target options; more than one RANGE is a usage error unless --files names files."""
+    if len(o.args) > 1 and not o.files:
+        raise UsageError(
+            f"more than one RANGE: {' '.join(o.args)}",
+            "give one, e.g. main..HEAD (or --files for file names, as pre-commit passes them)",
+        )
+    revisions = None if o.files or not o.args else o.args[0]
+    files = o.args if o.files else None
+    return Target(
+        revisions, o.staged, o.base, o.diff_file, o.push, o.push_refs, o.unstaged, o.worktree, files
+    )
+
+
 def run_review(app: App, o: Options, diff_text: str, budget: Budget) -> Review:
     """The review itself, within what is left of the time budget."""
     mode = FilterMode(o.filter_mode)
@@ -96,6 +121,9 @@ def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budge
     if not diff_text.strip():
         if hook_text or o.fmt in (None, "text"):
             click.echo(f"relay-git: nothing to review ({what}: no changes)", err=True)
+            hint = unstaged_hint(app) if what == STAGED else None
+            if hint:
+                click.echo(hint, err=True)
             return 0
         result = Review(Verdict.APPROVE, "Nothing to review.", (), Coverage())
     else:
@@ -112,9 +140,9 @@ def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budge
     fail_on = app.config.fail_on
     if hook_text:
         text, code = hook_report.verdict(result, fail_on, what, o.push)
-        emit(text, o.output)
+        emit(text, o.output, color=True)
     else:
-        emit(render(result, o.fmt or "text"), o.output)
+        emit(render(result, o.fmt or "text"), o.output, color=o.fmt in (None, "text"))
         if not o.quiet:
             echo_ledger(app)
         code = 1 if reaches(result.findings, fail_on) else 0
@@ -124,18 +152,48 @@ def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budge
     return max(code, 1 if gap else 0)
 
 
+def emit_failure(o: Options, err: RelayError) -> None:
+    """``--format json|sarif|markdown``: a valid document holding the error, so ``jq`` and a
+    SARIF upload get input (the error itself still goes to stderr)."""
+    document = render_failure(o.fmt or "text", str(err), err.exit_code)
+    if document is not None:
+        emit(document, o.output)
+
+
 def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
-    """A hook passes with a warning when the review cannot be done; --strict or no --hook fails."""
-    if not fails_open(o.hook, o.strict):
+    """A hook passes with a warning when the review cannot be done; --strict or no --hook
+    fails, and so does a configuration mistake (a model the server does not have, a key it
+    refuses): every commit would otherwise pass unreviewed."""
+    emit_failure(o, err)
+    if not fails_open(o.hook, o.strict) or isinstance(err, Misconfigured):
         raise err
     click.echo(hook_report.not_done(err), err=True)
     return 0
 
 
 @click.command()
-@click.argument("revisions", metavar="[RANGE]", required=False)
+@click.argument("args", metavar="[RANGE]", nargs=-1)
 @click.option(
     "--staged", is_flag=True, help="Review the staged changes (the default unless a diff is piped)."
+)
+@click.option(
+    "--unstaged",
+    is_flag=True,
+    help="Review the working tree against the index (`git diff`; intent-to-add files count).",
+)
+@click.option(
+    "--all",
+    "worktree",
+    is_flag=True,
+    help="Review the working tree against HEAD, untracked files included (not ignored "
+    "ones); your index is left as it is.",
+)
+@click.option(
+    "--files",
+    is_flag=True,
+    help="The arguments are file names, as pre-commit passes them (pass_filenames): a "
+    "commit reviews the staged diff, `pre-commit run --from-ref X --to-ref Y` the range, "
+    "`run --all-files` or `run --files` the named files whole.",
 )
 @click.option("--base", metavar="REF", help="Review HEAD against its merge-base with REF.")
 @click.option(
@@ -169,8 +227,9 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
 @click.option(
     "--hook",
     is_flag=True,
-    help="Run as a git hook: terse output; passes with a warning when the model is "
-    "unreachable or the budget runs out (see --strict); RELAY_GIT_SKIP=1 skips.",
+    help="Run as a git hook: terse output; passes with a warning when the model server is "
+    "unreachable or the budget runs out (see --strict), blocks on a configuration mistake "
+    "(unknown model, refused key); RELAY_GIT_SKIP=1 skips.",
 )
 @click.option(
     "--timeout",
@@ -205,10 +264,17 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
 def review(ctx: click.Context, /, **opts: object) -> int:
     """Review a diff with the reviewer (large) model.
 
+    RANGE is what `git diff` takes: A..B (B against A), A...B (B against its merge-base
+    with A), or one revision A (the working tree against A, as `git diff A`).
+
     \b
     Examples:
       relay-git review                       # the staged diff
+      relay-git review --unstaged            # the working tree against the index
+      relay-git review --all                 # every change since HEAD, new files too
+      relay-git review HEAD~1                # the working tree against HEAD~1
       relay-git review main..HEAD --format markdown
+      relay-git review main...feature        # feature since it left main (as a PR)
       relay-git review --base origin/main --fail-on warning
       git diff | relay-git review --format json   # a piped diff (or --diff-file -)
       relay-git review --hook --timeout 30   # what the pre-commit hook runs
@@ -223,6 +289,7 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     check_output(o.output)
     if o.require_full_coverage:  # a review that could not finish covered nothing
         o = dataclasses.replace(o, strict=True)
+    target = targets_of(o)
     why = hook_skip(os.environ, o.push) if o.hook else None
     if why:
         click.echo(hook_report.skipped(why), err=True)
@@ -237,7 +304,6 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     )
     if o.exclude:
         app.config = app.config.replace(exclude=app.config.exclude + o.exclude)
-    target = Target(o.revisions, o.staged, o.base, o.diff_file, o.push, o.push_refs)
     targets = read_targets(app, target, None if o.hook else sys.stdin)
     budget = Budget.start(o.timeout, o.hook)
     if not targets:
@@ -246,6 +312,7 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     try:
         return max(review_target(app, o, text, what, budget) for text, what in targets)
     except BudgetExceeded as err:  # the CLI reports it and ends the process at once
+        emit_failure(o, err)
         if fails_open(o.hook, o.strict):
             raise NotBlocking(err) from None
         raise

@@ -1,4 +1,5 @@
-"""What ``relay-git review`` reviews: a range, the staged changes, a patch, piped stdin, a push.
+"""What ``relay-git review`` reviews: a range, the staged changes, the working tree
+(``--unstaged``, ``--all``), a patch, piped stdin, a push, or what pre-commit names.
 
 Exactly one target: two are a usage error (exit 2), never a silent choice. With none, a
 diff piped on stdin (``git diff | relay-git review``) is the target, else the staged
@@ -15,10 +16,13 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 from relay_git.errors import UsageError
-from relay_git.hooks.run import diff_for, push_ranges
+from relay_git.hooks.run import diff_for, named_files, push_ranges
 
 if TYPE_CHECKING:  # the app loads when a command runs, not at start-up
     from relay_git.app import App
+
+
+STAGED = "staged changes"
 
 
 @dataclass(frozen=True)
@@ -31,11 +35,17 @@ class Target:
     diff_file: IO[bytes] | None = None
     push: bool = False
     push_refs: IO[str] | None = None
+    unstaged: bool = False
+    worktree: bool = False  # --all
+    files: tuple[str, ...] | None = None  # --files: the names pre-commit passed
 
     def chosen(self) -> list[str]:
         named = {
             "RANGE": self.revisions is not None,
             "--staged": self.staged,
+            "--unstaged": self.unstaged,
+            "--all": self.worktree,
+            "--files": self.files is not None,
             "--base": self.base is not None,
             "--diff-file": self.diff_file is not None,
             "--push-range": self.push,
@@ -52,7 +62,8 @@ def check(target: Target) -> None:
     if len(chosen) > 1:
         raise UsageError(
             f"conflicting targets: {' and '.join(chosen)}",
-            "give only one of RANGE, --staged, --base, --diff-file, --push-range",
+            "give only one of RANGE, --staged, --unstaged, --all, --base, --diff-file, "
+            "--push-range",
         )
 
 
@@ -80,17 +91,44 @@ def read(app: App, t: Target, stdin: IO[str] | None) -> list[tuple[str, str]]:
         repo = app.require_repo()
         lines = t.push_refs.read() if t.push_refs is not None else None
         return [(diff_for(repo, r), r.label) for r in push_ranges(repo, app.environ, lines)]
+    if t.files is not None:
+        return [named_files(app.require_repo(), app.environ, t.files)]
     if t.diff_file is not None:
         patch = t.diff_file.read().decode("utf-8", "surrogateescape")  # a lone \r stays put
         return [(patch, f"patch from {getattr(t.diff_file, 'name', 'stdin')}")]
-    if not (t.revisions or t.base or t.staged):
+    if not t.chosen():
         text = piped(stdin)
         if text is not None:
             return [(text, "the diff on stdin")]
     repo = app.require_repo()
     if t.revisions:
-        return [(repo.diff_range(t.revisions), t.revisions)]
+        return [(repo.diff_range(t.revisions), range_label(t.revisions))]
     if t.base:
         diff = repo.diff_commits(repo.merge_base(t.base), repo.resolve("HEAD"))
         return [(diff, f"{t.base}...HEAD")]
-    return [(repo.diff_staged(), "staged changes")]
+    if t.unstaged:
+        return [(repo.diff_unstaged(), "unstaged changes")]
+    if t.worktree:
+        return [(repo.diff_worktree(), "working tree (untracked files included)")]
+    return [(repo.diff_staged(), STAGED)]
+
+
+def range_label(spec: str) -> str:
+    """What a RANGE reviews: ``A..B`` and ``A...B`` as given; one revision ``A`` is the
+    working tree against it, as ``git diff A`` shows."""
+    return spec if ".." in spec else f"working tree against {spec}"
+
+
+def unstaged_hint(app: App) -> str | None:
+    """When nothing is staged but the working tree has changes: how to review them."""
+    repo = app.repo
+    if repo is None:
+        return None
+    paths = repo.changed_paths(staged=False)
+    if not paths:
+        return None
+    return (
+        f"relay-git: nothing staged, but {len(paths)} file(s) changed in the working tree: "
+        "`relay-git review --unstaged` reviews them against the index, "
+        "`relay-git review --all` (untracked files too) against HEAD"
+    )

@@ -23,6 +23,7 @@ from typing import Any
 
 from relay_git.config import trust
 from relay_git.config.dirs import config_dir
+from relay_git.config.envnames import check_names
 from relay_git.config.schema import (
     ALIASES,
     DEFAULT_CODER,
@@ -102,6 +103,7 @@ def _flag_layer(flags: Mapping[str, Any]) -> Layer:
 
 
 def _env_layer(environ: Mapping[str, str]) -> Layer:
+    check_names(environ, ENV)  # a misspelled RELAY_GIT_* is an error, as an unknown key is
     names = {var: key for var, key in ALIASES.items() if environ.get(var)}
     names.update({var: key for var, key in ENV.items() if environ.get(var)})
     raw: dict[str, Any] = {}

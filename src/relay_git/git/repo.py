@@ -7,6 +7,9 @@ callers that decide on git's exit code. User configuration that would change dif
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +89,7 @@ class Repository:
         proc = self.run("cat-file", "blob", f"{rev}:{path}")
         return proc.out if proc.ok else None
 
-    def diff(self, *args: str) -> str:
+    def diff(self, *args: str, env: dict[str, str] | None = None) -> str:
         """``git diff ARGS`` with ``--text`` semantics, at ``git diff``'s cost when it can.
 
         The diff is first taken as git would show it. Only when git printed a file as
@@ -94,13 +97,14 @@ class Repository:
         not the content), is it taken again with ``--text``; a change with a large real
         binary is not diffed line by line just in case.
         """
-        shown = self.git("diff", *_FORMAT_FLAGS, *args)
-        if "Binary files " not in shown or self._binaries_are_real(args):
+        shown = git(["diff", *_FORMAT_FLAGS, *args], self.root, env=env).out
+        if "Binary files " not in shown or self._binaries_are_real(args, env):
             return shown
-        return self.git("diff", *DIFF_FLAGS, *args)
+        return git(["diff", *DIFF_FLAGS, *args], self.root, env=env).out
 
-    def _binaries_are_real(self, args: Sequence[str]) -> bool:
-        stats = self.git("diff", "--raw", "--numstat", "--no-abbrev", "-z", *_FORMAT_FLAGS, *args)
+    def _binaries_are_real(self, args: Sequence[str], env: dict[str, str] | None) -> bool:
+        stat_flags = ("--raw", "--numstat", "--no-abbrev", "-z", *_FORMAT_FLAGS)
+        stats = git(["diff", *stat_flags, *args], self.root, env=env).out
         blobs = binary_blobs(stats)
         return blobs is not None and all(
             self._blob_has_nul(old) or self._blob_has_nul(new) for old, new in blobs
@@ -111,11 +115,42 @@ class Repository:
             return False
         return "\0" in self.git("cat-file", "blob", sha)[:GIT_BINARY_WINDOW]
 
-    def diff_staged(self) -> str:
-        return self.diff("--cached")
+    def diff_staged(self, paths: Sequence[str] = ()) -> str:
+        return self.diff("--cached", "--", *paths)
+
+    def diff_unstaged(self) -> str:
+        """The working tree against the index (``git diff``): intent-to-add files included."""
+        return self.diff("--")
+
+    def diff_worktree(self, paths: Sequence[str] = (), base: str | None = None) -> str:
+        """The working tree, untracked files included (not ignored ones), against ``base``:
+        HEAD (the empty tree before the first commit) unless given.
+
+        Untracked files are added to a temporary copy of the index (``GIT_INDEX_FILE``),
+        never to the user's own, and the copy is diffed against ``base``.
+        """
+        base = base or ("HEAD" if self.has_head() else EMPTY_TREE)
+        with tempfile.TemporaryDirectory(prefix="relay-git-index-") as tmp:
+            index = Path(tmp) / "index"
+            real = Path(self.git("rev-parse", "--git-path", "index").strip())
+            real = real if real.is_absolute() else self.root / real
+            if real.is_file():
+                shutil.copyfile(real, index)
+            env = dict(os.environ, GIT_INDEX_FILE=str(index), GIT_LITERAL_PATHSPECS="1")
+            git(["add", "-A", "--", *(paths or ["."])], self.root, env=env)
+            return self.diff("--cached", base, "--", *paths, env=env)
+
+    def changed_paths(self, staged: bool) -> list[str]:
+        """Tracked paths with staged (or unstaged) changes, and with ``staged=False`` also
+        untracked files that are not ignored."""
+        if staged:
+            return self.git("diff", "--cached", "--name-only", "-z").split("\0")[:-1]
+        out = self.git("diff", "--name-only", "-z").split("\0")[:-1]
+        return out + self.git("ls-files", "--others", "--exclude-standard", "-z").split("\0")[:-1]
 
     def diff_range(self, spec: str) -> str:
-        """``A..B`` (B's tree against A's), ``A...B`` (against their merge-base), or ``A``."""
+        """``A..B`` (B's tree against A's), ``A...B`` (against their merge-base), or one
+        revision ``A``: the working tree against A, as ``git diff A`` shows it."""
         if "..." in spec:
             left, right = spec.split("...", 1)
             base = self.merge_base(left or "HEAD", right or "HEAD")
@@ -123,7 +158,7 @@ class Repository:
         if ".." in spec:
             left, right = spec.split("..", 1)
             return self.diff_commits(self.resolve(left or "HEAD"), self.resolve(right or "HEAD"))
-        return self.diff_commits(self.resolve(spec), self.resolve("HEAD"))
+        return self.diff(self.resolve(spec), "--")
 
     def diff_commits(self, old: str, new: str) -> str:
         return self.diff(old, new, "--")

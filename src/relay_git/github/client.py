@@ -112,13 +112,14 @@ class GitHubClient:
         """The login this token posts as: ``GET /user``, else GraphQL ``viewer``, else the bot.
 
         A personal token answers ``GET /user``. An installation token (GITHUB_TOKEN, or a
-        GitHub App's) gets 403 there, but GraphQL's ``viewer`` names it, ``NAME[bot]``.
-        If neither answers, it is GITHUB_TOKEN's own ``github-actions[bot]``.
+        GitHub App's) gets 403 there (a GitHub Enterprise proxy may answer 404), but
+        GraphQL's ``viewer`` names it, ``NAME[bot]``. If neither answers, it is
+        GITHUB_TOKEN's own ``github-actions[bot]``.
         """
         try:
             login = _json_object(self._request("GET", "/user")).get("login")
         except GitHubError as err:
-            if err.status != 403:
+            if err.status not in (403, 404):
                 raise
             login = self._viewer_login()
         return login if isinstance(login, str) and login else ACTIONS_BOT

@@ -8,6 +8,7 @@ it sits on the cached path.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -132,6 +133,28 @@ def push_ranges(
 
 def diff_for(repo: Repository, r: PushRange) -> str:
     return repo.diff_commits(r.base, r.head)
+
+
+def named_files(
+    repo: Repository, environ: Mapping[str, str], paths: tuple[str, ...]
+) -> tuple[str, str]:
+    """(diff, what it is) for the file names pre-commit passes a hook (``pass_filenames``).
+
+    ``--from-ref X --to-ref Y`` (PRE_COMMIT_FROM_REF/TO_REF): the range ``X...Y``, as
+    pre-commit chose the files from it; a commit, whose names are all staged: the staged
+    diff (deletions included, which pre-commit does not name); anything else (``run
+    --all-files``, ``run --files A B``): the named files whole, as they are in the tree.
+    """
+    from_ref, to_ref = environ.get("PRE_COMMIT_FROM_REF"), environ.get("PRE_COMMIT_TO_REF")
+    if from_ref and to_ref:
+        base = repo.merge_base(from_ref, to_ref)
+        literal = dict(os.environ, GIT_LITERAL_PATHSPECS="1")  # a name is a name, not a glob
+        diff = repo.diff(base, repo.resolve(to_ref), "--", *paths, env=literal)
+        return diff, f"{from_ref[:12]}...{to_ref[:12]}"
+    if set(paths) <= set(repo.changed_paths(staged=True)):
+        return repo.diff_staged(), "staged changes"
+    whole = repo.diff_worktree(paths, base=EMPTY_TREE)
+    return whole, f"{len(paths)} named file(s), whole"
 
 
 @dataclass(frozen=True)

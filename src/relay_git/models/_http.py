@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import httpx
 import pydantic
 
-from relay_git.errors import BackendUnavailable
+from relay_git.errors import BackendUnavailable, Misconfigured
 from relay_git.models.base import BackendOptions, ModelSpec, estimate_tokens, is_local
 from relay_git.util.text import one_line
 
@@ -283,7 +283,7 @@ class HttpBackend:
         message = mask_keys(server_message(response.text), [self._key])
         where = host_of(self.base_url)
         if status in (401, 403):
-            return BackendUnavailable(
+            return Misconfigured(
                 f"{where} refused the request (HTTP {status}: {message})", self.key_fix
             )
         if status == 404:

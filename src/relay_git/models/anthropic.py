@@ -14,7 +14,7 @@ from typing import Any, Literal
 import httpx
 import pydantic
 
-from relay_git.errors import BackendUnavailable
+from relay_git.errors import BackendUnavailable, Misconfigured
 from relay_git.models import _http
 from relay_git.models.base import (
     BackendOptions,
@@ -180,7 +180,7 @@ class AnthropicBackend(_http.HttpBackend):
 
     def _headers(self) -> dict[str, str]:
         if not self._key:
-            raise BackendUnavailable(f"ANTHROPIC_API_KEY is not set; {self.spec} needs it", KEY_FIX)
+            raise Misconfigured(f"ANTHROPIC_API_KEY is not set; {self.spec} needs it", KEY_FIX)
         return {
             "x-api-key": self._key,
             "anthropic-version": API_VERSION,
@@ -188,7 +188,7 @@ class AnthropicBackend(_http.HttpBackend):
         }
 
     def _not_found(self, response: httpx.Response, message: str) -> BackendUnavailable:
-        return BackendUnavailable(
+        return Misconfigured(
             f"{_http.host_of(self.base_url)} has no model {self.spec.name} (HTTP 404: {message})",
             "check the model name, e.g. anthropic:claude-sonnet-4-5",
         )

@@ -168,11 +168,19 @@ def extract_json(text: str) -> object:
         return value
 
 
+# What the retry asks of the model, by why the reply ended; the problem itself is worded for
+# the user too (ModelOutputError), so instructions to the model stay out of it.
+_RETRY_ASK = {
+    "length": "Reply again, much shorter, ",
+    "repetition": "Reply again without repeating, ",
+}
+
+
 def _problem(result: ChatResult, model_cls: type[BaseModel]) -> tuple[BaseModel | None, str]:
     if result.done_reason == "length":
-        return None, "the reply was cut off at the token limit; reply again, much shorter"
+        return None, "the reply was cut off at the token limit"
     if result.done_reason == "repetition":
-        return None, "the reply repeated itself and was stopped; reply again, without repeating"
+        return None, "the reply repeated itself and was stopped"
     try:
         data = extract_json(result.text)
     except ValueError as err:
@@ -233,7 +241,8 @@ def ask_json(
             {
                 "role": "user",
                 "content": f"That reply was not valid: {problem}. "
-                "Reply again with only a JSON object that matches the schema.",
+                + _RETRY_ASK.get(result.done_reason, "Reply again ")
+                + "with only a JSON object that matches the schema.",
             },
         ]
     ledger.record_outcome(ParseOutcome(stage, backend.spec.full, retries + 1, False))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from relay_git.errors import BackendUnavailable, UsageError
+from relay_git.errors import BackendUnavailable, Misconfigured, UsageError
 from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
@@ -148,7 +148,7 @@ def _close_all() -> None:
 def load(path: Path, n_ctx: int) -> _Loaded:
     """The process-wide instance of ``path`` at context ``n_ctx``, loading it the first time."""
     if not path.is_file():
-        raise BackendUnavailable(f"model file {path} does not exist", LOCAL_FIX)
+        raise Misconfigured(f"model file {path} does not exist", LOCAL_FIX)
     key = (str(path.resolve()), n_ctx)
     with _MODELS_LOCK:
         loaded = _MODELS.get(key)

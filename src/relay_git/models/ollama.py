@@ -18,7 +18,7 @@ import httpx
 import ollama
 import pydantic
 
-from relay_git.errors import BackendUnavailable
+from relay_git.errors import BackendUnavailable, Misconfigured
 from relay_git.models import _http
 from relay_git.models.base import (
     BackendOptions,
@@ -171,7 +171,7 @@ class OllamaBackend:
         wanted = self.spec.name
         aliases = {wanted, f"{wanted}:latest", wanted.removesuffix(":latest")}
         if not names & aliases:
-            raise BackendUnavailable(
+            raise Misconfigured(
                 f"model {wanted} is not available on Ollama at {self._where}",
                 f"`ollama pull {wanted}`",
             )
@@ -230,7 +230,7 @@ class OllamaBackend:
 
     def _not_ollama(self, detail: str) -> BackendUnavailable:
         """The one message for "OLLAMA_HOST answers, but not as Ollama" (review and doctor)."""
-        return BackendUnavailable(
+        return Misconfigured(
             f"{self._where} (OLLAMA_HOST) does not answer like an Ollama server ({detail})",
             NOT_OLLAMA_FIX,
         )
@@ -275,7 +275,7 @@ class OllamaBackend:
         message = one_line(str(err.error), _http.LINE)
         status = err.status_code
         if status == 404 and _MODEL_MISSING.search(message):
-            return BackendUnavailable(
+            return Misconfigured(
                 f"model {self.spec.name} not found on Ollama at {self._where}",
                 f"`ollama pull {self.spec.name}`",
             )

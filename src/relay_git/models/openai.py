@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import pydantic
 
-from relay_git.errors import BackendUnavailable
+from relay_git.errors import BackendUnavailable, Misconfigured
 from relay_git.models import _http, sse
 from relay_git.models.base import (
     BackendOptions,
@@ -139,7 +139,7 @@ class OpenAIBackend(_http.HttpBackend):
         if self.spec.name in ids or len(ids) == 1:
             return
         shown = ", ".join(ids[:8]) + (", …" if len(ids) > 8 else "")
-        raise BackendUnavailable(
+        raise Misconfigured(
             f"model {self.spec.name} is not served at {self.base_url}",
             f"use one of: {shown}" if ids else "load a model into the server",
         )
@@ -277,7 +277,7 @@ class OpenAIBackend(_http.HttpBackend):
 
     def _headers(self) -> dict[str, str]:
         if not self._key and urlsplit(self.base_url).hostname == "api.openai.com":
-            raise BackendUnavailable(
+            raise Misconfigured(
                 f"OPENAI_API_KEY is not set, and {self.spec} needs it for api.openai.com",
                 "export OPENAI_API_KEY, or set RELAY_GIT_OPENAI_BASE_URL to a local server",
             )
@@ -287,7 +287,7 @@ class OpenAIBackend(_http.HttpBackend):
         return headers
 
     def _not_found(self, response: httpx.Response, message: str) -> BackendUnavailable:
-        return BackendUnavailable(
+        return Misconfigured(
             f"{_http.host_of(self.base_url)} has no model {self.spec.name} or no "
             f"{urlsplit(str(response.url)).path} (HTTP 404: {message})",
             "check the model name and RELAY_GIT_OPENAI_BASE_URL (usually ends in /v1)",

@@ -19,3 +19,18 @@ def payload(review: Review) -> dict[str, Any]:
 
 def render(review: Review) -> str:
     return json.dumps(payload(review), indent=2) + "\n"
+
+
+def render_failure(message: str, exit_code: int) -> str:
+    """No review: the error, and the keys a consumer reads, empty (``.findings`` is [])."""
+    data: dict[str, Any] = {
+        "error": {"message": message, "exit_code": exit_code},
+        "verdict": None,
+        "summary": "",
+        "findings": [],
+        "notes": [],
+        "coverage": None,
+        "ledger": [],
+        "totals": [],
+    }
+    return json.dumps(data, indent=2) + "\n"

@@ -90,3 +90,8 @@ def table(entries: Sequence[LedgerEntry]) -> str:
             cells = [f"**{c}**" if c else c for c in cells]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def render_failure(message: str, exit_code: int) -> str:
+    """No review: say so, with the error (one line, made safe)."""
+    return f"## relay-git review: not done\n\n> [!CAUTION]\n> {inline(one_line(message))}\n"

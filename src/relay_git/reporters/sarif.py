@@ -39,17 +39,33 @@ def render(review: Review) -> str:
     return json.dumps(log(review), indent=2) + "\n"
 
 
+def _tool() -> dict[str, Any]:
+    return {
+        "driver": {
+            "name": "relay-git",
+            "version": __version__,
+            "semanticVersion": __version__,
+            "informationUri": INFORMATION_URI,
+            "rules": [_rule(c, text) for c, text in RULES.items()],
+        }
+    }
+
+
+def render_failure(message: str, exit_code: int) -> str:
+    """A log with no results whose invocation failed, the error as its notification."""
+    invocation = {
+        "executionSuccessful": False,
+        "exitCode": exit_code,
+        "exitCodeDescription": "review not done",
+        "toolExecutionNotifications": [{"level": "error", "message": {"text": message}}],
+    }
+    run = {"tool": _tool(), "invocations": [invocation], "results": []}
+    return json.dumps({"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+
+
 def log(review: Review) -> dict[str, Any]:
     run: dict[str, Any] = {
-        "tool": {
-            "driver": {
-                "name": "relay-git",
-                "version": __version__,
-                "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
-                "rules": [_rule(c, text) for c, text in RULES.items()],
-            }
-        },
+        "tool": _tool(),
         "invocations": [_invocation(review)],
         "results": [_result(f) for f in review.findings],
         "columnKind": "unicodeCodePoints",

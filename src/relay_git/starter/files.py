@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +20,18 @@ from typing import Any
 from relay_git.config.schema import describe
 from relay_git.errors import UsageError
 from relay_git.hooks import COMMIT_HOOK_ID as HOOK_ID
+from relay_git.hooks import install
 from relay_git.models import prompts
 from relay_git.util.fs import atomic_write
 
 CONFIG_FILE = ".relay-git.toml"
 PRECOMMIT_FILE = ".pre-commit-config.yaml"
 WORKFLOW_FILE = ".github/workflows/relay-git.yml"
-ACTION_PLACEHOLDER = "<YOUR-FORK>/relay-git@main"
+ACTION_PLACEHOLDER = "<YOUR-FORK>/relay-git@RELEASE_SHA"
+# The starter's relay-git line: the placeholder, which zizmor is told to skip until the user
+# names a release; a name given with --action replaces the whole line and is audited.
+ACTION_LINE = re.compile(r"^(\s*- uses: )<YOUR-FORK>/relay-git@RELEASE_SHA\b.*$", re.MULTILINE)
+FULL_SHA = re.compile(r"@[0-9a-f]{40}$")
 
 # One line per key for the commented config; a key without one still gets its default.
 HELP = {
@@ -48,11 +54,17 @@ HELP = {
 }
 
 
+NEEDS_TRUST = "[needs `relay-git trust`]"
+# A gated key an untrusted file may still set in part (config: its secret patterns only add).
+TRUST_NOTES = {"secret_patterns": "[until `relay-git trust`: these only add to the defaults]"}
+
+
 @dataclass(frozen=True)
 class ConfigKey:
     name: str
     default: Any
     help: str
+    gated: bool = False  # from a repository's file only once it is trusted
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,8 @@ class Change:
 def config_keys() -> list[ConfigKey]:
     """Every configuration key and its built-in default, read from the Config schema."""
     return [
-        ConfigKey(d["key"], d["default"], HELP.get(d["key"], "") or d["help"]) for d in describe()
+        ConfigKey(d["key"], d["default"], HELP.get(d["key"], "") or d["help"], bool(d["gated"]))
+        for d in describe()
     ]
 
 
@@ -103,7 +116,12 @@ def _starter(name: str) -> str:
 
 def config_text() -> str:
     keys = [
-        {"name": k.name, "value": toml_value(k.default), "help": k.help or k.name}
+        {
+            "name": k.name,
+            "value": toml_value(k.default),
+            "help": k.help or k.name,
+            "trust": TRUST_NOTES.get(k.name, NEEDS_TRUST) if k.gated else "",
+        }
         for k in config_keys()
     ]
     return prompts.render(_starter("relay-git.toml.j2"), "relay-git.toml.j2", keys=keys)
@@ -126,11 +144,29 @@ def _keep_or_create(root: Path, rel: str, text: str, what: str) -> Change:
 
 
 def workflow_text(action: str) -> str:
-    return _starter("github-workflow.yml").replace(ACTION_PLACEHOLDER, action)
+    """The README's workflow; ``action`` (OWNER/relay-git@REF) replaces the placeholder line."""
+    text = _starter("github-workflow.yml")
+    if action == ACTION_PLACEHOLDER:
+        return text
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[\w./-]+", action):
+        raise UsageError(f"--action {action!r}: not OWNER/REPO@REF", "e.g. my-org/relay-git@<sha>")
+    return ACTION_LINE.sub(lambda m: m.group(1) + action, text, count=1)
+
+
+def inside(root: Path, rel: str) -> None:
+    """Refuse a path that a symlink (``.github`` -> elsewhere) leads out of the repository."""
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise UsageError(
+            f"{rel} leads out of the repository (to {target}): a symlink on the way",
+            "replace the symlink with a folder, or write the file yourself",
+        )
 
 
 def plan(root: Path, *, github: bool = False, action: str = ACTION_PLACEHOLDER) -> list[Change]:
     """What ``relay-git init`` would do in the repository at ``root``; writes nothing."""
+    for rel in (CONFIG_FILE, PRECOMMIT_FILE, *([WORKFLOW_FILE] if github else [])):
+        inside(root, rel)
     changes = [
         _keep_or_create(root, CONFIG_FILE, config_text(), "every setting with its default"),
         precommit_change(root),
@@ -221,8 +257,29 @@ def _appended(old: str, starter: str) -> str | None:
     return "".join(lines[:end] + entry + lines[end:])
 
 
+ENTRY_PLACEHOLDER = "RELAY_GIT_ENTRY"
+HOOK_ARGS = ("review", "--hook", "--files")  # pre-commit appends the staged file names
+
+
+def hook_entry() -> str:
+    """The hook's command line with the interpreter that runs relay-git now, as ``hooks
+    install`` writes it: a hook runs with whatever PATH git got, which may have no
+    relay-git on it. ``-I``: a relay_git/ folder in the repository never stands in."""
+    python, path = install.interpreter()
+    if path:
+        start = "import sys; sys.path.insert(0, sys.argv.pop(1)); import relay_git.cli as c; "
+        command = [python, "-I", "-c", start + "sys.exit(c.main())", path, *HOOK_ARGS]
+    else:
+        command = [python, "-I", "-m", "relay_git", *HOOK_ARGS]
+    return json.dumps(shlex.join(command))  # a JSON string is a YAML double-quoted scalar
+
+
+def precommit_text() -> str:
+    return _starter("pre-commit-config.yaml").replace(ENTRY_PLACEHOLDER, hook_entry())
+
+
 def precommit_change(root: Path) -> Change:
-    starter = _starter("pre-commit-config.yaml")
+    starter = precommit_text()
     old = _read(root / PRECOMMIT_FILE)
     if old is None:
         return Change(PRECOMMIT_FILE, None, starter, f"the {HOOK_ID} hook")
