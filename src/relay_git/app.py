@@ -31,10 +31,11 @@ class App:
 
     @property
     def templates_dir(self) -> Path | None:
-        """A configured folder, else the repository's overrides once the repository is trusted."""
-        if self.config.templates_dir:
-            return Path(self.config.templates_dir)
-        return self.resolved.repo_templates if self.resolved is not None else None
+        """A configured folder (relative: from the repository's root), else the repository's
+        overrides; a folder inside the repository only once the repository is trusted."""
+        if self.resolved is not None:
+            return self.resolved.templates
+        return Path(self.config.templates_dir) if self.config.templates_dir else None
 
     @property
     def notices(self) -> tuple[str, ...]:
