@@ -218,3 +218,31 @@ def test_the_action_names_a_binary_gap_and_fails_full_coverage(
     [review] = [c["body"]["body"] for c in gh.calls("POST", "/pulls/2/reviews")]
     assert "Partial review" in review and "`deploy.sh` (binary)" in review  # the PR body
     assert "deploy.sh" in json.dumps(gh.issue_comments)
+
+
+# ------------------------------------------------------- "is this model local?" has one answer
+
+
+def test_review_settings_need_local_and_the_app_honours_ollama_host(
+    staged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No fallback that ignores OLLAMA_HOST: a remote Ollama is not sent secret files."""
+    import os
+
+    from relay_git.app import build
+    from relay_git.review.engine import ReviewSettings
+
+    with pytest.raises(TypeError):
+        ReviewSettings("ollama:m")  # type: ignore[call-arg]
+    _stage(staged, {".env": b"TOKEN=hunter2\n", "app.py": b"x = 1\n"})
+    fake = FakeBackend(REVIEWER)
+    fake.default = review_reply()
+    diff = git(staged, "diff", "--cached")
+    for host, local in (("http://models.remote.test:11434", False), ("127.0.0.1:11434", True)):
+        monkeypatch.setenv("OLLAMA_HOST", host)
+        app = build(staged, os.environ, {"reviewer": REVIEWER}, factory(fake))
+        reviewer = app.reviewer(use_cache=False)
+        assert reviewer.local is local
+        skipped = {s.path: s.reason for s in reviewer.review(diff).coverage.skipped}
+        assert skipped == ({} if local else {".env": "secret"})
+        assert ("hunter2" in sent(fake)) is local

@@ -18,11 +18,13 @@ from relay_git.git.repo import Repository
 @click.option("--show", is_flag=True, help="Say whether the repository is trusted; change nothing.")
 @click.option("--revoke", is_flag=True, help="Forget the approval.")
 def trust(show: bool, revoke: bool) -> int:
-    """Trust this repository's .relay-git.toml, [tool.relay-git] and .relay-git/templates/.
+    """Trust this repository's .relay-git.toml, [tool.relay-git] and prompt templates.
 
-    Until then, they cannot choose models, endpoints, the test command or templates, and can
-    only add secret patterns. The approval covers the files' exact content (SHA-256), is kept
-    in your config directory, never in the repository, and lapses when the content changes.
+    Until then, they cannot choose models, endpoints, the test command or templates, can
+    only add secret patterns, and can only make a review stricter. The approval covers the
+    files' exact content (SHA-256; templates by what they lead to, in every template folder
+    inside the repository), is kept in your config directory, never in the repository, and
+    lapses when the content changes.
 
     \b
     Examples:
