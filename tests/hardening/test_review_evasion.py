@@ -140,7 +140,14 @@ def test_a_lockfile_is_a_named_gap_unless_the_user_excludes_it(
 
 @pytest.mark.parametrize("where", [".relay-git.toml", "pyproject.toml"])
 @pytest.mark.parametrize(
-    "setting", ['exclude = ["**", "*"]', 'fail_on = "never"', "max_files = 1", "timeout = 0.01"]
+    "setting",
+    [
+        'exclude = ["**", "*"]',
+        'fail_on = "never"',
+        "max_files = 1",
+        "timeout = 0.01",
+        "max_context = 2048",
+    ],
 )
 def test_an_untrusted_setting_cannot_silence_the_hook(
     staged: Path, capsys: pytest.CaptureFixture[str], where: str, setting: str
@@ -160,7 +167,7 @@ def test_an_untrusted_setting_cannot_silence_the_hook(
     capsys.readouterr()
     code, said, fake = hook(staged, capsys, reply=review_reply("fix", "bad", [finding]))
     assert "ignoring" not in said
-    if key != "timeout":  # the fake answers at once: a short timeout changes nothing here
+    if key in ("exclude", "fail_on", "max_files"):  # (the fake ignores timeout and context)
         assert code == 0, said  # excluded, never failing, or deploy.sh over max_files
 
 

@@ -4,8 +4,9 @@ review looser than the built-in default.
 Gated keys (``schema.GATED``) choose where text goes or what runs; an untrusted file's are
 dropped, except that its secret patterns only add to the defaults. The review-loosening keys
 are kept only when they tighten the review: ``fail_on`` at or below the default threshold,
-``max_files`` and ``timeout`` at or above the default (fewer files reviewed, or a model call
-cut short so a hook fails open, would silence it), and no ``exclude`` at all. Every value
+``max_files``, ``timeout`` and ``max_context`` at or above the default (fewer files
+reviewed, a model call cut short so a hook fails open, or hunks "too large for the context"
+would silence it), and no ``exclude`` at all. Every value
 dropped is one notice line naming the setting and its file.
 """
 
@@ -32,6 +33,7 @@ TIGHTENS: dict[str, Callable[[Any], bool]] = {
     "fail_on": lambda value: _THRESHOLD[value] <= _THRESHOLD[_default("fail_on")],
     "max_files": lambda value: value >= _default("max_files"),
     "timeout": lambda value: value >= _default("timeout"),
+    "max_context": lambda value: value >= _default("max_context"),
 }
 
 
