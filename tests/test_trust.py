@@ -101,7 +101,9 @@ def test_templates_outside_the_repository_cannot_be_trusted(
 def test_trust_command_shows_what_it_approves(
     here: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (here / ".relay-git.toml").write_text('reviewer = "openai:x"\njobs = 3\n')
+    (here / ".relay-git.toml").write_text(
+        'reviewer = "openai:x"\njobs = 3\nexclude = ["**"]\nfail_on = "warning"\n'
+    )
     assert main(["trust", "--show"]) == 0
     assert "not trusted (.relay-git.toml); review it, then run relay-git trust" in (
         capsys.readouterr().out
@@ -109,7 +111,8 @@ def test_trust_command_shows_what_it_approves(
     assert main(["trust"]) == 0
     out = capsys.readouterr().out
     assert f"reviewer = 'openai:x'  ({here}/.relay-git.toml)" in out
-    assert "jobs" not in out  # not a setting that needs trust
+    assert f"exclude = ('**',)  ({here}/.relay-git.toml)" in out  # it would loosen the review
+    assert "jobs" not in out and "fail_on" not in out  # settings that need no trust
     assert f"trusted {here} (.relay-git.toml)" in out
     assert main(["trust", "--show"]) == 0
     assert ": trusted since " in capsys.readouterr().out

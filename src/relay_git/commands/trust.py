@@ -10,6 +10,7 @@ import click
 
 from relay_git.config import GATED, resolve
 from relay_git.config import trust as trustmod
+from relay_git.config.gate import loosens
 from relay_git.errors import UsageError
 from relay_git.git.repo import Repository
 
@@ -51,13 +52,14 @@ def trust(show: bool, revoke: bool) -> int:
 
 
 def gated_settings(root: Path) -> list[str]:
-    """What trusting will let the repository decide, as the repository's files set it."""
+    """What trusting will let the repository decide, as the repository's files set it: the
+    gated keys, and the settings that loosen a review (an exclude, fail_on = "never", ...)."""
     resolved = resolve(root, {}, trusted=True)
     lines = []
-    for key in GATED:
-        where = resolved.sources[key]
-        if where not in ("default",) and str(root) in where:
-            lines.append(f"  {key} = {getattr(resolved.config, key)!r}  ({where})")
+    for key, where in resolved.sources.items():
+        value = getattr(resolved.config, key)
+        if (key in GATED or loosens(key, value)) and where != "default" and str(root) in where:
+            lines.append(f"  {key} = {value!r}  ({where})")
     return lines
 
 
