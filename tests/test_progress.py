@@ -38,7 +38,7 @@ def test_review_in_chunks_reports_part_n_of_m() -> None:
     fake = FakeBackend("ollama:r", context=2400)
     fake.default = review_reply()
     said: list[str] = []
-    settings = ReviewSettings("ollama:r", jobs=1, max_output_tokens=256)
+    settings = ReviewSettings("ollama:r", local=True, jobs=1, max_output_tokens=256)
     Reviewer(settings, lambda: fake, Ledger(), None, said.append).review(diff)
     assert said == [f"reviewing part {i}/3 (f{i - 1}.py)" for i in (1, 2, 3)]
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from relay_git.config import Config, Resolved, load, resolve
 from relay_git.errors import UsageError
+from relay_git.git.attributes import generated_at
 from relay_git.git.repo import Repository
 from relay_git.models.base import Backend, BackendOptions, create, is_local, parse_spec
 from relay_git.models.ledger import Ledger
 from relay_git.review.cache import Cache
-from relay_git.review.engine import Reviewer, ReviewSettings
+from relay_git.review.engine import Generated, Reviewer, ReviewSettings
 from relay_git.review.filtermode import FilterMode
 
 BackendFactory = Callable[[str], Backend]
@@ -31,10 +32,11 @@ class App:
 
     @property
     def templates_dir(self) -> Path | None:
-        """A configured folder, else the repository's overrides once the repository is trusted."""
-        if self.config.templates_dir:
-            return Path(self.config.templates_dir)
-        return self.resolved.repo_templates if self.resolved is not None else None
+        """A configured folder (relative: from the repository's root), else the repository's
+        overrides; a folder inside the repository only once the repository is trusted."""
+        if self.resolved is not None:
+            return self.resolved.templates
+        return Path(self.config.templates_dir) if self.config.templates_dir else None
 
     @property
     def notices(self) -> tuple[str, ...]:
@@ -49,6 +51,12 @@ class App:
             raise UsageError("not inside a git repository", "run it in a repository, or `git init`")
         return self.repo
 
+    def _generated(self, base: str | None) -> Generated | None:
+        repo = self.repo
+        if base is None or repo is None:
+            return None
+        return lambda paths: generated_at(repo, base, paths)
+
     def cache(self, enabled: bool = True) -> Cache | None:
         if not enabled or self.repo is None:
             return None
@@ -62,7 +70,10 @@ class App:
         max_output_tokens: int = 1024,
         stage: str = "review",
         filter_mode: FilterMode = FilterMode.ADDED,
+        base: str | None = None,
     ) -> Reviewer:
+        """The reviewer; ``base``: the commit whose ``linguist-generated`` attributes say
+        which changed files are generated (none without it)."""
         cfg = self.config
         settings = ReviewSettings(
             reviewer=cfg.reviewer,
@@ -75,6 +86,7 @@ class App:
             stage=stage,
             local=self.is_local(cfg.reviewer),
             filter_mode=filter_mode,
+            generated=self._generated(base),
         )
         return Reviewer(
             settings,

@@ -96,6 +96,12 @@ class SkippedFile:
     path: str
     reason: str  # binary | deleted | lockfile | generated | excluded | secret | a limit
     limit: bool = False  # skipped for want of budget, not by policy: the review is partial
+    gap: bool = False  # changed content nobody chose to leave out (binary, generated, ...)
+
+    @property
+    def unseen(self) -> bool:
+        """Changed content the review did not see and the user did not exclude."""
+        return self.limit or self.gap
 
 
 @dataclass(frozen=True)
@@ -110,15 +116,21 @@ class Coverage:
 
     @property
     def complete(self) -> bool:
+        return self.hunks_reviewed == self.hunks_total and not any(s.unseen for s in self.skipped)
+
+    @property
+    def within_budget(self) -> bool:
+        """Nothing was left out for want of budget (what a cached review must not depend on)."""
         return self.hunks_reviewed == self.hunks_total and not any(s.limit for s in self.skipped)
 
     def shortfall(self, limit: int = 5) -> str | None:
-        """What was left out for want of budget (file limit, context, hunks), or None.
+        """What changed and was not seen (file limit, context, hunks, and the gaps: binary,
+        generated, lockfile, secret), or None.
 
-        Skips by policy (binary, deleted, lockfile, generated, excluded, secret) are not a
-        shortfall: they are chosen by configuration and named in every report.
+        Only what the user chose to leave out (a trusted ``exclude``, ``--exclude``) and
+        what holds no new content (a deletion, a mode change) is not a shortfall.
         """
-        limited = [f"{s.path} ({s.reason})" for s in self.skipped if s.limit]
+        limited = [f"{s.path} ({s.reason})" for s in self.skipped if s.unseen]
         missing = self.hunks_total - self.hunks_reviewed
         parts = []
         if limited:
@@ -132,7 +144,8 @@ class Coverage:
         return {
             "reviewed": list(self.reviewed),
             "skipped": [
-                {"path": s.path, "reason": s.reason, "limit": s.limit} for s in self.skipped
+                {"path": s.path, "reason": s.reason, "limit": s.limit, "gap": s.gap}
+                for s in self.skipped
             ],
             "split": list(self.split),
             "hunks_reviewed": self.hunks_reviewed,

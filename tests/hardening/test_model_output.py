@@ -247,7 +247,7 @@ index 0000001..0000002 100644
 @given(mangled(review_like))
 def test_review_and_every_reporter_survive_any_reply(reply: str) -> None:
     fake = FakeBackend(REVIEWER).enqueue(reply, reply, reply)
-    reviewer = Reviewer(ReviewSettings(reviewer=REVIEWER), lambda: fake, Ledger(), None)
+    reviewer = Reviewer(ReviewSettings(reviewer=REVIEWER, local=True), lambda: fake, Ledger(), None)
     try:
         review = reviewer.review(DIFF)
     except ModelOutputError:

@@ -55,7 +55,10 @@ COMPLETE = Coverage(
 )
 PARTIAL = Coverage(
     reviewed=("src/app.py",),
-    skipped=(SkippedFile("poetry.lock", "lockfile"), SkippedFile("logo.png", "binary")),
+    skipped=(
+        SkippedFile("poetry.lock", "lockfile", gap=True),
+        SkippedFile("logo.png", "binary", gap=True),
+    ),
     split=("src/app.py",),
     hunks_reviewed=3,
     hunks_total=5,

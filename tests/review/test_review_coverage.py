@@ -1,8 +1,9 @@
 """Coverage tells the truth (issue 11, item 7), on real repositories with a fake reviewer.
 
 A change's own ``.gitattributes`` cannot hide a text file from review (diffs are taken
-with ``--text``; only NUL bytes make a file binary), and ``--require-full-coverage``
-fails a review that left anything out for budget.
+with ``--text``; only NUL bytes in content that is not UTF-8 make a file binary), and
+``--require-full-coverage`` fails a review that left anything out for budget or skipped a
+changed file unseen (a lockfile here; issue 18).
 """
 
 from __future__ import annotations
@@ -142,9 +143,8 @@ def test_budget_skip_fails_with_one_line_naming_it(
     [line] = [ln for ln in err.splitlines() if "--require-full-coverage" in ln]
     assert line == (
         "relay-git: error: partial review (--require-full-coverage): "
-        "not reviewed: c.py (over --max-files 2)"
-    )
-    assert "poetry.lock" not in line  # a policy skip is not a budget skip
+        "not reviewed: c.py (over --max-files 2), poetry.lock (lockfile)"
+    )  # a lockfile skipped unseen is a gap too (issue 18)
 
 
 def test_policy_skips_alone_pass_and_env_turns_it_on(
@@ -152,8 +152,8 @@ def test_policy_skips_alone_pass_and_env_turns_it_on(
 ) -> None:
     monkeypatch.setenv("RELAY_GIT_REQUIRE_FULL_COVERAGE", "true")
     fake = FakeBackend(REVIEWER).enqueue(review_reply())
-    code, _, err = run(["--exclude", "c.py"], fake, capsys)
-    assert code == 0, err
+    code, _, err = run(["--exclude", "c.py", "--exclude", "*.lock"], fake, capsys)
+    assert code == 0, err  # only what the user excludes is left out without a gap
     fake = FakeBackend(REVIEWER).enqueue(review_reply())
     code, _, err = run(["--max-files", "1", "--no-cache"], fake, capsys)
     assert code == 1 and "not reviewed: b.py (over --max-files 1), c.py" in err

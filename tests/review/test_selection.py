@@ -20,9 +20,11 @@ def _added(path: str, lines: int, start: int = 1) -> str:
     [
         ("src/app.py", False, None),
         ("package-lock.json", False, "lockfile"),
-        ("vendor/lib/x.py", False, "generated"),
-        ("web/app.min.js", False, "generated"),
-        ("proto/x_pb2.py", False, "generated"),
+        ("vendor/lib/x.py", False, None),  # no name makes a file generated (issue 18)
+        ("web/app.min.js", False, None),
+        ("proto/x_pb2.py", False, None),
+        ("build/helpers.py", False, None),
+        ("gen/marked.py", False, "generated"),  # the base commit's attributes say so
         (".env", False, "secret"),
         ("config/.env.production", False, "secret"),
         ("deploy/id_rsa", False, "secret"),
@@ -34,9 +36,12 @@ def _added(path: str, lines: int, start: int = 1) -> str:
 def test_skip_reasons(path: str, local: bool, reason: str | None) -> None:
     from relay_git.config import DEFAULT_SECRET_PATTERNS
 
-    kept, skipped = select(parse(_added(path, 2)), ("docs/*",), DEFAULT_SECRET_PATTERNS, local, 10)
+    files = parse(_added(path, 2))
+    generated = {"gen/marked.py"}
+    kept, skipped = select(files, ("docs/*",), DEFAULT_SECRET_PATTERNS, local, 10, generated)
     assert [s.reason for s in skipped] == ([] if reason is None else [reason])
     assert len(kept) == (1 if reason is None else 0)
+    assert all(s.gap == (s.reason != "excluded") for s in skipped)  # all unseen but excluded
 
 
 def test_deleted_and_max_files_are_named() -> None:

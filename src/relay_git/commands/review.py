@@ -103,19 +103,24 @@ def targets_of(o: Options) -> Target:
     )
 
 
-def run_review(app: App, o: Options, diff_text: str, budget: Budget) -> Review:
+def run_review(
+    app: App, o: Options, diff_text: str, budget: Budget, base: str | None = None
+) -> Review:
     """The review itself, within what is left of the time budget."""
     mode = FilterMode(o.filter_mode)
+    cache = not o.no_cache
     if o.hook and o.fmt is None:
         report = hook_progress(app.config.reviewer, budget.total)
-        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report, filter_mode=mode)
+        reviewer = app.reviewer(use_cache=cache, progress=report, filter_mode=mode, base=base)
         return budget.run(lambda: reviewer.review(diff_text))
     with progress(o.quiet or o.hook) as report:
-        reviewer = app.reviewer(use_cache=not o.no_cache, progress=report, filter_mode=mode)
+        reviewer = app.reviewer(use_cache=cache, progress=report, filter_mode=mode, base=base)
         return budget.run(lambda: reviewer.review(diff_text))
 
 
-def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budget) -> int:
+def review_target(
+    app: App, o: Options, diff_text: str, what: str, budget: Budget, base: str | None = None
+) -> int:
     """Review one diff, print its report, and return its exit code."""
     hook_text = o.hook and o.fmt is None
     if not diff_text.strip():
@@ -128,7 +133,7 @@ def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budge
         result = Review(Verdict.APPROVE, "Nothing to review.", (), Coverage())
     else:
         try:
-            result = run_review(app, o, diff_text, budget)
+            result = run_review(app, o, diff_text, budget, base)
         except ModelOutputError as err:
             save_raw_reply(app, err)
             return fail_open(o, err)
@@ -242,9 +247,9 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
     "--require-full-coverage",
     is_flag=True,
     envvar="RELAY_GIT_REQUIRE_FULL_COVERAGE",
-    help="Exit 1 when any file or hunk was left unreviewed for budget (--max-files, the "
-    "model's context); policy skips (binary, lockfile, excluded...) do not count. "
-    "Implies --strict.",
+    help="Exit 1 when any changed file or hunk was not reviewed: left out for budget "
+    "(--max-files, the model's context) or skipped unseen (binary, generated, lockfile, "
+    "secret); only --exclude / a trusted exclude does not count. Implies --strict.",
 )
 @click.option(
     "--push-range",
@@ -310,7 +315,7 @@ def review(ctx: click.Context, /, **opts: object) -> int:
         click.echo("relay-git: nothing to review (no commits to push)", err=True)
         return 0
     try:
-        return max(review_target(app, o, text, what, budget) for text, what in targets)
+        return max(review_target(app, o, t, what, budget, base) for t, what, base in targets)
     except BudgetExceeded as err:  # the CLI reports it and ends the process at once
         emit_failure(o, err)
         if fails_open(o.hook, o.strict):

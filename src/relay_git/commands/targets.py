@@ -84,33 +84,37 @@ def piped(stream: IO[str] | None) -> str | None:
     return text if text.strip() else None
 
 
-def read(app: App, t: Target, stdin: IO[str] | None) -> list[tuple[str, str]]:
-    """(diff text, what it is) for each thing to review: one, or one per pushed ref."""
+def read(app: App, t: Target, stdin: IO[str] | None) -> list[tuple[str, str, str | None]]:
+    """(diff text, what it is, the base commit if known) for each thing to review: one, or
+    one per pushed ref. The base commit's attributes say which files are generated."""
     check(t)
     if t.push or t.push_refs is not None:
         repo = app.require_repo()
         lines = t.push_refs.read() if t.push_refs is not None else None
-        return [(diff_for(repo, r), r.label) for r in push_ranges(repo, app.environ, lines)]
+        ranges = push_ranges(repo, app.environ, lines)
+        return [(diff_for(repo, r), r.label, r.base) for r in ranges]
     if t.files is not None:
         return [named_files(app.require_repo(), app.environ, t.files)]
     if t.diff_file is not None:
         patch = t.diff_file.read().decode("utf-8", "surrogateescape")  # a lone \r stays put
-        return [(patch, f"patch from {getattr(t.diff_file, 'name', 'stdin')}")]
+        return [(patch, f"patch from {getattr(t.diff_file, 'name', 'stdin')}", None)]
     if not t.chosen():
         text = piped(stdin)
         if text is not None:
-            return [(text, "the diff on stdin")]
+            return [(text, "the diff on stdin", None)]
     repo = app.require_repo()
     if t.revisions:
-        return [(repo.diff_range(t.revisions), range_label(t.revisions))]
+        old, _ = repo.range_ends(t.revisions)
+        return [(repo.diff_range(t.revisions), range_label(t.revisions), old)]
     if t.base:
-        diff = repo.diff_commits(repo.merge_base(t.base), repo.resolve("HEAD"))
-        return [(diff, f"{t.base}...HEAD")]
+        base = repo.merge_base(t.base)
+        return [(repo.diff_commits(base, repo.resolve("HEAD")), f"{t.base}...HEAD", base)]
+    head = repo.resolve("HEAD") if repo.has_head() else None
     if t.unstaged:
-        return [(repo.diff_unstaged(), "unstaged changes")]
+        return [(repo.diff_unstaged(), "unstaged changes", head)]
     if t.worktree:
-        return [(repo.diff_worktree(), "working tree (untracked files included)")]
-    return [(repo.diff_staged(), STAGED)]
+        return [(repo.diff_worktree(), "working tree (untracked files included)", head)]
+    return [(repo.diff_staged(), STAGED, head)]
 
 
 def range_label(spec: str) -> str:

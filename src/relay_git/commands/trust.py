@@ -10,6 +10,7 @@ import click
 
 from relay_git.config import GATED, resolve
 from relay_git.config import trust as trustmod
+from relay_git.config.gate import loosens
 from relay_git.errors import UsageError
 from relay_git.git.repo import Repository
 
@@ -18,11 +19,13 @@ from relay_git.git.repo import Repository
 @click.option("--show", is_flag=True, help="Say whether the repository is trusted; change nothing.")
 @click.option("--revoke", is_flag=True, help="Forget the approval.")
 def trust(show: bool, revoke: bool) -> int:
-    """Trust this repository's .relay-git.toml, [tool.relay-git] and .relay-git/templates/.
+    """Trust this repository's .relay-git.toml, [tool.relay-git] and prompt templates.
 
-    Until then, they cannot choose models, endpoints, the test command or templates, and can
-    only add secret patterns. The approval covers the files' exact content (SHA-256), is kept
-    in your config directory, never in the repository, and lapses when the content changes.
+    Until then, they cannot choose models, endpoints, the test command or templates, can
+    only add secret patterns, and can only make a review stricter. The approval covers the
+    files' exact content (SHA-256; templates by what they lead to, in every template folder
+    inside the repository), is kept in your config directory, never in the repository, and
+    lapses when the content changes.
 
     \b
     Examples:
@@ -49,13 +52,14 @@ def trust(show: bool, revoke: bool) -> int:
 
 
 def gated_settings(root: Path) -> list[str]:
-    """What trusting will let the repository decide, as the repository's files set it."""
+    """What trusting will let the repository decide, as the repository's files set it: the
+    gated keys, and the settings that loosen a review (an exclude, fail_on = "never", ...)."""
     resolved = resolve(root, {}, trusted=True)
     lines = []
-    for key in GATED:
-        where = resolved.sources[key]
-        if where not in ("default",) and str(root) in where:
-            lines.append(f"  {key} = {getattr(resolved.config, key)!r}  ({where})")
+    for key, where in resolved.sources.items():
+        value = getattr(resolved.config, key)
+        if (key in GATED or loosens(key, value)) and where != "default" and str(root) in where:
+            lines.append(f"  {key} = {value!r}  ({where})")
     return lines
 
 

@@ -8,7 +8,8 @@ variable or flag at fault.
 
 Until the user runs ``relay-git trust`` (see ``relay_git.config.trust``), the repository's own files
 cannot choose where text goes or what runs (the ``gated`` keys), may only add secret patterns,
-and their prompt templates are not used; each ignored setting yields one notice.
+may only make a review stricter (``relay_git.config.gate``), and no prompt template inside the
+repository is used (whichever setting names its folder); each ignored setting yields one notice.
 
 Nothing here reads ``os.environ`` on its own: the environment is passed in.
 """
@@ -24,6 +25,7 @@ from typing import Any
 from relay_git.config import trust
 from relay_git.config.dirs import config_dir
 from relay_git.config.envnames import check_names
+from relay_git.config.gate import Layer, gate, needs_trust
 from relay_git.config.schema import (
     ALIASES,
     DEFAULT_CODER,
@@ -60,15 +62,6 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Layer:
-    """The settings one source made, and which file, variable or flag made each."""
-
-    label: str  # the file, "the environment" or "flags"
-    values: Mapping[str, Any]
-    sources: Mapping[str, str]  # per key: the file, the variable or the flag
-
-
-@dataclass(frozen=True)
 class Resolved:
     """The effective configuration, each value's source, and what trust kept out."""
 
@@ -77,6 +70,7 @@ class Resolved:
     notices: tuple[str, ...]  # one line per untrusted setting that was ignored
     trusted: bool  # the repository's own files were taken at their word
     root: Path | None
+    templates: Path | None = None  # the prompt template overrides that may be used
 
     @property
     def repo_templates(self) -> Path | None:
@@ -145,29 +139,34 @@ def _repo_layers(root: Path) -> list[Layer]:
     return layers
 
 
-def _gate(layer: Layer, notices: list[str]) -> Layer:
-    """An untrusted repository file without the gated keys; its secret patterns only add."""
-    values, sources = dict(layer.values), dict(layer.sources)
-    for key in GATED:
-        if key in values and key != "secret_patterns":
-            notices.append(trust.notice(key, layer.label))
-            del values[key], sources[key]
-    if "secret_patterns" in values:
-        own = values["secret_patterns"]
-        dropped = [p for p in DEFAULT_SECRET_PATTERNS if p not in own]
-        if dropped:
-            shown = ", ".join(dropped[:3]) + (", …" if len(dropped) > 3 else "")
-            what = f"the removal of {len(dropped)} default secret_patterns ({shown})"
-            notices.append(trust.notice(what, layer.label))
-        extra = tuple(p for p in own if p not in DEFAULT_SECRET_PATTERNS)
-        values["secret_patterns"] = DEFAULT_SECRET_PATTERNS + extra
-        sources["secret_patterns"] = f"defaults + {layer.label}"
-    return Layer(layer.label, values, sources)
+def _in_repo_templates(root: Path, environ: Mapping[str, str]) -> bool | None:
+    """Whether a template folder inside the repository holds files; None: one the
+    repository names lies outside it (never trusted)."""
+    try:
+        folders = trust.template_folders(root, environ)
+    except UsageError:
+        return None
+    return any(p.is_file() for folder in folders for p in folder.rglob("*"))
 
 
-def _has_templates(root: Path) -> bool:
-    folder = root / trust.TEMPLATES
-    return folder.is_dir() and any(p.is_file() for p in folder.rglob("*"))
+def _templates(root: Path | None, config: Config, trusted: bool, notices: list[str]) -> Path | None:
+    """The folder of template overrides that may be used: a configured one (relative: from
+    the repository's root), else the repository's own; none inside an untrusted repository."""
+    if config.templates_dir:
+        base = root if root is not None else Path.cwd()
+        folder = (base / config.templates_dir).resolve()
+    elif root is not None:
+        folder = (root / trust.TEMPLATES).resolve()
+    else:
+        return None
+    if root is None or not folder.is_relative_to(root.resolve()):
+        return folder
+    if not trusted:
+        if folder.is_dir() and any(p.is_file() for p in folder.rglob("*")):
+            shown = root / folder.relative_to(root.resolve())
+            notices.append(trust.notice("prompt templates", str(shown)))
+        return None
+    return folder
 
 
 def resolve(
@@ -182,15 +181,13 @@ def resolve(
     ``trusted`` None asks the trust record; the Action passes True for the base commit's files.
     """
     repo_layers = _repo_layers(root) if root is not None else []
-    templates = root is not None and _has_templates(root)
-    gated = any(key in GATED for layer in repo_layers for key in layer.values)
     if trusted is None:  # the trust record is read only when it could change something
-        trusted = not (gated or templates) or (root is not None and trust.is_trusted(root, environ))
+        asks = any(needs_trust(layer) for layer in repo_layers)
+        asks = asks or (root is not None and _in_repo_templates(root, environ) is not False)
+        trusted = not asks or (root is not None and trust.is_trusted(root, environ))
     notices: list[str] = []
     if not trusted:
-        repo_layers = [_gate(layer, notices) for layer in repo_layers]
-        if root is not None and templates:
-            notices.append(trust.notice("prompt templates", str(root / trust.TEMPLATES)))
+        repo_layers = [gate(layer, notices) for layer in repo_layers]
     user = user_config_path(environ)
     layers = list(repo_layers)
     if user.is_file():
@@ -201,7 +198,9 @@ def resolve(
     for layer in layers:
         values.update(layer.values)
         sources.update(layer.sources)
-    return Resolved(Config(**values), sources, tuple(notices), trusted, root)
+    config = Config(**values)
+    templates = _templates(root, config, trusted, notices)
+    return Resolved(config, sources, tuple(notices), trusted, root, templates)
 
 
 def load(root: Path | None, environ: Mapping[str, str], *, trusted: bool | None = None) -> Config:

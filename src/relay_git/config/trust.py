@@ -2,10 +2,15 @@
 after the user approves its exact content.
 
 What is approved: ``.relay-git.toml``, the ``[tool.relay-git]`` table of ``pyproject.toml``
-and every file under ``.relay-git/templates/`` (and under a ``templates_dir`` the repository
-names inside itself), hashed together with SHA-256. The approval lives in the user's config
-directory (``trusted.json``), keyed by the repository's path, never in the repository; any
-change to that content makes the repository untrusted again.
+and the content of every file under ``.relay-git/templates/`` and under any ``templates_dir``
+that lies inside the repository, whichever setting names it (either repository file, the
+user's config, ``RELAY_GIT_TEMPLATES_DIR``), hashed together with SHA-256. A relative
+``templates_dir`` is taken from the repository's root, never the current directory. A
+template that is a symlink is approved by the content it leads to; one that leads out of
+the repository, or a ``templates_dir`` the repository names outside itself, cannot be
+approved at all. The approval lives in the user's config directory (``trusted.json``),
+keyed by the repository's path, never in the repository; any change to that content makes
+the repository untrusted again.
 """
 
 from __future__ import annotations
@@ -64,35 +69,105 @@ def _pyproject_table(path: Path) -> bytes | None:
     return json.dumps(table, sort_keys=True, default=str).encode()
 
 
-def _named_templates_dir(root: Path) -> Path | None:
-    """A ``templates_dir`` the repository's own file names, when it lies inside the repository."""
-    own = root / OWN_FILE
+@dataclass(frozen=True)
+class Named:
+    """A ``templates_dir`` one setting names: its value, where, and whether the repository."""
+
+    value: str
+    source: str
+    by_repo: bool
+
+
+def _toml(path: Path) -> dict[str, Any]:
     try:
-        value = tomllib.loads(own.read_text(encoding="utf-8")).get("templates_dir")
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return None
-    if not isinstance(value, str) or not value:
-        return None
-    folder = (root / value).resolve()
-    return folder if folder.is_relative_to(root.resolve()) and folder.is_dir() else None
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
-def _template_files(root: Path) -> Iterator[tuple[str, bytes]]:
-    folders = [root / TEMPLATES, _named_templates_dir(root)]
+def _dir_value(table: object) -> str | None:
+    if not isinstance(table, dict):
+        return None
+    value = table.get("templates_dir", table.get("templates-dir"))
+    return value if isinstance(value, str) and value else None
+
+
+def named_dirs(root: Path, environ: Mapping[str, str]) -> list[Named]:
+    """Every ``templates_dir`` a setting names, in no particular precedence."""
+    pyproject = _toml(root / PYPROJECT).get("tool", {})
+    user = config_dir(environ) / "config.toml"
+    found = [
+        (_dir_value(_toml(root / OWN_FILE)), OWN_FILE, True),
+        (_dir_value(pyproject.get("relay-git") if isinstance(pyproject, dict) else None),
+         f"{PYPROJECT} [tool.relay-git]", True),
+        (_dir_value(_toml(user)), str(user), False),
+        (environ.get("RELAY_GIT_TEMPLATES_DIR") or None, "RELAY_GIT_TEMPLATES_DIR", False),
+    ]  # fmt: skip
+    return [Named(value, source, repo) for value, source, repo in found if value]
+
+
+def in_repo(root: Path, value: str | Path) -> Path | None:
+    """``value`` (relative: from the repository's root) resolved, when it lies inside."""
+    try:
+        folder = (root / value).resolve()
+    except RuntimeError:  # a symlink loop (Python < 3.13)
+        return None
+    return folder if folder.is_relative_to(root.resolve()) else None
+
+
+def outside(path: str, where: str) -> UsageError:
+    return UsageError(
+        f"{where}: {path} resolves outside the repository; it cannot be trusted",
+        "keep prompt templates inside the repository (no symlink or '..' out of it)",
+    )
+
+
+def template_folders(root: Path, environ: Mapping[str, str]) -> list[Path]:
+    """The folders whose files trust covers: resolved, inside the repository, no repeats.
+
+    A folder the repository names (or its own ``.relay-git/templates``) outside itself
+    raises UsageError; one the user names outside the repository is the user's own.
+    """
+    names = [Named(TEMPLATES, TEMPLATES, True), *named_dirs(root, environ)]
+    folders: list[Path] = []
+    for named in names:
+        folder = in_repo(root, named.value)
+        if folder is None and named.by_repo:
+            raise outside(f"templates_dir {named.value!r}", named.source)
+        if folder is not None and folder not in folders:
+            folders.append(folder)
+    return folders
+
+
+def _walk(folder: Path, real_root: Path, seen: set[Path]) -> Iterator[Path]:
+    """Files under ``folder``, symlinks followed while they stay inside the repository."""
+    if folder in seen or not folder.is_dir():
+        return
+    seen.add(folder)
+    for entry in sorted(folder.iterdir()):
+        try:
+            target = entry.resolve()
+        except RuntimeError:  # a symlink loop (Python < 3.13)
+            raise outside(f"template {entry.name} (a symlink loop)", "prompt templates") from None
+        if not target.is_relative_to(real_root):
+            raise outside(f"template {entry.relative_to(real_root).as_posix()}", "prompt templates")
+        if target.is_dir():
+            yield from _walk(target, real_root, seen)
+        elif target.is_file():
+            yield entry
+
+
+def template_files(root: Path, environ: Mapping[str, str]) -> Iterator[tuple[str, bytes]]:
+    """(path, content) of every template trust covers; a symlink by what it leads to."""
+    real_root = root.resolve()
     seen: set[Path] = set()
-    for folder in folders:
-        if folder is None or not folder.is_dir() or folder.resolve() in seen:
-            continue
-        seen.add(folder.resolve())
-        for path in sorted(folder.rglob("*")):
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():  # approve where it points, not what it points at today
-                yield rel, b"symlink:" + os.readlink(path).encode()
-            elif path.is_file():
-                yield rel, path.read_bytes()
+    for folder in template_folders(root, environ):
+        for path in _walk(folder, real_root, seen):
+            yield path.relative_to(real_root).as_posix(), path.resolve().read_bytes()
 
 
-def material(root: Path) -> Iterator[tuple[str, bytes]]:
+def material(root: Path, environ: Mapping[str, str]) -> Iterator[tuple[str, bytes]]:
     """Every (name, content) the approval covers, in a fixed order."""
     own = root / OWN_FILE
     if own.is_file():
@@ -102,7 +177,7 @@ def material(root: Path) -> Iterator[tuple[str, bytes]]:
         table = _pyproject_table(pyproject)
         if table is not None:
             yield f"{PYPROJECT} [tool.relay-git]", table
-    yield from _template_files(root)
+    yield from template_files(root, environ)
 
 
 def _digest(items: list[tuple[str, bytes]]) -> str:
@@ -132,7 +207,7 @@ def _write_store(environ: Mapping[str, str], repos: Mapping[str, Any]) -> None:
 
 
 def status(root: Path, environ: Mapping[str, str]) -> Status:
-    items = list(material(root))
+    items = list(material(root, environ))
     entry = _read_store(environ).get(_key(root))
     entry = entry if isinstance(entry, dict) else {}
     return Status(

@@ -2,10 +2,12 @@
 
 Model-proposed paths are untrusted: absolute paths, ``..``, ``.git`` in any spelling,
 symlinks that lead out of the worktree, control characters and non-regular files are
-refused with the reason. So are paths that steer git, CI or relay-git itself
-(``PROTECTED``), unless the user allows them (``--allow-path GLOB``). Every edit is
-checked and computed in memory before the first byte is written, so a bad edit set leaves
-the worktree as it was.
+refused with the reason. So are paths that steer git, CI, hook managers, editors' task
+runners or relay-git itself (``PROTECTED``, ``PROTECTED_PATHS``, and the folder
+``core.hooksPath`` names), unless the user allows them (``--allow-path GLOB``), and any
+change to the ``[tool.relay-git]`` table of a ``pyproject.toml`` (relay-git's own settings,
+which no allow admits). Every edit is checked and computed in memory before the first byte
+is written, so a bad edit set leaves the worktree as it was.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from __future__ import annotations
 import fnmatch
 import re
 import stat
+import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from relay_git.errors import UnsafeEdit
+from relay_git.git.run import git
 from relay_git.util.fs import atomic_write
 
 MAX_FILE_BYTES = 1_000_000
@@ -25,10 +29,32 @@ MAX_PATH_CHARS = 400
 MAX_NAME_BYTES = 255  # one path component, as file systems allow
 _HFS_IGNORED = re.compile("[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]")
 # Any path component matching one of these (in any case): .gitignore, .gitattributes,
-# .gitmodules, .githooks/, .github/ (workflows, actions), hook managers' and relay-git's
-# own configuration. A model edit here could run code on the user's next commit or in CI,
-# hide files from review, or change what relay-git does.
-PROTECTED = (".git*", ".pre-commit-config.yaml", ".relay-git", ".relay-git.toml")
+# .gitmodules, .githooks/, .github/ (workflows, actions), hook managers (pre-commit, husky,
+# lefthook), direnv, dev containers, CI systems and relay-git's own configuration. A model
+# edit here could run code on the user's next commit, shell or editor, or in CI, hide files
+# from review, or change what relay-git does.
+PROTECTED = (
+    ".git*",
+    ".pre-commit-config.yaml",
+    ".relay-git",
+    ".relay-git.toml",
+    ".husky",
+    "lefthook.*",
+    ".lefthook.*",
+    "lefthook-local.*",
+    ".lefthook-local.*",
+    ".envrc",
+    ".devcontainer",
+    ".devcontainer.json",
+    ".circleci",
+    "jenkinsfile",
+    ".travis.yml",
+    ".buildkite",
+    "azure-pipelines.yml",
+    "bitbucket-pipelines.yml",
+)
+# Whole relative paths (lower case, at any depth): a file whose name alone is harmless.
+PROTECTED_PATHS = (".vscode/tasks.json", "*/.vscode/tasks.json")
 
 
 class EditFailed(ValueError):
@@ -95,23 +121,74 @@ def protected(rel: PurePosixPath, allow: Sequence[str] = ()) -> str | None:
     text = rel.as_posix()
     if any(fnmatch.fnmatchcase(text, glob) for glob in allow):
         return None
-    for part in rel.parts:
-        name = _HFS_IGNORED.sub("", part).rstrip(". ").lower()
+    names = [_HFS_IGNORED.sub("", part).rstrip(". ").lower() for part in rel.parts]
+    for part, name in zip(rel.parts, names, strict=True):
         if any(fnmatch.fnmatchcase(name, p) for p in PROTECTED):
             return part
+    if any(fnmatch.fnmatchcase("/".join(names), p) for p in PROTECTED_PATHS):
+        return text
     return None
 
 
-def _check_protected(path: str, target: Path, root: Path, allow: Sequence[str]) -> None:
-    """Refuse ``path`` when it, or the file it really names, is protected and not allowed."""
-    for rel in (check_path(path), PurePosixPath(target.relative_to(root).as_posix())):
-        part = protected(rel, allow)
+def hooks_dir(root: Path) -> Path | None:
+    """The folder git runs ``root``'s hooks from (``core.hooksPath``, else ``.git/hooks``)."""
+    found = git(["rev-parse", "--path-format=absolute", "--git-path", "hooks"], root, check=False)
+    return Path(found.out.strip()).resolve() if found.ok and found.out.strip() else None
+
+
+def _check_protected(
+    path: str, target: Path, root: Path, allow: Sequence[str], hooks: Path | None = None
+) -> None:
+    """Refuse ``path`` when it, or the file it really names, is protected and not allowed;
+    ``hooks``: the folder ``core.hooksPath`` names."""
+    rel = PurePosixPath(target.relative_to(root).as_posix())
+    for each in (check_path(path), rel):
+        part = protected(each, allow)
         if part is not None:
             raise _refuse(
                 path,
                 f"{part} steers git, CI or relay-git, so it is protected; change other files "
                 "(the user can allow it with --allow-path)",
             )
+    inside = (
+        hooks is not None
+        and hooks != root
+        and hooks.is_relative_to(root)  # a hooks folder outside the worktree: nothing to guard
+        and target.is_relative_to(hooks)
+    )
+    if inside and not any(fnmatch.fnmatchcase(rel.as_posix(), glob) for glob in allow):
+        raise _refuse(
+            path,
+            "it is in the folder core.hooksPath names, where git runs hooks from; change "
+            "other files (the user can allow it with --allow-path)",
+        )
+
+
+def _check_settings(path: str, target: Path, new: str) -> None:
+    """Refuse a change to ``[tool.relay-git]`` in a ``pyproject.toml``: relay-git's own
+    settings are the user's to change (a repository with them loses its trust anyway)."""
+    if target.name.lower() != "pyproject.toml":
+        return
+    before = _relay_table(_read(target) or "")
+    after = _relay_table(new)
+    if after is _INVALID and before is not _INVALID:
+        raise _refuse(path, "the new pyproject.toml is not valid TOML")
+    if after != before:
+        raise _refuse(
+            path,
+            "it changes [tool.relay-git], relay-git's own settings; leave that table as it is",
+        )
+
+
+_INVALID = object()
+
+
+def _relay_table(text: str) -> object:
+    try:
+        tool = tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError:
+        return _INVALID
+    return tool.get("relay-git") if isinstance(tool, dict) else None
 
 
 def is_git_name(part: str) -> bool:
@@ -207,9 +284,10 @@ def plan_edits(root: Path, edits: Sequence[Edit], allow: Sequence[str] = ()) -> 
         raise EditFailed("the edit set is empty: propose at least one file change")
     contents: dict[Path, str] = {}
     real_root = root.resolve()
+    hooks = hooks_dir(real_root)
     for edit in edits:
         target = resolve_inside(root, edit.path)
-        _check_protected(edit.path, target, real_root, allow)
+        _check_protected(edit.path, target, real_root, allow, hooks)
         current = contents[target] if target in contents else _read(target)
         new = _apply_one(edit, current)
         if "\0" in new:
@@ -220,6 +298,7 @@ def plan_edits(root: Path, edits: Sequence[Edit], allow: Sequence[str] = ()) -> 
             raise _refuse(edit.path, "the content is not valid Unicode text") from None
         if size > MAX_FILE_BYTES:
             raise _refuse(edit.path, f"content larger than {MAX_FILE_BYTES} bytes")
+        _check_settings(edit.path, target, new)
         contents[target] = new
     for target in contents:
         clash = next((p for p in target.parents if p in contents), None)

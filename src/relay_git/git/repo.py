@@ -29,7 +29,7 @@ _FORMAT_FLAGS = (
 )
 # ``--text``: a change's own ``.gitattributes`` (``app.py -diff``, ``binary``, a binary
 # driver) cannot make a text file look binary and be skipped unseen; ``diff.parse``
-# calls a file binary by its content (NUL bytes).
+# calls a file binary by its content (NUL bytes in text that is not valid UTF-8).
 DIFF_FLAGS = ("--text", *_FORMAT_FLAGS)
 GIT_BINARY_WINDOW = 8000  # git calls a blob binary when its first 8000 bytes hold a NUL
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -93,9 +93,9 @@ class Repository:
         """``git diff ARGS`` with ``--text`` semantics, at ``git diff``'s cost when it can.
 
         The diff is first taken as git would show it. Only when git printed a file as
-        binary, and that file holds no NUL byte where git looks (so an attribute decided,
-        not the content), is it taken again with ``--text``; a change with a large real
-        binary is not diffed line by line just in case.
+        binary, and that file is not binary by content where git looks (an attribute
+        decided, or a NUL byte in otherwise valid UTF-8 text), is it taken again with
+        ``--text``; a change with a large real binary is not diffed line by line just in case.
         """
         shown = git(["diff", *_FORMAT_FLAGS, *args], self.root, env=env).out
         if "Binary files " not in shown or self._binaries_are_real(args, env):
@@ -107,13 +107,16 @@ class Repository:
         stats = git(["diff", *stat_flags, *args], self.root, env=env).out
         blobs = binary_blobs(stats)
         return blobs is not None and all(
-            self._blob_has_nul(old) or self._blob_has_nul(new) for old, new in blobs
+            self._blob_is_binary(old) or self._blob_is_binary(new) for old, new in blobs
         )
 
-    def _blob_has_nul(self, sha: str) -> bool:
+    def _blob_is_binary(self, sha: str) -> bool:
+        """A NUL byte where git looks, in text that is not valid UTF-8 (one NUL in a script
+        does not make it binary)."""
         if not sha.strip("0"):  # the missing side of an added or deleted file
             return False
-        return "\0" in self.git("cat-file", "blob", sha)[:GIT_BINARY_WINDOW]
+        head = self.git("cat-file", "blob", sha)[:GIT_BINARY_WINDOW]
+        return "\0" in head and any("\udc80" <= c <= "\udcff" for c in head)
 
     def diff_staged(self, paths: Sequence[str] = ()) -> str:
         return self.diff("--cached", "--", *paths)
@@ -151,14 +154,21 @@ class Repository:
     def diff_range(self, spec: str) -> str:
         """``A..B`` (B's tree against A's), ``A...B`` (against their merge-base), or one
         revision ``A``: the working tree against A, as ``git diff A`` shows it."""
+        if ".." in spec:
+            return self.diff_commits(*self.range_ends(spec))
+        return self.diff(self.resolve(spec), "--")
+
+    def range_ends(self, spec: str) -> tuple[str, str]:
+        """The (old, new) commits of ``A..B`` or ``A...B``; for one revision ``A``, A and
+        HEAD (the working tree is what ``diff_range`` shows against A)."""
         if "..." in spec:
             left, right = spec.split("...", 1)
             base = self.merge_base(left or "HEAD", right or "HEAD")
-            return self.diff_commits(base, self.resolve(right or "HEAD"))
+            return base, self.resolve(right or "HEAD")
         if ".." in spec:
             left, right = spec.split("..", 1)
-            return self.diff_commits(self.resolve(left or "HEAD"), self.resolve(right or "HEAD"))
-        return self.diff(self.resolve(spec), "--")
+            return self.resolve(left or "HEAD"), self.resolve(right or "HEAD")
+        return self.resolve(spec), self.resolve("HEAD")
 
     def diff_commits(self, old: str, new: str) -> str:
         return self.diff(old, new, "--")

@@ -169,8 +169,17 @@ def review_body(review: Review, rp: ReviewPlan, head_sha: str, site: Site = NO_L
     )
     lines += _section("Notes", [f"- {inline(one_line(n, 300), site)}" for n in review.notes])
     if not review.coverage.complete:
-        lines.append("_Partial review: see the summary comment for what was skipped._")
+        lines.append(_unseen_warning(review))
     return _clip("\n".join(lines).rstrip() + "\n")
+
+
+def _unseen_warning(review: Review) -> str:
+    """The partial-review warning, naming the changed files the reviewer did not see."""
+    unseen = [s for s in review.coverage.skipped if s.unseen]
+    named = ", ".join(f"{code(s.path)} ({inline(s.reason)})" for s in unseen[:20])
+    more = f" and {len(unseen) - 20} more" if len(unseen) > 20 else ""
+    what = f" Not reviewed: {named}{more}." if unseen else ""
+    return f"> [!WARNING]\n> **Partial review.**{what} See the summary comment for the rest."
 
 
 def review_payload(
@@ -260,7 +269,7 @@ def _path_of(desc: str) -> str | None:
 def resolved_now(review: Review, earlier: Mapping[str, str]) -> dict[str, str]:
     """Earlier findings absent from this review, except in files this review could not cover."""
     current = {f.fingerprint for f in review.findings}
-    unreviewed = {s.path for s in review.coverage.skipped if s.limit}
+    unreviewed = {s.path for s in review.coverage.skipped if s.unseen}
     return {
         fp: desc
         for fp, desc in earlier.items()

@@ -94,7 +94,7 @@ def review_pull_request(
     with tempfile.TemporaryDirectory(prefix="relay-git-base-") as tmp:
         app = base_app(cwd, pr, Path(tmp), environ, opts, make_backend)
         diff_text = pr_diff(app.require_repo(), pr)
-        result = run_review(app, diff_text, opts.use_cache, term)
+        result = run_review(app, diff_text, opts.use_cache, term, pr.base_sha)
     term.annotate(gh.workflow_commands(result))
     if opts.sarif:
         from relay_git.reporters import sarif as sarif_reporter
@@ -151,12 +151,16 @@ def pr_diff(repo: Repository, pr: PullRequest) -> str:
         raise UsageError(f"cannot diff the pull request: {err.message}", FETCH_FIX) from None
 
 
-def run_review(app: App, diff_text: str, use_cache: bool, term: Terminal) -> Review:
+def run_review(
+    app: App, diff_text: str, use_cache: bool, term: Terminal, base: str | None = None
+) -> Review:
+    """``base``: the commit whose attributes say which files are generated (the PR's base)."""
     if not diff_text.strip():
         return Review(Verdict.APPROVE, "Nothing to review.", (), Coverage())
     try:
         with term.progress() as report:
-            return app.reviewer(use_cache=use_cache, progress=report).review(diff_text)
+            reviewer = app.reviewer(use_cache=use_cache, progress=report, base=base)
+            return reviewer.review(diff_text)
     except ModelOutputError as err:
         term.keep_reply(app, err)
         raise

@@ -34,7 +34,7 @@ def summary(result: Review, what: str) -> str:
     )
     if cov.chunks and not result.ledger:
         line += " (from cache)"
-    limited = [s for s in cov.skipped if s.limit]
+    limited = [s for s in cov.skipped if s.unseen]  # budget limits and gaps (binary, ...)
     if limited or cov.hunks_reviewed < cov.hunks_total:
         reasons = names(sorted({s.reason for s in limited}))
         line += f"; PARTIAL: not reviewed {names(s.path for s in limited)} ({reasons})"

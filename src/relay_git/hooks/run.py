@@ -137,8 +137,9 @@ def diff_for(repo: Repository, r: PushRange) -> str:
 
 def named_files(
     repo: Repository, environ: Mapping[str, str], paths: tuple[str, ...]
-) -> tuple[str, str]:
-    """(diff, what it is) for the file names pre-commit passes a hook (``pass_filenames``).
+) -> tuple[str, str, str | None]:
+    """(diff, what it is, base commit) for the file names pre-commit passes a hook
+    (``pass_filenames``).
 
     ``--from-ref X --to-ref Y`` (PRE_COMMIT_FROM_REF/TO_REF): the range ``X...Y``, as
     pre-commit chose the files from it; a commit, whose names are all staged: the staged
@@ -150,11 +151,12 @@ def named_files(
         base = repo.merge_base(from_ref, to_ref)
         literal = dict(os.environ, GIT_LITERAL_PATHSPECS="1")  # a name is a name, not a glob
         diff = repo.diff(base, repo.resolve(to_ref), "--", *paths, env=literal)
-        return diff, f"{from_ref[:12]}...{to_ref[:12]}"
+        return diff, f"{from_ref[:12]}...{to_ref[:12]}", base
+    head = repo.resolve("HEAD") if repo.has_head() else None
     if set(paths) <= set(repo.changed_paths(staged=True)):
-        return repo.diff_staged(), "staged changes"
+        return repo.diff_staged(), "staged changes", head
     whole = repo.diff_worktree(paths, base=EMPTY_TREE)
-    return whole, f"{len(paths)} named file(s), whole"
+    return whole, f"{len(paths)} named file(s), whole", head
 
 
 @dataclass(frozen=True)

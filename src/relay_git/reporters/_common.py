@@ -49,9 +49,11 @@ def partial_warning(cov: Coverage) -> str | None:
     missing = cov.hunks_total - cov.hunks_reviewed
     if missing:
         parts.append(f"{missing} of {cov.hunks_total} hunks not reviewed")
-    if cov.skipped:
-        n = len(cov.skipped)
-        parts.append(f"{n} file{'' if n == 1 else 's'} skipped")
+    unseen = [f"{s.path} ({s.reason})" for s in cov.skipped if s.unseen]
+    if unseen:
+        n = len(unseen)
+        more = f" and {n - 5} more" if n > 5 else ""
+        parts.append(f"{n} file{'' if n == 1 else 's'} skipped: {', '.join(unseen[:5])}{more}")
     return (
         "PARTIAL REVIEW: "
         + "; ".join(parts)

@@ -8,6 +8,12 @@ from pathlib import Path
 from relay_git.history.stats import ModelStats, Stats
 from relay_git.history.store import Run
 from relay_git.reporters.ledger import _short
+from relay_git.util.text import printable
+
+
+def _cell(text: str) -> str:
+    """Stored text on one line with no terminal escapes (a repository path is anyone's)."""
+    return printable(text).replace("\n", "\\n").replace("\t", "\\t")
 
 
 def _table(rows: Sequence[Sequence[str]], numeric: frozenset[int]) -> list[str]:
@@ -22,20 +28,20 @@ def _table(rows: Sequence[Sequence[str]], numeric: frozenset[int]) -> list[str]:
 
 def runs(history: Sequence[Run], path: Path) -> str:
     if not history:
-        return f"no runs logged yet ({path})\n"
+        return f"no runs logged yet ({_cell(str(path))})\n"
     rows = [("time", "command", "exit", "findings", "tokens", "seconds", "reviewer", "repo")]
     for r in history:
         tokens = sum(e.prompt_tokens + e.output_tokens for e in r.ledger)
         rows.append(
             (
-                r.time.replace("+00:00", "Z"),
-                r.command,
+                _cell(r.time.replace("+00:00", "Z")),
+                _cell(r.command),
                 "-" if r.exit_code is None else str(r.exit_code),
                 "-" if r.findings is None else str(r.findings),
                 str(tokens),
                 f"{r.wall_seconds:.1f}",
-                _short(r.reviewer),
-                r.repo,
+                _cell(_short(r.reviewer)),
+                _cell(r.repo),
             )
         )
     return "\n".join(_table(rows, frozenset({2, 3, 4, 5}))) + "\n"
@@ -51,7 +57,7 @@ def _dollars(value: float | None) -> str:
 
 def _row(m: ModelStats, priced: bool) -> tuple[str, ...]:
     row = (
-        _short(m.model),
+        _cell(_short(m.model)),
         str(m.calls),
         str(m.prompt_tokens),
         str(m.output_tokens),
@@ -64,7 +70,7 @@ def _row(m: ModelStats, priced: bool) -> tuple[str, ...]:
 
 def stats(result: Stats, path: Path) -> str:
     if not result.models:
-        return f"no model calls logged yet ({path})\n"
+        return f"no model calls logged yet ({_cell(str(path))})\n"
     priced = any(m.cost is not None or m.cost_if_large is not None for m in result.models)
     header = ("model", "calls", "prompt tok", "output tok", "tok/s", "seconds", "if large")
     rows: list[tuple[str, ...]] = [header + (("cost", "if large $") if priced else ())]
@@ -75,13 +81,13 @@ def stats(result: Stats, path: Path) -> str:
         result.seconds, result.seconds_if_large, result.cost, result.cost_if_large,
     )  # fmt: skip
     rows.append(_row(total, priced))
-    lines = [f"{result.runs} run(s) logged in {path}", ""]
+    lines = [f"{result.runs} run(s) logged in {_cell(str(path))}", ""]
     lines += _table(rows, frozenset(range(1, len(rows[0]))))
     lines += ["", _verdict(result)]
     if result.unmeasured:
         lines.append(
             "not comparable (no measured speed for the large model): "
-            + ", ".join(result.unmeasured)
+            + ", ".join(_cell(u) for u in result.unmeasured)
         )
     return "\n".join(lines) + "\n"
 

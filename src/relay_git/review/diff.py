@@ -151,8 +151,9 @@ def parse(text: str) -> list[FileDiff]:
     """Parse a unified diff as produced by ``git diff`` (also accepts plain ``diff -u``).
 
     Nothing is dropped silently: input this cannot place raises UsageError. A file whose
-    changed lines hold NUL bytes (what ``git diff --text`` shows for a binary file) is
-    returned as binary, without hunks.
+    lines hold NUL bytes (what ``git diff --text`` shows for a binary file) is text when
+    they are otherwise valid UTF-8, its NULs shown as ``\u2400`` (one NUL byte cannot hide
+    a file from review), and binary, without hunks, when they are not.
     """
     lines = text.split("\n")
     if lines[-1] == "":
@@ -210,11 +211,32 @@ def _check_rest(lines: list[str], i: int, start: int) -> None:
     raise paths.bad(f"{where} is in no hunk: does a hunk header under-count?")
 
 
+NUL_SHOWN = "\u2400"  # SYMBOL FOR NULL: a visible stand-in, one character like the NUL
+
+
+def undecodable(text: str) -> bool:
+    """Whether ``text`` (decoded with surrogateescape, as git output is) held invalid UTF-8."""
+    return any("\udc80" <= c <= "\udcff" for c in text)
+
+
 def _binary_by_content(fd: FileDiff) -> FileDiff:
-    """A file git diffed as text (``--text``) whose lines hold NUL bytes is binary."""
-    if any("\0" in ln.text for h in fd.hunks for ln in h.lines):
+    """A file git diffed as text (``--text``) whose lines hold NUL bytes: binary when its
+    lines are not valid UTF-8, else text with each NUL shown as ``\u2400``."""
+    lines = [ln for h in fd.hunks for ln in h.lines]
+    if not any("\0" in ln.text for ln in lines):
+        return fd
+    if any(undecodable(ln.text) for ln in lines):
         return dataclasses.replace(fd, is_binary=True, hunks=())
-    return fd
+    hunks = tuple(
+        dataclasses.replace(
+            h,
+            lines=tuple(
+                dataclasses.replace(ln, text=ln.text.replace("\0", NUL_SHOWN)) for ln in h.lines
+            ),
+        )
+        for h in fd.hunks
+    )
+    return dataclasses.replace(fd, hunks=hunks)
 
 
 @dataclass

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from relay_git.models import prompts
-from relay_git.models.base import Backend, BackendOptions, is_local, parse_spec
+from relay_git.models.base import Backend
 from relay_git.models.ledger import Ledger
 from relay_git.review.cache import Cache, key
 from relay_git.review.diff import FileDiff, parse
@@ -24,9 +24,13 @@ USER_TEMPLATE = "review.user.j2"
 _VERDICT_RANK = {Verdict.APPROVE: 0, Verdict.FIX: 1, Verdict.REJECT: 2}
 
 
+Generated = Callable[[Sequence[str]], Collection[str]]  # paths -> those marked generated
+
+
 @dataclass(frozen=True)
 class ReviewSettings:
     reviewer: str
+    local: bool  # the reviewer runs on this machine (App.is_local: the one answer)
     exclude: tuple[str, ...] = ()
     secret_patterns: tuple[str, ...] = ()
     max_files: int = 200
@@ -35,8 +39,8 @@ class ReviewSettings:
     templates_dir: Path | None = None
     stage: str = "review"
     role: str = "reviewer"
-    local: bool | None = None  # the reviewer runs on this machine; None: is_local, no env
     filter_mode: FilterMode = FilterMode.ADDED  # which findings count (reviewdog's modes)
+    generated: Generated | None = None  # the base commit's linguist-generated files
 
 
 @dataclass(frozen=True)
@@ -124,9 +128,7 @@ class Reviewer:
     @property
     def local(self) -> bool:
         """Secret files and unredacted lines may only go to a reviewer on this machine."""
-        if self.settings.local is not None:
-            return self.settings.local
-        return is_local(parse_spec(self.settings.reviewer), BackendOptions())
+        return self.settings.local
 
     @property
     def backend(self) -> Backend:
@@ -139,10 +141,11 @@ class Reviewer:
         s = self.settings
         files = parse(diff_text)
         local = self.local
-        kept, skipped = select(files, s.exclude, s.secret_patterns, local, s.max_files)
+        generated = s.generated([fd.path for fd in files]) if s.generated else ()
+        kept, skipped = select(files, s.exclude, s.secret_patterns, local, s.max_files, generated)
         total_hunks = sum(len(fd.hunks) for fd in kept)
         whole_key = key(
-            "review/1", s.reviewer, self.template_hash, s.filter_mode, *(fd.text for fd in kept)
+            "review/2", s.reviewer, self.template_hash, s.filter_mode, *(fd.text for fd in kept)
         )
         cached = self.cache.get("reviews", whole_key) if self.cache else None
         if isinstance(cached, dict):
@@ -162,7 +165,7 @@ class Reviewer:
             ledger=self.ledger.entries[start:],
             notes=tuple(notes),
         )
-        if self.cache is not None and plan_coverage.complete:
+        if self.cache is not None and plan_coverage.within_budget:
             self.cache.put("reviews", whole_key, review.to_dict())
         return review
 
@@ -264,7 +267,7 @@ def _from_cache(data: dict[str, Any]) -> Review:
     coverage = Coverage(
         reviewed=tuple(cov["reviewed"]),
         skipped=tuple(
-            SkippedFile(s["path"], s["reason"], s.get("limit", False)) for s in cov["skipped"]
+            SkippedFile(s["path"], s["reason"], s["limit"], s["gap"]) for s in cov["skipped"]
         ),
         split=tuple(cov["split"]),
         hunks_reviewed=cov["hunks_reviewed"],

@@ -1,13 +1,19 @@
 """Which parts of a diff are reviewed, and how they are split to fit a model's context.
 
 Every file that is not reviewed is named with its reason, so coverage can tell the
-truth; nothing is truncated silently.
+truth; nothing is truncated silently. A changed file left out for what it is rather than
+by the user's choice is a gap (``SkippedFile.gap``): binary (not decodable as text),
+generated (``linguist-generated`` in the base commit's attributes), a lockfile, or a
+secret kept from a remote reviewer. A gap is named with a warning and fails
+``--require-full-coverage``. No name list makes a file "generated": ``build/``, ``dist/``,
+``vendor/``, ``*_pb2.py`` and ``*.min.js`` are reviewed unless the base commit marks them.
+Only ``exclude`` (trusted configuration or flags) leaves a file out without a gap.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -33,8 +39,7 @@ LOCKFILES = frozenset(
         "npm-shrinkwrap.json",
     }
 )
-GENERATED_DIRS = ("vendor", "node_modules", "third_party", "dist", "build", "__generated__")
-GENERATED_GLOBS = ("*.min.js", "*.min.css", "*_pb2.py", "*_pb2_grpc.py", "*.pb.go", "*.map")
+GAPS = frozenset({"binary", "generated", "lockfile", "secret"})  # skipped, yet unseen
 
 
 def _matches(path: str, patterns: Sequence[str]) -> bool:
@@ -43,10 +48,13 @@ def _matches(path: str, patterns: Sequence[str]) -> bool:
 
 
 def skip_reason(
-    fd: FileDiff, exclude: Sequence[str], secrets: Sequence[str], local: bool
+    fd: FileDiff,
+    exclude: Sequence[str],
+    secrets: Sequence[str],
+    local: bool,
+    generated: Collection[str] = (),
 ) -> str | None:
     """Why a file is not reviewed, or None when it is."""
-    parts = PurePosixPath(fd.path).parts
     if fd.is_binary:
         return "binary"
     if fd.status == "deleted":
@@ -57,7 +65,7 @@ def skip_reason(
         return "excluded"
     if PurePosixPath(fd.path).name in LOCKFILES:
         return "lockfile"
-    if any(p in GENERATED_DIRS for p in parts[:-1]) or _matches(fd.path, GENERATED_GLOBS):
+    if fd.path in generated:
         return "generated"
     if not fd.hunks:
         return "no content change"
@@ -70,17 +78,20 @@ def select(
     secrets: Sequence[str],
     local: bool,
     max_files: int,
+    generated: Collection[str] = (),
 ) -> tuple[list[FileDiff], list[SkippedFile]]:
+    """The files to review, and every other file with its reason; ``generated`` names the
+    files the base commit marks ``linguist-generated``."""
     kept: list[FileDiff] = []
     skipped: list[SkippedFile] = []
     for fd in files:
-        reason = skip_reason(fd, exclude, secrets, local)
+        reason = skip_reason(fd, exclude, secrets, local, generated)
         if reason is None and len(kept) >= max_files:
             skipped.append(SkippedFile(fd.path, f"over --max-files {max_files}", limit=True))
         elif reason is None:
             kept.append(fd)
         else:
-            skipped.append(SkippedFile(fd.path, reason))
+            skipped.append(SkippedFile(fd.path, reason, gap=reason in GAPS))
     return kept, skipped
 
 
