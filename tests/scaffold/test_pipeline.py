@@ -291,7 +291,7 @@ def test_the_same_task_again_is_refused_unless_new(
     assert relay(repo, "--json", "-q", "--test-cmd", PYTEST, "--new", TASK) == 0
     said = capsys.readouterr()
     assert json.loads(said.out)["branch"] == "relay/add-a-slugify-helper-with-tests-2"
-    assert "relay/add-a-slugify-helper-with-tests exists; --new" in said.err
+    assert "relay/add-a-slugify-helper-with-tests exists (an earlier run)" in said.err
 
 
 def test_no_test_command_is_said_plainly(

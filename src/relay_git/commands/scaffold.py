@@ -241,7 +241,9 @@ def check_task_branch(repo: Repository, a: Args) -> None:
     if a.resume or a.dry_run or not wtmod.branch_exists(repo, branch):
         return
     if a.new:
-        click.echo(f"relay-git: {branch} exists; --new: this run takes another branch", err=True)
+        click.echo(
+            f"relay-git: {branch} exists (an earlier run); this run takes another branch", err=True
+        )
         return
     run = next((w for w in wtmod.list_relay(repo) if w.branch == branch), None)
     if run is not None and run.has_state and not run.finished:
