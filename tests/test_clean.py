@@ -116,3 +116,14 @@ def test_what_the_run_left_before_its_last_save_is_not_the_users_work(
     (wt / "later.py").write_text("written after the run\n")
     assert "kept worktree" in clean(repo, capsys)
     assert (wt / "later.py").exists()
+
+
+def test_a_relay_branch_checked_out_in_the_main_checkout_is_left_alone(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    commit_on(repo, "relay/here", "a.py")
+    git(repo, "switch", "-q", "relay/here")
+    out = clean(repo, capsys, "--branches", "--force")
+    assert f"kept branch relay/here: checked out in your main checkout {repo}" in out
+    assert "worktree" not in out.replace("main checkout", "")
+    assert branches(repo) == ["relay/here"] and (repo / "a.py").exists()

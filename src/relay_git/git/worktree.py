@@ -198,6 +198,12 @@ def relay_branches(repo: Repository) -> list[str]:
     return [b for b in out.split() if b.startswith(BRANCH_PREFIX)]
 
 
+def main_checkout(repo: Repository) -> dict[str, str]:
+    """The main working tree's ``git worktree list --porcelain`` fields (worktree, HEAD…)."""
+    first = repo.git("worktree", "list", "--porcelain").split("\n\n", 1)[0]
+    return dict(line.partition(" ")[::2] for line in first.splitlines())
+
+
 def merge_targets(repo: Repository) -> list[str]:
     """What a merged relay branch is reachable from: the default branch (local and
     ``origin/``) and HEAD of the main checkout (the first ``git worktree list`` entry)."""
@@ -207,8 +213,7 @@ def merge_targets(repo: Repository) -> list[str]:
         for ref in (f"refs/heads/{name}", f"refs/remotes/origin/{name}"):
             if repo.run("rev-parse", "--verify", "-q", f"{ref}^{{commit}}").ok:
                 targets.append(ref)
-    first = repo.git("worktree", "list", "--porcelain").split("\n\n", 1)[0]
-    head = dict(line.partition(" ")[::2] for line in first.splitlines()).get("HEAD", "")
+    head = main_checkout(repo).get("HEAD", "")
     if head and set(head) != {"0"}:  # an unborn HEAD lists as zeros
         targets.append(head)
     return targets
@@ -371,7 +376,11 @@ def plan_clean(repo: Repository, branches: bool, force: bool) -> list[CleanStep]
     ``git branch -d``). A live run's worktree and its branch are always kept."""
     steps: list[CleanStep] = []
     held: dict[str, str] = {}
+    main = Path(main_checkout(repo).get("worktree", "")).resolve()
     for item in list_relay(repo):
+        if item.path.resolve() == main:  # never removed: the user's own checkout
+            held[item.branch] = f"checked out in your main checkout {item.path}"
+            continue
         why = _keep_worktree(item, force)
         steps.append(
             CleanStep("worktree", str(item.path), why, "finished" if item.finished else "abandoned")
