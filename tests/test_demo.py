@@ -130,3 +130,23 @@ def test_given_models_are_used_and_a_rerun_reuses_the_folder(
     assert sorted(branches.split()) == [slug, f"{slug}-2"]
     assert git(root, "rev-parse", f"{slug}-2").strip() == first  # from the demo's first commit
     assert (root / "mine.txt").read_text() == "the user's own commit\n"
+
+
+def ctrl_c(_request: object) -> str:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_names_what_stays_and_where_to_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C at the first model call (a scripted coder raises it, as the signal would)."""
+    coder, reviewer = FakeBackend("ollama:small-coder"), FakeBackend("ollama:big-reviewer")
+    coder.default = ctrl_c
+    obj = {"make_backend": factory(coder, reviewer)}
+    args = ("-q", "--coder", "ollama:small-coder", "--reviewer", "ollama:big-reviewer", "my demo")
+    assert demo_in(tmp_path, *args, obj=obj) == 130
+    err = capsys.readouterr().err
+    assert "relay/add-a-function-is-even-n-to-mathkit stays at its last good commit" in err
+    assert "continue: relay-git scaffold --coder ollama:small-coder" in err and "--resume" in err
+    assert f"cd '{tmp_path / 'my demo'}'" in err
+    assert err.rstrip().endswith("relay-git: interrupted")

@@ -69,18 +69,23 @@ def demo(
         click.echo(f"relay-git demo: {how} example repository at {target}", err=True)
         click.echo(f"relay-git demo: task: {example.TASK}", err=True)
     os.chdir(target)
-    code: int = ctx.invoke(
-        scaffold,
-        task=example.TASK,
-        base=base,
-        coder=coder,
-        reviewer=reviewer,
-        local=local,
-        new=True,  # an earlier run's branch stays; this run takes its own
-        test_cmd=example.test_command(),
-        as_json=as_json,
-        quiet=quiet,
-    )
+    try:
+        code: int = ctx.invoke(
+            scaffold,
+            task=example.TASK,
+            base=base,
+            coder=coder,
+            reviewer=reviewer,
+            local=local,
+            new=True,  # an earlier run's branch stays; this run takes its own
+            test_cmd=example.test_command(),
+            as_json=as_json,
+            quiet=quiet,
+        )
+    except KeyboardInterrupt:
+        where = shlex.quote(str(target))
+        click.echo(f"relay-git demo: run those in the example repository: cd {where}", err=True)
+        raise
     return code
 
 
