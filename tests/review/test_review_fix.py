@@ -186,3 +186,16 @@ def test_crlf_files_match_and_keep_their_line_ends(repo: Path) -> None:
     done = fix_working_tree(repo, patch, made("w.py", 2, "b = 4"))
     assert done.unapplied == ()
     assert (repo / "w.py").read_bytes() == b"a = 1\r\nb = 4\r\n"
+
+
+def test_a_second_fix_of_the_same_review_says_already_fixed(
+    staged: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The staged diff is unchanged, so the review is the cached one; its suggestion is
+    already in the working tree: said as such, not as stale, and it no longer counts."""
+    fake = reviewer(finding(2, "    return a + b"))
+    assert run(["--fix"], fake, capsys)[0] == 0
+    fixed = (staged / "app.py").read_text()
+    code, _, err = run(["--fix"], FakeBackend(REVIEWER), capsys)  # no model call: cached
+    assert "already fixed app.py:2" in err and "stale" not in err
+    assert (staged / "app.py").read_text() == fixed and code == 0

@@ -130,13 +130,12 @@ def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budge
 def fix_in_tree(app: App, diff_text: str, result: Review) -> Review:
     """--fix: the suggestions into the working tree (review/fix.py), said on stderr; as with
     ``ruff --fix``, the findings it fixed no longer count."""
-    from relay_git.review.fix import describe, fix_working_tree
+    from relay_git.review.fix import describe, fix_working_tree, remaining
 
     done = fix_working_tree(app.require_repo().root, diff_text, result)
     for line in describe(done):
         click.echo(f"relay-git: {line}", err=True)
-    left = tuple(f for f in result.findings if f not in done.applied)
-    return dataclasses.replace(result, findings=left)
+    return dataclasses.replace(result, findings=remaining(result, done))
 
 
 def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:

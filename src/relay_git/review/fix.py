@@ -22,6 +22,7 @@ from relay_git.review.suggest import ReviewFix, apply_suggestions
 from relay_git.types import Finding, Review
 
 CONTEXT = 3  # lines either side of a finding that must still read as reviewed
+ALREADY = "already applied in the working tree"  # a rerun of --fix on the same review
 
 
 def fix_working_tree(root: Path, diff_text: str, review: Review) -> ReviewFix:
@@ -66,14 +67,36 @@ def stale(root: Path, fd: diff.FileDiff, f: Finding) -> str | None:
             continue
         now = lines[ln.new_no - 1] if ln.new_no <= len(lines) else None
         if now is None or now.removesuffix("\r") != ln.text.removesuffix("\r"):  # CRLF files
+            if holds_suggestion(lines, f):
+                return ALREADY
             return f"stale: line {ln.new_no} is not what was reviewed (the file changed since)"
     return None
+
+
+def holds_suggestion(lines: list[str], f: Finding) -> bool:
+    """True when the file's lines from ``f.line`` on read as its suggestion."""
+    if not (f.suggestion or "").strip():  # a deletion leaves nothing to recognise
+        return False
+    want = (f.suggestion or "").removesuffix("\n").split("\n")
+    got = lines[f.line - 1 : f.line - 1 + len(want)]
+    return [g.removesuffix("\r") for g in got] == [w.removesuffix("\r") for w in want]
+
+
+def remaining(review: Review, fix: ReviewFix) -> tuple[Finding, ...]:
+    """The findings the working tree still has: not applied now, nor already before."""
+    done = set(fix.applied) | {f for f, why in fix.unapplied if why == ALREADY}
+    return tuple(f for f in review.findings if f not in done)
 
 
 def describe(fix: ReviewFix) -> list[str]:
     """What ``--fix`` did, one line each: applied findings, skipped ones with why, a total."""
     lines = [f"fixed {f.path}:{f.line} ({f.message})" for f in fix.applied]
-    lines += [f"not fixed {f.path}:{f.line}: {why}" for f, why in fix.unapplied]
+    lines += [
+        f"already fixed {f.path}:{f.line} ({f.message})"
+        if why == ALREADY
+        else f"not fixed {f.path}:{f.line}: {why}"
+        for f, why in fix.unapplied
+    ]
     total = len(fix.applied) + len(fix.unapplied)
     if not total:
         return ["--fix: no finding carries a suggestion; nothing changed"]
