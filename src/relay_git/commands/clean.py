@@ -8,6 +8,7 @@ import click
 
 from relay_git.commands.common import build_app
 from relay_git.git import worktree as wtmod
+from relay_git.git.clean import plan_clean
 
 
 @click.command()
@@ -36,7 +37,7 @@ def clean(ctx: click.Context, branches: bool, force: bool, dry_run: bool) -> int
     Exit code 0, also when something was kept.
     """
     repo = build_app(ctx, need_repo=True).require_repo()
-    steps = wtmod.plan_clean(repo, branches, force)
+    steps = plan_clean(repo, branches, force)
     for step in steps:
         if step.keep:
             click.echo(f"kept {step.kind} {step.name}: {step.keep}")
