@@ -216,6 +216,12 @@ def test_interrupt_at_a_stage_boundary_loses_nothing(world: World, boundary: str
     if sig == signal.SIGINT:
         assert code == 130, err
         assert "interrupted" in err and "Traceback" not in err
+        worktree = (world.repo / WORKTREE).resolve()
+        assert (
+            f"relay/add-a-slugify-helper stays at its last good commit (worktree {worktree})" in err
+        )
+        assert "continue: relay-git scaffold --coder openai:small --reviewer openai:large" in err
+        assert f"--resume '{TASK}'" in err and "relay-git clean" in err
     else:
         assert code == -signal.SIGKILL
     assert world.checkout() == before
@@ -232,7 +238,7 @@ def test_interrupt_at_a_stage_boundary_loses_nothing(world: World, boundary: str
     assert "slug.py" in tree.split()
     assert world.checkout() == before
 
-    cleaned = world.relay_git("clean", "--branches")
+    cleaned = world.relay_git("clean", "--branches", "--force")  # the branch is unmerged
     assert cleaned.returncode == 0, cleaned.stderr
     assert relay_commits_consistent(world.repo) == []
     assert git(world.repo, "worktree", "list", "--porcelain").count("worktree ") == 1

@@ -189,7 +189,7 @@ def test_a_relative_hooks_path_never_runs_a_model_edited_hook(
 
     allowed = Relay()
     Script(plan=plan, files={**Script().files, **evil}).install(allowed)
-    args = ("--allow-path", ".githooks/*", "--test-cmd", "exit 0", TASK)
+    args = ("--new", "--allow-path", ".githooks/*", "--test-cmd", "exit 0", TASK)
     run_json(allowed, dirty, capsys, *args)
     assert "touch" in git(dirty, "show", f"{BRANCH}-2:.githooks/pre-commit")
     assert not pwned.exists()

@@ -35,7 +35,9 @@ def test_clean_removes_relay_worktrees_and_only_relay_branches(
     assert "removed finished worktree" in out
     assert len(git(repo, "worktree", "list").splitlines()) == 1
     assert git(repo, "branch", "--list", "relay/*").strip() == "relay/add-a-slugify-helper"
-    assert clean(repo, "--branches") == 0
+    assert clean(repo, "--branches") == 0  # tested, approved, unmerged work: kept
+    assert "kept branch relay/add-a-slugify-helper: not merged" in capsys.readouterr().out
+    assert clean(repo, "--branches", "--force") == 0
     assert git(repo, "branch", "--list", "relay/*") == ""
     assert "feature" in git(repo, "branch", "--list", "feature")
 

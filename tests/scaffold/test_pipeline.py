@@ -6,6 +6,7 @@ worktree, the sandboxed test runs and pytest are real.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -258,21 +259,39 @@ def test_dry_run_commits_nothing_and_removes_the_worktree(
 ) -> None:
     before = snapshot(dirty)
     Script().install(relay)
-    report = run_json(relay, dirty, capsys, "--dry-run", TASK, code=1)
-    assert report["dry_run"] is True and report["commits"] == []
+    report = run_json(relay, dirty, capsys, "--dry-run", TASK)  # it did as asked: exit 0
+    assert report["dry_run"] is True and report["commits"] == [] and report["exit_code"] == 0
     assert "+def slugify(text):" in report["diff"]
     assert git(dirty, "branch", "--list", "relay/*") == ""
     assert len(git(dirty, "worktree", "list").splitlines()) == 1
     assert snapshot(dirty) == before
 
 
-def test_existing_branch_gets_a_suffix(
+def test_dry_run_text_says_it_was_a_dry_run(
     repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    Script().install(relay)
+    assert relay(repo, "-q", "--dry-run", TASK) == 0
+    out = capsys.readouterr().out
+    assert out.count("Dry run: nothing was committed") == 1
+    assert "Outcome: DRY RUN" in out and "(exit 0)" in out and "NOT DONE" not in out
+
+
+def test_the_same_task_again_is_refused_unless_new(
+    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A taken relay/<slug> is refused, as `git worktree add -b` does; --new takes -2."""
     git(repo, "branch", "relay/add-a-slugify-helper-with-tests")
     Script().install(relay)
-    report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, TASK)
-    assert report["branch"] == "relay/add-a-slugify-helper-with-tests-2"
+    assert relay(repo, "-q", "--test-cmd", PYTEST, TASK) == 2
+    err = capsys.readouterr().err
+    assert "relay/add-a-slugify-helper-with-tests already exists" in err
+    assert "--new" in err and "Traceback" not in err
+    assert relay.coder.history == []  # refused before any model call
+    assert relay(repo, "--json", "-q", "--test-cmd", PYTEST, "--new", TASK) == 0
+    said = capsys.readouterr()
+    assert json.loads(said.out)["branch"] == "relay/add-a-slugify-helper-with-tests-2"
+    assert "relay/add-a-slugify-helper-with-tests exists (an earlier run)" in said.err
 
 
 def test_no_test_command_is_said_plainly(

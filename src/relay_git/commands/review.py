@@ -87,6 +87,7 @@ class Options:
     push_refs: IO[str] | None
     filter_mode: str
     require_full_coverage: bool
+    fix: bool
 
 
 def targets_of(o: Options) -> Target:
@@ -141,6 +142,8 @@ def review_target(
             raise
         except BackendUnavailable as err:
             return fail_open(o, err)
+    if o.fix:
+        result = fix_in_tree(app, diff_text, result)
     count_findings(len(result.findings))
     fail_on = app.config.fail_on
     if hook_text:
@@ -163,6 +166,17 @@ def emit_failure(o: Options, err: RelayError) -> None:
     document = render_failure(o.fmt or "text", str(err), err.exit_code)
     if document is not None:
         emit(document, o.output)
+
+
+def fix_in_tree(app: App, diff_text: str, result: Review) -> Review:
+    """--fix: the suggestions into the working tree (review/fix.py), said on stderr; as with
+    ``ruff --fix``, the findings it fixed no longer count."""
+    from relay_git.review.fix import describe, fix_working_tree, remaining
+
+    done = fix_working_tree(app.require_repo().root, diff_text, result)
+    for line in describe(done):
+        click.echo(f"relay-git: {line}", err=True)
+    return dataclasses.replace(result, findings=remaining(result, done))
 
 
 def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
@@ -264,6 +278,12 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
     metavar="FILE",
     help="git's pre-push ref lines ('-' for stdin), as a plain pre-push hook gets them.",
 )
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Apply the reviewer's suggestions to the working tree (nothing staged), where the "
+    "files still hold what was reviewed; say what changed. Fixed findings no longer count.",
+)
 @click.pass_context
 @logged("review")
 def review(ctx: click.Context, /, **opts: object) -> int:
@@ -285,6 +305,7 @@ def review(ctx: click.Context, /, **opts: object) -> int:
       relay-git review --hook --timeout 30   # what the pre-commit hook runs
       relay-git review main..HEAD --filter-mode file   # also findings on unchanged lines
       relay-git review --base main --require-full-coverage   # partial = exit 1
+      relay-git review --fix                 # apply the suggestions to your files
 
     Exit codes: 0 approved or below --fail-on, 1 findings at or above --fail-on
     (or a partial review with --require-full-coverage), 2 usage error, 3 model backend
@@ -309,6 +330,8 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     )
     if o.exclude:
         app.config = app.config.replace(exclude=app.config.exclude + o.exclude)
+    if o.fix:
+        app.require_repo()  # the files to fix: known before any model is asked
     targets = read_targets(app, target, None if o.hook else sys.stdin)
     budget = Budget.start(o.timeout, o.hook)
     if not targets:

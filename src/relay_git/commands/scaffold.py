@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from relay_git.commands.runlog import logged
 from relay_git.errors import ModelOutputError
 
 if TYPE_CHECKING:  # the scaffold (pydantic, jinja2) loads only when a relay runs
+    from relay_git.git.repo import Repository
     from relay_git.scaffold.env import Progress
     from relay_git.scaffold.pipeline import Options
 
@@ -77,6 +79,7 @@ class Args:
     drafts: int
     dry_run: bool
     resume: bool
+    new: bool
     as_json: bool
     output: str | None
     quiet: bool
@@ -136,8 +139,13 @@ class Args:
     show_default=True,
     help="Code and test drafts per file; the drafts judge each other, the best goes forward.",
 )
-@click.option("--dry-run", is_flag=True, help="Show the plan and edits; commit nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show the plan and the draft; commit nothing (exit 0)."
+)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of TASK.")
+@click.option(
+    "--new", is_flag=True, help="Start another branch (relay/<slug>-2…) when relay/<slug> exists."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
@@ -163,8 +171,13 @@ def scaffold(ctx: click.Context, /, **opts: object) -> int:
     no test command exists, said plainly), the tests the task asks for were written, and
     the reviewer approved. Anything less ends with exit 1 and says why.
 
-    Exit codes: 0 done, 1 not done (the report says why), 2 usage error,
-    3 model backend unavailable.
+    A TASK whose branch relay/<slug> already exists is refused (exit 2), as `git
+    worktree add -b` refuses a taken branch: continue it with --resume, or start another
+    with --new. Ctrl-C (exit 130) names the branch and worktree left at their last good
+    commit and the --resume command. A --dry-run that showed its draft exits 0.
+
+    Exit codes: 0 done (or a dry run that drafted a change), 1 not done (the report says
+    why), 2 usage error, 3 model backend unavailable, 130 interrupted.
     """
     return run(ctx, Args(**opts))  # type: ignore[arg-type]
 
@@ -181,6 +194,7 @@ def run(ctx: click.Context, a: Args) -> int:
     limits = {"test_timeout": a.test_timeout, "max_rounds": a.max_rounds}
     app = build_app(ctx, need_repo=True, local=a.local, **models, **limits)
     opts = pipeline_options(a, app.config.max_rounds)
+    check_task_branch(app.require_repo(), a)
     if a.unsandboxed_tests:
         click.echo(UNSANDBOXED, err=True)
     try:
@@ -188,6 +202,9 @@ def run(ctx: click.Context, a: Args) -> int:
             result = run_scaffold(app, opts, report)
     except ModelOutputError as err:
         save_raw_reply(app, err)
+        raise
+    except KeyboardInterrupt:
+        left_behind(app.require_repo(), a)
         raise
     text = json.dumps(result.to_dict(), indent=2) if a.as_json else render_text(result)
     emit(text, a.output)
@@ -213,3 +230,61 @@ def pipeline_options(a: Args, max_rounds: int) -> Options:
         unsandboxed_tests=a.unsandboxed_tests,
         allow_paths=a.allow_paths,
     )
+
+
+def check_task_branch(repo: Repository, a: Args) -> None:
+    """The same task twice: refused while relay/<slug> exists, unless --new or --resume."""
+    from relay_git.errors import UsageError
+    from relay_git.git import worktree as wtmod
+
+    branch = wtmod.BRANCH_PREFIX + wtmod.slugify(a.task)
+    if a.resume or a.dry_run or not wtmod.branch_exists(repo, branch):
+        return
+    if a.new:
+        click.echo(
+            f"relay-git: {branch} exists (an earlier run); this run takes another branch", err=True
+        )
+        return
+    run = next((w for w in wtmod.list_relay(repo) if w.branch == branch), None)
+    if run is not None and run.has_state and not run.finished:
+        fix = "continue it with --resume, or start another branch with --new"
+    else:
+        fix = f"see it with `git log {branch}`; start another branch with --new"
+    raise UsageError(f"{branch} already exists: an earlier run of this task", fix)
+
+
+def left_behind(repo: Repository, a: Args) -> None:
+    """After Ctrl-C: the branch and worktree the run leaves, and how to go on or drop it."""
+    from relay_git.errors import UsageError
+    from relay_git.git import worktree as wtmod
+
+    try:
+        run = wtmod.find_resumable(repo, wtmod.slugify(a.task))
+    except UsageError:  # a dry run, or stopped before its branch was made: nothing stays
+        return
+    say = [
+        f"{run.branch} stays at its last good commit (worktree {run.path})",
+        f"continue: {resume_command(a)}",
+        f"or drop it: relay-git clean && git branch -D {run.branch}",
+    ]
+    for line in say:
+        click.echo(f"relay-git: {line}", err=True)
+
+
+def resume_command(a: Args) -> str:
+    """The command line that continues this run: its model and test choices, --resume."""
+    argv = ["relay-git", "scaffold"]
+    for flag, value in (
+        ("--coder", a.coder),
+        ("--reviewer", a.reviewer),
+        ("--test-cmd", a.test_cmd),
+    ):
+        if value:
+            argv += [flag, value]
+    switches = (("--local", a.local), ("--large-only", a.large_only))
+    argv += [flag for flag, on in (*switches, ("--unsandboxed-tests", a.unsandboxed_tests)) if on]
+    for glob in a.allow_paths:
+        argv += ["--allow-path", glob]
+    if a.plan_with != "small":
+        argv += ["--plan-with", a.plan_with]
+    return shlex.join([*argv, "--resume", a.task])

@@ -234,10 +234,11 @@ def resolve_inside(root: Path, path: str) -> Path:
 
 
 def _read(target: Path) -> str | None:
+    """The file's text with its line ends as they are (``lines`` edits keep CRLF files CRLF)."""
     if not target.exists():
         return None
     try:
-        return target.read_text(encoding="utf-8")
+        return target.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise EditFailed(f"{target.name} is not UTF-8 text; it cannot be edited") from None
 
@@ -248,6 +249,7 @@ def _apply_one(edit: Edit, current: str | None) -> str:
     if current is None:
         raise EditFailed(f"{edit.path} does not exist; write the whole file instead")
     if edit.kind == "replace":
+        current = current.replace("\r\n", "\n").replace("\r", "\n")  # as text mode reads it
         if not edit.search:
             raise EditFailed(f"empty search text for {edit.path}")
         count = current.count(edit.search)
@@ -263,15 +265,21 @@ def _apply_one(edit: Edit, current: str | None) -> str:
     raise EditFailed(f"unknown edit kind {edit.kind!r} for {edit.path}")
 
 
+_LINE = re.compile(r"[^\n]*\n|[^\n]+")  # lines as git numbers them: ended by \n only
+
+
 def _replace_lines(edit: Edit, current: str) -> str:
-    lines = current.splitlines(keepends=True)
+    lines = _LINE.findall(current)
     if not 1 <= edit.line <= edit.end_line <= len(lines):
         raise EditFailed(
             f"lines {edit.line}-{edit.end_line} are outside {edit.path} ({len(lines)} lines)"
         )
-    new = edit.content
-    if new and not new.endswith("\n") and lines[edit.end_line - 1].endswith("\n"):
-        new += "\n"
+    new, last = edit.content, lines[edit.end_line - 1]
+    eol = "\r\n" if last.endswith("\r\n") else "\n"
+    if eol == "\r\n" and "\r" not in new:
+        new = new.replace("\n", eol)  # a suggestion written with \n, into a CRLF file
+    if new and not new.endswith("\n") and last.endswith("\n"):
+        new += eol
     return "".join([*lines[: edit.line - 1], new, *lines[edit.end_line :]])
 
 

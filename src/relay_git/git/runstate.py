@@ -36,6 +36,14 @@ def read_state(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def saved_at(path: Path) -> float | None:
+    """When the run last saved its state (its last act, interrupted or not), else None."""
+    try:
+        return _state_path(path).stat().st_mtime
+    except (OSError, UsageError):
+        return None
+
+
 def write_state(path: Path, state: Mapping[str, Any]) -> None:
     atomic_write(_state_path(path), json.dumps(state, indent=1))
 

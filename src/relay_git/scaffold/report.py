@@ -103,8 +103,11 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 only for a done run: a real change, passing tests, approved. 1 otherwise."""
-        return 0 if self.outcome == "done" and not self.dry_run else 1
+        """0 only for a done run: a real change, passing tests, approved; a dry run that
+        drafted a change did what it was asked. 1 otherwise."""
+        if self.dry_run:
+            return 0 if self.edits.strip() else 1
+        return 0 if self.outcome == "done" else 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -193,7 +196,9 @@ def render_text(r: Report) -> str:
 
 def _outcome_line(r: Report) -> str:
     if r.dry_run:
-        return "Outcome: dry run, nothing committed (exit 1)."
+        if r.exit_code:
+            return "Outcome: DRY RUN — the draft changed nothing; nothing committed (exit 1)."
+        return "Outcome: DRY RUN — the plan and draft are shown above; nothing committed (exit 0)."
     if r.outcome == "done":
         return f"Outcome: DONE — {r.branch} holds a tested, approved change (exit 0)."
     return f"Outcome: NOT DONE (exit {r.exit_code}):"

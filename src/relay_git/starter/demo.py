@@ -3,7 +3,9 @@
 ``relay-git demo`` builds it from the shipped ``templates/demo/`` files as a fresh git
 repository with one commit, then runs the relay on it with the packaged models. The
 repository is the user's to inspect afterwards; relay-git's own source is never the
-subject of the demo.
+subject of the demo. A rerun finds its repository by that first commit and reuses it as it
+is: each run starts from the first commit on a branch of its own, so nothing an earlier
+run (or the user) left there is changed.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ TASK = (
     "and False otherwise, with a test"
 )
 DEFAULT_DIR = "relay-git-demo"
+_FIRST_SUBJECT = "mathkit: add()"
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "relay-git demo",
     "GIT_AUTHOR_EMAIL": "demo@relay-git.invalid",
@@ -47,12 +50,47 @@ def _files(folder: Traversable, prefix: str = "") -> Iterator[tuple[str, str]]:
             yield name, entry.read_text(encoding="utf-8")
 
 
+def first_commit(target: Path) -> str | None:
+    """The demo's first commit when ``target`` is the top of a demo repository, else None."""
+    if not (target / ".git").exists():
+        return None
+    top = git(["rev-parse", "--show-toplevel"], target, check=False)
+    if not top.ok or Path(top.out.strip()).resolve() != target.resolve():
+        return None
+    roots = git(["log", "--max-parents=0", "--format=%H %ae %s", "HEAD"], target, check=False)
+    for line in roots.out.splitlines() if roots.ok else ():
+        sha, _, rest = line.partition(" ")
+        if rest == f"{_IDENTITY['GIT_AUTHOR_EMAIL']} {_FIRST_SUBJECT}":
+            return sha
+    return None
+
+
+def check_folder(target: Path) -> None:
+    """Exit 2 unless ``target`` is missing, empty, or an earlier demo's repository."""
+    if not target.exists() or (target.is_dir() and not any(target.iterdir())):
+        return
+    if first_commit(target) is None:
+        raise UsageError(
+            f"{target} already exists and is not a relay-git demo repository",
+            "remove it, or name another folder: relay-git demo DIR",
+        )
+
+
+def prepare(target: Path, environ: Mapping[str, str]) -> tuple[str, bool]:
+    """(the commit a run starts from, reused): an earlier demo's repository as it is, or
+    a new one at ``target``."""
+    base = first_commit(target)
+    if base is not None:
+        return base, True
+    create(target, environ)
+    return first_commit(target) or "HEAD", False
+
+
 def create(target: Path, environ: Mapping[str, str]) -> list[str]:
     """The example repository at ``target`` (which must not exist yet), committed once."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise UsageError(
-            f"{target} already exists", "remove it, or name another folder: relay-git demo DIR"
-        )
+    check_folder(target)
+    if target.exists() and any(target.iterdir()):  # an earlier demo's: never written over
+        raise UsageError(f"{target} already exists", "name another folder: relay-git demo DIR")
     written = []
     for name, text in _files(prompts.template_dir().joinpath("demo")):
         path = target / name
@@ -63,7 +101,7 @@ def create(target: Path, environ: Mapping[str, str]) -> list[str]:
     for args in (
         ["init", "-q", "-b", "main"],
         ["add", "-A"],
-        ["commit", "-q", "--no-verify", "-m", "mathkit: add()"],
+        ["commit", "-q", "--no-verify", "-m", _FIRST_SUBJECT],
     ):
         git(args, target, env=env)
     return written
