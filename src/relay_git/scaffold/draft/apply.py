@@ -1,0 +1,283 @@
+"""``apply_reply``: every file a model's reply changes or creates, and what could not be applied.
+
+The reply is read into fenced blocks and SEARCH/REPLACE edits (``fences``); each is given a
+path (its label; else, with one path asked for, that path; else, with several, the one asked
+path of the block's language) and applied on top of what the earlier ones made of that path:
+
+- a unified diff (```` ```diff ````) hunk by hunk, placed by its context (``udiff``);
+- a Python block as the whole module or merged by qualified name (``pyfile``); a block cut
+  off mid-line (a truncated reply) keeps its longest prefix that parses;
+- any other block as the whole file, checked to parse (TOML, JSON, YAML);
+- a SEARCH/REPLACE edit by finding its SEARCH lines (``replace``).
+
+Nothing here raises on model text: what cannot be applied becomes one line in ``problems``,
+addressed to the model, saying what, where, why and what to write instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from relay_git.scaffold.blocks import parseable_prefix
+from relay_git.scaffold.draft.fences import Edit, Fenced, Piece, scan
+from relay_git.scaffold.draft.paths import safe_path
+from relay_git.scaffold.draft.placeholder import is_placeholder
+from relay_git.scaffold.draft.pyfile import WHOLE, apply_python
+from relay_git.scaffold.draft.replace import Miss, replace_lines
+from relay_git.scaffold.draft.routing import route
+from relay_git.scaffold.draft.udiff import FilePatch, looks_like_diff, parse_diff
+from relay_git.scaffold.draft.validate import parse_error, python_error
+
+SEARCH_REPLACE = "search-replace"
+UNIFIED_DIFF = "unified-diff"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a reply does to the files: ``files`` maps each changed or created path to its
+    full new content; ``problems`` says, one line each and addressed to the model, what could
+    not be applied; ``forms`` names the edit forms seen (whole-file, python-merge,
+    search-replace, unified-diff)."""
+
+    files: dict[str, str]
+    problems: tuple[str, ...]
+    forms: tuple[str, ...] = ()
+
+
+@dataclass
+class _Run:
+    read: Callable[[str], str | None]
+    files: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    forms: list[str] = field(default_factory=list)
+    originals: dict[str, str | None] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def current(self, path: str) -> str | None:
+        if path in self.files:
+            return self.files[path]
+        if path not in self.originals:
+            self.originals[path] = self.read(path)
+        return self.originals[path]
+
+    def write(self, path: str, text: str, form: str) -> None:
+        self.current(path)
+        self.files[path] = text
+        if form not in self.forms:
+            self.forms.append(form)
+
+    def say(self, problem: str) -> None:
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def number(self, path: str) -> int:
+        self.counts[path] = self.counts.get(path, 0) + 1
+        return self.counts[path]
+
+
+def apply_reply(reply: str, read: Callable[[str], str | None], asked: Sequence[str]) -> Applied:
+    """Apply every edit in ``reply`` to the files ``read`` gives (None: not there yet).
+
+    ``asked``: the paths the request asked for (an unlabelled block goes to the only one)."""
+    run = _Run(read)
+    pieces, notes = route(_pieces(reply, asked), asked)
+    for note in notes:
+        run.say(note)
+    for piece in pieces:
+        _apply_piece(run, piece)
+    changed = {p: t for p, t in run.files.items() if t != run.originals.get(p)}
+    return Applied(changed, tuple(run.problems), tuple(run.forms))
+
+
+def _pieces(reply: str, asked: Sequence[str]) -> list[Piece]:
+    """The reply's pieces; an unfenced reply that is plainly Python, for one asked .py path,
+    is one block (a tiny model's bare code)."""
+    pieces = scan(reply)
+    if pieces or len(asked) != 1 or not asked[0].endswith(".py"):
+        return pieces
+    prefix = parseable_prefix(reply.strip("\n"))
+    if not any(
+        prefix.lstrip().startswith(w) for w in ("def ", "class ", "import ", "from ", "async ", "@")
+    ):
+        return pieces
+    return [Fenced("python", None, reply.strip("\n") + "\n", 1, closed=False)]
+
+
+def _apply_piece(run: _Run, piece: Piece) -> None:
+    if isinstance(piece, Fenced) and (
+        piece.lang in ("diff", "patch") or looks_like_diff(piece.body)
+    ):
+        _apply_diff(run, piece)
+        return
+    if piece.path is None:
+        return
+    path, why = safe_path(piece.path)
+    if path is None:
+        run.say(f"`{piece.path}`: refused, the path {why}; nothing was written there")
+        return
+    if isinstance(piece, Edit):
+        _apply_edit(run, path, piece)
+    else:
+        _apply_block(run, path, piece)
+
+
+def _short(text: str, size: int = 70) -> str:
+    text = text.strip().replace("`", "'")
+    return text if len(text) <= size else text[: size - 3] + "..."
+
+
+def _apply_edit(run: _Run, path: str, edit: Edit) -> None:
+    n = run.number(path)
+    where = f"{path}: SEARCH/REPLACE block {n}"
+    if not edit.complete:
+        run.say(
+            f"{where} is cut off (no `=======` or `>>>>>>> REPLACE` line); it was not "
+            "applied - write it again complete"
+        )
+        return
+    old = run.current(path)
+    if not edit.search.strip():
+        run.write(path, (old or "") + edit.replace, SEARCH_REPLACE)
+        return
+    if old is None:
+        run.say(
+            f"{where} was not applied: {path} does not exist; to create it, leave the "
+            "SEARCH section empty or write the whole file in a fenced block"
+        )
+        return
+    result = replace_lines(old, edit.search, edit.replace)
+    if isinstance(result, Miss):
+        run.say(_miss(where, edit.search, result))
+        return
+    _checked_write(run, path, result, SEARCH_REPLACE, f"{where} was not applied")
+
+
+def _miss(where: str, search: str, miss: Miss) -> str:
+    first = _short(next((line for line in search.splitlines() if line.strip()), ""))
+    if miss.kind == "many":
+        return (
+            f"{where} was not applied: its SEARCH (starting `{first}`) matches "
+            f"{miss.count} places; add surrounding lines so that it matches exactly one"
+        )
+    near = ""
+    if miss.closest is not None:
+        near = f"; the closest line is {miss.closest[0]}: `{_short(miss.closest[1])}`"
+    return (
+        f"{where} was not applied: its SEARCH (starting `{first}`) matches nothing in "
+        f"the file{near}; a SEARCH must copy the file's current lines exactly, "
+        "indentation and comments included"
+    )
+
+
+def _checked_write(run: _Run, path: str, text: str, form: str, failed: str) -> bool:
+    error = parse_error(path, text)
+    if error is not None:
+        run.say(
+            f"{failed}: the result would not parse ({_short(error, 120)}); write the whole "
+            "file again, complete and valid"
+        )
+        return False
+    run.write(path, text, form)
+    return True
+
+
+def _apply_block(run: _Run, path: str, block: Fenced) -> None:
+    if path.endswith((".py", ".pyi")):
+        _apply_python(run, path, block)
+        return
+    old = run.current(path)
+    held = next((line for line in block.body.splitlines() if is_placeholder(line)), None)
+    if old is not None and held is not None:
+        run.say(
+            f"{path}: not applied, the block holds a placeholder (`{_short(held)}`) instead "
+            "of the file's lines; write the whole file, or SEARCH/REPLACE blocks"
+        )
+        return
+    _checked_write(run, path, block.body, WHOLE, f"{path}: not applied")
+
+
+def _apply_python(run: _Run, path: str, block: Fenced) -> None:
+    body = block.body
+    error = python_error(body)
+    if error is not None:
+        body = _truncated(run, path, block, error)
+        if not body:
+            return
+    text, problems, form = apply_python(run.current(path), body)
+    for problem in problems:
+        run.say(f"{path}: {problem}")
+    _checked_write(run, path, text, form, f"{path}: not applied")
+
+
+def _truncated(run: _Run, path: str, block: Fenced, error: str) -> str:
+    """The longest prefix of a block cut off at its end (and a problem saying where), or ''
+    with a problem when the block is broken elsewhere."""
+    lines = block.body.splitlines()
+    prefix = parseable_prefix(block.body)
+    kept = len(prefix.splitlines())
+    tail = [line for line in lines[kept:] if line.strip()]
+    cut_at_end = not block.closed or len(tail) <= 2
+    if not prefix.strip() or not cut_at_end:
+        run.say(
+            f"{path}: not applied, the block does not parse ({_short(error, 120)}); "
+            "write it again, complete and valid Python"
+        )
+        return ""
+    while kept < len(lines) and not lines[kept].strip():
+        kept += 1  # the cut definition starts at the next line with text
+    where = _short(lines[kept]) if kept < len(lines) else "the end"
+    run.say(
+        f"{path}: the block was cut off at its line {kept + 1} (`{where}`); the complete "
+        "code before it was applied - write the rest in full"
+    )
+    return prefix
+
+
+def _apply_diff(run: _Run, block: Fenced) -> None:
+    patches = parse_diff(block.body)
+    if not any(p.hunks for p in patches):
+        run.say(
+            f"the diff at reply line {block.line} has no hunks; write the whole file or "
+            "SEARCH/REPLACE blocks"
+        )
+    for patch in patches:
+        raw = patch.path or block.path
+        if raw is None:
+            run.say(
+                f"the diff at reply line {block.line} names no file; put `--- a/PATH` and "
+                "`+++ b/PATH` lines before its hunks"
+            )
+            continue
+        path, why = safe_path(raw)
+        if path is None:
+            run.say(f"`{raw}`: refused, the path {why}; nothing was written there")
+            continue
+        _apply_patch(run, path, patch)
+
+
+def _apply_patch(run: _Run, path: str, patch: FilePatch) -> None:
+    if patch.deletes:
+        run.say(f"{path}: the diff deletes the file, which an edit cannot do; say so in prose")
+        return
+    text = "" if patch.creates else run.current(path)
+    if text is None:
+        run.say(
+            f"could not apply the diff for {path}: the file does not exist; write it whole "
+            "in a fenced block"
+        )
+        return
+    for n, hunk in enumerate(patch.hunks, 1):
+        result = (
+            replace_lines(text, hunk.old, hunk.new, hunk.line)
+            if hunk.old.strip()
+            else text + hunk.new
+        )
+        if isinstance(result, Miss):
+            run.say(
+                f"could not apply hunk {n} of the diff for {path}: its context and removed "
+                "lines do not match the file; write the whole file or SEARCH/REPLACE blocks"
+            )
+            return
+        text = result
+    _checked_write(run, path, text, UNIFIED_DIFF, f"could not apply the diff for {path}")

@@ -1,0 +1,68 @@
+"""Path labels as models write them, and the refusal of obviously unsafe ones.
+
+``label_path`` reads a line that only names a file (``src/app.py``, `` `src/app.py` ``,
+``**src/app.py**``, ``### src/app.py``, ``File: src/app.py``). ``safe_path`` normalises a
+label (``./a.py`` -> ``a.py``) or says why it is refused: absolute, ``..``, inside ``.git/``,
+backslashes, control characters. The caller still confines paths to the work tree.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PREFIX = re.compile(r"^(?:file(?:name)?|path|new file|updated? file)\s*:\s*", re.IGNORECASE)
+_DECOR = " \t*`#>_\"'"
+_CANDIDATE = re.compile(r"^(?:[A-Za-z]:)?[\\/]?[\w.@+~\\/-]+$")
+_EXT = re.compile(r"^[\w@+~-]*\.[A-Za-z0-9_]+$")
+_VERSION = re.compile(r"^v?\d+(?:\.\d+)+$")
+_BARE_NAMES = frozenset(
+    {"Makefile", "Dockerfile", "LICENSE", "Procfile", "Justfile", "Gemfile", "Rakefile"}
+)
+_BACKTICKED = re.compile(r"`([^`\s]+)`")
+
+
+def looks_like_path(text: str) -> bool:
+    """``text`` reads as a file path (safe or not): a name with an extension, a dotfile, a
+    known bare name (``Makefile``), or something with a slash."""
+    if not _CANDIDATE.match(text) or text.endswith(("/", "\\")):
+        return False
+    last = re.split(r"[\\/]", text)[-1]
+    if _VERSION.match(last):
+        return False
+    return bool(_EXT.match(last)) or last in _BARE_NAMES or ("/" in text and bool(last))
+
+
+def label_path(line: str) -> str | None:
+    """The path a line names when it names only a path (with markdown decoration)."""
+    text = line.strip().strip(_DECOR).rstrip(":").strip(_DECOR)
+    text = _PREFIX.sub("", text).strip(_DECOR).rstrip(":").strip(_DECOR)
+    return text if text and looks_like_path(text) else None
+
+
+def prose_path(line: str) -> str | None:
+    """The one backticked path of a short prose line ending in a colon ("Update `a.py`:")."""
+    text = line.strip()
+    if not text.endswith(":") or len(text) > 160:
+        return None
+    found = [p for p in _BACKTICKED.findall(text) if looks_like_path(p)]
+    return found[0] if len(set(found)) == 1 else None
+
+
+def safe_path(raw: str) -> tuple[str | None, str]:
+    """``(normalised path, "")`` or ``(None, why it is refused)``."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+        return None, "contains control characters"
+    if "\\" in raw:
+        return None, "uses backslashes; write it with forward slashes"
+    if raw.startswith("/") or re.match(r"^[A-Za-z]:", raw):
+        return None, "is absolute; write it relative to the repository root"
+    if raw.startswith("~"):
+        return None, "starts with ~; write it relative to the repository root"
+    parts = [p for p in raw.split("/") if p not in ("", ".")]
+    if not parts:
+        return None, "is empty"
+    if ".." in parts:
+        return None, "leaves the repository (..)"
+    if ".git" in parts:
+        return None, "is inside .git/"
+    return "/".join(parts), ""

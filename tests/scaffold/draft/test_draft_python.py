@@ -1,0 +1,216 @@
+"""Python blocks merged by qualified name, or taken as the whole module (pure, literal text)."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from tests.scaffold.draft.samples import CLASS_PARTIAL, STORE
+
+from relay_git.scaffold.draft import apply_reply
+
+
+def _apply(block: str, old: str | None = STORE, path: str = "src/store.py") -> str:
+    applied = apply_reply(f"```python\n{block}```\n", {path: old}.get, [path])
+    assert applied.problems == ()
+    return applied.files[path]
+
+
+def _methods(source: str, cls: str = "Store") -> list[str]:
+    [node] = [n for n in ast.parse(source).body if isinstance(n, ast.ClassDef) and n.name == cls]
+    return [n.name for n in node.body if isinstance(n, ast.FunctionDef)]
+
+
+def test_class_holding_two_methods_replaces_one_adds_one_keeps_the_rest() -> None:
+    applied = apply_reply(CLASS_PARTIAL, {"src/store.py": STORE}.get, ["src/store.py"])
+    merged = applied.files["src/store.py"]
+    assert applied.forms == ("python-merge",)
+    assert _methods(merged) == ["add", "remove", "total", "low_stock"]
+    assert 'raise ValueError(f"cannot remove' in merged
+    assert "self.items[item] = self.items.get(item, 0) - qty" not in merged
+    for kept in (
+        '"""A tiny inventory."""',
+        "@dataclass",
+        '"""Items in stock, by name."""',
+        "items: dict[str, int] = field(default_factory=dict)",
+        "@property",
+        "def open_store(name: str) -> Store:",
+    ):
+        assert merged.count(kept) == 1, kept
+    namespace: dict[str, object] = {}
+    exec(compile(merged, "store.py", "exec"), namespace)
+    store = namespace["Store"]("s")  # type: ignore[operator]
+    store.add("apple", 1)
+    assert store.low_stock(2) == ["apple"]
+    with pytest.raises(ValueError):
+        store.remove("apple", 5)
+
+
+WHOLE_CLASS = '''@dataclass
+class Store:
+    """Items in stock, by name."""
+
+    name: str
+    items: dict[str, int] = field(default_factory=dict)
+
+    def add(self, item: str, qty: int) -> None:
+        self.items[item] = self.items.get(item, 0) + qty
+
+    def remove(self, item: str, qty: int) -> None:
+        if qty > self.items.get(item, 0):
+            raise ValueError(item)
+        self.items[item] -= qty
+
+    def low_stock(self, threshold: int) -> list[str]:
+        return sorted(i for i, q in self.items.items() if q < threshold)
+
+    @property
+    def total(self) -> int:
+        return sum(self.items.values())
+'''
+
+
+def test_whole_class_replaces_the_class_and_keeps_the_module_around_it() -> None:
+    merged = _apply(WHOLE_CLASS)
+    assert _methods(merged) == ["add", "remove", "low_stock", "total"]  # its order
+    assert "Put ``qty``" not in merged  # add's docstring went with the rewrite
+    assert merged.startswith('"""A tiny inventory."""\n\nfrom __future__ import annotations\n')
+    assert merged.endswith("def open_store(name: str) -> Store:\n    return Store(name)\n")
+
+
+def test_class_leaving_out_a_member_is_merged_so_the_member_stays() -> None:
+    merged = _apply(WHOLE_CLASS.replace("    @property\n", "").split("    def total")[0])
+    assert _methods(merged) == ["add", "remove", "total", "low_stock"]
+
+
+PLACEHOLDERS = """class Store:
+    # ... existing code ...
+
+    def low_stock(self, threshold: int) -> list[str]:
+        return [i for i, q in self.items.items() if q < threshold]
+
+    # ... rest of the class unchanged ...
+"""
+
+
+def test_placeholders_keep_what_is_there_and_are_never_written() -> None:
+    merged = _apply(PLACEHOLDERS)
+    assert _methods(merged) == ["add", "remove", "total", "low_stock"]
+    assert "existing code" not in merged and "unchanged" not in merged
+
+
+def test_ellipsis_body_means_unchanged_and_ellipsis_member_is_dropped() -> None:
+    block = "class Store:\n    ...\n\n    def add(self, item: str, qty: int) -> None: ...\n\n"
+    block += "    def clear(self) -> None:\n        self.items.clear()\n"
+    merged = _apply(block)
+    assert _methods(merged) == ["add", "remove", "total", "clear"]
+    assert '"""Put ``qty`` of ``item`` in stock."""' in merged
+
+
+def test_placeholder_inside_a_function_body_is_a_problem_not_a_loss() -> None:
+    block = "class Store:\n    def remove(self, item: str, qty: int) -> None:\n"
+    block += "        # ... existing checks ...\n        self.items[item] -= qty\n"
+    applied = apply_reply(f"```python\n{block}```", {"a.py": STORE}.get, ["a.py"])
+    assert applied.files == {}
+    assert applied.problems == (
+        "a.py: Store.remove: its body holds a placeholder comment, so it was not changed; "
+        "write Store.remove complete, or use a SEARCH/REPLACE block",
+    )
+
+
+MODULE = '''"""Helpers."""
+
+import os
+
+LIMIT = 3
+
+
+def old_name(path: str) -> str:
+    return os.path.basename(path)
+
+
+def other(x: int) -> int:
+    return x + LIMIT
+
+
+if __name__ == "__main__":
+    print(old_name("/a/b"))
+'''
+
+
+def test_module_functions_replace_and_add_by_name_imports_deduplicated_strays_dropped() -> None:
+    block = (
+        "import os\nimport sys\n\nLIMIT = 5\n\n\n"
+        "def other(x: int) -> int:\n    return x * LIMIT\n\n\n"
+        "def third() -> str:\n    return sys.platform\n\n\nprint(third())\n"
+    )
+    merged = _apply(block, MODULE, "h.py")
+    assert merged == MODULE.replace("import os\n", "import os\nimport sys\n").replace(
+        "LIMIT = 3", "LIMIT = 5"
+    ).replace("return x + LIMIT", "return x * LIMIT").replace(
+        "\n\nif __name__", "\n\ndef third() -> str:\n    return sys.platform\n\n\nif __name__"
+    )
+
+
+def test_rename_as_whole_file_leaves_the_old_name_gone() -> None:
+    renamed = MODULE.replace("old_name", "base_name")
+    applied = apply_reply(f"h.py\n```python\n{renamed}```", {"h.py": MODULE}.get, ["h.py"])
+    assert applied.files == {"h.py": renamed}
+    assert applied.forms == ("whole-file",)
+
+
+def test_whole_file_rewrite_keeps_main_block_and_module_statements() -> None:
+    rewrite = MODULE.replace("return x + LIMIT", "return x - LIMIT") + "\nlogging = None\n"
+    assert _apply(rewrite, MODULE, "h.py") == rewrite
+
+
+NESTED = """class A:
+    class B:
+        def f(self):
+            return 1
+
+        def g(self):
+            return 2
+
+    def h(self):
+        return 3
+"""
+
+
+def test_nested_classes_merge_at_any_depth() -> None:
+    block = """class A:
+    class B:
+        def g(self):
+            return 20
+
+        def k(self):
+            return 4
+"""
+    merged = _apply(block, NESTED, "n.py")
+    k = "\n        def k(self):\n            return 4\n"
+    assert merged == NESTED.replace("return 2\n", "return 20\n" + k)
+
+
+def test_new_future_import_goes_first() -> None:
+    merged = _apply(
+        "from __future__ import annotations\n\n\ndef g() -> int:\n    return 2\n",
+        '"""Doc."""\nimport os\n\n\ndef f():\n    return os.sep\n',
+        "m.py",
+    )
+    assert merged.startswith('"""Doc."""\n\nfrom __future__ import annotations\nimport os\n')
+    ast.parse(merged)
+
+
+def test_decorated_new_class_header_replaces_the_old_one() -> None:
+    block = "@dataclass(frozen=True)\nclass Store:\n"
+    block += "    def clear(self) -> None:\n        self.items.clear()\n"
+    merged = _apply(block)
+    assert "@dataclass(frozen=True)\nclass Store:\n" in merged and "\n@dataclass\n" not in merged
+    assert _methods(merged) == ["add", "remove", "total", "clear"]
+
+
+def test_new_file_gets_the_block_without_placeholders() -> None:
+    assert (
+        _apply("# ... imports ...\ndef f():\n    return 1\n", None, "new.py")
+        == "def f():\n    return 1\n"
+    )
