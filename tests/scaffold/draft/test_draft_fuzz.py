@@ -1,0 +1,106 @@
+"""``apply_reply`` is total: it never raises, whatever the reply and the files hold, and
+what it returns is well formed (hypothesis; pure)."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.scaffold.draft.samples import CLASS_PARTIAL, SEARCH_REPLACE, STORE
+
+from relay_git.scaffold.draft import Applied, apply_reply
+
+FRAGMENTS = [
+    "```",
+    "````",
+    "~~~",
+    "```python",
+    "```python src/a.py",
+    "```toml",
+    "```diff",
+    "```markdown",
+    "a.py",
+    "src/a.py",
+    "`src/a.py`",
+    "### src/a.py",
+    "**b.toml**",
+    "File: c.json",
+    "../x.py",
+    "/abs.py",
+    ".git/config",
+    "# a.py",
+    "// w.js",
+    "<<<<<<< SEARCH",
+    "=======",
+    ">>>>>>> REPLACE",
+    "--- a/a.py",
+    "+++ b/a.py",
+    "@@ -1,2 +1,2 @@",
+    "-x = 1",
+    "+x = 2",
+    " y = 2",
+    "x = 1",
+    "def f():",
+    "    return 1",
+    "class Store:",
+    "    def remove(self):",
+    "        pass",
+    "...",
+    "    # ... existing code ...",
+    "import os",
+    "from __future__ import annotations",
+    "",
+    'if __name__ == "__main__":',
+    "[project]",
+    'name = "x"',
+    "{",
+    "}",
+    "a: [",
+    "\t",
+    "\x00",
+    "def g(:",
+    "    ...",
+    "@dataclass",
+    "print(1)",
+]
+FILES = st.one_of(st.none(), st.text(max_size=300), st.just(STORE))
+
+
+def _check(applied: Applied) -> None:
+    assert all(isinstance(p, str) and isinstance(t, str) for p, t in applied.files.items())
+    for path in applied.files:
+        assert not path.startswith("/") and ".." not in path.split("/") and "\\" not in path
+    assert all("\n" not in p and "Traceback" not in p for p in applied.problems)
+
+
+SETTINGS = settings(
+    max_examples=int(os.environ.get("DRAFT_FUZZ_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+@SETTINGS
+@given(st.text(max_size=400), FILES, FILES)
+def test_arbitrary_text_never_raises(reply: str, a: str | None, b: str | None) -> None:
+    _check(apply_reply(reply, {"a.py": a, "b.toml": b}.get, ["a.py"]))
+
+
+@SETTINGS
+@given(
+    st.lists(st.sampled_from(FRAGMENTS), max_size=40),
+    FILES,
+    st.sampled_from([[], ["a.py"], ["a.py", "b.toml"]]),
+)
+def test_reply_shaped_noise_never_raises(
+    parts: list[str], old: str | None, asked: list[str]
+) -> None:
+    reply = "\n".join(parts)
+    _check(apply_reply(reply, {"a.py": old, "src/a.py": old, "b.toml": old}.get, asked))
+
+
+@SETTINGS
+@given(st.sampled_from([CLASS_PARTIAL, SEARCH_REPLACE]), st.integers(0, 2000), FILES)
+def test_real_replies_cut_anywhere_never_raise(reply: str, cut: int, old: str | None) -> None:
+    _check(apply_reply(reply[:cut], {"src/store.py": old}.get, ["src/store.py"]))
