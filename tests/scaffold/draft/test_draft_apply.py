@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from relay_git.scaffold.draft import Applied, apply_reply, edit_formats
+from relay_git.scaffold.draft.apply import NOTHING
 
 
 def _none(_: str) -> None:
@@ -216,3 +217,30 @@ def test_edit_formats_names_each_path_with_its_fence_language() -> None:
     assert "<<<<<<< SEARCH" in text and ">>>>>>> REPLACE" in text
     assert "only the functions and classes you add or change" in text
     assert "only the functions" not in edit_formats(["README.md"])
+
+
+def test_crlf_file_keeps_its_line_ends() -> None:
+    old = "a = 1\r\nb = 2\r\n"
+    reply = "c.py\n<<<<<<< SEARCH\nb = 2\n=======\nb = 3\n>>>>>>> REPLACE\n"
+    assert apply_reply(reply, {"c.py": old}.get, []).files == {"c.py": "a = 1\r\nb = 3\r\n"}
+
+
+def test_a_bare_file_name_stands_for_the_one_asked_path_it_ends() -> None:
+    reply = "store.py\n```python\nX = 1\n```\n"
+    applied = apply_reply(reply, _none, ["src/store.py", "tests/test_store.py"])
+    assert applied.files == {"src/store.py": "X = 1\n"}
+
+
+def test_a_diff_shown_inside_a_markdown_file_is_markdown() -> None:
+    doc = "# Changes\n\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n"
+    applied = apply_reply(f"CHANGES.md\n```markdown\n{doc}```\n", _none, [])
+    assert applied.files == {"CHANGES.md": doc}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["I think the code is already correct.", "Run:\n```bash\npytest -q\n```\n", ""],
+)
+def test_a_reply_without_any_file_says_so(reply: str) -> None:
+    applied = apply_reply(reply, _none, ["a.py", "b.py"])
+    assert applied == Applied({}, (NOTHING,), ())

@@ -214,3 +214,39 @@ def test_new_file_gets_the_block_without_placeholders() -> None:
         _apply("# ... imports ...\ndef f():\n    return 1\n", None, "new.py")
         == "def f():\n    return 1\n"
     )
+
+
+def test_complete_rewrite_of_the_module_is_the_whole_file() -> None:
+    rewrite = STORE.replace(
+        "        self.items[item] = self.items.get(item, 0) - qty\n",
+        "        if qty > self.items.get(item, 0):\n            raise ValueError(item)\n"
+        "        self.items[item] -= qty\n\n"
+        "    def low_stock(self, threshold: int) -> list[str]:\n"
+        "        return sorted(i for i, q in self.items.items() if q < threshold)\n",
+    ).replace('        """Put ``qty`` of ``item`` in stock."""\n', "")
+    applied = apply_reply(f"src/store.py\n```python\n{rewrite}```", {"src/store.py": STORE}.get, [])
+    assert applied.files == {"src/store.py": rewrite}
+    assert applied.forms == ("whole-file",)
+
+
+def test_partial_keeps_a_new_module_name_its_code_uses_and_drops_demo_lines() -> None:
+    block = (
+        "import logging\n\nlogger = logging.getLogger(__name__)\nresult = open_store('x')\n\n\n"
+        "def audit(store: Store) -> None:\n    logger.info('%s', store.total)\n\n\n"
+        'if __name__ == "__main__":\n    print(audit(open_store("demo")))\n'
+    )
+    merged = _apply(block)
+    assert "logger = logging.getLogger(__name__)\n" in merged and "import logging\n" in merged
+    assert "result = " not in merged and "print(" not in merged
+    assert merged.endswith("def audit(store: Store) -> None:\n    logger.info('%s', store.total)\n")
+
+
+def test_partial_appends_an_entry_point_main_block() -> None:
+    block = 'def main() -> int:\n    return 0\n\n\nif __name__ == "__main__":\n'
+    block += "    raise SystemExit(main())\n"
+    merged = _apply(block)
+    assert merged.endswith(
+        'def main() -> int:\n    return 0\n\n\nif __name__ == "__main__":\n'
+        "    raise SystemExit(main())\n"
+    )
+    ast.parse(merged)

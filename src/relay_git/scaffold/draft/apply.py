@@ -26,9 +26,13 @@ from relay_git.scaffold.draft.placeholder import is_placeholder
 from relay_git.scaffold.draft.pyfile import WHOLE, apply_python
 from relay_git.scaffold.draft.replace import Miss, replace_lines
 from relay_git.scaffold.draft.routing import route
-from relay_git.scaffold.draft.udiff import FilePatch, looks_like_diff, parse_diff
+from relay_git.scaffold.draft.udiff import FilePatch, is_diff_block, parse_diff
 from relay_git.scaffold.draft.validate import parse_error, python_error
 
+NOTHING = (
+    "the reply holds no file to apply; write each file in a fenced block with its path alone "
+    "on the line just above the fence"
+)
 SEARCH_REPLACE = "search-replace"
 UNIFIED_DIFF = "unified-diff"
 
@@ -47,7 +51,11 @@ class Applied:
 
 @dataclass
 class _Run:
+    """What the reply has made of each file so far. Files are edited with ``\n`` line ends;
+    a file that had ``\r\n`` gets them back at the end."""
+
     read: Callable[[str], str | None]
+    asked: Sequence[str] = ()
     files: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     forms: list[str] = field(default_factory=list)
@@ -59,7 +67,25 @@ class _Run:
             return self.files[path]
         if path not in self.originals:
             self.originals[path] = self.read(path)
-        return self.originals[path]
+        found = self.originals[path]
+        return found.replace("\r\n", "\n") if found is not None else None
+
+    def changed(self) -> dict[str, str]:
+        out = {}
+        for path, text in self.files.items():
+            old = self.originals.get(path)
+            if old is not None and "\r\n" in old:
+                text = text.replace("\n", "\r\n")
+            if text != old:
+                out[path] = text
+        return out
+
+    def resolve(self, path: str) -> str:
+        """An asked path a bare file name stands for (``store.py`` for ``src/store.py``)."""
+        if path in self.asked or self.current(path) is not None:
+            return path
+        matches = [a for a in self.asked if a.endswith(f"/{path}")]
+        return matches[0] if len(matches) == 1 else path
 
     def write(self, path: str, text: str, form: str) -> None:
         self.current(path)
@@ -80,14 +106,15 @@ def apply_reply(reply: str, read: Callable[[str], str | None], asked: Sequence[s
     """Apply every edit in ``reply`` to the files ``read`` gives (None: not there yet).
 
     ``asked``: the paths the request asked for (an unlabelled block goes to the only one)."""
-    run = _Run(read)
+    run = _Run(read, asked)
     pieces, notes = route(_pieces(reply, asked), asked)
     for note in notes:
         run.say(note)
     for piece in pieces:
         _apply_piece(run, piece)
-    changed = {p: t for p, t in run.files.items() if t != run.originals.get(p)}
-    return Applied(changed, tuple(run.problems), tuple(run.forms))
+    if not run.files and not run.problems:
+        run.say(NOTHING)
+    return Applied(run.changed(), tuple(run.problems), tuple(run.forms))
 
 
 def _pieces(reply: str, asked: Sequence[str]) -> list[Piece]:
@@ -105,9 +132,7 @@ def _pieces(reply: str, asked: Sequence[str]) -> list[Piece]:
 
 
 def _apply_piece(run: _Run, piece: Piece) -> None:
-    if isinstance(piece, Fenced) and (
-        piece.lang in ("diff", "patch") or looks_like_diff(piece.body)
-    ):
+    if isinstance(piece, Fenced) and is_diff_block(piece.lang, piece.body):
         _apply_diff(run, piece)
         return
     if piece.path is None:
@@ -116,6 +141,7 @@ def _apply_piece(run: _Run, piece: Piece) -> None:
     if path is None:
         run.say(f"`{piece.path}`: refused, the path {why}; nothing was written there")
         return
+    path = run.resolve(path)
     if isinstance(piece, Edit):
         _apply_edit(run, path, piece)
     else:
@@ -253,7 +279,7 @@ def _apply_diff(run: _Run, block: Fenced) -> None:
         if path is None:
             run.say(f"`{raw}`: refused, the path {why}; nothing was written there")
             continue
-        _apply_patch(run, path, patch)
+        _apply_patch(run, run.resolve(path), patch)
 
 
 def _apply_patch(run: _Run, path: str, patch: FilePatch) -> None:

@@ -181,13 +181,11 @@ def _merge_body(
                 edits.put(slot, slot, [*text, *gap])
             else:
                 edits.put(slot, slot, [*gap, *text] if slot > 0 else text)
-        elif node.kind == "assign" and (mine is not None or _constant(node)):
+        elif node.kind == "assign" and (mine is not None or _kept_assign(node, new)):
             _put_or_add(old, mine, text, edits)
-        elif node.kind == "main" and not prefix:
-            if mine is None:
-                edits.put(len(old_lines), len(old_lines), [*gap, *text])
-            else:
-                edits.put(mine.start, mine.end, text)
+        elif node.kind == "main" and not prefix and (mine is not None or _entry_point(node)):
+            at = (mine.start, mine.end) if mine else (len(old_lines), len(old_lines))
+            edits.put(*at, text if mine else [*gap, *text])
         elif node.kind == "doc" and prefix and mine is not None:
             edits.put(mine.start, mine.end, text)
     if not prefix:
@@ -207,8 +205,26 @@ def _def_slot(old: Sequence[Node]) -> tuple[int, bool]:
     return (mains[0].start, True) if mains else (after, False)
 
 
-def _constant(node: Node) -> bool:
-    return node.name.isupper() or not any(isinstance(n, ast.Call) for n in ast.walk(node.stmt))
+def _kept_assign(node: Node, new: Sequence[Node]) -> bool:
+    """A new assignment worth merging: a constant (upper-case or call-free), or a name the
+    block's definitions use (``logger = logging.getLogger(__name__)``); not an example
+    ``result = add(2, 3)``."""
+    if node.name.isupper() or not any(isinstance(n, ast.Call) for n in ast.walk(node.stmt)):
+        return True
+    defs = [n.stmt for n in new if n.kind in ("def", "class")]
+    return any(isinstance(x, ast.Name) and x.id == node.name for d in defs for x in ast.walk(d))
+
+
+def _entry_point(node: Node) -> bool:
+    """A new ``if __name__`` block that runs the program, not a demo printing results."""
+    for stmt in getattr(node.stmt, "body", []):
+        if isinstance(stmt, ast.Assert):
+            return False
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        func = call.func if isinstance(call, ast.Call) else None
+        if isinstance(func, ast.Name) and func.id == "print":
+            return False
+    return True
 
 
 def _put_or_add(old: Sequence[Node], mine: Node | None, text: list[str], edits: _Edits) -> None:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 
 from relay_git.scaffold.draft.fences import Edit, Fenced, Piece
-from relay_git.scaffold.draft.udiff import looks_like_diff
+from relay_git.scaffold.draft.udiff import is_diff_block
 
 LANGS = {
     ".py": ("python", "py", "python3"),
@@ -48,9 +48,7 @@ def _fits(lang: str, path: str) -> bool:
 
 
 def _is_diff(piece: Piece) -> bool:
-    return isinstance(piece, Fenced) and (
-        piece.lang in ("diff", "patch") or looks_like_diff(piece.body)
-    )
+    return isinstance(piece, Fenced) and is_diff_block(piece.lang, piece.body)
 
 
 def route(pieces: Sequence[Piece], asked: Sequence[str]) -> tuple[list[Piece], list[str]]:

@@ -39,6 +39,11 @@ class FilePatch:
         return self.new_path is None and self.old_path is not None
 
 
+def is_diff_block(lang: str, body: str) -> bool:
+    """A fenced block holding a diff: ```diff/```patch, or unlabelled text shaped like one."""
+    return lang in ("diff", "patch", "udiff") or (not lang and looks_like_diff(body))
+
+
 def looks_like_diff(body: str) -> bool:
     lines = body.splitlines()
     has_header = any(
