@@ -7,6 +7,7 @@ path of the block's language) and applied on top of what the earlier ones made o
 - a unified diff (```` ```diff ````) hunk by hunk, placed by its context (``udiff``);
 - a Python block as the whole module or merged by qualified name (``pyfile``); a block cut
   off mid-line (a truncated reply) keeps its longest prefix that parses;
+- a TOML block holding only some tables of an existing file, table by table (``tomlmerge``);
 - any other block as the whole file, checked to parse (TOML, JSON, YAML);
 - a SEARCH/REPLACE edit by finding its SEARCH lines (``replace``).
 
@@ -26,6 +27,7 @@ from relay_git.scaffold.draft.placeholder import is_placeholder
 from relay_git.scaffold.draft.pyfile import WHOLE, apply_python
 from relay_git.scaffold.draft.replace import Miss, replace_lines
 from relay_git.scaffold.draft.routing import route
+from relay_git.scaffold.draft.tomlmerge import merge_toml
 from relay_git.scaffold.draft.udiff import FilePatch, is_diff_block, parse_diff
 from relay_git.scaffold.draft.validate import parse_error, python_error
 
@@ -34,6 +36,7 @@ NOTHING = (
     "on the line just above the fence"
 )
 SEARCH_REPLACE = "search-replace"
+TOML_MERGE = "toml-merge"
 UNIFIED_DIFF = "unified-diff"
 
 
@@ -219,6 +222,10 @@ def _apply_block(run: _Run, path: str, block: Fenced) -> None:
             f"{path}: not applied, the block holds a placeholder (`{_short(held)}`) instead "
             "of the file's lines; write the whole file, or SEARCH/REPLACE blocks"
         )
+        return
+    merged = merge_toml(old, block.body) if old is not None and path.endswith(".toml") else None
+    if merged is not None:
+        _checked_write(run, path, merged, TOML_MERGE, f"{path}: not applied")
         return
     _checked_write(run, path, block.body, WHOLE, f"{path}: not applied")
 
