@@ -109,3 +109,11 @@ def test_search_replace_blocks_are_read_fenced_and_bare_with_paths_between() -> 
         ("c.py", "z = 1\n", "z = 2\n"),
         ("c.py", "w = 1\n", "w = 2\n"),
     ]
+
+
+@pytest.mark.parametrize(
+    "before", ["### `Store.remove`", "Here is the new `Store.low_stock`:", "**tempconv.__main__**"]
+)
+def test_a_qualified_name_before_a_block_is_not_a_path(before: str) -> None:
+    applied = apply_reply(f"{before}\n```python\n{CODE}```\n", lambda _: None, ["src/app.py"])
+    assert applied.files == {"src/app.py": CODE}

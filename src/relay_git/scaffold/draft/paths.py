@@ -13,7 +13,17 @@ import re
 _PREFIX = re.compile(r"^(?:file(?:name)?|path|new file|updated? file)\s*:\s*", re.IGNORECASE)
 _DECOR = " \t*`#>_\"'"
 _CANDIDATE = re.compile(r"^(?:[A-Za-z]:)?[\\/]?[\w.@+~\\/-]+$")
-_EXT = re.compile(r"^[\w@+~-]*\.[A-Za-z0-9_]+$")
+_EXT = re.compile(r"^[\w@+~.-]*\.(?P<ext>[A-Za-z0-9_]+)$")
+# Extensions a bare file name must have to read as a path: `Store.remove` is a method.
+_EXTENSIONS = (
+    "py pyi pyx toml md mdx rst txt cfg ini json jsonc yaml yml lock sh bash zsh fish ps1 bat "
+    "js mjs cjs ts tsx jsx vue svelte html htm css scss sass less xml svg csv tsv sql graphql "
+    "proto rs go java kt kts swift c h cc cpp hpp cs rb php pl lua r jl scala ex exs erl hs "
+    "ml dart zig nim tf hcl j2 jinja jinja2 tmpl tpl mk cmake gradle properties env example "
+    "gitignore gitattributes dockerignore editorconfig flake8 pylintrc coveragerc typed in "
+    "conf service ipynb patch diff"
+)
+_KNOWN = frozenset(_EXTENSIONS.split())
 _VERSION = re.compile(r"^v?\d+(?:\.\d+)+$")
 _BARE_NAMES = frozenset(
     {"Makefile", "Dockerfile", "LICENSE", "Procfile", "Justfile", "Gemfile", "Rakefile"}
@@ -29,7 +39,9 @@ def looks_like_path(text: str) -> bool:
     last = re.split(r"[\\/]", text)[-1]
     if _VERSION.match(last):
         return False
-    return bool(_EXT.match(last)) or last in _BARE_NAMES or ("/" in text and bool(last))
+    ext = _EXT.match(last)
+    known = ext is not None and ext["ext"].lower() in _KNOWN
+    return known or last in _BARE_NAMES or ("/" in text and bool(last))
 
 
 def label_path(line: str) -> str | None:
