@@ -250,3 +250,12 @@ def test_partial_appends_an_entry_point_main_block() -> None:
         "    raise SystemExit(main())\n"
     )
     ast.parse(merged)
+
+
+def test_property_getter_and_setter_are_told_apart() -> None:
+    old = (
+        "class T:\n    @property\n    def x(self):\n        return self._x\n\n"
+        "    @x.setter\n    def x(self, v):\n        self._x = v\n"
+    )
+    block = "class T:\n    @property\n    def x(self):\n        return self._x * 2\n"
+    assert _apply(block, old, "t.py") == old.replace("return self._x\n", "return self._x * 2\n")

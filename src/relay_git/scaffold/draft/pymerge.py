@@ -95,7 +95,7 @@ def _kind(stmt: ast.stmt, index: int) -> tuple[str, str]:
     if isinstance(stmt, ast.ClassDef):
         return "class", stmt.name
     if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-        return "def", stmt.name
+        return "def", stmt.name + _accessor(stmt)
     if isinstance(stmt, ast.Import | ast.ImportFrom):
         return "import", ""
     if isinstance(stmt, ast.Assign | ast.AnnAssign):
@@ -107,6 +107,14 @@ def _kind(stmt: ast.stmt, index: int) -> tuple[str, str]:
     if index == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
         return ("doc" if isinstance(stmt.value.value, str) else "drop"), ""
     return "drop", ""
+
+
+def _accessor(stmt: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """``.setter``/``.deleter`` for a property's other methods, which share its name."""
+    for dec in stmt.decorator_list:
+        if isinstance(dec, ast.Attribute) and dec.attr in ("setter", "deleter", "getter"):
+            return f".{dec.attr}"
+    return ""
 
 
 def _is_main(test: ast.expr) -> bool:
@@ -124,10 +132,11 @@ def qualified(body: Sequence[ast.stmt], prefix: str = "") -> set[str]:
     """Qualified names of the defs and classes of a body, at any depth of classes."""
     out: set[str] = set()
     for stmt in body:
-        if isinstance(stmt, _DEFS):
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            out.add(prefix + stmt.name + _accessor(stmt))
+        elif isinstance(stmt, ast.ClassDef):
             out.add(prefix + stmt.name)
-            if isinstance(stmt, ast.ClassDef):
-                out |= qualified(stmt.body, f"{prefix}{stmt.name}.")
+            out |= qualified(stmt.body, f"{prefix}{stmt.name}.")
     return out
 
 
