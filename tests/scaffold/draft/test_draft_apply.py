@@ -244,3 +244,96 @@ def test_a_diff_shown_inside_a_markdown_file_is_markdown() -> None:
 def test_a_reply_without_any_file_says_so(reply: str) -> None:
     applied = apply_reply(reply, _none, ["a.py", "b.py"])
     assert applied == Applied({}, (NOTHING,), ())
+
+
+UTIL = '''"""Text helpers."""
+
+
+def slugify(text: str) -> str:
+    return "-".join(text.lower().split())
+
+
+def shout(text: str) -> str:
+    return text.upper() + "!"
+'''
+MAIN = """import sys
+
+from util import slugify
+
+
+def main() -> int:
+    print(slugify(" ".join(sys.argv[1:])))
+    return 0
+"""
+TEST = """from util import slugify
+
+
+def test_slugify() -> None:
+    assert slugify("A b") == "a-b"
+"""
+RENAME = """Renaming `slugify` to `to_slug` everywhere:
+
+util.py
+```python
+\"\"\"Text helpers.\"\"\"
+
+
+def to_slug(text: str) -> str:
+    return "-".join(text.lower().split())
+
+
+def shout(text: str) -> str:
+    return text.upper() + "!"
+```
+
+main.py
+```python
+<<<<<<< SEARCH
+from util import slugify
+=======
+from util import to_slug
+>>>>>>> REPLACE
+```
+
+main.py
+```python
+<<<<<<< SEARCH
+    print(slugify(" ".join(sys.argv[1:])))
+=======
+    print(to_slug(" ".join(sys.argv[1:])))
+>>>>>>> REPLACE
+```
+
+```diff
+--- a/tests/test_util.py
++++ b/tests/test_util.py
+@@ -1,5 +1,5 @@
+-from util import slugify
++from util import to_slug
+
+
+-def test_slugify() -> None:
+-    assert slugify("A b") == "a-b"
++def test_to_slug() -> None:
++    assert to_slug("A b") == "a-b"
+```
+"""
+
+
+def test_rename_across_three_files_in_three_forms_leaves_no_old_name() -> None:
+    files = {"util.py": UTIL, "main.py": MAIN, "tests/test_util.py": TEST}
+    applied = apply_reply(RENAME, files.get, ["util.py", "main.py", "tests/test_util.py"])
+    assert applied.problems == ()
+    assert sorted(applied.files) == ["main.py", "tests/test_util.py", "util.py"]
+    assert all("slugify" not in text for text in applied.files.values())
+    assert applied.files["util.py"] == UTIL.replace("slugify", "to_slug")
+    assert applied.forms == ("whole-file", "search-replace", "unified-diff")
+
+
+def test_edit_in_the_middle_of_a_long_module_touches_only_that_function() -> None:
+    funcs = [f"def f{n}(x: int) -> int:\n    return x + {n}\n" for n in range(250)]
+    old = "\n\n".join(funcs)
+    reply = "big.py\n```python\ndef f125(x: int) -> int:\n    return x - 125\n```\n"
+    applied = apply_reply(reply, {"big.py": old}.get, ["big.py"])
+    assert applied.files == {"big.py": old.replace("return x + 125\n", "return x - 125\n")}
+    assert len(old.splitlines()) >= 500

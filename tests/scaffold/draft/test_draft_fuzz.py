@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from tests.scaffold.draft.samples import CLASS_PARTIAL, SEARCH_REPLACE, STORE
 
 from relay_git.scaffold.draft import Applied, apply_reply
+from relay_git.scaffold.draft.validate import parse_error
 
 FRAGMENTS = [
     "```",
@@ -72,6 +73,8 @@ def _check(applied: Applied) -> None:
     for path in applied.files:
         assert not path.startswith("/") and ".." not in path.split("/") and "\\" not in path
     assert all("\n" not in p and "Traceback" not in p for p in applied.problems)
+    for path, text in applied.files.items():
+        assert parse_error(path, text) is None, (path, text)  # what is written parses
 
 
 SETTINGS = settings(
@@ -98,6 +101,13 @@ def test_reply_shaped_noise_never_raises(
 ) -> None:
     reply = "\n".join(parts)
     _check(apply_reply(reply, {"a.py": old, "src/a.py": old, "b.toml": old}.get, asked))
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(STORE.splitlines() + CLASS_PARTIAL.splitlines()), max_size=30))
+def test_any_mix_of_real_lines_merges_into_a_module_that_parses(lines: list[str]) -> None:
+    reply = "src/store.py\n```python\n" + "\n".join(lines) + "\n```\n"
+    _check(apply_reply(reply, {"src/store.py": STORE}.get, ["src/store.py"]))
 
 
 @SETTINGS
