@@ -117,3 +117,9 @@ def test_search_replace_blocks_are_read_fenced_and_bare_with_paths_between() -> 
 def test_a_qualified_name_before_a_block_is_not_a_path(before: str) -> None:
     applied = apply_reply(f"{before}\n```python\n{CODE}```\n", lambda _: None, ["src/app.py"])
     assert applied.files == {"src/app.py": CODE}
+
+
+def test_prose_mentioning_a_path_in_passing_does_not_label_the_block() -> None:
+    reply = f"Next, the test (it imports from `src/app.py`):\n\n```python\n{CODE}```\n"
+    applied = apply_reply(reply, lambda _: None, ["tests/test_app.py"])
+    assert applied.files == {"tests/test_app.py": CODE}

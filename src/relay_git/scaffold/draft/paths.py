@@ -28,7 +28,7 @@ _VERSION = re.compile(r"^v?\d+(?:\.\d+)+$")
 _BARE_NAMES = frozenset(
     {"Makefile", "Dockerfile", "LICENSE", "Procfile", "Justfile", "Gemfile", "Rakefile"}
 )
-_BACKTICKED = re.compile(r"`([^`\s]+)`")
+_PROSE_END = re.compile(r"`(?P<path>[^`\s]+)`\**\s*(?:\([^()`]*\))?\s*:\**\s*$")
 
 
 def looks_like_path(text: str) -> bool:
@@ -52,12 +52,13 @@ def label_path(line: str) -> str | None:
 
 
 def prose_path(line: str) -> str | None:
-    """The one backticked path of a short prose line ending in a colon ("Update `a.py`:")."""
+    """The backticked path that ends a short prose line before its colon: "Update
+    `src/app.py`:", "Create `tests/test_app.py` (new file):"; not "(it imports `a.py`):"."""
     text = line.strip()
-    if not text.endswith(":") or len(text) > 160:
+    match = _PROSE_END.search(text)
+    if len(text) > 160 or match is None or not looks_like_path(match["path"]):
         return None
-    found = [p for p in _BACKTICKED.findall(text) if looks_like_path(p)]
-    return found[0] if len(set(found)) == 1 else None
+    return match["path"]
 
 
 def safe_path(raw: str) -> tuple[str | None, str]:
