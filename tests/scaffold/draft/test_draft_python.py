@@ -259,3 +259,8 @@ def test_property_getter_and_setter_are_told_apart() -> None:
     )
     block = "class T:\n    @property\n    def x(self):\n        return self._x * 2\n"
     assert _apply(block, old, "t.py") == old.replace("return self._x\n", "return self._x * 2\n")
+
+
+def test_one_line_placeholder_class_keeps_the_class() -> None:
+    new = "def close_store(store: Store) -> None:\n    store.items.clear()\n"
+    assert _apply(f"class Store: ...\n\n\n{new}") == f"{STORE}\n\n{new}"

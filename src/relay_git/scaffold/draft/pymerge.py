@@ -62,7 +62,11 @@ def nodes(body: Sequence[ast.stmt], lines: Sequence[str]) -> list[Node]:
         decorators = getattr(stmt, "decorator_list", [])
         head = min([stmt.lineno, *(d.lineno for d in decorators)]) - 1
         start = head
-        while start > done and lines[start - 1].lstrip().startswith("#"):
+        while (
+            start > done
+            and lines[start - 1].lstrip().startswith("#")
+            and not is_placeholder(lines[start - 1])
+        ):
             start -= 1
         end = _end(stmt, lines)
         out.append(Node(*_kind(stmt, index), start, head, end, stmt))
@@ -261,12 +265,15 @@ def _merge_def(
     """Replace a def/class of the same name, or merge a class holding only some members."""
     qual = prefix + node.name
     shift = mine.stmt.col_offset - node.stmt.col_offset
-    if isinstance(node.stmt, ast.ClassDef) and isinstance(mine.stmt, ast.ClassDef):
-        if not _whole_class(mine.stmt, node.stmt, new_lines, node):
-            _merge_class(old_lines, mine, new_lines, node, qual, edits)
-            return
-    elif _body_is_placeholder(node.stmt):
+    if _body_is_placeholder(node.stmt):
         return  # `def f(self): ...` beside a real f means "unchanged"
+    if (
+        isinstance(node.stmt, ast.ClassDef)
+        and isinstance(mine.stmt, ast.ClassDef)
+        and not _whole_class(mine.stmt, node.stmt, new_lines, node)
+    ):
+        _merge_class(old_lines, mine, new_lines, node, qual, edits)
+        return
     if any(is_placeholder(line) for line in new_lines[node.head : node.end]):
         edits.problems.append(
             f"{qual}: its body holds a placeholder comment, so it was not changed; "
