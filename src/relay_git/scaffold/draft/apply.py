@@ -37,6 +37,7 @@ NOTHING = (
 )
 SEARCH_REPLACE = "search-replace"
 TOML_MERGE = "toml-merge"
+_CODE_STARTS = ("def ", "class ", "import ", "from ", "async ", "@")
 UNIFIED_DIFF = "unified-diff"
 
 
@@ -127,9 +128,7 @@ def _pieces(reply: str, asked: Sequence[str]) -> list[Piece]:
     if pieces or len(asked) != 1 or not asked[0].endswith(".py"):
         return pieces
     prefix = parseable_prefix(reply.strip("\n"))
-    if not any(
-        prefix.lstrip().startswith(w) for w in ("def ", "class ", "import ", "from ", "async ", "@")
-    ):
+    if not prefix.lstrip().startswith(_CODE_STARTS):
         return pieces
     return [Fenced("python", None, reply.strip("\n") + "\n", 1, closed=False)]
 
@@ -166,8 +165,11 @@ def _apply_edit(run: _Run, path: str, edit: Edit) -> None:
         )
         return
     old = run.current(path)
-    if not edit.search.strip():
-        run.write(path, (old or "") + edit.replace, SEARCH_REPLACE)
+    if not edit.search.strip():  # Aider: an empty SEARCH creates the file, or appends to it
+        joined = old if not old or old.endswith("\n") else old + "\n"
+        _checked_write(
+            run, path, (joined or "") + edit.replace, SEARCH_REPLACE, f"{where} was not applied"
+        )
         return
     if old is None:
         run.say(
