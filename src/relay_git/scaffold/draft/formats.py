@@ -22,8 +22,11 @@ def edit_formats(paths: Sequence[str]) -> str:
         lines.append(
             "For a Python file you may instead write only the functions and classes you add "
             "or change (a class holding only its new or changed methods); everything you do "
-            "not write is kept. Never write placeholders such as `# ... existing code ...`."
+            "not write is kept, so remove a definition with a SEARCH/REPLACE block. Never write "
+            "placeholders such as `# ... existing code ...`."
         )
+    if any(p.endswith((".md", ".rst", ".txt")) for p in paths):
+        lines.append("A file that itself holds ``` lines is fenced with four backticks: ````.")
     lines.append(
         "For a small change in a large file you may write SEARCH/REPLACE blocks, the path on "
         "the line above each:\n"
