@@ -6,6 +6,7 @@ import pytest
 
 from relay_git.scaffold.draft import apply_reply
 from relay_git.scaffold.draft.fences import Edit, Fenced, scan
+from relay_git.scaffold.draft.paths import safe_path
 
 CODE = "def f() -> int:\n    return 1\n"
 
@@ -123,3 +124,35 @@ def test_prose_mentioning_a_path_in_passing_does_not_label_the_block() -> None:
     reply = f"Next, the test (it imports from `src/app.py`):\n\n```python\n{CODE}```\n"
     applied = apply_reply(reply, lambda _: None, ["tests/test_app.py"])
     assert applied.files == {"tests/test_app.py": CODE}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("./src/a.py", ("src/a.py", "")),
+        ("src//a.py", ("src/a.py", "")),
+        ("a\x00.py", (None, "contains control characters")),
+        ("a\x1b[31m.py", (None, "contains control characters")),
+        ("src/.git/x", (None, "is inside .git/")),
+        ("C:/x.py", (None, "is absolute; write it relative to the repository root")),
+        ("./", (None, "is empty")),
+    ],
+)
+def test_safe_path_normalises_or_says_why_not(raw: str, expected: tuple[str | None, str]) -> None:
+    assert safe_path(raw) == expected
+
+
+def test_unsafe_path_in_a_diff_header_is_refused() -> None:
+    reply = "```diff\n--- /dev/null\n+++ b/../../etc/cron.py\n@@ -0,0 +1 @@\n+x = 1\n```\n"
+    applied = apply_reply(reply, lambda _: None, [])
+    assert applied.files == {}
+    assert applied.problems == (
+        "`../../etc/cron.py`: refused, the path leaves the repository (..); nothing was written "
+        "there",
+    )
+
+
+def test_tilde_outer_fence_holds_backtick_examples() -> None:
+    readme = "# t\n\n```bash\nt --help\n```\n"
+    applied = apply_reply(f"README.md\n~~~markdown\n{readme}~~~\n", lambda _: None, [])
+    assert applied.files == {"README.md": readme}
