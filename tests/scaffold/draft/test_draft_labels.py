@@ -32,6 +32,10 @@ CODE = "def f() -> int:\n    return 1\n"
         f"Sure! Update `src/app.py`:\n\n```python\n{CODE}```\n\nThat's all.",
         "1. `src/app.py`:\n\n   ```python\n   def f() -> int:\n       return 1\n   ```\n",
         f"~~~python src/app.py\n{CODE}~~~\n",
+        f"- `src/app.py`\n```python\n{CODE}```\n",
+        f"#### 2. `src/app.py`\n```python\n{CODE}```\n",
+        f"**`src/app.py`** (new file):\n```python\n{CODE}```\n",
+        f"### File `src/app.py`\n```python\n{CODE}```\n",
     ],
 )
 def test_every_label_form_names_the_path(reply: str) -> None:

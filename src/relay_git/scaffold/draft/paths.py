@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import re
 
-_PREFIX = re.compile(r"^(?:file(?:name)?|path|new file|updated? file)\s*:\s*", re.IGNORECASE)
+_PREFIX = re.compile(
+    r"^(?:file(?:name)?|path|new file|updated? file|create|update)\s*:?\s+(?=\S)", re.IGNORECASE
+)
+_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_REMARK = re.compile(r"\s*\((?:new|updated?|changed|modified|complete|full)[^()]*\)\s*:?\s*$", re.I)
 _DECOR = " \t*`#>_\"'"
 _CANDIDATE = re.compile(r"^(?:[A-Za-z]:)?[\\/]?[\w.@+~\\/-]+$")
 _EXT = re.compile(r"^[\w@+~.-]*\.(?P<ext>[A-Za-z0-9_]+)$")
@@ -45,9 +49,11 @@ def looks_like_path(text: str) -> bool:
 
 
 def label_path(line: str) -> str | None:
-    """The path a line names when it names only a path (with markdown decoration)."""
-    text = line.strip().strip(_DECOR).rstrip(":").strip(_DECOR)
-    text = _PREFIX.sub("", text).strip(_DECOR).rstrip(":").strip(_DECOR)
+    """The path a line names when it names only a path, with markdown decoration (``**``,
+    backticks, ``###``, a list mark), a ``File:`` prefix or a ``(new file)`` remark."""
+    text = _REMARK.sub("", line).strip().strip(_DECOR)
+    text = _LIST_MARK.sub("", text).strip(_DECOR).rstrip(":")
+    text = _PREFIX.sub("", text.strip(_DECOR)).strip(_DECOR).rstrip(":").strip(_DECOR)
     return text if text and looks_like_path(text) else None
 
 
