@@ -30,16 +30,15 @@ MERGE = "python-merge"
 
 
 def apply_python(old: str | None, block: str) -> tuple[str, list[str], str]:
-    """(new text, problems, form) for a block that parses."""
-    if old is None or not old.strip() or _tree(old) is None:
+    """(new text, problems, form) for a block that parses; the caller checks that the new
+    text parses too."""
+    old_tree = _tree(old) if old is not None and old.strip() else None
+    new_tree = _tree(block)
+    if old is None or old_tree is None or new_tree is None:
         return _strip_placeholders(block), [], WHOLE
-    old_tree, new_tree = _tree(old), _tree(block)
-    assert old_tree is not None and new_tree is not None
     if is_rewrite(old, old_tree, block, new_tree):
         return block, [], WHOLE
-    merged, problems = merge_python(old, block)
-    if _tree(merged) is None:
-        return old, ["the merged module did not parse; write the whole file"], MERGE
+    merged, problems = merge_python(old, old_tree, block, new_tree)
     return merged, problems, MERGE
 
 

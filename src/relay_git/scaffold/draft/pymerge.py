@@ -144,12 +144,12 @@ def qualified(body: Sequence[ast.stmt], prefix: str = "") -> set[str]:
     return out
 
 
-def merge_python(old: str, block: str) -> tuple[str, list[str]]:
-    """``old`` with ``block`` merged in, and the problems (one line each) on the way.
-
-    Both must parse (the caller checks)."""
+def merge_python(
+    old: str, old_tree: ast.Module, block: str, new_tree: ast.Module
+) -> tuple[str, list[str]]:
+    """``old`` with ``block`` merged in, and the problems (one line each) on the way."""
     old_lines, new_lines = old.splitlines(), block.splitlines()
-    old_body, new_body = ast.parse(old).body, ast.parse(block).body
+    old_body, new_body = old_tree.body, new_tree.body
     edits = _Edits()
     _merge_body(
         old_lines, nodes(old_body, old_lines), new_lines, nodes(new_body, new_lines), "", edits
