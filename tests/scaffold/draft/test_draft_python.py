@@ -264,3 +264,9 @@ def test_property_getter_and_setter_are_told_apart() -> None:
 def test_one_line_placeholder_class_keeps_the_class() -> None:
     new = "def close_store(store: Store) -> None:\n    store.items.clear()\n"
     assert _apply(f"class Store: ...\n\n\n{new}") == f"{STORE}\n\n{new}"
+
+
+def test_a_name_the_block_defines_twice_lands_once_as_its_last() -> None:
+    block = "def open_store(name: str) -> Store:\n    return Store(name.strip())\n\n\n"
+    block += "def open_store(name: str) -> Store:\n    return Store(name.lower())\n"
+    assert _apply(block) == STORE.replace("return Store(name)", "return Store(name.lower())")

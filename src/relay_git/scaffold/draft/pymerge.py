@@ -183,7 +183,7 @@ def _merge_body(
     indent = old[0].stmt.col_offset if old else 0
     slot, before_main = _def_slot(old)
     gap = [""] * (1 if prefix else 2)
-    for node in new:
+    for node in _last_of_each(new):
         shift = indent - node.stmt.col_offset
         mine = named.get(_key(node))
         text = _text(new_lines, node, shift)
@@ -203,6 +203,12 @@ def _merge_body(
             edits.put(mine.start, mine.end, text)
     if not prefix:
         _add_imports(old, new_lines, new, edits)
+
+
+def _last_of_each(new: Sequence[Node]) -> list[Node]:
+    """The block's nodes, a name it defines twice only its last time (as Python binds it)."""
+    last = {_key(n): i for i, n in enumerate(new) if n.kind in ("def", "class", "assign", "main")}
+    return [n for i, n in enumerate(new) if last.get(_key(n), i) == i]
 
 
 def _key(node: Node) -> tuple[str, str]:
