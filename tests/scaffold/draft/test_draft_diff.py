@@ -69,3 +69,11 @@ def test_diff_deleting_a_file_is_refused() -> None:
     applied = apply_reply(reply, {"old.py": "x = 1\n"}.get, [])
     assert applied.files == {}
     assert applied.problems[0].startswith("old.py: the diff deletes the file")
+
+
+def test_a_hunk_with_a_wrong_context_line_is_placed_by_the_rest() -> None:
+    reply = DIFF.replace("     @property", "     @staticmethod")  # the model misremembered it
+    applied = apply_reply(reply, {"src/store.py": STORE}.get, ["src/store.py"])
+    assert applied.problems == ()
+    assert 'raise ValueError(f"only {have} {item} in stock")' in applied.files["src/store.py"]
+    assert "@staticmethod" not in applied.files["src/store.py"]

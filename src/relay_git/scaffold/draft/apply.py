@@ -28,7 +28,7 @@ from relay_git.scaffold.draft.pyfile import WHOLE, apply_python
 from relay_git.scaffold.draft.replace import Miss, replace_lines
 from relay_git.scaffold.draft.routing import route
 from relay_git.scaffold.draft.tomlmerge import merge_toml
-from relay_git.scaffold.draft.udiff import FilePatch, is_diff_block, parse_diff
+from relay_git.scaffold.draft.udiff import FilePatch, Hunk, is_diff_block, parse_diff
 from relay_git.scaffold.draft.validate import parse_error, python_error
 
 NOTHING = (
@@ -291,6 +291,18 @@ def _apply_diff(run: _Run, block: Fenced) -> None:
         _apply_patch(run, run.resolve(path), patch)
 
 
+def _place_hunk(text: str, hunk: Hunk) -> str | Miss:
+    """``text`` with the hunk applied by its context, then by less and less of it."""
+    if not hunk.old.strip():
+        return text + hunk.new
+    result = replace_lines(text, hunk.old, hunk.new, hunk.line)
+    for old, new in hunk.narrowed():
+        if not isinstance(result, Miss):
+            break
+        result = replace_lines(text, old, new, hunk.line)
+    return result
+
+
 def _apply_patch(run: _Run, path: str, patch: FilePatch) -> None:
     if patch.deletes:
         run.say(f"{path}: the diff deletes the file, which an edit cannot do; say so in prose")
@@ -303,11 +315,7 @@ def _apply_patch(run: _Run, path: str, patch: FilePatch) -> None:
         )
         return
     for n, hunk in enumerate(patch.hunks, 1):
-        result = (
-            replace_lines(text, hunk.old, hunk.new, hunk.line)
-            if hunk.old.strip()
-            else text + hunk.new
-        )
+        result = _place_hunk(text, hunk)
         if isinstance(result, Miss):
             run.say(
                 f"could not apply hunk {n} of the diff for {path}: its context and removed "
