@@ -7,7 +7,9 @@ path of the block's language) and applied on top of what the earlier ones made o
 - a unified diff (```` ```diff ````) hunk by hunk, placed by its context (``udiff``);
 - a Python block as the whole module or merged by qualified name (``pyfile``); a block cut
   off mid-line (a truncated reply) keeps its longest prefix that parses;
-- a TOML block holding only some tables of an existing file, table by table (``tomlmerge``);
+- a TOML block holding only some tables of an existing file, table by table (``tomlmerge``),
+  a markdown block holding only some sections, section by section (``textmerge``); another
+  text block that looks like a fragment of its file is refused, not written whole;
 - any other block as the whole file, checked to parse (TOML, JSON, YAML);
 - a SEARCH/REPLACE edit by finding its SEARCH lines (``replace``).
 
@@ -27,6 +29,7 @@ from relay_git.scaffold.draft.placeholder import is_placeholder
 from relay_git.scaffold.draft.pyfile import WHOLE, apply_python
 from relay_git.scaffold.draft.replace import Miss, replace_lines
 from relay_git.scaffold.draft.routing import route
+from relay_git.scaffold.draft.textmerge import looks_partial, merge_markdown
 from relay_git.scaffold.draft.tomlmerge import merge_toml
 from relay_git.scaffold.draft.udiff import FilePatch, Hunk, is_diff_block, parse_diff
 from relay_git.scaffold.draft.validate import parse_error, python_error
@@ -37,6 +40,11 @@ NOTHING = (
 )
 SEARCH_REPLACE = "search-replace"
 TOML_MERGE = "toml-merge"
+MARKDOWN_MERGE = "markdown-merge"
+_MERGES: tuple[tuple[str, Callable[[str, str], str | None], str], ...] = (
+    (".toml", merge_toml, TOML_MERGE),
+    (".md", merge_markdown, MARKDOWN_MERGE),
+)
 _CODE_STARTS = ("def ", "class ", "import ", "from ", "async ", "@")
 UNIFIED_DIFF = "unified-diff"
 
@@ -225,10 +233,18 @@ def _apply_block(run: _Run, path: str, block: Fenced) -> None:
             "of the file's lines; write the whole file, or SEARCH/REPLACE blocks"
         )
         return
-    merged = merge_toml(old, block.body) if old is not None and path.endswith(".toml") else None
-    if merged is not None:
-        _checked_write(run, path, merged, TOML_MERGE, f"{path}: not applied")
-        return
+    if old is not None:
+        for suffix, merge, form in _MERGES:
+            merged = merge(old, block.body) if path.endswith(suffix) else None
+            if merged is not None:
+                _checked_write(run, path, merged, form, f"{path}: not applied")
+                return
+        if looks_partial(old, block.body):
+            run.say(
+                f"{path}: not applied, the block keeps little of the file and looks like a part "
+                "of it; write the whole file, or SEARCH/REPLACE blocks"
+            )
+            return
     _checked_write(run, path, block.body, WHOLE, f"{path}: not applied")
 
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections import Counter
 
 from relay_git.scaffold.draft.placeholder import is_placeholder
 from relay_git.scaffold.draft.pymerge import merge_python, qualified
+from relay_git.scaffold.draft.textmerge import kept_share
 
 WHOLE = "whole-file"
 MERGE = "python-merge"
@@ -65,7 +65,7 @@ def is_rewrite(old: str, old_tree: ast.Module, new: str, new_tree: ast.Module) -
     missing, added = before - after, after - before
     if not missing:
         return True
-    return len(missing) <= len(added) and _kept_share(old, new) >= 0.5
+    return len(missing) <= len(added) and kept_share(old, new) >= 0.5
 
 
 def _docstring(tree: ast.Module) -> bool:
@@ -128,15 +128,3 @@ def _dangling(old_tree: ast.Module, new_tree: ast.Module) -> bool:
 def _args(node: ast.arguments) -> list[ast.arg]:
     extra = [a for a in (node.vararg, node.kwarg) if a is not None]
     return [*node.posonlyargs, *node.args, *node.kwonlyargs, *extra]
-
-
-def _kept_share(old: str, new: str) -> float:
-    """The share of the old module's non-blank lines that the new text still has."""
-    old_lines = [line.strip() for line in old.splitlines() if line.strip()]
-    have = Counter(line.strip() for line in new.splitlines() if line.strip())
-    kept = 0
-    for line in old_lines:
-        if have[line] > 0:
-            have[line] -= 1
-            kept += 1
-    return kept / len(old_lines) if old_lines else 1.0
