@@ -218,6 +218,7 @@ def test_edit_formats_names_each_path_with_its_fence_language() -> None:
     assert "only the functions and classes you add or change" in text
     assert "only the functions" not in edit_formats(["README.md"])
     assert "four backticks" in edit_formats(["README.md"]) and "four" not in text
+    assert "[tables]" in text and "## sections" in edit_formats(["README.md"])
 
 
 def test_crlf_file_keeps_its_line_ends() -> None:
