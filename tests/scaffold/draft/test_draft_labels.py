@@ -26,6 +26,7 @@ CODE = "def f() -> int:\n    return 1\n"
         f"Here is the new module.\n\n```python src/app.py\n{CODE}```\n",
         f"```python:src/app.py\n{CODE}```\n",
         f'```python title="src/app.py"\n{CODE}```\n',
+        f"```python {{file=src/app.py}}\n{CODE}```\n",
         f"```src/app.py\n{CODE}```\n",
         f"```python\n# src/app.py\n{CODE}```\n",
         f"```python\n# file: src/app.py\n{CODE}```\n",

@@ -9,6 +9,18 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+_GIT_HEADERS = (
+    "diff --git",
+    "index ",
+    "new file mode",
+    "deleted file mode",
+    "old mode",
+    "new mode",
+    "similarity index",
+    "rename from",
+    "rename to",
+    "\\",  # "\ No newline at end of file"
+)
 _HUNK = re.compile(r"^@@\s*-(\d+)(?:,\d+)?\s+\+\d+(?:,\d+)?\s*@@")
 
 
@@ -91,6 +103,8 @@ def parse_diff(body: str) -> list[FilePatch]:
     current: FilePatch | None = None
 
     def close() -> None:
+        while ops and ops[-1] == (" ", ""):
+            ops.pop()  # blank lines after the last hunk are the fence's, not context
         if current is not None and ops:
             current.hunks.append(Hunk(tuple(ops), line))
         ops.clear()
@@ -108,7 +122,7 @@ def parse_diff(body: str) -> list[FilePatch]:
             if current is None:
                 current = FilePatch()
                 patches.append(current)
-        elif current is not None and not text.startswith(("diff --git", "index ", "\\")):
+        elif current is not None and not text.startswith(_GIT_HEADERS):
             ops.append(_hunk_line(text))
     close()
     return patches
