@@ -5,13 +5,15 @@ pure). ``DRAFT_FUZZ_EXAMPLES`` raises the example count for a longer local searc
 from __future__ import annotations
 
 import os
+import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.scaffold.draft.samples import CLASS_PARTIAL, SEARCH_REPLACE, STORE
 
+from relay_git.scaffold import blocks
 from relay_git.scaffold.draft import Applied, apply_reply
-from relay_git.scaffold.draft.validate import parse_error
+from relay_git.scaffold.draft.validate import parse_error, parseable_prefix
 
 FRAGMENTS = [
     "```",
@@ -115,3 +117,18 @@ def test_any_mix_of_real_lines_merges_into_a_module_that_parses(lines: list[str]
 @given(st.sampled_from([CLASS_PARTIAL, SEARCH_REPLACE]), st.integers(0, 2000), FILES)
 def test_real_replies_cut_anywhere_never_raise(reply: str, cut: int, old: str | None) -> None:
     _check(apply_reply(reply[:cut], {"src/store.py": old}.get, ["src/store.py"]))
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(STORE.splitlines() + CLASS_PARTIAL.splitlines() + FRAGMENTS)))
+def test_fast_parseable_prefix_finds_what_the_line_by_line_search_finds(lines: list[str]) -> None:
+    source = "\n".join(lines)
+    assert parseable_prefix(source) == blocks.parseable_prefix(source)
+
+
+def test_a_block_broken_at_its_top_is_given_up_quickly() -> None:
+    funcs = "\n\n".join(f"def f{n}(x):\n    return x + {n}\n" for n in range(2000))
+    started = time.perf_counter()
+    applied = apply_reply(f'```python\ndef g():\n    """doc\n{funcs}', lambda _: None, ["a.py"])
+    assert time.perf_counter() - started < 5  # line by line it took about 6 s
+    assert applied.files == {}

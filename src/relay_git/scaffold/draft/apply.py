@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from relay_git.scaffold.blocks import parseable_prefix
 from relay_git.scaffold.draft.fences import Edit, Fenced, Piece, scan
 from relay_git.scaffold.draft.paths import safe_path
 from relay_git.scaffold.draft.placeholder import is_placeholder
@@ -32,7 +31,7 @@ from relay_git.scaffold.draft.routing import route
 from relay_git.scaffold.draft.textmerge import looks_partial, merge_markdown
 from relay_git.scaffold.draft.tomlmerge import merge_toml
 from relay_git.scaffold.draft.udiff import FilePatch, Hunk, is_diff_block, parse_diff
-from relay_git.scaffold.draft.validate import parse_error, python_error
+from relay_git.scaffold.draft.validate import parse_error, parseable_prefix, python_error
 
 NOTHING = (
     "the reply holds no file to apply; write each file in a fenced block with its path alone "
