@@ -81,6 +81,7 @@ def test_ambiguous_search_asks_for_more_context() -> None:
     old = "a = 1\nb = 1\na = 1\n"
     applied = apply_reply(_sr("c.py", "a = 1\n", "a = 2\n"), {"c.py": old}.get, ["c.py"])
     assert applied.files == {}
+    assert applied.forms == ("search-replace",)  # seen, though not applied
     assert applied.problems == (
         "c.py: SEARCH/REPLACE block 1 was not applied: its SEARCH (starting `a = 1`) matches 2 "
         "places; add surrounding lines so that it matches exactly one",

@@ -57,7 +57,7 @@ class Applied:
 
     files: dict[str, str]
     problems: tuple[str, ...]
-    forms: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()  # in the order first seen, applied or not
 
 
 @dataclass
@@ -101,6 +101,9 @@ class _Run:
     def write(self, path: str, text: str, form: str) -> None:
         self.current(path)
         self.files[path] = text
+        self.saw(form)
+
+    def saw(self, form: str) -> None:
         if form not in self.forms:
             self.forms.append(form)
 
@@ -164,6 +167,7 @@ def _short(text: str, size: int = 70) -> str:
 
 def _apply_edit(run: _Run, path: str, edit: Edit) -> None:
     n = run.number(path)
+    run.saw(SEARCH_REPLACE)
     where = f"{path}: SEARCH/REPLACE block {n}"
     if not edit.complete:
         run.say(
@@ -285,6 +289,7 @@ def _truncated(run: _Run, path: str, block: Fenced, error: str) -> str:
 
 
 def _apply_diff(run: _Run, block: Fenced) -> None:
+    run.saw(UNIFIED_DIFF)
     patches = parse_diff(block.body)
     if not any(p.hunks for p in patches):
         run.say(
