@@ -339,3 +339,8 @@ def test_edit_in_the_middle_of_a_long_module_touches_only_that_function() -> Non
     applied = apply_reply(reply, {"big.py": old}.get, ["big.py"])
     assert applied.files == {"big.py": old.replace("return x + 125\n", "return x - 125\n")}
     assert len(old.splitlines()) >= 500
+
+
+def test_a_lone_shell_example_is_not_taken_for_the_asked_file() -> None:
+    applied = apply_reply("Run:\n```bash\npytest -q\n```\n", _none, ["app.py"])
+    assert applied == Applied({}, (NOTHING,), ())
