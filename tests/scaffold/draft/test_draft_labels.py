@@ -161,3 +161,12 @@ def test_tilde_outer_fence_holds_backtick_examples() -> None:
     readme = "# t\n\n```bash\nt --help\n```\n"
     applied = apply_reply(f"README.md\n~~~markdown\n{readme}~~~\n", lambda _: None, [])
     assert applied.files == {"README.md": readme}
+
+
+def test_a_block_the_model_forgot_to_close_ends_where_the_next_one_opens() -> None:
+    reply = "a.py\n```python\nX = 1\n\nb.py\n```python\nY = 2\n```\n"
+    pieces = scan(reply)
+    assert [(p.path, p.body) for p in pieces if isinstance(p, Fenced)] == [
+        ("a.py", "X = 1\n"),
+        ("b.py", "Y = 2\n"),
+    ]

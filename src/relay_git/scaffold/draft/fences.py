@@ -165,17 +165,31 @@ def _read_fence(
             if depth == 0:
                 break
             depth -= 1
-        elif markdown and _nested_open(line, char, size):
+        elif _nested_open(line, char, size):
+            if not markdown:  # code never holds ```python: the model did not close this block
+                _drop_label(body)
+                break
             depth += 1
         body.append(_dedent(line, indent))
         j += 1
     closed = j < len(lines)
+    after = j + 1 if closed and _closes(lines[j], char, size, indent) else j
     content, named = _comment_label(body, lang)
     path = path or named or _label_before(lines, i)
     if named is None or named != path:
         content = body
     block = Fenced(lang, path, _text(content), i + 1, closed)
-    return [block], j + 1
+    return [block], after
+
+
+def _drop_label(body: list[str]) -> None:
+    """Without the trailing lines that label the next block (they are not this one's)."""
+    while body and not body[-1].strip():
+        body.pop()
+    if body and (label_path(body[-1]) or prose_path(body[-1])):
+        body.pop()
+    while body and not body[-1].strip():
+        body.pop()
 
 
 def _nested_open(line: str, char: str, size: int) -> bool:
