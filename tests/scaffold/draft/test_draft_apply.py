@@ -186,7 +186,10 @@ def test_one_asked_path_takes_the_code_block_not_the_usage_example() -> None:
 def test_unsafe_paths_are_refused_never_applied(label: str, why: str) -> None:
     applied = apply_reply(f"{label}\n```python\nX = 1\n```\n", _none, ["a.py"])
     assert applied.files == {}
-    assert applied.problems == (f"`{label}`: refused, the path {why}; nothing was written there",)
+    assert applied.problems == (
+        f"`{label}`: refused, the path {why}; nothing was written there - name files by their "
+        "path inside the repository",
+    )
 
 
 def test_dot_slash_is_normalised_and_same_path_twice_applies_in_order() -> None:

@@ -153,7 +153,7 @@ def test_unsafe_path_in_a_diff_header_is_refused() -> None:
     assert applied.files == {}
     assert applied.problems == (
         "`../../etc/cron.py`: refused, the path leaves the repository (..); nothing was written "
-        "there",
+        "there - name files by their path inside the repository",
     )
 
 

@@ -151,13 +151,20 @@ def _apply_piece(run: _Run, piece: Piece) -> None:
         return
     path, why = safe_path(piece.path)
     if path is None:
-        run.say(f"`{piece.path}`: refused, the path {why}; nothing was written there")
+        run.say(_refused(piece.path, why))
         return
     path = run.resolve(path)
     if isinstance(piece, Edit):
         _apply_edit(run, path, piece)
     else:
         _apply_block(run, path, piece)
+
+
+def _refused(raw: str, why: str) -> str:
+    return (
+        f"`{_short(raw)}`: refused, the path {why}; nothing was written there - name files by "
+        "their path inside the repository"
+    )
 
 
 def _short(text: str, size: int = 70) -> str:
@@ -306,7 +313,7 @@ def _apply_diff(run: _Run, block: Fenced) -> None:
             continue
         path, why = safe_path(raw)
         if path is None:
-            run.say(f"`{raw}`: refused, the path {why}; nothing was written there")
+            run.say(_refused(raw, why))
             continue
         _apply_patch(run, run.resolve(path), patch)
 
