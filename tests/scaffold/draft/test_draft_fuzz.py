@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -71,13 +72,14 @@ FRAGMENTS = [
 FILES = st.one_of(st.none(), st.text(max_size=300), st.just(STORE))
 
 
-def _check(applied: Applied) -> None:
+def _check(applied: Applied, read: Callable[[str], str | None] = lambda _: None) -> None:
     assert all(isinstance(p, str) and isinstance(t, str) for p, t in applied.files.items())
     for path in applied.files:
         assert not path.startswith("/") and ".." not in path.split("/") and "\\" not in path
     assert all("\n" not in p and "Traceback" not in p for p in applied.problems)
-    for path, text in applied.files.items():
-        assert parse_error(path, text) is None, (path, text)  # what is written parses
+    for path, text in applied.files.items():  # what is written parses, if the old file did
+        old = read(path)
+        assert parse_error(path, text) is None or parse_error(path, old or "") is not None
 
 
 SETTINGS = settings(
@@ -90,7 +92,8 @@ SETTINGS = settings(
 @SETTINGS
 @given(st.text(max_size=400), FILES, FILES)
 def test_arbitrary_text_never_raises(reply: str, a: str | None, b: str | None) -> None:
-    _check(apply_reply(reply, {"a.py": a, "b.toml": b}.get, ["a.py"]))
+    files = {"a.py": a, "b.toml": b}
+    _check(apply_reply(reply, files.get, ["a.py"]), files.get)
 
 
 @SETTINGS
@@ -103,7 +106,8 @@ def test_reply_shaped_noise_never_raises(
     parts: list[str], old: str | None, asked: list[str]
 ) -> None:
     reply = "\n".join(parts)
-    _check(apply_reply(reply, {"a.py": old, "src/a.py": old, "b.toml": old}.get, asked))
+    files = {"a.py": old, "src/a.py": old, "b.toml": old}
+    _check(apply_reply(reply, files.get, asked), files.get)
 
 
 @SETTINGS
@@ -116,7 +120,8 @@ def test_any_mix_of_real_lines_merges_into_a_module_that_parses(lines: list[str]
 @SETTINGS
 @given(st.sampled_from([CLASS_PARTIAL, SEARCH_REPLACE]), st.integers(0, 2000), FILES)
 def test_real_replies_cut_anywhere_never_raise(reply: str, cut: int, old: str | None) -> None:
-    _check(apply_reply(reply[:cut], {"src/store.py": old}.get, ["src/store.py"]))
+    files = {"src/store.py": old}
+    _check(apply_reply(reply[:cut], files.get, ["src/store.py"]), files.get)
 
 
 @SETTINGS

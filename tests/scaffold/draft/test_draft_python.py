@@ -270,3 +270,38 @@ def test_a_name_the_block_defines_twice_lands_once_as_its_last() -> None:
     block = "def open_store(name: str) -> Store:\n    return Store(name.strip())\n\n\n"
     block += "def open_store(name: str) -> Store:\n    return Store(name.lower())\n"
     assert _apply(block) == STORE.replace("return Store(name)", "return Store(name.lower())")
+
+
+BROKEN = """def first(p):
+    return p[0]
+
+
+<<<<<<< HEAD
+def second(p):
+    return p[1]
+=======
+def second(p):
+    return p[-1]
+>>>>>>> feature
+"""  # a file left with a merge conflict: no Python parses it
+
+
+def test_a_file_that_does_not_parse_refuses_a_partial_block() -> None:
+    reply = "pair.py\n```python\ndef third(p) -> int:\n    return 0\n```\n"
+    applied = apply_reply(reply, {"pair.py": BROKEN}.get, [])
+    assert applied.files == {}
+    assert applied.problems == (
+        "pair.py: the file does not parse here (line 5: invalid syntax), so a partial edit "
+        "cannot be merged into it; write the whole file or SEARCH/REPLACE blocks",
+    )
+
+
+def test_a_file_that_does_not_parse_takes_its_whole_rewrite_and_search_replace() -> None:
+    fixed = BROKEN.split("<<<<<<<")[0] + "def second(p):\n    return p[-1]\n"
+    reply = f"pair.py\n```python\n{fixed}```\n"
+    assert apply_reply(reply, {"pair.py": BROKEN}.get, []).files == {"pair.py": fixed}
+    reply = (
+        "pair.py\n<<<<<<< SEARCH\n    return p[0]\n=======\n    return p[0] + 0\n>>>>>>> REPLACE\n"
+    )
+    applied = apply_reply(reply, {"pair.py": BROKEN}.get, [])
+    assert applied.files == {"pair.py": BROKEN.replace("p[0]", "p[0] + 0")}

@@ -220,8 +220,11 @@ def _miss(where: str, search: str, miss: Miss) -> str:
 
 
 def _checked_write(run: _Run, path: str, text: str, form: str, failed: str) -> bool:
+    """Write ``text`` unless it does not parse (a file that did not parse before is not
+    judged: this Python may be older than the project's)."""
     error = parse_error(path, text)
-    if error is not None:
+    old = run.current(path)
+    if error is not None and (old is None or parse_error(path, old) is None):
         run.say(
             f"{failed}: the result would not parse ({_short(error, 120)}); write the whole "
             "file again, complete and valid"
@@ -268,7 +271,8 @@ def _apply_python(run: _Run, path: str, block: Fenced) -> None:
     text, problems, form = apply_python(run.current(path), body)
     for problem in problems:
         run.say(f"{path}: {problem}")
-    _checked_write(run, path, text, form, f"{path}: not applied")
+    if text is not None:
+        _checked_write(run, path, text, form, f"{path}: not applied")
 
 
 def _truncated(run: _Run, path: str, block: Fenced, error: str) -> str:

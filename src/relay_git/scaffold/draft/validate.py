@@ -14,6 +14,16 @@ from pathlib import PurePosixPath
 import yaml
 
 
+def parse_python(text: str) -> ast.Module | None:
+    """The module ``text`` parses to, or None (without the warnings of odd escapes)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+
 def python_error(text: str) -> str | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
