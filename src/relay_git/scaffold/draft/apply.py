@@ -4,8 +4,7 @@ The reply is read into fenced blocks and SEARCH/REPLACE edits (``fences``); each
 path (its label; else, with one path asked for, that path; else, with several, the one asked
 path of the block's language) and applied on top of what the earlier ones made of that path.
 An unsafe path is refused (``paths.safe_path``); a bare name (``store.py``) that is no file
-stands for the one asked path it ends (``src/store.py``).
-
+stands for the one asked path it ends (``src/store.py``). By kind:
 
 - a unified diff (```` ```diff ````) hunk by hunk, placed by its context (``udiff``);
 - a Python block as the whole module or merged by qualified name (``pyfile``); a block cut
