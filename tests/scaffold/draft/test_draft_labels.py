@@ -170,3 +170,16 @@ def test_a_block_the_model_forgot_to_close_ends_where_the_next_one_opens() -> No
         ("a.py", "X = 1\n"),
         ("b.py", "Y = 2\n"),
     ]
+
+
+@pytest.mark.parametrize("lang", ["python", "", "py"])
+def test_a_bare_path_on_the_first_line_inside_the_fence_is_a_label(lang: str) -> None:
+    """`src/app.py` alone would parse as a division and land in the file."""
+    applied = apply_reply(f"```{lang}\nsrc/app.py\n{CODE}```\n", lambda _: None, ["a.py", "b.py"])
+    assert applied.files == {"src/app.py": CODE}
+
+
+def test_the_line_before_wins_over_a_path_inside_and_keeps_that_line_as_content() -> None:
+    ignore = "src/app.egg-info\n__pycache__/\n"
+    applied = apply_reply(f".gitignore\n```\n{ignore}```\n", lambda _: None, [])
+    assert applied.files == {".gitignore": ignore}
