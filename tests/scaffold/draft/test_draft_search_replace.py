@@ -120,3 +120,10 @@ def test_unlabelled_search_replace_goes_to_the_one_asked_path() -> None:
     reply = "<<<<<<< SEARCH\n    return 2\n=======\n    return 5\n>>>>>>> REPLACE\n"
     applied = apply_reply(reply, {"m.py": CODE}.get, ["m.py"])
     assert applied.files == {"m.py": CODE.replace("return 2", "return 5")}
+
+
+def test_an_edit_sent_again_after_it_was_applied_is_no_problem() -> None:
+    edit = _sr("m.py", "    return 2\n", "    return 3\n")
+    applied = apply_reply(edit + edit, {"m.py": CODE}.get, ["m.py"])
+    assert applied.problems == ()
+    assert applied.files == {"m.py": CODE.replace("return 2", "return 3")}

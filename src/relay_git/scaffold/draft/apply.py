@@ -198,10 +198,19 @@ def _apply_edit(run: _Run, path: str, edit: Edit) -> None:
         )
         return
     result = replace_lines(old, edit.search, edit.replace)
-    if isinstance(result, Miss):
+    if isinstance(result, Miss) and _already(old, edit):
+        run.write(path, old, SEARCH_REPLACE)  # sent again after it was applied: nothing to do
+    elif isinstance(result, Miss):
         run.say(_miss(where, edit.search, result))
-        return
-    _checked_write(run, path, result, SEARCH_REPLACE, f"{where} was not applied")
+    else:
+        _checked_write(run, path, result, SEARCH_REPLACE, f"{where} was not applied")
+
+
+def _already(old: str, edit: Edit) -> bool:
+    """The file holds the REPLACE lines once and the SEARCH nowhere: applied before."""
+    if not edit.replace.strip():
+        return False
+    return not isinstance(replace_lines(old, edit.replace, edit.replace), Miss)
 
 
 def _miss(where: str, search: str, miss: Miss) -> str:
