@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 import pytest
-from tests.scaffold.draft.samples import CLASS_PARTIAL, STORE
+from tests.scaffold.draft.samples import CLASS_PARTIAL, MODULE, NESTED, STORE
 
 from relay_git.scaffold.draft import apply_reply
 
@@ -118,26 +118,6 @@ def test_placeholder_inside_a_function_body_is_a_problem_not_a_loss() -> None:
     )
 
 
-MODULE = '''"""Helpers."""
-
-import os
-
-LIMIT = 3
-
-
-def old_name(path: str) -> str:
-    return os.path.basename(path)
-
-
-def other(x: int) -> int:
-    return x + LIMIT
-
-
-if __name__ == "__main__":
-    print(old_name("/a/b"))
-'''
-
-
 def test_module_functions_replace_and_add_by_name_imports_deduplicated_strays_dropped() -> None:
     block = (
         "import os\nimport sys\n\nLIMIT = 5\n\n\n"
@@ -162,19 +142,6 @@ def test_rename_as_whole_file_leaves_the_old_name_gone() -> None:
 def test_whole_file_rewrite_keeps_main_block_and_module_statements() -> None:
     rewrite = MODULE.replace("return x + LIMIT", "return x - LIMIT") + "\nlogging = None\n"
     assert _apply(rewrite, MODULE, "h.py") == rewrite
-
-
-NESTED = """class A:
-    class B:
-        def f(self):
-            return 1
-
-        def g(self):
-            return 2
-
-    def h(self):
-        return 3
-"""
 
 
 def test_nested_classes_merge_at_any_depth() -> None:
