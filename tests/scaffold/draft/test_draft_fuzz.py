@@ -68,8 +68,15 @@ FRAGMENTS = [
     "    ...",
     "@dataclass",
     "print(1)",
+    "README.md",
+    "## Usage",
+    "# Title",
+    "c.yml",
+    "```yaml",
+    "key: value",
 ]
-FILES = st.one_of(st.none(), st.text(max_size=300), st.just(STORE))
+DOC = "# t\n\n## Usage\n\n```bash\n# run\nt\n```\n\n## License\n\nMIT\n"
+FILES = st.one_of(st.none(), st.text(max_size=300), st.just(STORE), st.just(DOC))
 
 
 def _check(applied: Applied, read: Callable[[str], str | None] = lambda _: None) -> None:
@@ -106,7 +113,7 @@ def test_reply_shaped_noise_never_raises(
     parts: list[str], old: str | None, asked: list[str]
 ) -> None:
     reply = "\n".join(parts)
-    files = {"a.py": old, "src/a.py": old, "b.toml": old}
+    files = {"a.py": old, "src/a.py": old, "b.toml": old, "README.md": old, "c.yml": old}
     _check(apply_reply(reply, files.get, asked), files.get)
 
 
