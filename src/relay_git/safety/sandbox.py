@@ -30,7 +30,7 @@ from enum import Enum
 from pathlib import Path
 
 from relay_git.errors import UsageError
-from relay_git.safety import view
+from relay_git.safety import redact, view
 
 HOME = view.HOME
 PRELUDE = Path(__file__).with_name("prelude.py")
@@ -61,6 +61,24 @@ def environment(environ: Mapping[str, str], home: str) -> dict[str, str]:
     env["HOME"] = home
     env["TMPDIR"] = "/tmp" if home == HOME else home
     return env
+
+
+DOTENV_FILES = (".env", ".env.local", ".env.production", ".env.development", ".envrc")
+
+
+def known_secrets(worktree: Path, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Secret values the test output must not carry, however encoded: those of the user's
+    secret-named variables and of the ``.env`` files beside the worktree and in the main
+    checkout (which the sandbox hides, but an unsandboxed run can read)."""
+    roots = [worktree]
+    main, _ = view.main_checkout(worktree)
+    if main is not None:
+        roots.append(main)
+    found = list(redact.known_values(environ))
+    for root in roots:
+        for name in DOTENV_FILES:
+            found += redact.dotenv_values(root / name)
+    return tuple(dict.fromkeys(found))
 
 
 def steps(command: str, worktree: Path, environ: Mapping[str, str]) -> list[view.Mount]:

@@ -204,6 +204,16 @@ def _outermost(paths: Iterable[Path]) -> list[Path]:
     return sorted(kept)
 
 
+def main_checkout(worktree: Path) -> tuple[Path | None, Path | None]:
+    """The repository's main checkout and common git dir, as seen from ``worktree``; None
+    for either when ``worktree`` is not in a repository (or is a bare one's worktree)."""
+    proc = git(["rev-parse", "--path-format=absolute", "--git-common-dir"], worktree, check=False)
+    if not proc.ok or not proc.out.strip():
+        return None, None
+    common = Path(proc.out.strip()).resolve()
+    return (common.parent if common.name == ".git" else None), common
+
+
 def git_view(worktree: Path) -> tuple[Path | None, list[tuple[Path, Path]]]:
     """The main checkout (None for a plain directory or a repository's own checkout) and
     what git in ``worktree`` needs shown of the repository, as (source, target) pairs: its
