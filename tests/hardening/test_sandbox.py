@@ -11,6 +11,7 @@ control: the same attacks succeed there, so the assertions can fail.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
@@ -240,15 +241,17 @@ HOME_SECRETS = {
     ".config/gh/hosts.yml": "oauth_token: gho_x\n",
     ".aws/credentials": "aws_secret_access_key = y\n",
 }
+# Contents are reported as short digests (16 hex digits: no redaction rule takes them):
+# test output is redacted, and the control must still show that the reads succeeded.
 READ_HOME = r"""
-import json, os, sys
+import hashlib, json, os, sys
 
 home = sys.argv[1]
 seen = {}
 for name in (".ssh/id_rsa", ".netrc", ".config/gh/hosts.yml", ".aws/credentials", "notes.txt"):
     try:
-        with open(os.path.join(home, name)) as fh:
-            seen[name] = fh.read()
+        with open(os.path.join(home, name), "rb") as fh:
+            seen[name] = "read " + hashlib.sha256(fh.read()).hexdigest()[:16]
     except OSError as err:
         seen[name] = type(err).__name__
 print("RESULT " + json.dumps(seen))
@@ -280,7 +283,8 @@ def test_credential_stores_in_home_are_hidden(
     seen = json.loads(line.removeprefix("RESULT "))
     for name, text in {**HOME_SECRETS, "notes.txt": "not a secret\n"}.items():
         if kind is Kind.NONE:
-            assert seen[name] == text  # the control: the same reads succeed unsandboxed
+            digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+            assert seen[name] == f"read {digest}"  # the control: the reads succeed unsandboxed
         else:  # the user's HOME is not part of the view at all
             assert seen[name] == "FileNotFoundError", seen
 

@@ -83,6 +83,8 @@ def known_secrets(worktree: Path, environ: Mapping[str, str]) -> tuple[str, ...]
 
 def steps(command: str, worktree: Path, environ: Mapping[str, str]) -> list[view.Mount]:
     """The mount steps of the view ``command`` runs in (see ``view``)."""
+    if worktree in view.forbidden(environ, None):  # it would show what the view hides
+        raise SandboxUnavailable(f"refusing to run tests with {worktree} as their worktree")
     main, git_binds = view.git_view(worktree)
     forbidden = [worktree, *([main] if main else [])]
     tools = [

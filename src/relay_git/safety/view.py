@@ -112,7 +112,7 @@ def build(
         steps.append(Mount("tmpfs", os.path.normpath(runtime)))
     steps.append(Mount("dir", HOME))
     steps += [Mount("ro", str(p), str(p)) for p in tools]
-    steps += [Mount("ro", str(source), str(target)) for source, target in git_binds]
+    steps += [Mount("ro", str(target), str(source)) for source, target in git_binds]
     shown = [*tools, *(target for _, target in git_binds)]
     steps.append(Mount("rw", str(worktree), str(worktree)))
     if (worktree / ".git").exists():
@@ -163,15 +163,19 @@ def forbidden(environ: Mapping[str, str], main: Path | None) -> list[Path]:
 
 
 def tool_dirs(environ: Mapping[str, str], command: str, main: Path | None) -> list[Path]:
-    """The interpreter, virtualenvs and PATH entries the command may run, outside the
-    system directories: each one's directory (a virtualenv's root, with its base Python)."""
-    candidates = [sys.prefix, sys.base_prefix, environ.get("VIRTUAL_ENV", "")]
-    candidates += environ.get("PATH", "").split(os.pathsep)
-    candidates += [os.path.dirname(w) for w in command.split() if w.startswith("/")]
-    found: set[Path] = set()
-    for raw in candidates:
-        for path in _tool_roots(raw):
-            found.add(path)
+    """The interpreter, virtualenvs and tools the command may run, outside the system
+    directories: this Python's prefixes, ``VIRTUAL_ENV``, directories the command names by
+    absolute path, and PATH entries (a virtualenv's ``bin`` as its root, with its base
+    Python). A plain PATH entry under a home directory (``~/bin``, ``~/.cargo/bin``) is left
+    out: scripts there may hold credentials, and the command can name one if it needs it."""
+    named = [sys.prefix, sys.base_prefix, environ.get("VIRTUAL_ENV", "")]
+    named += [os.path.dirname(w) for w in command.split() if w.startswith("/")]
+    found = {root for raw in named for root in _tool_roots(raw)}
+    homes = [Path("/home"), Path("/root"), *([Path(environ["HOME"])] if "HOME" in environ else [])]
+    for raw in environ.get("PATH", "").split(os.pathsep):
+        roots = _tool_roots(raw)
+        venv = len(roots) > 1 or (bool(roots) and (roots[0] / "pyvenv.cfg").is_file())
+        found |= {r for r in roots if venv or not any(r.is_relative_to(h) for h in homes)}
     bad = forbidden(environ, main)
     system = [Path(s) for s in (*SYSTEM, *EXTRA)]
     keep = [
