@@ -99,7 +99,8 @@ def dev(target: str, held: dict[str, int]) -> None:
     """A minimal /dev: a tmpfs holding the host's harmless device nodes, bound."""
     tmpfs(target, "755")
     for name in DEVICES:
-        bind(held[f"/dev/{name}"], f"{target}/{name}", rw=True)
+        if f"/dev/{name}" in held:  # a container may have no /dev/tty
+            bind(held[f"/dev/{name}"], f"{target}/{name}", rw=True)
     for name, link in LINKS.items():
         os.symlink(link, f"{target}/{name}")
 
@@ -156,7 +157,7 @@ def drop_privileges() -> None:
 def build(spec: dict[str, Any]) -> None:
     steps: list[dict[str, str]] = list(spec["mounts"])
     sources = {s["source"] for s in steps if s["op"] in ("ro", "rw")}
-    sources |= {"/dev/null", *(f"/dev/{name}" for name in DEVICES)}
+    sources |= {"/dev/null", *(f"/dev/{n}" for n in DEVICES if os.path.exists(f"/dev/{n}"))}
     held = {path: os.open(path, os.O_PATH) for path in sorted(sources)}
     root = NEW_ROOT
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755")
