@@ -95,7 +95,27 @@ def steps(command: str, worktree: Path, environ: Mapping[str, str]) -> list[view
     return view.build(worktree, tools, git_binds, environ)
 
 
-def bwrap_argv(command: str, worktree: Path, mounts: Sequence[view.Mount]) -> list[str]:
+@functools.cache
+def bwrap_userns_flags(path: str) -> tuple[str, ...]:
+    """``--unshare-user --disable-userns`` (no user namespaces inside: no remounting the view
+    from within) where this bwrap and kernel allow it; else nothing, and the view still holds."""
+    flags = ("--unshare-user", "--disable-userns")
+    try:
+        proc = subprocess.run(
+            ["bwrap", "--ro-bind", "/", "/", *flags, "true"],
+            env={"PATH": path},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=PROBE_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return flags if proc.returncode == 0 else ()
+
+
+def bwrap_argv(
+    command: str, worktree: Path, mounts: Sequence[view.Mount], userns: Sequence[str] = ()
+) -> list[str]:
     argv = ["bwrap"]
     for m in mounts:
         if m.op in ("ro", "rw"):
@@ -108,7 +128,7 @@ def bwrap_argv(command: str, worktree: Path, mounts: Sequence[view.Mount]) -> li
             argv += ["--symlink", m.source, m.target]
         else:  # tmpfs, dir, dev, proc
             argv += [f"--{m.op}", m.target]
-    argv += ["--remount-ro", "/", "--unshare-all", "--unshare-user", "--disable-userns"]
+    argv += ["--remount-ro", "/", "--unshare-all", *userns]
     argv += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     return [*argv, "--chdir", str(worktree), "/bin/sh", "-c", command]
 
@@ -149,7 +169,8 @@ def argv(
     worktree = worktree.resolve()
     mounts = steps(command, worktree, environ or {})
     if kind is Kind.BWRAP:
-        return bwrap_argv(command, worktree, mounts)
+        path = (environ or {}).get("PATH") or DEFAULT_PATH
+        return bwrap_argv(command, worktree, mounts, bwrap_userns_flags(path))
     return unshare_argv(command, worktree, mounts)
 
 
