@@ -20,6 +20,7 @@ arguments (``sandbox.bwrap_argv``), ``unshare`` in ``prelude.py`` on a new tmpfs
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -139,7 +140,7 @@ def masked(environ: Mapping[str, str], shown: Iterable[Path]) -> list[Path]:
         return []
     found = []
     for name in HIDDEN:
-        path = Path(home, name)
+        path = Path(home).resolve() / name
         if os.path.lexists(path) and any(path.is_relative_to(s) for s in shown):
             found.append(path)
     return found
@@ -169,7 +170,7 @@ def tool_dirs(environ: Mapping[str, str], command: str, main: Path | None) -> li
     Python). A plain PATH entry under a home directory (``~/bin``, ``~/.cargo/bin``) is left
     out: scripts there may hold credentials, and the command can name one if it needs it."""
     named = [sys.prefix, sys.base_prefix, environ.get("VIRTUAL_ENV", "")]
-    named += [os.path.dirname(w) for w in command.split() if w.startswith("/")]
+    named += [os.path.dirname(w) for w in _words(command) if w.startswith("/")]
     found = {root for raw in named for root in _tool_roots(raw)}
     homes = [Path("/home"), Path("/root"), *([Path(environ["HOME"])] if "HOME" in environ else [])]
     for raw in environ.get("PATH", "").split(os.pathsep):
@@ -182,6 +183,13 @@ def tool_dirs(environ: Mapping[str, str], command: str, main: Path | None) -> li
         p for p in found if not _covers(p, bad) and not any(p.is_relative_to(s) for s in system)
     ]
     return _outermost(keep)
+
+
+def _words(command: str) -> list[str]:
+    try:
+        return shlex.split(command)
+    except ValueError:  # unbalanced quotes: the shell will refuse it too
+        return command.split()
 
 
 def _tool_roots(raw: str) -> list[Path]:
