@@ -260,6 +260,11 @@ def _alternates(path: Path) -> list[Path]:
 def _git_config(common: Path, own: Path) -> Path | None:
     """A copy of the repository's config with only what git must know to read it
     (``repositoryformatversion`` and ``extensions.*``), or None when it declares none."""
+    try:
+        if "extensions" not in (common / "config").read_text(errors="replace").lower():
+            return None  # the common case, without starting git
+    except OSError:
+        return None
     proc = git(
         ["config", "--file", str(common / "config"), "--get-regexp", r"^extensions\."],
         own,
