@@ -24,10 +24,11 @@ def test_the_view_never_shows_the_root_home_or_run(repo: Path, tmp_path: Path) -
     mounts = steps("python -m pytest", wt.resolve(), environ)
     shown = {m.target for m in mounts if m.op in ("ro", "rw")}
     assert not shown & {"/", "/home", "/root", "/run", "/var", "/tmp", str(repo)}
-    assert not any(
+    assert not any(  # of home directories: this Python, and bin folders on PATH at most
         Path(t).is_relative_to("/home") or t.startswith("/root/.")
         for t in shown
-        if not any(Path(t).is_relative_to(p) for p in (sys.prefix, sys.base_prefix))
+        if Path(t).name != "bin"
+        and not any(Path(t).is_relative_to(p) for p in (sys.prefix, sys.base_prefix))
     )
     assert {"/tmp", "/run", "/run/user/0"} <= {m.target for m in mounts if m.op == "tmpfs"}
     assert str(repo / ".git" / "objects") in shown and str(repo / "README.md") not in shown
@@ -45,6 +46,18 @@ def test_no_tool_directory_may_cover_home_or_the_checkout(tmp_path: Path, bad: s
     found = view.tool_dirs({"HOME": str(home), "PATH": path}, "true", main)
     assert all(not Path(path).resolve().is_relative_to(f) for f in found if f != Path(path))
     assert Path(path).resolve() not in found
+
+
+def test_of_home_only_bin_folders_on_path_are_shown(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    for name in (".local/bin", ".pyenv/shims", "scripts", ".venv/bin"):
+        (home / name).mkdir(parents=True)
+    (home / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    path = os.pathsep.join(str(home / n) for n in (".local/bin", ".pyenv/shims", "scripts"))
+    path += os.pathsep + str(home / ".venv" / "bin")
+    found = view.tool_dirs({"HOME": str(home), "PATH": path}, "true", None)
+    mine = [p for p in found if p.is_relative_to(home)]
+    assert sorted(mine) == [home / ".local" / "bin", home / ".venv"]
 
 
 def test_a_credential_store_inside_a_shown_tool_dir_is_masked(tmp_path: Path) -> None:

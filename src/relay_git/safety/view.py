@@ -167,8 +167,9 @@ def tool_dirs(environ: Mapping[str, str], command: str, main: Path | None) -> li
     """The interpreter, virtualenvs and tools the command may run, outside the system
     directories: this Python's prefixes, ``VIRTUAL_ENV``, directories the command names by
     absolute path, and PATH entries (a virtualenv's ``bin`` as its root, with its base
-    Python). A plain PATH entry under a home directory (``~/bin``, ``~/.cargo/bin``) is left
-    out: scripts there may hold credentials, and the command can name one if it needs it."""
+    Python). Under a home directory only ``bin`` directories (``~/.local/bin``,
+    ``~/.cargo/bin``: where uv, poetry, pipx tools live) are taken from PATH, not
+    shims or other folders of dotfiles."""
     named = [sys.prefix, sys.base_prefix, environ.get("VIRTUAL_ENV", "")]
     named += [os.path.dirname(w) for w in _words(command) if w.startswith("/")]
     found = {root for raw in named for root in _tool_roots(raw)}
@@ -176,7 +177,11 @@ def tool_dirs(environ: Mapping[str, str], command: str, main: Path | None) -> li
     for raw in environ.get("PATH", "").split(os.pathsep):
         roots = _tool_roots(raw)
         venv = len(roots) > 1 or (bool(roots) and (roots[0] / "pyvenv.cfg").is_file())
-        found |= {r for r in roots if venv or not any(r.is_relative_to(h) for h in homes)}
+        found |= {
+            r
+            for r in roots
+            if venv or r.name == "bin" or not any(r.is_relative_to(h) for h in homes)
+        }
     bad = forbidden(environ, main)
     system = [Path(s) for s in (*SYSTEM, *EXTRA)]
     keep = [
