@@ -50,6 +50,10 @@ ETC_SECRETS = (
     "/etc/wpa_supplicant",
     "/etc/credstore",
     "/etc/credstore.encrypted",
+    "/etc/apt/auth.conf",
+    "/etc/apt/auth.conf.d",
+    "/etc/containers/auth.json",
+    "/etc/docker/key.json",
 )
 # Under the user's HOME: where keys and tokens live. HOME is not shown, but a tool dir
 # bound from under it (a pyenv, a venv) could hold one: those are masked.
