@@ -73,12 +73,13 @@ class World:
 
     @property
     def tests_sh(self) -> Path:
-        return self.repo / ".git" / "tests.sh"
+        return self.repo / ".git" / "info" / "tests.sh"
 
     def flag(self, name: str) -> Path:
-        """The sandboxed tests read the repository's .git and write only their worktree."""
+        """The sandboxed tests see of the repository's .git only what git reads (its info/
+        among them) and write only their worktree."""
         if name == "hold-tests":
-            return self.repo / ".git" / "hold-tests"
+            return self.repo / ".git" / "info" / "hold-tests"
         if name == "in-tests":
             return self.repo / WORKTREE / ".in-tests"
         return self.tmp / name
@@ -121,8 +122,8 @@ class World:
 @pytest.fixture
 def world(repo: Path, tmp_path: Path) -> Iterator[World]:
     make_dirty(repo)
-    (repo / ".git" / "tests.sh").write_text(
-        hold_loop(repo / ".git" / "hold-tests", Path(".in-tests")) + "exit 0\n"
+    (repo / ".git" / "info" / "tests.sh").write_text(
+        hold_loop(repo / ".git" / "info" / "hold-tests", Path(".in-tests")) + "exit 0\n"
     )
     shims = tmp_path / "shims"
     shims.mkdir()

@@ -11,6 +11,7 @@ control: the same attacks succeed there, so the assertions can fail.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
@@ -151,8 +152,10 @@ def test_model_code_is_confined(
     _usable(kind)
     wt = _relay_worktree(repo, where, tmp_path)
     result = _attack(kind, wt.path, repo, tmp_path, listener.getsockname()[1], tag)
-    blocked = ("network", "hook", "beyond", "gitdir", "common", "dotgit")
-    assert all(result[name] != "ok" for name in blocked), result
+    blocked = ("network", "hook", "beyond", "gitdir", "dotgit")
+    assert all(result[name] != "ok" for name in blocked), json.dumps(result)
+    # the common dir is not shown: a write there lands in the sandbox's own tmpfs, if at all
+    assert not (repo / ".git" / "config.pwned").exists()
     with pytest.raises(TimeoutError):
         listener.accept()  # no connection ever reached the loopback server
     assert not (repo / ".git/hooks/post-commit").exists()
@@ -238,15 +241,17 @@ HOME_SECRETS = {
     ".config/gh/hosts.yml": "oauth_token: gho_x\n",
     ".aws/credentials": "aws_secret_access_key = y\n",
 }
+# Contents are reported as short digests (16 hex digits: no redaction rule takes them):
+# test output is redacted, and the control must still show that the reads succeeded.
 READ_HOME = r"""
-import json, os, sys
+import hashlib, json, os, sys
 
 home = sys.argv[1]
 seen = {}
 for name in (".ssh/id_rsa", ".netrc", ".config/gh/hosts.yml", ".aws/credentials", "notes.txt"):
     try:
-        with open(os.path.join(home, name)) as fh:
-            seen[name] = fh.read()
+        with open(os.path.join(home, name), "rb") as fh:
+            seen[name] = "read " + hashlib.sha256(fh.read()).hexdigest()[:16]
     except OSError as err:
         seen[name] = type(err).__name__
 print("RESULT " + json.dumps(seen))
@@ -276,12 +281,12 @@ def test_credential_stores_in_home_are_hidden(
     assert outcome.status == "passed", outcome.output
     line = next(x for x in outcome.output.splitlines() if x.startswith("RESULT "))
     seen = json.loads(line.removeprefix("RESULT "))
-    assert seen["notes.txt"] == "not a secret\n"  # the rest of HOME (a venv, say) is readable
-    for name, text in HOME_SECRETS.items():
+    for name, text in {**HOME_SECRETS, "notes.txt": "not a secret\n"}.items():
         if kind is Kind.NONE:
-            assert seen[name] == text  # the control: the same reads succeed unsandboxed
-        else:  # an empty directory, or /dev/null (unreadable on bwrap's nodev bind)
-            assert seen[name] in ("", "FileNotFoundError", "PermissionError"), seen
+            digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+            assert seen[name] == f"read {digest}"  # the control: the reads succeed unsandboxed
+        else:  # the user's HOME is not part of the view at all
+            assert seen[name] == "FileNotFoundError", seen
 
 
 @pytest.mark.parametrize("kind", [Kind.BWRAP, Kind.UNSHARE])

@@ -9,7 +9,9 @@ Secrets come from tests/fakesecrets.py, freshly generated for every run.
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from tests.remote import remote_url
 from tests.scaffold.support import GOOD_CODE, approve_plan, fenced, review_reply, verdict_reply
 
 from relay_git.cli import main
+from relay_git.safety.redact import encodings
 
 
 def contents(bodies: list[dict[str, Any]]) -> str:
@@ -140,7 +143,8 @@ def test_scaffold_never_sends_a_secret_from_a_file_or_test_output_to_a_remote_mo
     output carries them); the failing output goes to the coder, then the reviewer."""
     kinds = {"stripe secret", "gitlab", "anthropic", "PASSWORD=", "json token", "rsa private key"}
     output_secrets = [p for p in planted() if p.name in kinds]
-    script = planted_repo / ".git" / "tests.sh"  # outside the worktree: no model reads it
+    # outside the worktree (no model reads it), in the part of .git the sandbox shows
+    script = planted_repo / ".git" / "info" / "tests.sh"
     lines = "".join(f"OUT {line}\n" for p in output_secrets for line in p.line.splitlines())
     script.write_text(f"cat <<'EOF'\n{lines}EOF\nexit 1\n")
     args = ["scaffold", "--coder", "openai:small", "--reviewer", "openai:large", "-q"]
@@ -157,3 +161,38 @@ def test_scaffold_never_sends_a_secret_from_a_file_or_test_output_to_a_remote_mo
     assert leaks(fakes, text) == []
     assert leaks(output_secrets, text) == []
     assert "[REDACTED stripe key]" in text and "[REDACTED password]" in text
+
+
+def test_encoded_secrets_in_failing_test_output_reach_no_model_and_no_commit(
+    remote_relay: RelayServer,
+    planted_repo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 18: a failing test prints the main checkout's .env secret and the user's
+    environment secret, plain, base64 (alone and inside a longer line) and hex. The
+    redactor knows both values, so neither the prompts to the remote coder and reviewer
+    nor the relay's commit messages carry them in any of those forms (test_secrets_output
+    shows the output is redacted where it is made, before any commit body quotes it)."""
+    dotenv_secret = "Pr0d-" + secrets.token_hex(12)
+    env_secret = "Env-" + secrets.token_urlsafe(18)
+    (planted_repo / ".env").write_text(f"PROD_DB_PASSWORD={dotenv_secret}\n")
+    monkeypatch.setenv("DEPLOY_TOKEN", env_secret)
+    shown = []
+    for value in (dotenv_secret, env_secret):
+        raw = value.encode()
+        shown += [value, base64.b64encode(raw).decode(), raw.hex()]
+        shown.append(base64.b64encode(b"PROD_DB_PASSWORD=" + raw + b"\n").decode())
+    script = planted_repo / ".git" / "info" / "tests.sh"
+    script.write_text("cat <<'EOF'\n" + "".join(f"E  got {s}\n" for s in shown) + "EOF\nexit 1\n")
+    args = ["scaffold", "--coder", "openai:small", "--reviewer", "openai:large", "-q"]
+    args += ["--test-cmd", f"sh {script}", "--max-rounds", "1", "add a slugify helper"]
+    main(args)
+    capsys.readouterr()
+    sent_text = contents(remote_relay.bodies)
+    assert "E  got [REDACTED" in sent_text  # the failing output was sent, redacted
+    messages = git(planted_repo, "log", "--all", "--format=%B")
+    for value in (dotenv_secret, env_secret):
+        for form in encodings(value):
+            assert form not in sent_text
+            assert form not in messages

@@ -25,7 +25,7 @@ from relay_git.models.base import (
 )
 from relay_git.models.ledger import Ledger, ParseOutcome
 from relay_git.models.stops import StopWhen, for_json
-from relay_git.safety.redact import redact
+from relay_git.safety.redact import known_values, redact
 from relay_git.types import LedgerEntry
 
 T = TypeVar("T", bound=BaseModel)
@@ -111,28 +111,38 @@ def backend_schema(backend: Backend, schema: dict[str, Any]) -> dict[str, object
 
 
 def outgoing(text: str, local: bool) -> str:
-    """``text`` as sent: valid Unicode, and with secrets redacted unless the model is local."""
+    """``text`` as sent: valid Unicode, and with secrets redacted unless the model is local
+    (the values of this process's secret-named variables, however encoded, among them)."""
     text = valid_text(text)
-    return text if local else redact(text)[0]
+    return text if local else redact(text, known_values(os.environ))[0]
 
 
 TRACE_ENV = "RELAY_GIT_TRACE"
 
 
+TRACE_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+
+
 def _trace(stage: str, request: ChatRequest, result: ChatResult) -> None:
-    """With RELAY_GIT_TRACE=FILE, append each exchange (as sent, redacted) to FILE as JSON."""
+    """With RELAY_GIT_TRACE=FILE, append each exchange to FILE as JSON: redacted (a local
+    model's prompts too) and readable by the user only (0600)."""
     path = os.environ.get(TRACE_ENV)
     if not path:
         return
+    known = known_values(os.environ)
+    messages = [{**m, "content": redact(m["content"], known)[0]} for m in request.messages]
     record = {
         "stage": stage,
         "temperature": request.temperature,
-        "messages": list(request.messages),
-        "reply": result.text,
+        "messages": messages,
+        "reply": redact(result.text, known)[0],
         "done_reason": result.done_reason,
     }
-    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record) + "\n")
+    with contextlib.suppress(OSError):
+        fd = os.open(path, TRACE_FLAGS, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            os.fchmod(fd, 0o600)  # a file that was there before keeps no wider mode
+            fh.write(json.dumps(record) + "\n")
 
 
 def valid_text(text: str) -> str:

@@ -180,7 +180,9 @@ class OpenAIBackend(_http.HttpBackend):
             with self._client.stream("POST", url, json=body, headers=self._headers()) as response:
                 status = response.status_code
                 if status < 400 and _is_event_stream(response):
-                    return sse.read(response.iter_lines(), request.stop_when, on_token), False
+                    limits = sse.Limits.for_reply(request.max_tokens, self._options.timeout)
+                    chunks = response.iter_bytes()
+                    return sse.read(chunks, request.stop_when, on_token, limits), False
                 if status < 400 or status in _FINAL:
                     response.read()
                 if status < 400:  # it ignored "stream": the whole reply came as one body

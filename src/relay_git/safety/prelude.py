@@ -3,12 +3,12 @@
 ``unshare --user --map-root-user --net --mount --pid --fork --mount-proc`` has already
 given this process new namespaces, in which it holds every capability. It then:
 
-1. remounts every mount read-only (keeping each mount's nosuid/nodev/noexec flags,
-   which the kernel refuses to drop from a mount inherited from the host);
-2. hides the user's credential stores (an empty tmpfs, or /dev/null, over each), and
-   puts a private tmpfs on /tmp and /dev/shm;
-3. binds the repository's git dirs back read-only and the worktree read-write on top
-   (the worktree's own ``.git`` file stays read-only, so its gitdir cannot be redirected);
+1. opens (O_PATH) every host path the view shows, while the host tree is still there;
+2. mounts a fresh tmpfs as the new root and applies the view's steps to it, in order
+   (``relay_git.safety.view``: read-only and read-write binds of the held paths, tmpfs,
+   symlinks, masks, a minimal /dev, a new /proc);
+3. pivots into it and detaches the host tree, so nothing else of the host is reachable:
+   no directory, no Unix socket; then remounts the root read-only;
 4. drops every capability (bounding, inheritable, ambient, effective, permitted), sets
    no_new_privs, and execs ``/bin/sh -c COMMAND`` in the worktree.
 
@@ -42,7 +42,18 @@ PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
+MNT_DETACH = 2
 FAILED = 121
+NEW_ROOT = "/tmp"  # any directory: the host's tree stays reachable through the held fds
+STICKY = ("/tmp", "/var/tmp", "/dev/shm")
+DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+LINKS = {
+    "fd": "/proc/self/fd",
+    "stdin": "/proc/self/fd/0",
+    "stdout": "/proc/self/fd/1",
+    "stderr": "/proc/self/fd/2",
+}
+PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -59,36 +70,76 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int, data:
     _check(_libc.mount(src, target.encode(), fs, flags, data.encode() or None), f"mount {target}")
 
 
-def mount_points() -> list[str]:
-    """Every mount point, parents first, as the kernel lists them (octal escapes undone)."""
-    points = []
-    with open("/proc/self/mountinfo", encoding="utf-8", errors="surrogateescape") as fh:
-        for line in fh:
-            raw = line.split()[4]
-            points.append(raw.encode("latin-1", "surrogateescape").decode("unicode_escape"))
-    return points
-
-
 def readonly(path: str) -> None:
     """Remount the mount at ``path`` read-only, keeping the flags it must keep."""
-    try:
-        flags = os.statvfs(path).f_flag & KEEP
-    except OSError:
-        return  # out of reach (over-mounted, or a directory we cannot enter): so are the tests
+    flags = os.statvfs(path).f_flag & KEEP
     mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
 
 
-def writable(path: str) -> None:
-    flags = os.statvfs(path).f_flag & KEEP
-    mount(None, path, None, MS_REMOUNT | MS_BIND | flags)
-
-
-def bind(source: str, target: str, rw: bool) -> None:
-    mount(source, target, None, MS_BIND | MS_REC)
-    if rw:
-        writable(target)
-    else:
+def bind(fd: int, target: str, rw: bool) -> None:
+    """Bind the held path ``fd`` at ``target`` (created first), not its submounts."""
+    if not os.path.lexists(target):
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(target)
+        else:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o644))
+    mount(f"/proc/self/fd/{fd}", target, None, MS_BIND)
+    if not rw:
         readonly(target)
+
+
+def tmpfs(target: str, mode: str, rdonly: bool = False) -> None:
+    os.makedirs(target, exist_ok=True)
+    flags = MS_NOSUID | MS_NODEV | (MS_RDONLY if rdonly else 0)
+    mount("tmpfs", target, "tmpfs", flags, f"mode={mode}")
+
+
+def dev(target: str, held: dict[str, int]) -> None:
+    """A minimal /dev: a tmpfs holding the host's harmless device nodes, bound."""
+    tmpfs(target, "755")
+    for name in DEVICES:
+        if f"/dev/{name}" in held:  # a container may have no /dev/tty
+            bind(held[f"/dev/{name}"], f"{target}/{name}", rw=True)
+    for name, link in LINKS.items():
+        os.symlink(link, f"{target}/{name}")
+
+
+def apply(root: str, step: dict[str, str], held: dict[str, int]) -> None:
+    op, target, source = step["op"], root + step["target"], step["source"]
+    if op in ("ro", "rw"):
+        bind(held[source], target, rw=op == "rw")
+    elif op == "tmpfs":
+        tmpfs(target, "1777" if step["target"] in STICKY else "755")
+    elif op == "mask" and os.path.isdir(target):
+        tmpfs(target, "700", rdonly=True)
+    elif op == "mask":
+        bind(held["/dev/null"], target, rw=False)
+    elif op == "symlink":
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.symlink(source, target)
+    elif op == "dir":
+        os.makedirs(target, exist_ok=True)
+    elif op == "dev":
+        dev(target, held)
+    elif op == "proc":
+        os.makedirs(target, exist_ok=True)
+        mount("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    else:
+        raise ValueError(f"unknown mount step {op!r}")
+
+
+def pivot(root: str) -> None:
+    """Make ``root`` the root, and detach the host's tree that was under it."""
+    machine = os.uname().machine
+    number = PIVOT_ROOT.get(machine)
+    if number is None:
+        raise OSError(0, f"pivot_root: no system call number known for {machine}")
+    os.chdir(root)
+    _check(_libc.syscall(number, b".", b"."), "pivot_root")
+    _check(_libc.umount2(b".", MNT_DETACH), "detach the host tree")
+    os.chdir("/")
+    readonly("/")
 
 
 def drop_privileges() -> None:
@@ -104,26 +155,17 @@ def drop_privileges() -> None:
 
 
 def build(spec: dict[str, Any]) -> None:
-    worktree = str(spec["worktree"])
-    git_dirs = [str(d) for d in spec["git_dirs"]]
-    held = {p: os.open(p, os.O_PATH) for p in [worktree, *git_dirs]}
-    for point in mount_points():
-        readonly(point)
-    for path in [str(p) for p in spec["hide"]]:
-        if os.path.isdir(path):
-            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "mode=700")
-        else:
-            bind("/dev/null", path, rw=False)
-    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
-    if os.path.isdir("/dev/shm"):
-        mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
-    for path in [*git_dirs, worktree]:
-        os.makedirs(path, exist_ok=True)  # only creates anything inside the fresh /tmp
-        bind(f"/proc/self/fd/{held[path]}", path, rw=path == worktree)
-    dot_git = os.path.join(worktree, ".git")
-    if os.path.lexists(dot_git):
-        bind(dot_git, dot_git, rw=False)
-    os.makedirs(str(spec["home"]), exist_ok=True)
+    steps: list[dict[str, str]] = list(spec["mounts"])
+    sources = {s["source"] for s in steps if s["op"] in ("ro", "rw")}
+    sources |= {"/dev/null", *(f"/dev/{n}" for n in DEVICES if os.path.exists(f"/dev/{n}"))}
+    held = {path: os.open(path, os.O_PATH) for path in sorted(sources)}
+    root = NEW_ROOT
+    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755")
+    for step in steps:
+        apply(root, step, held)
+    pivot(root)
+    for fd in held.values():
+        os.close(fd)
 
 
 def main(argv: list[str]) -> int:

@@ -5,11 +5,12 @@ equivalent built from util-linux ``unshare`` (user, mount, pid, network namespac
 by ``prelude.py``). Either way the command gets:
 
 - no network (a fresh network namespace: not even the host's loopback);
-- write access to the relay worktree and a private /tmp only; everything else, the
-  repository's git dirs included, is read-only (git inside the worktree can still read);
-- the user's credential stores (``~/.ssh``, ``~/.aws``, ``~/.netrc``… ``HIDDEN``) hidden:
-  the rest of the file system stays readable, so a virtualenv under HOME still works;
-- no capabilities, its own pid namespace, and an environment allow-list (``environment``).
+- a file system built from what it needs (``view``): system directories and the
+  interpreter read-only, the relay worktree writable, of the repository only what git in
+  the worktree reads; fresh tmpfs on /tmp, /run and $XDG_RUNTIME_DIR, an empty HOME. The
+  host's Unix sockets, HOME, /root and the main checkout (its ``.env``) are not there;
+- no capabilities, no new user namespaces, its own pid namespace, and an environment
+  allow-list (``environment``).
 
 Where neither works (macOS, a kernel without user namespaces) ``resolve`` refuses with the
 reason, unless the caller opts out with ``Kind.NONE`` (``--unsandboxed-tests``).
@@ -29,35 +30,16 @@ from enum import Enum
 from pathlib import Path
 
 from relay_git.errors import UsageError
-from relay_git.git.run import git
+from relay_git.safety import redact, view
 
-HOME = "/tmp/home"  # inside the sandbox, on its private /tmp
+HOME = view.HOME
 PRELUDE = Path(__file__).with_name("prelude.py")
-# Variables a test run may see; everything else (API keys, tokens, AWS_*, GIT_*) is dropped.
-ALLOWED_VARS = frozenset({"PATH", "LANG", "LANGUAGE", "TERM", "TZ", "VIRTUAL_ENV", "NO_COLOR"})
-ALLOWED_PREFIXES = ("LC_",)
-DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
-# Under the user's HOME: where keys and tokens live. Test output goes back to the models
-# and the worktree gets committed, so the tests must not read these.
-HIDDEN = (
-    ".ssh",
-    ".gnupg",
-    ".aws",
-    ".azure",
-    ".kube",
-    ".docker",
-    ".netrc",
-    ".git-credentials",
-    ".pypirc",
-    ".npmrc",
-    ".password-store",
-    ".cargo/credentials",
-    ".cargo/credentials.toml",
-    ".config/gh",
-    ".config/gcloud",
-    ".config/relay-git",
-    ".local/share/keyrings",
+# Variables a test run may see; everything else (API keys, tokens, AWS_*, GIT_*, other
+# LC_* settings) is dropped.
+ALLOWED_VARS = frozenset(
+    {"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "VIRTUAL_ENV", "NO_COLOR"}
 )
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 PROBE_TIMEOUT = 20.0
 
 
@@ -74,84 +56,87 @@ class SandboxUnavailable(UsageError):
 
 def environment(environ: Mapping[str, str], home: str) -> dict[str, str]:
     """The allow-listed environment: PATH, locale, TERM, TZ, VIRTUAL_ENV; HOME and TMPDIR ours."""
-    env = {k: v for k, v in environ.items() if k in ALLOWED_VARS or k.startswith(ALLOWED_PREFIXES)}
+    env = {k: v for k, v in environ.items() if k in ALLOWED_VARS}
     env.setdefault("PATH", DEFAULT_PATH)
     env["HOME"] = home
     env["TMPDIR"] = "/tmp" if home == HOME else home
     return env
 
 
-def git_dirs(worktree: Path) -> tuple[Path, ...]:
-    """The worktree's own git dir and the repository's common dir, resolved."""
-    proc = git(["rev-parse", "--absolute-git-dir", "--git-common-dir"], worktree, check=False)
-    if not proc.ok:
+DOTENV_FILES = (".env", ".env.local", ".env.production", ".env.development", ".envrc")
+
+
+def known_secrets(worktree: Path, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Secret values the test output must not carry, however encoded: those of the user's
+    secret-named variables and of the ``.env`` files beside the worktree and in the main
+    checkout (which the sandbox hides, but an unsandboxed run can read)."""
+    roots = [worktree]
+    main, _ = view.main_checkout(worktree)
+    if main is not None:
+        roots.append(main)
+    found = list(redact.known_values(environ))
+    for root in roots:
+        for name in DOTENV_FILES:
+            found += redact.dotenv_values(root / name)
+    return tuple(dict.fromkeys(found))
+
+
+def steps(command: str, worktree: Path, environ: Mapping[str, str]) -> list[view.Mount]:
+    """The mount steps of the view ``command`` runs in (see ``view``)."""
+    if worktree in view.forbidden(environ, None):  # it would show what the view hides
+        raise SandboxUnavailable(f"refusing to run tests with {worktree} as their worktree")
+    main, git_binds = view.git_view(worktree)
+    forbidden = [worktree, *([main] if main else [])]
+    tools = [
+        t
+        for t in view.tool_dirs(environ, command, main)
+        if not any(f.is_relative_to(t) for f in forbidden)
+    ]
+    return view.build(worktree, tools, git_binds, environ)
+
+
+@functools.cache
+def bwrap_userns_flags(path: str) -> tuple[str, ...]:
+    """``--unshare-user --disable-userns`` (no user namespaces inside: no remounting the view
+    from within) where this bwrap and kernel allow it; else nothing, and the view still holds."""
+    flags = ("--unshare-user", "--disable-userns")
+    try:
+        proc = subprocess.run(
+            ["bwrap", "--ro-bind", "/", "/", *flags, "true"],
+            env={"PATH": path},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=PROBE_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired):
         return ()
-    own, common = proc.out.splitlines()[:2]
-    paths = {Path(own).resolve(), (worktree / common).resolve()}
-    return tuple(sorted(paths))
-
-
-def tool_dirs(environ: Mapping[str, str]) -> tuple[Path, ...]:
-    """Interpreters and PATH entries that live under /tmp, which the sandbox replaces with a
-    private tmpfs: they are bound back read-only, so a virtualenv in /tmp still runs."""
-    candidates = [sys.prefix, sys.base_prefix, environ.get("VIRTUAL_ENV", "")]
-    candidates += environ.get("PATH", "").split(os.pathsep)
-    found: set[Path] = set()
-    for raw in candidates:
-        if not raw:
-            continue
-        path = Path(raw)
-        if not path.is_dir():
-            continue
-        real = path.resolve()
-        if real.is_relative_to("/tmp") and real != Path("/tmp"):
-            found.add(real)
-    return tuple(sorted(found))
-
-
-def hidden(environ: Mapping[str, str], keep: Sequence[Path]) -> tuple[Path, ...]:
-    """The credential stores under the user's HOME that exist, as real paths.
-
-    A path that holds (or is inside) one of ``keep`` is left visible.
-    """
-    home = environ.get("HOME")
-    if not home:
-        return ()
-    found = []
-    for name in HIDDEN:
-        path = Path(home, name)
-        if not path.exists():
-            continue
-        real = path.resolve()
-        if not any(k.is_relative_to(real) or real.is_relative_to(k) for k in keep):
-            found.append(real)
-    return tuple(found)
+    return flags if proc.returncode == 0 else ()
 
 
 def bwrap_argv(
-    command: str, worktree: Path, dirs: Sequence[Path], hide: Sequence[Path]
+    command: str, worktree: Path, mounts: Sequence[view.Mount], userns: Sequence[str] = ()
 ) -> list[str]:
-    argv = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for path in hide:
-        argv += ["--tmpfs", str(path)] if path.is_dir() else ["--ro-bind", "/dev/null", str(path)]
-    argv += ["--tmpfs", "/tmp", "--dir", HOME]
-    for d in dirs:
-        argv += ["--ro-bind", str(d), str(d)]
-    argv += ["--bind", str(worktree), str(worktree)]
-    if (worktree / ".git").exists():
-        argv += ["--ro-bind", str(worktree / ".git"), str(worktree / ".git")]
-    argv += ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    argv = ["bwrap"]
+    for m in mounts:
+        if m.op in ("ro", "rw"):
+            argv += ["--ro-bind" if m.op == "ro" else "--bind", m.source, m.target]
+        elif m.op == "mask" and os.path.isdir(m.target):
+            argv += ["--tmpfs", m.target, "--remount-ro", m.target]
+        elif m.op == "mask":
+            argv += ["--ro-bind", "/dev/null", m.target]
+        elif m.op == "symlink":
+            argv += ["--symlink", m.source, m.target]
+        else:  # tmpfs, dir, dev, proc
+            argv += [f"--{m.op}", m.target]
+    argv += ["--remount-ro", "/", "--unshare-all", *userns]
+    argv += ["--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     return [*argv, "--chdir", str(worktree), "/bin/sh", "-c", command]
 
 
-def unshare_argv(
-    command: str, worktree: Path, dirs: Sequence[Path], hide: Sequence[Path]
-) -> list[str]:
+def unshare_argv(command: str, worktree: Path, mounts: Sequence[view.Mount]) -> list[str]:
     spec = {
         "worktree": str(worktree),
-        "git_dirs": [str(d) for d in dirs],
-        "hide": [str(p) for p in hide],
-        "home": HOME,
+        "mounts": [m.to_dict() for m in mounts],
         "command": command,
     }
     namespaces = ["--user", "--map-root-user", "--net", "--mount", "--ipc", "--uts"]
@@ -176,17 +161,17 @@ def argv(
 ) -> list[str]:
     """The argv that runs ``command`` through /bin/sh inside ``kind``'s sandbox.
 
-    ``environ`` is the user's environment (its HOME says where credentials are hidden).
+    ``environ`` is the user's environment: its PATH, VIRTUAL_ENV and HOME say which tool
+    directories to show and which credential stores inside them to mask.
     """
+    if kind is Kind.NONE:
+        return ["/bin/sh", "-c", command]
     worktree = worktree.resolve()
-    tools = tuple(t for t in tool_dirs(environ or {}) if not worktree.is_relative_to(t))
-    dirs = (*git_dirs(worktree), *tools)
-    hide = hidden(environ or {}, [worktree, *dirs])
+    mounts = steps(command, worktree, environ or {})
     if kind is Kind.BWRAP:
-        return bwrap_argv(command, worktree, dirs, hide)
-    if kind is Kind.UNSHARE:
-        return unshare_argv(command, worktree, dirs, hide)
-    return ["/bin/sh", "-c", command]
+        path = (environ or {}).get("PATH") or DEFAULT_PATH
+        return bwrap_argv(command, worktree, mounts, bwrap_userns_flags(path))
+    return unshare_argv(command, worktree, mounts)
 
 
 def probe(kind: Kind, path: str) -> str | None:

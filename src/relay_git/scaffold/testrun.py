@@ -1,6 +1,6 @@
 """Running the project's tests inside the relay worktree: timeout, process group, trimmed tail.
 
-The output is data: it is trimmed, kept as text, and only ever quoted to a model.
+The output is data: it is trimmed, redacted, kept as text, and only ever quoted to a model.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from relay_git.safety.sandbox import HOME, Kind, argv, environment, resolve
+from relay_git.safety.redact import redact
+from relay_git.safety.sandbox import HOME, Kind, argv, environment, known_secrets, resolve
 
 TAIL_CHARS = 4000
 
@@ -123,14 +124,16 @@ def run(
     kind = resolve(sandbox, environ)
     if kind is not Kind.NONE:  # HOME is on the sandbox's private /tmp
         args = argv(kind, command, cwd, environ)
-        return replace(
-            _run(args, command, cwd, timeout, environment(environ, HOME)), sandbox=kind.value
-        )
-    with tempfile.TemporaryDirectory(prefix="relay-git-home-") as scratch:
-        outcome = _run(
-            argv(kind, command, cwd), command, cwd, timeout, environment(environ, scratch)
-        )
-    return replace(outcome, sandbox=kind.value)
+        outcome = _run(args, command, cwd, timeout, environment(environ, HOME))
+    else:
+        with tempfile.TemporaryDirectory(prefix="relay-git-home-") as scratch:
+            outcome = _run(
+                argv(kind, command, cwd), command, cwd, timeout, environment(environ, scratch)
+            )
+    # The output goes to models, into the run's state and into commit messages: redacted
+    # once, here, with the secrets this machine knows (environment, .env files).
+    output, _ = redact(outcome.output, known_secrets(cwd, environ))
+    return replace(outcome, output=output, sandbox=kind.value)
 
 
 def _run(
