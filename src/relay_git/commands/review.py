@@ -23,7 +23,7 @@ from relay_git.commands.common import (
     progress,
     save_raw_reply,
 )
-from relay_git.commands.runlog import count_findings, logged
+from relay_git.commands.runlog import logged, note_review
 from relay_git.commands.targets import Target
 from relay_git.commands.targets import read as read_targets
 from relay_git.errors import BackendUnavailable, BudgetExceeded, ModelOutputError, NotBlocking
@@ -108,7 +108,7 @@ def review_target(app: App, o: Options, diff_text: str, what: str, budget: Budge
             raise
         except BackendUnavailable as err:
             return fail_open(o, err)
-    count_findings(len(result.findings))
+    note_review(result.verdict.value, result.findings)
     fail_on = app.config.fail_on
     if hook_text:
         text, code = hook_report.verdict(result, fail_on, what, o.push)

@@ -21,7 +21,7 @@ from relay_git.commands.common import (
     progress,
     save_raw_reply,
 )
-from relay_git.commands.runlog import logged
+from relay_git.commands.runlog import logged, note_verdict
 from relay_git.errors import ModelOutputError
 
 if TYPE_CHECKING:  # the scaffold (pydantic, jinja2) loads only when a relay runs
@@ -189,6 +189,8 @@ def run(ctx: click.Context, a: Args) -> int:
     except ModelOutputError as err:
         save_raw_reply(app, err)
         raise
+    if result.verdict:
+        note_verdict(result.verdict)
     text = json.dumps(result.to_dict(), indent=2) if a.as_json else render_text(result)
     emit(text, a.output)
     return result.exit_code

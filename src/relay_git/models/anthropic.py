@@ -122,6 +122,8 @@ class AnthropicBackend(_http.HttpBackend):
             context=self.context_length(),
             done_reason=done_reason(message.stop_reason),
             cached_tokens=message.usage.cache_read_input_tokens,
+            # A plain Messages reply has no timings in its usage: prefill and decode stay
+            # unknown (None), never guessed from the whole call.
         )
 
     def served(self) -> list[str]:

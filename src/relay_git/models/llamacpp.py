@@ -203,17 +203,20 @@ class LlamaCppBackend:
             before = _cached_prefix_state(loaded.llm)
             started = time.monotonic()
             reply = _stream(loaded.llm, kwargs, self.spec, request, on_token)
-            seconds = time.monotonic() - started
+            ended = time.monotonic()
+            first = reply.first if reply.first is not None else ended
             prompt = max(0, int(loaded.llm.n_tokens) - reply.tokens)
             cached = _common_prefix(before, loaded.llm, prompt)
         return ChatResult(
             text=reply.text,
             prompt_tokens=prompt,
             output_tokens=reply.tokens,
-            seconds=seconds,
+            seconds=ended - started,
             context=loaded.n_ctx,
             done_reason=reply.reason,
             cached_tokens=cached,
+            ttft_seconds=first - started,  # prefill and the first token
+            decode_seconds=ended - first,
         )
 
 
@@ -222,6 +225,7 @@ class _Streamed:
     text: str
     tokens: int
     reason: str
+    first: float | None = None  # when the first token came out of the generation loop
 
 
 def _stream(
@@ -235,6 +239,7 @@ def _stream(
     parts: list[str] = []
     tokens = 0
     reason = "stop"
+    first: float | None = None
     chunks = _complete(llm, kwargs, spec)
     try:
         for chunk in _guarded(chunks, spec):
@@ -242,6 +247,7 @@ def _stream(
             piece = (choice.get("delta") or {}).get("content") or ""
             if piece:
                 tokens += 1
+                first = first or time.monotonic()
                 parts.append(piece)
                 if on_token is not None:
                     on_token(tokens)
@@ -256,7 +262,7 @@ def _stream(
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
-    return _Streamed("".join(parts), tokens, reason)
+    return _Streamed("".join(parts), tokens, reason, first)
 
 
 def _guarded(chunks: Iterator[dict[str, Any]], spec: ModelSpec) -> Iterator[dict[str, Any]]:
