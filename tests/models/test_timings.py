@@ -1,14 +1,16 @@
 """Each backend times prefill (time to first token) and decode apart, or says it cannot.
 
-No Ollama daemon or OpenAI-compatible server runs here: tests/loopback.py answers on
-127.0.0.1 with the documented wire formats — Ollama's /api/chat with ``prompt_eval_duration``
-and ``eval_duration`` in nanoseconds (one object, or NDJSON when streaming), OpenAI's
-``chat.completion`` (llama.cpp's server adds ``timings`` with ``prompt_ms``/``predicted_ms``)
-and its ``text/event-stream`` chunks. The in-process llama.cpp loop is timed in the
-real-model tests (tests/realmodel).
+No Ollama daemon, OpenAI-compatible server or api.anthropic.com runs here: tests/loopback.py
+answers on 127.0.0.1 with the documented wire formats — Ollama's /api/chat with
+``prompt_eval_duration`` and ``eval_duration`` in nanoseconds (one object, or NDJSON when
+streaming), OpenAI's ``chat.completion`` (llama.cpp's server adds ``timings`` with
+``prompt_ms``/``predicted_ms``) and its ``text/event-stream`` chunks, Anthropic's Messages
+event stream. The in-process llama.cpp loop is timed in the real-model tests (tests/realmodel).
 """
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from tests.loopback import Loopback, Reply
@@ -84,3 +86,66 @@ def test_the_ledger_entry_carries_the_split(server: Loopback) -> None:
     [entry] = ledger.entries
     assert (entry.ttft_seconds, entry.decode_seconds) == (0.12, 0.8)
     assert entry.to_dict()["ttft_seconds"] == 0.12 and entry.to_dict()["decode_seconds"] == 0.8
+
+
+def anthropic_events(kind: str, deltas: list[str]) -> list[str]:
+    """A Messages stream as documented: message_start (usage), a block, its deltas,
+    message_delta (stop_reason, output usage), message_stop; with a ping between."""
+
+    def event(name: str, data: dict[str, object]) -> str:
+        return f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n"
+
+    usage = {"input_tokens": 120, "output_tokens": 1, "cache_read_input_tokens": 20}
+    block = {"type": "text", "text": ""} if kind == "text" else {
+        "type": "tool_use", "id": "toolu_01", "name": "reply", "input": {}}  # fmt: skip
+    delta = "text_delta" if kind == "text" else "input_json_delta"
+    field = "text" if kind == "text" else "partial_json"
+    return [
+        event("message_start", {"message": {"id": "msg_1", "type": "message", "role":
+              "assistant", "content": [], "model": "claude-sonnet-4-5", "usage": usage}}),
+        event("content_block_start", {"index": 0, "content_block": block}),
+        event("ping", {}),
+        *[event("content_block_delta", {"index": 0, "delta": {"type": delta, field: d}})
+          for d in deltas],
+        event("content_block_stop", {"index": 0}),
+        event("message_delta", {"delta": {"stop_reason": "tool_use" if kind != "text" else
+              "end_turn", "stop_sequence": None}, "usage": {"output_tokens": 7}}),
+        event("message_stop", {}),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "deltas", "text"),
+    [
+        ("text", ["Looks", " good."], "Looks good."),
+        ("tool", ['{"verdict"', ': "approve"}'], '{"verdict": "approve"}'),
+    ],
+)
+def test_anthropic_stream_is_timed_to_its_first_delta(
+    server: Loopback, kind: str, deltas: list[str], text: str
+) -> None:
+    from tests.models.test_anthropic_backend import REQUEST as ANTHROPIC_REQUEST
+    from tests.models.test_anthropic_backend import SCHEMA
+    from tests.models.test_anthropic_backend import backend as anthropic_backend
+
+    events = anthropic_events(kind, deltas)
+    server.route("POST", "/v1/messages", Reply(headers=SSE, lines=events, delay=0.2))
+    schema = SCHEMA if kind == "tool" else None
+    request = ChatRequest(ANTHROPIC_REQUEST.messages, 512, schema, stop_when=stops.for_json)
+    result = anthropic_backend(server.url).chat(request)
+    assert server.received("/v1/messages")[0].json()["stream"] is True
+    assert (result.text, result.prompt_tokens, result.output_tokens) == (text, 140, 7)
+    assert result.cached_tokens == 20 and result.done_reason == "stop"
+    assert result.ttft_seconds is not None and result.ttft_seconds >= 0.2
+    assert result.decode_seconds is not None
+    assert result.ttft_seconds + result.decode_seconds == pytest.approx(result.seconds, abs=0.01)
+
+
+def test_anthropic_plain_reply_leaves_decode_unknown(server: Loopback) -> None:
+    from tests.models.test_anthropic_backend import REQUEST as ANTHROPIC_REQUEST
+    from tests.models.test_anthropic_backend import backend as anthropic_backend
+    from tests.models.test_anthropic_backend import message
+
+    server.route("POST", "/v1/messages", message([{"type": "text", "text": "ok"}]))
+    result = anthropic_backend(server.url).chat(ANTHROPIC_REQUEST)
+    assert (result.ttft_seconds, result.decode_seconds) == (None, None)
