@@ -7,9 +7,11 @@ the large model's prefill and decode rates). Then it measures that directly: for
 the small model made, Gemma reads a prompt of as many tokens as that call evaluated and
 writes as many tokens as that call wrote (end-of-text ignored, so the count is exact).
 
-    python -m bench.savings            # ~2-4 min on 2 cores; prints both and the load
+    python -m bench.savings                     # the demo, then the direct measurement
+    python -m bench.savings --report demo.json  # reuse a demo report saved by an earlier run
 
-CPU-heavy: run it alone.
+Each run saves the demo's report to $TMPDIR/relay-savings-demo.json. CPU-heavy (a few
+minutes on 2 idle cores): run it alone.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from relay_git.models.ledger import NoComparison, large_alone
+from relay_git.models.ledger import NoComparison, Savings, large_alone
 from relay_git.scaffold.state import entry_from_dict
 from relay_git.types import LedgerEntry
 
@@ -87,7 +89,10 @@ def measure(large: str, calls: Sequence[LedgerEntry]) -> Direct:
     for call in calls:
         read = max(call.prompt_tokens - call.cached_tokens, 1)
         if call.output_tokens > 0:
-            seconds += _one(loaded.llm, read, call.output_tokens)
+            took = _one(loaded.llm, read, call.output_tokens)
+            print(f"  {call.stage}: read {read}, wrote {call.output_tokens}: {took:.1f} s",
+                  flush=True)  # fmt: skip
+            seconds += took
     return Direct(
         len(calls),
         sum(max(c.prompt_tokens - c.cached_tokens, 1) for c in calls),
@@ -96,9 +101,49 @@ def measure(large: str, calls: Sequence[LedgerEntry]) -> Direct:
     )
 
 
-def main() -> int:
+SAVED = Path(tempfile.gettempdir()) / "relay-savings-demo.json"
+
+
+def _report(argv: Sequence[str]) -> dict[str, Any]:
+    if len(argv) == 2 and argv[0] == "--report":
+        saved: dict[str, Any] = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+        return saved
     with tempfile.TemporaryDirectory(prefix="relay-savings-") as tmp:
         report = run_demo(Path(tmp) / "demo")
+    SAVED.write_text(json.dumps(report), encoding="utf-8")
+    print(f"demo report saved to {SAVED}; load now {os.getloadavg()}", flush=True)
+    return report
+
+
+def _rates_from(entries: Sequence[LedgerEntry], large: str) -> list[str]:
+    """The large model's own calls in the demo: where its rates come from."""
+    return [
+        f"  its {e.stage}: read {e.prompt_tokens - e.cached_tokens} tokens in "
+        f"{e.ttft_seconds} s, wrote {e.output_tokens} in {e.decode_seconds} s"
+        for e in entries
+        if e.model == large
+    ]
+
+
+def _lines(estimate: Savings, direct: Direct, error: float) -> list[str]:
+    predicted = estimate.alone_seconds - estimate.large_seconds
+    return [
+        f"measured rates: prefill {estimate.prefill_tps:.1f} tok/s, "
+        f"decode {estimate.decode_tps:.1f} tok/s",
+        f"small-model calls: {direct.calls}, reading {estimate.read_tokens} tokens, "
+        f"writing {estimate.output_tokens}",
+        f"estimate (the small model's calls on the large model): {predicted:.1f} s",
+        f"direct (the large model reads and writes as many tokens): {direct.seconds:.1f} s",
+        f"estimate vs direct: {error:+.0%} (target within {TOLERANCE:.0%})",
+        f"whole run: the relay took {estimate.relay_seconds:.1f} s of model time; the large "
+        f"model alone ~{estimate.alone_seconds:.1f} s estimated, "
+        f"{estimate.large_seconds + direct.seconds:.1f} s with the direct figure",
+        f"load: {os.getloadavg()}",
+    ]
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    report = _report(argv)
     entries = [entry_from_dict(e) for e in report["ledger"]]
     large = str(report["headline"]["large_model"])
     estimate = large_alone(entries, large)
@@ -107,29 +152,13 @@ def main() -> int:
         return 1
     small_calls = [e for e in entries if e.model != large]
     predicted = estimate.alone_seconds - estimate.large_seconds  # the estimated part
+    print(f"estimate {predicted:.1f} s; measuring {len(small_calls)} calls directly", flush=True)
     direct = measure(large, small_calls)
     error = (predicted - direct.seconds) / direct.seconds if direct.seconds > 0 else float("nan")
-    print(f"demo outcome: {report['outcome']} (exit {report['exit_code']})")
-    print(f"large model: {large}")
-    print(
-        f"measured rates: prefill {estimate.prefill_tps:.1f} tok/s, "
-        f"decode {estimate.decode_tps:.1f} tok/s"
-    )
-    print(
-        f"small-model calls: {direct.calls}, reading {estimate.read_tokens} tokens, "
-        f"writing {estimate.output_tokens}"
-    )
-    print(f"estimate (the small model's calls on the large model): {predicted:.1f} s")
-    print(f"direct (the large model reads and writes as many tokens): {direct.seconds:.1f} s")
-    print(f"estimate vs direct: {error:+.0%} (target within {TOLERANCE:.0%})")
-    print(
-        f"whole run: the relay took {estimate.relay_seconds:.1f} s of model time; "
-        f"the large model alone ~{estimate.alone_seconds:.1f} s estimated, "
-        f"{estimate.large_seconds + direct.seconds:.1f} s with the direct figure"
-    )
-    print(f"load: {os.getloadavg()}")
+    print(f"demo outcome: {report['outcome']} (exit {report['exit_code']}); large model {large}")
+    print("\n".join([*_rates_from(entries, large), *_lines(estimate, direct, error)]))
     return 0 if abs(error) <= TOLERANCE else 1
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))
