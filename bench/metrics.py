@@ -61,10 +61,6 @@ class Call:
             self.max_tokens or 0, self.ttft_seconds, self.decode_seconds,
         )  # fmt: skip
 
-
-def _seconds(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
     @property
     def cut(self) -> bool | None:
         """The reply ran to its cap or was stopped as a loop; None when the ledger can't say."""
@@ -73,6 +69,10 @@ def _seconds(value: Any) -> float | None:
         if self.max_tokens:
             return self.output_tokens >= self.max_tokens
         return None
+
+
+def _seconds(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 @dataclass(frozen=True)
