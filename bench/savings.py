@@ -11,7 +11,11 @@ writes as many tokens as that call wrote (end-of-text ignored, so the count is e
     python -m bench.savings --report demo.json  # reuse a demo report saved by an earlier run
 
 Each run saves the demo's report to $TMPDIR/relay-savings-demo.json. CPU-heavy (a few
-minutes on 2 idle cores): run it alone.
+minutes on 2 idle cores): run it alone, on a quiet machine. Gemma writes only ~30 tokens in
+the whole demo, so its decode rate is a two-call sample; where other processes compete for
+the cores, llama.cpp's per-token time swings 5-10x within a minute (its two threads wait on
+each other at every step) and the estimate and the direct figure, taken minutes apart,
+measure different machines.
 """
 
 from __future__ import annotations
