@@ -11,6 +11,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from relay_git.models.ledger import Rates, Savings, large_alone, rates
+from relay_git.types import LedgerEntry
+
 LARGE_SHARE_TARGET = 0.10  # the large model writes at most 10% of output tokens in relay mode
 RATIO_TOLERANCE = 0.20  # measured wall ratio within 20% of the predicted one
 OVERHEAD_TARGET = 0.05  # non-model time under 5% of scaffold wall time
@@ -29,6 +32,9 @@ class Call:
     seconds: float
     done_reason: str = ""  # "stop" | "length" | "repetition" ..., when the ledger says
     max_tokens: int | None = None  # the cap the call was given, when the ledger says
+    cached_tokens: int = 0
+    ttft_seconds: float | None = None  # time to first token, when the backend timed it
+    decode_seconds: float | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Call:
@@ -42,7 +48,18 @@ class Call:
             float(d["seconds"]),
             str(d.get("done_reason") or ""),
             int(cap) if isinstance(cap, int) else None,
+            int(d.get("cached_tokens") or 0),
+            _seconds(d.get("ttft_seconds")),
+            _seconds(d.get("decode_seconds")),
         )
+
+    def entry(self) -> LedgerEntry:
+        """The call as the ledger holds it, for models/ledger.py's rates and estimate."""
+        return LedgerEntry(
+            self.stage, self.role, self.model, self.prompt_tokens, self.output_tokens,
+            self.seconds, 0, self.cached_tokens, self.done_reason or "stop",
+            self.max_tokens or 0, self.ttft_seconds, self.decode_seconds,
+        )  # fmt: skip
 
     @property
     def cut(self) -> bool | None:
@@ -52,6 +69,10 @@ class Call:
         if self.max_tokens:
             return self.output_tokens >= self.max_tokens
         return None
+
+
+def _seconds(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 @dataclass(frozen=True)
@@ -110,8 +131,9 @@ class Speed:
     prompt_tokens: int
     seconds: float
     calls: int
-    decode_tps: float | None = None  # from the prefill/decode split, when it could be fitted
+    decode_tps: float | None = None  # measured (ttft/decode split), else fitted, else None
     prefill_tps: float | None = None
+    measured: bool = False  # the rates come from the ledger's timings, not the fit
 
     @property
     def ledger_tps(self) -> float:
@@ -142,24 +164,36 @@ def split_prefill(calls: Sequence[Call]) -> tuple[float, float] | None:
 
 
 def speeds(runs: Iterable[Run]) -> dict[str, Speed]:
-    """Per model, over every call of every run."""
+    """Per model, over every call of every run: the rates the ledger measured (time to first
+    token and decode apart, models/ledger.rates), else fitted (older ledgers)."""
     by_model: dict[str, list[Call]] = {}
     for run in runs:
         for call in run.calls:
             by_model.setdefault(call.model, []).append(call)
     out: dict[str, Speed] = {}
     for model, calls in by_model.items():
-        split = split_prefill(calls)
+        got = rates(c.entry() for c in calls)[model]
+        measured = got.decode_tps is not None
+        split = None if measured else split_prefill(calls)
         out[model] = Speed(
             model=model,
             output_tokens=sum(c.output_tokens for c in calls),
             prompt_tokens=sum(c.prompt_tokens for c in calls),
             seconds=sum(c.seconds for c in calls),
             calls=len(calls),
-            prefill_tps=split[0] if split else None,
-            decode_tps=split[1] if split else None,
+            prefill_tps=got.prefill_tps if measured else (split[0] if split else None),
+            decode_tps=got.decode_tps if measured else (split[1] if split else None),
+            measured=measured,
         )
     return out
+
+
+def alone_seconds(relay: Run, large: str, known: Mapping[str, Speed]) -> float | None:
+    """What ``large`` alone would need for the relay's calls: models/ledger.large_alone, the
+    estimate the scaffold report and ``log --stats`` give, at the bench's speeds."""
+    measured = {m: Rates(m, s.prefill_tps, s.decode_tps) for m, s in known.items()}
+    result = large_alone([c.entry() for c in relay.calls], large, measured)
+    return result.alone_seconds if isinstance(result, Savings) else None
 
 
 # ------------------------------------------------------------------------ prediction

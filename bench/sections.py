@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -73,6 +73,9 @@ def _pair_row(
         "large_share": _r(metrics.share(large_out, small_out + large_out)),
         "wall_ratio": _r(metrics.share(relay.wall_seconds, alone.wall_seconds)),
         "model_time_ratio": _r(metrics.share(relay.model_seconds, alone.model_seconds)),
+        "large_alone_estimate_seconds": _r(
+            metrics.alone_seconds(relay, cal.large, speeds) or math.nan, 2
+        ),  # None: nothing to compare (no decode timing for the large model)
         "predicted_seed": seed,
         "predicted_prefill": with_prefill,
         "prediction": with_prefill if with_prefill is not None else seed,
@@ -104,6 +107,12 @@ def _total(pairs: Sequence[tuple[Run, Run]], cal: Calibration, speeds: Mapping[s
     return row
 
 
+def _basis(speeds: Iterable[Speed], fitted: bool) -> str:
+    if fitted and all(s.measured for s in speeds):
+        return "decode tok/s measured (time to first token apart)"
+    return "decode tok/s fitted from the ledger" if fitted else "ledger tok/s"
+
+
 def relay_section(runs: Sequence[Run], cal: Calibration) -> dict[str, Any]:
     pairs = _pairs(runs)
     speeds = metrics.speeds(runs)
@@ -117,7 +126,7 @@ def relay_section(runs: Sequence[Run], cal: Calibration) -> dict[str, Any]:
         "tasks": rows,
         "total": total,
         "total_excludes": [r.task for r, g in pairs if r.timed_out or g.timed_out],
-        "speed_basis": "decode tok/s fitted from the ledger" if fitted else "ledger tok/s",
+        "speed_basis": _basis(speeds.values(), fitted),
         "speeds": [_speed_row(s, loads.get(m)) for m, s in speeds.items()],
         "targets": {  # the large share is a headline figure: bench/success.py
             "ratio_vs_prediction": {

@@ -54,17 +54,22 @@ def review(*args: str, fake: FakeBackend | None = None) -> int:
 
 def logged(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, object]]:
     capsys.readouterr()
-    assert main(["log", "--json", *args]) == 0
+    assert main(["log", "--json", "--all-repos", *args]) == 0
     data: list[dict[str, object]] = json.loads(capsys.readouterr().out)
     return data
 
 
-def test_review_run_is_logged_with_metadata_only(
+def test_review_run_is_logged_with_its_findings_but_no_code(
     staged: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert review() == 1
     [run] = logged(capsys)
-    assert run["command"] == "review"
+    assert run["command"] == "review" and run["source"] == "manual"
+    assert run["verdict"] == "fix"
+    assert run["said"] == [
+        {"path": "app.py", "line": 2, "end_line": 2, "severity": "error", "category": "bug",
+         "message": SECRET_MESSAGE}
+    ]  # fmt: skip
     assert run["repo"] == str(staged.resolve())
     assert run["exit_code"] == 1 and run["findings"] == 1
     assert run["reviewer"] == REVIEWER and run["coder"] == "ollama:qwen3-coder:30b"
@@ -72,7 +77,7 @@ def test_review_run_is_logged_with_metadata_only(
     assert call["stage"] == "review" and call["model"] == REVIEWER
     assert call["output_tokens"] > 0 and call["prompt_tokens"] > 0
     raw = history_file().read_bytes()
-    for secret in (SECRET_CODE, SECRET_MESSAGE, SECRET_SUMMARY, "return a", "app.py"):
+    for secret in (SECRET_CODE, SECRET_SUMMARY, "return a"):  # no code, suggestion, summary
         assert secret.encode() not in raw, secret
 
 
@@ -119,7 +124,7 @@ def test_newest_first_and_limit(staged: Path, capsys: pytest.CaptureFixture[str]
     assert main(["log"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:3] == ["time", "command", "exit"]
-    assert lines[1].split()[1:4] == ["review", "0", "1"]
+    assert lines[1].split()[1:5] == ["review", "0", "fix", "1"]
 
 
 @pytest.mark.parametrize(

@@ -17,42 +17,73 @@ SMALL = "ollama:qwen3-coder:30b"
 LARGE = "ollama:gpt-oss:120b"
 
 
-def entry(stage: str, model: str, prompt: int, output: int, seconds: float) -> LedgerEntry:
+def entry(
+    stage: str,
+    model: str,
+    prompt: int,
+    output: int,
+    seconds: float,
+    ttft: float | None = None,
+    decode: float | None = None,
+) -> LedgerEntry:
     role = "reviewer" if model == LARGE else "coder"
-    return LedgerEntry(stage, role, model, prompt, output, seconds, 8192)
+    return LedgerEntry(
+        stage, role, model, prompt, output, seconds, 8192, 0, "stop", 0, ttft, decode
+    )
 
 
 def run(*ledger: LedgerEntry, reviewer: str = LARGE, command: str = "scaffold") -> Run:
     return Run("2026-01-01T00:00:00+00:00", "/r", command, SMALL, reviewer, 0, None, 9.0, ledger)
 
 
-# The small model writes 1000 tokens at 200 tok/s; the large one 100 at 50 tok/s.
-RELAY = run(entry("generate", SMALL, 3000, 1000, 5.0), entry("review", LARGE, 4000, 100, 2.0))
+# The small model reads 3000 tokens in 1 s and writes 1000 in 4 s; the large one reads 4000 in
+# 2 s (2000 tok/s) and writes 100 in 2 s (50 tok/s).
+RELAY = run(
+    entry("generate", SMALL, 3000, 1000, 5.0, 1.0, 4.0),
+    entry("review", LARGE, 4000, 100, 4.0, 2.0, 2.0),
+)
+# Alone: its own review as measured, the small model's prompt at its prefill rate, the small
+# model's output at its decode rate.
+ALONE = 4.0 + 3000 / 2000 + 1000 / 50
 
 
-def test_small_output_is_priced_at_the_measured_large_speed() -> None:
+def test_large_alone_is_prefill_plus_decode_not_output_over_call_seconds() -> None:
     stats = compute([RELAY], {})
     small, large = stats.models
-    assert (small.model, small.tokens_per_second, small.seconds) == (SMALL, 200.0, 5.0)
-    assert small.seconds_if_large == pytest.approx(1000 / 50)
-    assert large.seconds_if_large == pytest.approx(2.0)
-    assert stats.seconds == pytest.approx(7.0)
-    assert stats.seconds_if_large == pytest.approx(22.0)
-    assert stats.cost is None and stats.unmeasured == ()
+    assert (small.model, small.prefill_tps, small.decode_tps) == (SMALL, 3000.0, 250.0)
+    assert (large.prefill_tps, large.decode_tps) == (2000.0, 50.0)
+    assert stats.relay_seconds == pytest.approx(9.0)
+    assert stats.alone_seconds == pytest.approx(ALONE)
+    old_formula = 1100 / (100 / 4.0)  # all output over the large model's whole-call tok/s
+    assert stats.alone_seconds != pytest.approx(old_formula)
+    assert stats.no_comparison == "" and stats.scaffold_runs == 1
 
 
-def test_bare_reviewer_name_and_speed_measured_in_another_run() -> None:
-    review_only = run(entry("review", LARGE, 1000, 50, 1.0), command="review")
-    coder_only = run(entry("generate", SMALL, 10, 300, 1.0), reviewer="gpt-oss:120b")
+def test_large_rates_measured_in_a_review_run_serve_a_scaffold_run() -> None:
+    review_only = run(entry("review", LARGE, 1000, 50, 1.5, 0.5, 1.0), command="review")
+    coder_only = run(entry("generate", SMALL, 10, 300, 1.0, 0.1, 0.9), reviewer="gpt-oss:120b")
     stats = compute([review_only, coder_only], {})
-    assert stats.models[0].seconds_if_large == pytest.approx(1.0)
-    assert stats.models[1].seconds_if_large == pytest.approx(300 / 50)
+    assert stats.scaffold_runs == 1
+    assert stats.alone_seconds == pytest.approx(10 / 2000 + 300 / 50)
 
 
-def test_unmeasured_large_model_is_named_not_guessed() -> None:
-    stats = compute([run(entry("generate", SMALL, 10, 300, 1.0), reviewer="openai:gpt-4.1")], {})
-    assert stats.seconds_if_large is None
-    assert stats.unmeasured == ("openai:gpt-4.1",)
+def test_review_only_history_has_no_scaffold_runs_to_compare(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    append(default_path(dict(os.environ)), run(RELAY.ledger[1], command="review"))
+    stats = compute(runs(default_path(dict(os.environ))), {})
+    assert stats.alone_seconds is None and stats.no_comparison == "no scaffold runs"
+    assert main(["log", "--stats", "--all-repos"]) == 0
+    out = capsys.readouterr().out
+    assert "not compared (no scaffold runs)" in out
+    assert "0.0 s" not in out and "1.0x" not in out
+
+
+def test_a_large_model_without_decode_timing_is_named_not_guessed() -> None:
+    untimed = run(entry("generate", SMALL, 10, 300, 1.0, 0.1, 0.9), reviewer="openai:gpt-4.1")
+    stats = compute([untimed, run(entry("review", "openai:gpt-4.1", 900, 40, 3.0))], {})
+    assert stats.alone_seconds is None
+    assert stats.no_comparison == "no decode timing for openai:gpt-4.1"
 
 
 def test_dollars_from_prices_per_million_tokens() -> None:
@@ -77,25 +108,27 @@ def test_log_stats_cli(capsys: pytest.CaptureFixture[str]) -> None:
     path = default_path(dict(os.environ))
     append(path, RELAY)
     assert [r.ledger for r in runs(path)] == [RELAY.ledger]
-    assert main(["log", "--stats"]) == 0
+    assert main(["log", "--stats", "--all-repos"]) == 0
     out = capsys.readouterr().out
-    assert "if large" in out
+    assert "prefill/s" in out and "decode/s" in out
     assert (
-        "the relay took 7.0 s of model time; the large model alone would have taken 22.0 s" in out
+        "1 scaffold run(s): the relay took 9.0 s of model time; the large model alone would "
+        "have taken 25.5 s (2.8x)" in out
     )
-    assert main(["log", "--stats", "--json"]) == 0
+    assert main(["log", "--stats", "--json", "--all-repos"]) == 0
     import json
 
     data = json.loads(capsys.readouterr().out)
-    assert data["runs"] == 1 and data["seconds_if_large"] == 22.0
+    assert data["runs"] == 1 and data["seconds_if_large"] == ALONE
     assert [m["model"] for m in data["models"]] == [SMALL, LARGE]
+    assert data["models"][1]["decode_tps"] == 50.0
 
 
 def test_empty_history(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert main(["log", "--stats"]) == 0
+    assert main(["log", "--stats", "--all-repos"]) == 0
     assert "no model calls logged yet" in capsys.readouterr().out
     assert main(["log"]) == 0
-    assert "no runs logged yet" in capsys.readouterr().out
+    assert "no runs logged in " in capsys.readouterr().out  # this repository
 
 
 def test_text_shows_dollars_when_priced() -> None:

@@ -70,9 +70,15 @@ class LedgerEntry:
     cached_tokens: int = 0  # prompt tokens the engine reused from its prefix cache
     done_reason: str = "stop"  # "stop" | "length" | "repetition" | backend-specific
     max_tokens: int = 0  # the output bound the call was given
+    # Time to first token (prefill, plus the first token) and the decoding after it; None
+    # when the backend could not tell them apart (then no rate is derived from the call).
+    ttft_seconds: float | None = None
+    decode_seconds: float | None = None
 
     @property
     def tokens_per_second(self) -> float:
+        """Output over the whole call, prefill included: what the table shows, not a rate
+        to estimate with (models/ledger.py rates() gives the prefill and decode rates)."""
         return self.output_tokens / self.seconds if self.seconds > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -88,7 +94,13 @@ class LedgerEntry:
             "cached_tokens": self.cached_tokens,
             "done_reason": self.done_reason,
             "max_tokens": self.max_tokens,
+            "ttft_seconds": _round(self.ttft_seconds),
+            "decode_seconds": _round(self.decode_seconds),
         }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 @dataclass(frozen=True)

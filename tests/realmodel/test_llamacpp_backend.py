@@ -64,6 +64,16 @@ def test_plain_chat_reports_usage_and_context(smollm2: Backend) -> None:
     assert result.done_reason in {"stop", "length"}
 
 
+def test_the_generation_loop_times_first_token_and_decode_apart(smollm2: Backend) -> None:
+    """Prefill of a long prompt lands in the time to first token; the decode time is
+    llama.cpp's own for the output tokens, within the loop's time after the first token."""
+    long = ({"role": "user", "content": "Summarise: " + "the cat sat on the mat. " * 150},)
+    result = smollm2.chat(ChatRequest(messages=long, max_tokens=16))
+    assert result.ttft_seconds is not None and result.decode_seconds is not None
+    assert result.output_tokens > 1 and result.ttft_seconds > 0
+    assert 0 < result.decode_seconds <= result.seconds - result.ttft_seconds + 0.01
+
+
 def test_max_tokens_bounds_the_reply(smollm2: Backend) -> None:
     result = smollm2.chat(ChatRequest(messages=STORY, max_tokens=7))
     assert result.output_tokens == 7

@@ -37,6 +37,8 @@ def test_ledger_and_totals(review: Review) -> None:
         "cached_tokens": 0,  # beyond DESIGN.md's keys: what the engine's prefix cache served
         "done_reason": "stop",
         "max_tokens": 0,
+        "ttft_seconds": None,  # time to first token and decode time: not timed apart here
+        "decode_seconds": None,
     }
     assert [(t["model"], t["calls"], t["output_tokens"]) for t in data["totals"]] == [
         ("ollama:qwen3-coder:30b", 2, 500),

@@ -73,6 +73,8 @@ def test_coverage_names_skipped_files(staged: Path, capsys: pytest.CaptureFixtur
         "seconds",
         "tokens_per_second",
         "context",
+        "ttft_seconds",  # time to first token and decode time, apart (None: not timed)
+        "decode_seconds",
     }
 
 

@@ -23,7 +23,7 @@ from relay_git.commands.common import (
     progress,
     save_raw_reply,
 )
-from relay_git.commands.runlog import count_findings, logged
+from relay_git.commands.runlog import logged, note_review
 from relay_git.commands.targets import STAGED, Target, unstaged_hint
 from relay_git.commands.targets import read as read_targets
 from relay_git.errors import (
@@ -142,9 +142,9 @@ def review_target(
             raise
         except BackendUnavailable as err:
             return fail_open(o, err)
+    note_review(result.verdict.value, result.findings)  # what the reviewer said, fixed or not
     if o.fix:
         result = fix_in_tree(app, diff_text, result)
-    count_findings(len(result.findings))
     fail_on = app.config.fail_on
     if hook_text:
         text, code = hook_report.verdict(result, fail_on, what, o.push)

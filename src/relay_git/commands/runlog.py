@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import sqlite3
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -23,6 +23,7 @@ import click
 from relay_git.errors import RelayError
 from relay_git.history.stats import canonical
 from relay_git.history.store import Run, append, default_path
+from relay_git.types import Finding
 
 if TYPE_CHECKING:  # the app loads when a command runs, not at start-up
     from relay_git.app import App
@@ -53,6 +54,28 @@ def count_findings(count: int) -> None:
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.meta[_FINDINGS_KEY] = ctx.meta.get(_FINDINGS_KEY, 0) + count
+
+
+_VERDICT_KEY = "relay_git.verdict"
+_SAID_KEY = "relay_git.said"
+_WORST = {"approve": 0, "fix": 1, "reject": 2}
+
+
+def note_verdict(verdict: str) -> None:
+    """Keep the run's verdict for the history: the worst of several reviews."""
+    ctx = click.get_current_context(silent=True)
+    kept = None if ctx is None else ctx.meta.get(_VERDICT_KEY)
+    if ctx is not None and (kept is None or _WORST.get(verdict, 0) > _WORST.get(kept, 0)):
+        ctx.meta[_VERDICT_KEY] = verdict
+
+
+def note_review(verdict: str, findings: Sequence[Finding]) -> None:
+    """Keep a review's verdict, its findings and their count for the history."""
+    count_findings(len(findings))
+    note_verdict(verdict)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta[_SAID_KEY] = (*ctx.meta.get(_SAID_KEY, ()), *findings)
 
 
 def set_no_log(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
@@ -97,6 +120,17 @@ def logged(command: str) -> Callable[[F], F]:
     return wrap
 
 
+def _kept(findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """Findings as the history keeps them: no suggestion, secrets in the message redacted."""
+    if not findings:
+        return ()
+    from relay_git.safety.redact import redact
+
+    return tuple(
+        replace(f, message=redact(f.message)[0], suggestion=None, fingerprint="") for f in findings
+    )
+
+
 def record(ctx: click.Context, code: int | None) -> None:
     """Append the run to the history once, unless logging is off or nothing was built."""
     started = ctx.meta.get(_RUN_KEY)
@@ -118,6 +152,9 @@ def record(ctx: click.Context, code: int | None) -> None:
         findings=ctx.meta.get(_FINDINGS_KEY),
         wall_seconds=time.monotonic() - started.monotonic,
         ledger=app.ledger.entries,
+        source="hook" if ctx.params.get("hook") else "manual",
+        verdict=ctx.meta.get(_VERDICT_KEY),
+        said=_kept(ctx.meta.get(_SAID_KEY, ())),
     )
     path = default_path(app.environ)
     try:

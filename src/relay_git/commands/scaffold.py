@@ -22,7 +22,7 @@ from relay_git.commands.common import (
     progress,
     save_raw_reply,
 )
-from relay_git.commands.runlog import logged
+from relay_git.commands.runlog import logged, note_verdict
 from relay_git.errors import ModelOutputError
 
 if TYPE_CHECKING:  # the scaffold (pydantic, jinja2) loads only when a relay runs
@@ -206,6 +206,8 @@ def run(ctx: click.Context, a: Args) -> int:
     except KeyboardInterrupt:
         left_behind(app.require_repo(), a)
         raise
+    if result.verdict:
+        note_verdict(result.verdict)
     text = json.dumps(result.to_dict(), indent=2) if a.as_json else render_text(result)
     emit(text, a.output)
     return result.exit_code

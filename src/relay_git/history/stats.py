@@ -1,11 +1,11 @@
-"""What the logged runs cost, and what the same output would have cost on the large model.
+"""What the logged runs cost, and what their scaffold runs would have taken on the large model.
 
-Pure: runs and prices in, numbers out. The large model of a run is its reviewer. Its
-speed is *measured*: its output tokens over its wall seconds, summed over every call
-it made in the history. A call the small model made would have taken
-``output_tokens / large tok/s`` on the large one; a call the large model made took what
-it took. A reviewer the history never saw answer (every review came from the cache)
-has no measured speed, so the calls of its runs count as "not comparable".
+Pure: runs and prices in, numbers out. The large model of a run is its reviewer. Each
+model's prefill and decode rates are *measured* over every call of the history that its
+backend timed apart (models/ledger.rates); a scaffold run's calls on the large model alone
+come from models/ledger.large_alone, the formula the scaffold report uses too. Review runs
+measure rates but have nothing to compare; with no scaffold run, or no decode timing for a
+run's large model, the comparison says why instead of showing a figure.
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from typing import Any
 from relay_git.errors import UsageError
 from relay_git.history.store import Run
 from relay_git.models.base import parse_spec
-from relay_git.models.ledger import ModelTotals, totals
-from relay_git.types import LedgerEntry
+from relay_git.models.ledger import ModelTotals, NoComparison, Rates, large_alone, rates, totals
 
 PER = 1_000_000  # prices are USD per million tokens
 
@@ -34,16 +33,18 @@ class Price:
 
 @dataclass(frozen=True)
 class ModelStats(ModelTotals):
-    """A model's totals over the history, and the same calls on the large model."""
+    """A model's totals over the history, its measured rates, and what its calls cost."""
 
-    seconds_if_large: float | None = None  # None: no measured speed for a run's large model
+    prefill_tps: float | None = None
+    decode_tps: float | None = None
     cost: float | None = None  # None: no price for this model
     cost_if_large: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **super().to_dict(),
-            "seconds_if_large": _round(self.seconds_if_large, 3),
+            "prefill_tps": _round(self.prefill_tps, 2),
+            "decode_tps": _round(self.decode_tps, 2),
             "cost_usd": _round(self.cost, 6),
             "cost_if_large_usd": _round(self.cost_if_large, 6),
         }
@@ -53,15 +54,14 @@ class ModelStats(ModelTotals):
 class Stats:
     runs: int
     models: tuple[ModelStats, ...]
-    unmeasured: tuple[str, ...]  # large models with no measured speed
+    scaffold_runs: int = 0
+    relay_seconds: float | None = None  # model seconds of the scaffold runs compared
+    alone_seconds: float | None = None  # the same runs' calls on their large model alone
+    no_comparison: str = ""  # why there is no comparison ("no scaffold runs", ...)
 
     @property
     def seconds(self) -> float:
         return sum(m.seconds for m in self.models)
-
-    @property
-    def seconds_if_large(self) -> float | None:
-        return _sum_or_none(m.seconds_if_large for m in self.models)
 
     @property
     def cost(self) -> float | None:
@@ -76,10 +76,12 @@ class Stats:
             "runs": self.runs,
             "models": [m.to_dict() for m in self.models],
             "seconds": round(self.seconds, 3),
-            "seconds_if_large": _round(self.seconds_if_large, 3),
+            "scaffold_runs": self.scaffold_runs,
+            "relay_seconds": _round(self.relay_seconds, 3),
+            "seconds_if_large": _round(self.alone_seconds, 3),
+            "no_comparison": self.no_comparison or None,
             "cost_usd": _round(self.cost, 6),
             "cost_if_large_usd": _round(self.cost_if_large, 6),
-            "unmeasured": list(self.unmeasured),
         }
 
 
@@ -112,38 +114,54 @@ def prices_from(raw: Mapping[str, Any] | None) -> dict[str, Price]:
     return out
 
 
-def _if_large(entry: LedgerEntry, large: str, rates: Mapping[str, float]) -> float | None:
-    """Seconds this call would have taken on ``large`` (None: its speed was never measured)."""
-    if entry.model == large:
-        return entry.seconds
-    rate = rates.get(large, 0.0)
-    return entry.output_tokens / rate if rate > 0 else None
+def _costs(history: Sequence[Run], prices: Mapping[str, Price]) -> dict[str, list[float | None]]:
+    """Per model: [cost, cost had the run's large model made the call] (None: unpriced)."""
+    acc: dict[str, list[float | None]] = {}
+    for run in history:
+        big = prices.get(canonical(run.reviewer))
+        for e in run.ledger:
+            own = prices.get(e.model)
+            row = acc.setdefault(e.model, [0.0, 0.0])
+            for i, price in enumerate((own, big)):
+                value = price.cost(e.prompt_tokens, e.output_tokens) if price else None
+                current = row[i]
+                row[i] = None if current is None or value is None else current + value
+    return acc
+
+
+def _comparison(
+    history: Sequence[Run], measured: Mapping[str, Rates]
+) -> tuple[int, float | None, float | None, str]:
+    """(scaffold runs, relay seconds, large-alone seconds, why not): each scaffold run's
+    calls on its own reviewer, at the rates measured over the whole history."""
+    scaffolds = [r for r in history if r.command == "scaffold" and r.ledger]
+    if not scaffolds:
+        return 0, None, None, "no scaffold runs"
+    relay = alone = 0.0
+    for run in scaffolds:
+        result = large_alone(run.ledger, canonical(run.reviewer), measured)
+        if isinstance(result, NoComparison):
+            return len(scaffolds), None, None, result.reason
+        relay += result.relay_seconds
+        alone += result.alone_seconds
+    return len(scaffolds), relay, alone, ""
 
 
 def compute(history: Sequence[Run], prices: Mapping[str, Price]) -> Stats:
     entries = [e for run in history for e in run.ledger]
-    rates = {t.model: t.tokens_per_second for t in totals(entries)}
-    acc: dict[str, list[float | None]] = {}  # model -> [if_large s, cost, cost if large]
-    unmeasured: set[str] = set()
-    for run in history:
-        large = canonical(run.reviewer)
-        for e in run.ledger:
-            seconds = _if_large(e, large, rates)
-            if seconds is None:
-                unmeasured.add(large)
-            own, big = prices.get(e.model), prices.get(large)
-            row = acc.setdefault(e.model, [0.0, 0.0, 0.0])
-            for i, value in enumerate(
-                (
-                    seconds,
-                    own.cost(e.prompt_tokens, e.output_tokens) if own else None,
-                    big.cost(e.prompt_tokens, e.output_tokens) if big else None,
-                )
-            ):
-                current = row[i]
-                row[i] = None if current is None or value is None else current + value
+    measured = rates(entries)
+    costs = _costs(history, prices)
     models = tuple(
-        ModelStats(t.model, t.calls, t.prompt_tokens, t.output_tokens, t.seconds, *acc[t.model])
+        ModelStats(
+            t.model,
+            t.calls,
+            t.prompt_tokens,
+            t.output_tokens,
+            t.seconds,
+            measured[t.model].prefill_tps,
+            measured[t.model].decode_tps,
+            *costs[t.model],
+        )
         for t in totals(entries)
     )
-    return Stats(len(history), models, tuple(sorted(unmeasured)))
+    return Stats(len(history), models, *_comparison(history, measured))

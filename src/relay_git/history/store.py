@@ -1,48 +1,29 @@
 """The run history: one SQLite row per ``review``/``scaffold`` run, plus its ledger.
 
-Only metadata is kept — when, where, which command and models, each model call's token
-counts and seconds, the exit code and how many findings. Never the diff, a prompt, a
-reply, a finding's text or a task: the log can sit in a home directory for years.
+Kept: when, where, which command (and whether a hook ran it) and models, each model
+call's tokens and timings, the exit code, the review's verdict and its findings (path,
+line, severity, message — redacted like text sent to a remote model). Never the diff, a
+prompt, a reply, a suggestion or a task. The file is private (0600 in a 0700 folder);
+its schema is upgraded in place by history/migrations.py.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterator, Mapping
+import stat
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from relay_git.types import LedgerEntry
+from relay_git.history.migrations import migrate
+from relay_git.types import Category, Finding, LedgerEntry, Severity
 
 FILE_NAME = "history.sqlite3"
-_SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    time TEXT NOT NULL,          -- ISO 8601, UTC
-    repo TEXT NOT NULL,          -- the repository's root (or the working directory)
-    command TEXT NOT NULL,       -- review | scaffold
-    coder TEXT NOT NULL,
-    reviewer TEXT NOT NULL,
-    exit_code INTEGER,           -- NULL: the run ended without one (killed)
-    findings INTEGER,            -- NULL: not a count this command makes
-    wall_seconds REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS calls (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    stage TEXT NOT NULL,
-    role TEXT NOT NULL,
-    model TEXT NOT NULL,
-    prompt_tokens INTEGER NOT NULL,
-    output_tokens INTEGER NOT NULL,
-    seconds REAL NOT NULL,
-    context INTEGER NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
-"""
+DIR_MODE = 0o700  # the log is private: what was reviewed where, and what the reviewer said
+FILE_MODE = 0o600
 
 
 @dataclass(frozen=True)
@@ -57,6 +38,14 @@ class Run:
     wall_seconds: float
     ledger: tuple[LedgerEntry, ...] = ()
     id: int | None = None
+    source: str | None = None  # "hook" | "manual"; None: logged before it was recorded
+    verdict: str | None = None  # the review's (the worst of several pushed refs')
+    said: tuple[Finding, ...] = ()  # the review's findings, without suggestions
+
+    @property
+    def kind(self) -> str:
+        """``hook`` for a review a git hook ran, else the command."""
+        return "hook" if self.source == "hook" else self.command
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,13 +53,60 @@ class Run:
             "time": self.time,
             "repo": self.repo,
             "command": self.command,
+            "source": self.source,
             "coder": self.coder,
             "reviewer": self.reviewer,
             "exit_code": self.exit_code,
+            "verdict": self.verdict,
             "findings": self.findings,
             "wall_seconds": round(self.wall_seconds, 3),
             "ledger": [e.to_dict() for e in self.ledger],
+            "said": [_said_dict(f) for f in self.said],
         }
+
+
+def _said_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "line": f.line,
+        "end_line": f.end_line,
+        "severity": f.severity.value,
+        "category": f.category.value,
+        "message": f.message,
+    }
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which runs: all of them by default, newest first."""
+
+    limit: int | None = None
+    repo: str | None = None  # the repository root as logged
+    since: str | None = None  # ISO 8601 UTC: runs at or after it
+    kind: str | None = None  # scaffold | review (by hand) | hook
+    model: str | None = None  # a full spec: the run's coder, reviewer, or a model it called
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.repo is not None:
+            clauses.append("repo = ?")
+            params.append(self.repo)
+        if self.since is not None:
+            clauses.append("time >= ?")
+            params.append(self.since)
+        if self.kind == "hook":
+            clauses.append("source = 'hook'")
+        elif self.kind is not None:
+            clauses.append("command = ? AND source IS NOT 'hook'")
+            params.append(self.kind)
+        if self.model is not None:
+            clauses.append(
+                "(coder = ? OR reviewer = ? OR EXISTS"
+                " (SELECT 1 FROM calls WHERE run_id = runs.id AND model = ?))"
+            )
+            params += [self.model] * 3
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
 def default_path(environ: Mapping[str, str]) -> Path:
@@ -81,81 +117,126 @@ def default_path(environ: Mapping[str, str]) -> Path:
     return Path(data) / "relay-git" / FILE_NAME
 
 
+def _private(path: Path, mode: int) -> None:
+    """``path`` with exactly ``mode`` (a log written by an older relay-git is tightened)."""
+    if stat.S_IMODE(path.stat().st_mode) != mode:
+        path.chmod(mode)
+
+
+def _secure(path: Path) -> None:
+    """The folder 0700 and the file 0600, created so before SQLite opens it (its journal
+    files take the database's mode)."""
+    path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    _private(path.parent, DIR_MODE)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, FILE_MODE))
+    _private(path, FILE_MODE)
+
+
 @contextmanager
-def _connect(path: Path, create: bool) -> Iterator[sqlite3.Connection]:
-    if create:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'ro'}"
-    with closing(sqlite3.connect(uri, uri=True, timeout=5.0)) as conn:
-        if create:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0:
-                conn.executescript(_SCHEMA + f"PRAGMA user_version = {_SCHEMA_VERSION};")
+def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """The database at ``path``, created if need be, private, and migrated to this schema."""
+    _secure(path)
+    with closing(sqlite3.connect(path, timeout=5.0)) as conn:
+        migrate(conn)
         yield conn
 
 
 def append(path: Path, run: Run) -> int:
-    """Add ``run`` and its ledger in one transaction; returns the run's id."""
-    with _connect(path, create=True) as conn, conn:
+    """Add ``run``, its ledger and its findings in one transaction; returns the run's id."""
+    with _connect(path) as conn, conn:
         cur = conn.execute(
             "INSERT INTO runs (time, repo, command, coder, reviewer, exit_code, findings,"
-            " wall_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " wall_seconds, source, verdict) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                run.time,
-                run.repo,
-                run.command,
-                run.coder,
-                run.reviewer,
-                run.exit_code,
-                run.findings,
-                run.wall_seconds,
+                run.time, run.repo, run.command, run.coder, run.reviewer, run.exit_code,
+                run.findings, run.wall_seconds, run.source, run.verdict,
             ),
-        )
+        )  # fmt: skip
         run_id = int(cur.lastrowid or 0)
         conn.executemany(
-            "INSERT INTO calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    run_id,
-                    i,
-                    e.stage,
-                    e.role,
-                    e.model,
-                    e.prompt_tokens,
-                    e.output_tokens,
-                    e.seconds,
-                    e.context,
-                )
-                for i, e in enumerate(run.ledger)
-            ],
+            "INSERT INTO calls (run_id, seq, stage, role, model, prompt_tokens, output_tokens,"
+            " seconds, context, ttft_seconds, decode_seconds, cached_tokens)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, i, *_call_row(e)) for i, e in enumerate(run.ledger)],
+        )
+        conn.executemany(
+            "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, i, *_finding_row(f)) for i, f in enumerate(run.said)],
         )
         return run_id
 
 
-def runs(path: Path, limit: int | None = None) -> list[Run]:
-    """The logged runs, newest first (all of them when ``limit`` is None)."""
+def _call_row(e: LedgerEntry) -> tuple[Any, ...]:
+    return (
+        e.stage, e.role, e.model, e.prompt_tokens, e.output_tokens, e.seconds, e.context,
+        e.ttft_seconds, e.decode_seconds, e.cached_tokens,
+    )  # fmt: skip
+
+
+def _finding_row(f: Finding) -> tuple[Any, ...]:
+    return (f.path, f.line, f.end_line, f.severity.value, f.category.value, f.message)
+
+
+_RUNS = (
+    "SELECT id, time, repo, command, coder, reviewer, exit_code, findings, wall_seconds,"
+    " source, verdict FROM runs"
+)
+_CALLS = (
+    "SELECT run_id, stage, role, model, prompt_tokens, output_tokens, seconds, context,"
+    " cached_tokens, ttft_seconds, decode_seconds FROM calls"
+)
+_FINDINGS = "SELECT run_id, path, line, end_line, severity, category, message FROM findings"
+
+
+def runs(path: Path, limit: int | None = None, query: Query | None = None) -> list[Run]:
+    """The logged runs ``query`` selects, newest first (``limit`` overrides its limit)."""
     if not path.exists():
         return []
-    with _connect(path, create=False) as conn:
+    query = query or Query()
+    where, params = query.where()
+    top = limit if limit is not None else query.limit
+    with _connect(path) as conn:
         rows = conn.execute(
-            "SELECT id, time, repo, command, coder, reviewer, exit_code, findings, wall_seconds"
-            " FROM runs ORDER BY id DESC LIMIT ?",
-            (-1 if limit is None else limit,),
+            f"{_RUNS}{where} ORDER BY id DESC LIMIT ?", [*params, -1 if top is None else top]
         ).fetchall()
-        calls: dict[int, list[LedgerEntry]] = {}
         ids = [r[0] for r in rows]
-        for chunk_start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
-            chunk = ids[chunk_start : chunk_start + 500]
-            marks = ",".join("?" * len(chunk))
-            for c in conn.execute(
-                "SELECT run_id, stage, role, model, prompt_tokens, output_tokens, seconds, context"
-                f" FROM calls WHERE run_id IN ({marks}) ORDER BY run_id, seq",
-                chunk,
-            ):
-                calls.setdefault(c[0], []).append(LedgerEntry(*c[1:]))
-    return [_run(row, tuple(calls.get(row[0], ()))) for row in rows]
+        calls = _children(conn, _CALLS, ids, _entry)
+        said = _children(conn, _FINDINGS, ids, _finding)
+    return [_run(row, calls.get(row[0], ()), said.get(row[0], ())) for row in rows]
 
 
-def _run(row: tuple[Any, ...], ledger: tuple[LedgerEntry, ...]) -> Run:
-    run_id, when, repo, command, coder, reviewer, code, findings, seconds = row
-    return Run(when, repo, command, coder, reviewer, code, findings, seconds, ledger, run_id)
+T = TypeVar("T")
+
+
+def _children(
+    conn: sqlite3.Connection, select: str, ids: list[int], make: Callable[[tuple[Any, ...]], T]
+) -> dict[int, tuple[T, ...]]:
+    """Rows of a child table for the runs ``ids``, by run, in their order."""
+    out: dict[int, list[T]] = {}
+    for start in range(0, len(ids), 500):  # SQLite's bound-parameter limit
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(f"{select} WHERE run_id IN ({marks}) ORDER BY run_id, seq", chunk):
+            out.setdefault(row[0], []).append(make(row[1:]))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _entry(row: tuple[Any, ...]) -> LedgerEntry:
+    stage, role, model, prompt, output, seconds, context, cached, ttft, decode = row
+    return LedgerEntry(
+        stage, role, model, prompt, output, seconds, context, cached,
+        ttft_seconds=ttft, decode_seconds=decode,
+    )  # fmt: skip
+
+
+def _finding(row: tuple[Any, ...]) -> Finding:
+    path, line, end_line, severity, category, message = row
+    return Finding(path, line, end_line, Severity(severity), Category(category), message)
+
+
+def _run(row: tuple[Any, ...], ledger: tuple[LedgerEntry, ...], said: tuple[Finding, ...]) -> Run:
+    run_id, when, repo, command, coder, reviewer, code, findings, seconds, source, verdict = row
+    return Run(
+        when, repo, command, coder, reviewer, code, findings, seconds, ledger, run_id,
+        source, verdict, said,
+    )  # fmt: skip

@@ -15,7 +15,7 @@ import httpx
 import pydantic
 
 from relay_git.errors import BackendUnavailable, Misconfigured
-from relay_git.models import _http
+from relay_git.models import _http, anthropic_stream
 from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
@@ -102,10 +102,20 @@ class AnthropicBackend(_http.HttpBackend):
 
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
         start = time.monotonic()
+        if request.stop_when is not None:  # streamed: timed, and cut off when it says so
+            return self._streamed_chat(request, on_token, start)
         response = self._request("POST", "/v1/messages", self._body(request))
-        seconds = time.monotonic() - start
         if response.status_code >= 400:
             raise self._status_error(response)
+        return self._plain_result(request, response, on_token, time.monotonic() - start)
+
+    def _plain_result(
+        self,
+        request: ChatRequest,
+        response: httpx.Response,
+        on_token: OnToken | None,
+        seconds: float,
+    ) -> ChatResult:
         message = self._parse(
             response, _Message, "an Anthropic message", "check ANTHROPIC_BASE_URL"
         )
@@ -122,6 +132,67 @@ class AnthropicBackend(_http.HttpBackend):
             context=self.context_length(),
             done_reason=done_reason(message.stop_reason),
             cached_tokens=message.usage.cache_read_input_tokens,
+            # A plain Messages reply has no timings in its usage: prefill and decode stay
+            # unknown (None), never guessed from the whole call.
+        )
+
+    def _streamed_chat(
+        self, request: ChatRequest, on_token: OnToken | None, start: float
+    ) -> ChatResult:
+        """The reply streamed and timed to its first token, with the plain request's retries
+        (a server that ignores "stream" is read as a plain reply)."""
+        body = self._body(request) | {"stream": True}
+
+        def attempt() -> ChatResult:
+            try:
+                return self._stream_once(request, body, on_token, start)
+            except httpx.TransportError as err:
+                raise self._transport_error(err) from None
+            except anthropic_stream.StreamError as err:
+                raise BackendUnavailable(
+                    f"{_http.host_of(self.base_url)} sent {err}", self.status_fix
+                ) from None
+
+        return _http.with_retries(attempt, self._retry)
+
+    def _stream_once(
+        self,
+        request: ChatRequest,
+        body: dict[str, Any],
+        on_token: OnToken | None,
+        start: float,
+    ) -> ChatResult:
+        url = self.base_url + "/v1/messages"
+        with self._client.stream("POST", url, json=body, headers=self._headers()) as response:
+            kind = str(response.headers.get("content-type", ""))
+            if response.status_code >= 400 or not kind.startswith("text/event-stream"):
+                response.read()
+                if response.status_code in self.retry_statuses:
+                    after = _http.parse_retry_after(response.headers.get("retry-after"))
+                    raise _http.Retryable(self._status_error(response), after)
+                if response.status_code >= 400:
+                    raise self._status_error(response)
+                seconds = time.monotonic() - start  # it ignored "stream": one plain reply
+                return self._plain_result(request, response, on_token, seconds)
+            reply = anthropic_stream.read(
+                response.iter_lines(), request.schema is not None, request.stop_when, on_token
+            )
+        end = time.monotonic()
+        try:
+            usage = _Usage.model_validate(reply.usage)
+        except pydantic.ValidationError:
+            usage = _Usage()  # counts it cannot read are estimated below
+        first = reply.first if reply.first is not None else end
+        return ChatResult(
+            text=reply.text,
+            prompt_tokens=_prompt_tokens(usage) or estimate_prompt(request.messages),
+            output_tokens=usage.output_tokens or estimate_tokens(reply.text),
+            seconds=end - start,
+            context=self.context_length(),
+            done_reason=done_reason(reply.stop_reason),
+            cached_tokens=usage.cache_read_input_tokens,
+            ttft_seconds=first - start,
+            decode_seconds=end - first,
         )
 
     def served(self) -> list[str]:

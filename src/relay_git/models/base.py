@@ -134,6 +134,8 @@ class ChatResult:
     context: int  # context window size requested (num_ctx / n_ctx / model limit)
     done_reason: str = "stop"  # "stop" | "length" | "repetition" | backend-specific
     cached_tokens: int = 0  # prompt tokens served from the engine's prefix cache, if reported
+    ttft_seconds: float | None = None  # time to the first token: prefill (None: unknown)
+    decode_seconds: float | None = None  # generating the rest (None: the backend cannot say)
 
 
 OnToken = Callable[[int], None]  # called with the running count of output tokens

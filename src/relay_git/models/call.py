@@ -86,6 +86,8 @@ def ask(
             cached_tokens=result.cached_tokens,
             done_reason=result.done_reason,
             max_tokens=max_tokens,
+            ttft_seconds=result.ttft_seconds,
+            decode_seconds=result.decode_seconds,
         )
     )
     return result

@@ -201,19 +201,24 @@ class LlamaCppBackend:
             if request.schema is not None:
                 kwargs["response_format"] = {"type": "json_object", "schema": request.schema}
             before = _cached_prefix_state(loaded.llm)
+            perf = _perf_reset(loaded.llm)
             started = time.monotonic()
             reply = _stream(loaded.llm, kwargs, self.spec, request, on_token)
-            seconds = time.monotonic() - started
+            ended = time.monotonic()
+            first = reply.first if reply.first is not None else ended
+            decode = _engine_decode(perf) if reply.tokens else None
             prompt = max(0, int(loaded.llm.n_tokens) - reply.tokens)
             cached = _common_prefix(before, loaded.llm, prompt)
         return ChatResult(
             text=reply.text,
             prompt_tokens=prompt,
             output_tokens=reply.tokens,
-            seconds=seconds,
+            seconds=ended - started,
             context=loaded.n_ctx,
             done_reason=reply.reason,
             cached_tokens=cached,
+            ttft_seconds=first - started,  # prefill and the first token
+            decode_seconds=ended - first if decode is None else decode,
         )
 
 
@@ -222,6 +227,7 @@ class _Streamed:
     text: str
     tokens: int
     reason: str
+    first: float | None = None  # when the first token came out of the generation loop
 
 
 def _stream(
@@ -235,6 +241,7 @@ def _stream(
     parts: list[str] = []
     tokens = 0
     reason = "stop"
+    first: float | None = None
     chunks = _complete(llm, kwargs, spec)
     try:
         for chunk in _guarded(chunks, spec):
@@ -242,6 +249,7 @@ def _stream(
             piece = (choice.get("delta") or {}).get("content") or ""
             if piece:
                 tokens += 1
+                first = first or time.monotonic()
                 parts.append(piece)
                 if on_token is not None:
                     on_token(tokens)
@@ -256,7 +264,7 @@ def _stream(
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
-    return _Streamed("".join(parts), tokens, reason)
+    return _Streamed("".join(parts), tokens, reason, first)
 
 
 def _guarded(chunks: Iterator[dict[str, Any]], spec: ModelSpec) -> Iterator[dict[str, Any]]:
@@ -272,6 +280,34 @@ def _failure(err: ValueError, spec: ModelSpec) -> Exception:
     if "exceed context window" in str(err):
         return UsageError(f"{spec}: {err}", "split the work or raise the context")
     return BackendUnavailable(f"{spec}: llama.cpp failed: {err}", LOCAL_FIX)
+
+
+def _perf_reset(llm: Any) -> Any:
+    """The llama.cpp context of ``llm`` with its performance counters zeroed, or None.
+
+    Its ``t_eval_ms`` then counts the forward passes of this call's output tokens: how fast
+    the model writes. The loop's wall time after the first token adds sampling, and sampling
+    under a grammar (every structured reply) costs llama-cpp-python about twice the model's
+    own time on a large vocabulary (Gemma's 262k), which says nothing of the model's speed.
+    """
+    try:
+        import llama_cpp
+
+        ctx = llm._ctx.ctx
+        llama_cpp.llama_perf_context_reset(ctx)
+    except (ImportError, AttributeError, TypeError, ctypes.ArgumentError):
+        return None
+    return ctx
+
+
+def _engine_decode(ctx: Any) -> float | None:
+    """Seconds llama.cpp spent decoding output tokens since :func:`_perf_reset`."""
+    if ctx is None:
+        return None
+    import llama_cpp
+
+    data = llama_cpp.llama_perf_context(ctx)
+    return float(data.t_eval_ms) / 1000 if data.n_eval > 0 else None
 
 
 def _cached_prefix_state(llm: Any) -> list[int]:

@@ -87,6 +87,23 @@ def parse_context(info: Mapping[str, Any] | None, parameters: str | None) -> int
     return None
 
 
+NS = 1e9
+
+
+def timings(
+    final: ollama.ChatResponse, start: float, first: float | None, end: float
+) -> tuple[float | None, float | None]:
+    """(time to first token, decode seconds): Ollama's own ``prompt_eval_duration`` and
+    ``eval_duration`` (ns) when the reply has them, else as measured on the stream (first
+    piece), else unknown: a plain reply without them cannot be split."""
+    if final.eval_duration is not None:
+        prefill = final.prompt_eval_duration
+        return (prefill or 0) / NS, final.eval_duration / NS
+    if first is not None:
+        return first - start, end - first
+    return None, None
+
+
 class OllamaBackend:
     """One Ollama model; the HTTP client and learned context are per instance."""
 
@@ -144,6 +161,7 @@ class OllamaBackend:
         if request.schema is not None:
             kwargs["format"] = dict(request.schema)
         start = time.monotonic()
+        first: list[float] = []  # when the first piece of a stream arrived
         if on_token is None and request.stop_when is None:
             final = self._call(lambda: self._client.chat(**kwargs, stream=False))
             if final.done is False:
@@ -151,14 +169,18 @@ class OllamaBackend:
             text = final.message.content or ""
         else:
             count = on_token or (lambda _n: None)
-            text, final = self._call(lambda: self._stream(kwargs, count, request.stop_when))
+            text, final = self._call(lambda: self._stream(kwargs, count, request.stop_when, first))
+        end = time.monotonic()
+        ttft, decode = timings(final, start, first[0] if first else None, end)
         return ChatResult(
             text=text,
             prompt_tokens=final.prompt_eval_count or prompt,
             output_tokens=final.eval_count or estimate_tokens(text),
-            seconds=time.monotonic() - start,
+            seconds=end - start,
             context=num_ctx,
             done_reason=final.done_reason or "stop",
+            ttft_seconds=ttft,
+            decode_seconds=decode,
         )
 
     def served(self) -> list[str]:
@@ -179,9 +201,14 @@ class OllamaBackend:
     # -- internals ----------------------------------------------------------------------
 
     def _stream(
-        self, kwargs: dict[str, Any], on_token: OnToken, stop_when: StopWhen | None = None
+        self,
+        kwargs: dict[str, Any],
+        on_token: OnToken,
+        stop_when: StopWhen | None = None,
+        first: list[float] | None = None,
     ) -> tuple[str, ollama.ChatResponse]:
-        """Stream the reply; ``stop_when`` may end it early (a loop, a finished code block)."""
+        """Stream the reply; ``stop_when`` may end it early (a loop, a finished code block).
+        ``first`` gets the time the first piece arrived."""
         parts: list[str] = []
         count = 0
         final: ollama.ChatResponse | None = None
@@ -191,6 +218,8 @@ class OllamaBackend:
             parts.append(piece)
             if piece or chunk.message.thinking:
                 count += 1
+                if count == 1 and first is not None:
+                    first.append(time.monotonic())
                 on_token(count)
             if chunk.done:
                 final = chunk

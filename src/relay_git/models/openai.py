@@ -12,6 +12,7 @@ Servers differ in small ways, learned once per instance:
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -57,9 +58,60 @@ class _Choice(pydantic.BaseModel):
     finish_reason: str | None = None
 
 
+class _ServerTimings(pydantic.BaseModel):
+    """llama.cpp's server adds ``timings`` to a completion: prefill and decode, in ms."""
+
+    prompt_ms: float | None = None
+    predicted_ms: float | None = None
+
+
 class _Completion(pydantic.BaseModel):
     choices: list[_Choice] = pydantic.Field(min_length=1)
     usage: sse.Usage | None = None
+    timings: _ServerTimings | None = None
+
+
+@dataclass(frozen=True)
+class _Whole:
+    """A plain completion, and the server's own timings when it gave them."""
+
+    streamed: sse.Streamed
+    timings: _ServerTimings | None
+
+
+@dataclass(frozen=True)
+class _Timing:
+    seconds: float
+    ttft: float | None
+    decode: float | None
+
+
+class _Clock:
+    """Times a call: its start, and (streamed) when the first content piece arrived."""
+
+    def __init__(self, start: float, on_token: OnToken | None) -> None:
+        self.start = start
+        self.first: float | None = None
+        self._on_token = on_token
+
+    def on_token(self, count: int) -> None:
+        if self.first is None:
+            self.first = time.monotonic()
+        if self._on_token is not None:
+            self._on_token(count)
+
+    def timing(self, reply: sse.Streamed | _Whole) -> _Timing:
+        """Streamed: to the first piece, and the rest. Plain: the server's timings, or
+        decode unknown (never invented from the whole call)."""
+        end = time.monotonic()
+        if isinstance(reply, sse.Streamed):
+            first = self.first if self.first is not None else end
+            return _Timing(end - self.start, first - self.start, end - first)
+        server = reply.timings
+        if server is None or server.predicted_ms is None:
+            return _Timing(end - self.start, None, None)
+        prefill = None if server.prompt_ms is None else server.prompt_ms / 1000
+        return _Timing(end - self.start, prefill, server.predicted_ms / 1000)
 
 
 class _ModelList(pydantic.BaseModel):
@@ -112,19 +164,19 @@ class OpenAIBackend(_http.HttpBackend):
 
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
         self.context_length()
-        start = time.monotonic()
+        clock = _Clock(time.monotonic(), on_token)
         dialect, refused = self._dialect(), False
         if request.stop_when is not None and self._streams:
-            streamed, refused = self._streamed_chat(request, on_token)
+            streamed, refused = self._streamed_chat(request, clock.on_token)
             if streamed is not None:
-                return self._result(request, streamed, time.monotonic() - start)
+                return self._result(request, streamed, clock.timing(streamed))
         response = self._post_chat(request)
         # served plainly in the same dialect: this server does not stream; do not ask again
         self._streams = self._streams and not (refused and dialect == self._dialect())
         whole = self._whole(response)
         if on_token is not None:
-            on_token(whole.pieces)
-        return self._result(request, whole, time.monotonic() - start)
+            on_token(whole.streamed.pieces)
+        return self._result(request, whole, clock.timing(whole))
 
     def served(self) -> list[str]:
         """The model ids ``GET /models`` lists (``{"object": "list", "data": [{"id": …}]}``)."""
@@ -171,7 +223,7 @@ class OpenAIBackend(_http.HttpBackend):
 
     def _streamed_chat(
         self, request: ChatRequest, on_token: OnToken | None
-    ) -> tuple[sse.Streamed | None, bool]:
+    ) -> tuple[sse.Streamed | _Whole | None, bool]:
         """The reply streamed (SSE), cut off when ``request.stop_when`` says so, or None and
         whether the server refused it (a 4xx): the plain request then adapts or says why."""
         body = self._body(request) | {"stream": True, "stream_options": {"include_usage": True}}
@@ -197,25 +249,31 @@ class OpenAIBackend(_http.HttpBackend):
             ) from None
         return None, status < 500 and status not in _NOT_DIALECT
 
-    def _whole(self, response: httpx.Response) -> sse.Streamed:
+    def _whole(self, response: httpx.Response) -> _Whole:
         """A plain chat completion, read as a stream that arrived in one piece."""
         reply = self._read(response, _Completion)
         choice = reply.choices[0]
         text = choice.message.content or ""
         usage = reply.usage or sse.Usage()
         output = usage.completion_tokens or estimate_tokens(text)
-        return sse.Streamed(text, output, choice.finish_reason or "stop", reply.usage)
+        streamed = sse.Streamed(text, output, choice.finish_reason or "stop", reply.usage)
+        return _Whole(streamed, reply.timings)
 
-    def _result(self, request: ChatRequest, streamed: sse.Streamed, seconds: float) -> ChatResult:
+    def _result(
+        self, request: ChatRequest, reply: sse.Streamed | _Whole, timing: _Timing
+    ) -> ChatResult:
+        streamed = reply.streamed if isinstance(reply, _Whole) else reply
         usage = streamed.usage or sse.Usage()
         return ChatResult(
             text=streamed.text,
             prompt_tokens=usage.prompt_tokens or estimate_prompt(request.messages),
             output_tokens=usage.completion_tokens or streamed.pieces,
-            seconds=seconds,
+            seconds=timing.seconds,
             context=self.context_length(),
             done_reason=streamed.reason,
             cached_tokens=usage.cached,
+            ttft_seconds=timing.ttft,
+            decode_seconds=timing.decode,
         )
 
     def _post_chat(self, request: ChatRequest) -> httpx.Response:

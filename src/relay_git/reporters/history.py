@@ -26,17 +26,25 @@ def _table(rows: Sequence[Sequence[str]], numeric: frozenset[int]) -> list[str]:
     ]
 
 
-def runs(history: Sequence[Run], path: Path) -> str:
+def _when(r: Run) -> str:
+    return r.time.replace("+00:00", "Z")
+
+
+def runs(history: Sequence[Run], path: Path, scope: str = "") -> str:
+    """One line per run; ``scope`` says which runs were asked for when none are found."""
     if not history:
-        return f"no runs logged yet ({_cell(str(path))})\n"
-    rows = [("time", "command", "exit", "findings", "tokens", "seconds", "reviewer", "repo")]
+        return f"no runs logged{scope} ({_cell(str(path))})\n"
+    rows = [
+        ("time", "command", "exit", "verdict", "findings", "tokens", "seconds", "reviewer", "repo")
+    ]
     for r in history:
         tokens = sum(e.prompt_tokens + e.output_tokens for e in r.ledger)
         rows.append(
             (
-                _cell(r.time.replace("+00:00", "Z")),
-                _cell(r.command),
+                _cell(_when(r)),
+                _cell(r.kind),
                 "-" if r.exit_code is None else str(r.exit_code),
+                r.verdict or "-",
                 "-" if r.findings is None else str(r.findings),
                 str(tokens),
                 f"{r.wall_seconds:.1f}",
@@ -44,11 +52,25 @@ def runs(history: Sequence[Run], path: Path) -> str:
                 _cell(r.repo),
             )
         )
-    return "\n".join(_table(rows, frozenset({2, 3, 4, 5}))) + "\n"
+    return "\n".join(_table(rows, frozenset({2, 4, 5, 6}))) + "\n"
 
 
-def _seconds(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f}"
+def findings(history: Sequence[Run], path: Path, scope: str = "") -> str:
+    """Each run's verdict, then what its review said: ``path:line severity message``."""
+    reviewed = [r for r in history if r.verdict or r.said]
+    if not reviewed:
+        return f"no reviews logged{scope} ({_cell(str(path))})\n"
+    out: list[str] = []
+    for r in reviewed:
+        out.append(f"{_when(r)}  {r.kind}  {_cell(r.verdict or '-')}  {_cell(r.repo)}")
+        out += [f"  {_cell(f.path)}:{f.line} {f.severity.value} {_cell(f.message)}" for f in r.said]
+        if r.findings and len(r.said) < r.findings:
+            out.append(f"  ({r.findings - len(r.said)} finding(s) logged before they were kept)")
+    return "\n".join(out) + "\n"
+
+
+def _tps(value: float | None) -> str:
+    return "?" if value is None else f"{value:.1f}"
 
 
 def _dollars(value: float | None) -> str:
@@ -61,9 +83,9 @@ def _row(m: ModelStats, priced: bool) -> tuple[str, ...]:
         str(m.calls),
         str(m.prompt_tokens),
         str(m.output_tokens),
-        f"{m.tokens_per_second:.1f}",
+        _tps(m.prefill_tps),
+        _tps(m.decode_tps),
         f"{m.seconds:.1f}",
-        _seconds(m.seconds_if_large),
     )
     return (*row, _dollars(m.cost), _dollars(m.cost_if_large)) if priced else row
 
@@ -72,36 +94,33 @@ def stats(result: Stats, path: Path) -> str:
     if not result.models:
         return f"no model calls logged yet ({_cell(str(path))})\n"
     priced = any(m.cost is not None or m.cost_if_large is not None for m in result.models)
-    header = ("model", "calls", "prompt tok", "output tok", "tok/s", "seconds", "if large")
+    header = ("model", "calls", "prompt tok", "output tok", "prefill/s", "decode/s", "seconds")
     rows: list[tuple[str, ...]] = [header + (("cost", "if large $") if priced else ())]
     rows += [_row(m, priced) for m in result.models]
     total = ModelStats(
         "total", sum(m.calls for m in result.models),
         sum(m.prompt_tokens for m in result.models), sum(m.output_tokens for m in result.models),
-        result.seconds, result.seconds_if_large, result.cost, result.cost_if_large,
+        result.seconds, None, None, result.cost, result.cost_if_large,
     )  # fmt: skip
-    rows.append(_row(total, priced))
-    lines = [f"{result.runs} run(s) logged in {_cell(str(path))}", ""]
+    total_row = _row(total, priced)
+    rows.append((*total_row[:4], "", "", *total_row[6:]))
+    lines = [f"{result.runs} run(s) in {_cell(str(path))}", ""]
     lines += _table(rows, frozenset(range(1, len(rows[0]))))
-    lines += ["", _verdict(result)]
-    if result.unmeasured:
-        lines.append(
-            "not comparable (no measured speed for the large model): "
-            + ", ".join(_cell(u) for u in result.unmeasured)
-        )
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", _verdict(result)]) + "\n"
 
 
 def _verdict(result: Stats) -> str:
-    """``the relay took 120.0 s; the large model alone would have taken 410.3 s (3.4x)``."""
-    alone = result.seconds_if_large
-    if alone is None:
-        return f"model time: {result.seconds:.1f} s (large-model-alone time not measurable)"
-    ratio = f" ({alone / result.seconds:.1f}x)" if result.seconds > 0 else ""
-    line = (
-        f"the relay took {result.seconds:.1f} s of model time; the large model alone "
-        f"would have taken {alone:.1f} s{ratio}"
-    )
+    """``3 scaffold run(s): the relay took 120.0 s of model time; the large model alone
+    would have taken 410.3 s (3.4x)``, or why there is nothing to compare."""
+    relay, alone = result.relay_seconds, result.alone_seconds
+    if relay is None or alone is None:
+        line = f"large model alone: not compared ({result.no_comparison})"
+    else:
+        ratio = f" ({alone / relay:.1f}x)" if relay > 0 else ""
+        line = (
+            f"{result.scaffold_runs} scaffold run(s): the relay took {relay:.1f} s of model "
+            f"time; the large model alone would have taken {alone:.1f} s{ratio}"
+        )
     if result.cost is not None and result.cost_if_large is not None:
-        line += f"; cost ${result.cost:.4f} vs ${result.cost_if_large:.4f}"
+        line += f"; cost ${result.cost:.4f} vs ${result.cost_if_large:.4f} on the large model"
     return line

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from relay_git.models.ledger import ParseOutcome, totals
+from relay_git.models.ledger import (
+    NoComparison,
+    ParseOutcome,
+    Rates,
+    Savings,
+    large_alone,
+    rates,
+    totals,
+)
 from relay_git.reporters.ledger import render_table
 from relay_git.types import LedgerEntry
 
@@ -36,8 +44,10 @@ class Headline:
     output_tokens: int
     small_output_tokens: int
     tokens_per_second: tuple[tuple[str, float], ...]
-    large_alone_seconds: float | None  # total output / the large model's measured tok/s
+    large_alone_seconds: float | None  # models/ledger.large_alone: prefill + decode rates
     model_seconds: float
+    rates: tuple[Rates, ...] = ()
+    no_comparison: str = ""  # why large_alone_seconds is None
 
     @property
     def small_share(self) -> float:
@@ -51,25 +61,28 @@ class Headline:
             "small_output_tokens": self.small_output_tokens,
             "small_share": round(self.small_share, 4),
             "tokens_per_second": {m: round(t, 2) for m, t in self.tokens_per_second},
+            "rates": [r.to_dict() for r in self.rates],
             "large_alone_seconds": (
                 None if self.large_alone_seconds is None else round(self.large_alone_seconds, 2)
             ),
+            "no_comparison": self.no_comparison or None,
             "model_seconds": round(self.model_seconds, 2),
         }
 
 
 def headline(entries: Sequence[LedgerEntry], small: str, large: str) -> Headline:
     sums = {t.model: t for t in totals(entries)}
-    output = sum(e.output_tokens for e in entries)
-    large_rate = sums[large].tokens_per_second if large in sums else 0.0
+    alone = large_alone(entries, large)
     return Headline(
         small_model=small,
         large_model=large,
-        output_tokens=output,
+        output_tokens=sum(e.output_tokens for e in entries),
         small_output_tokens=sums[small].output_tokens if small in sums and small != large else 0,
         tokens_per_second=tuple((m, t.tokens_per_second) for m, t in sums.items()),
-        large_alone_seconds=output / large_rate if large_rate > 0 else None,
+        large_alone_seconds=alone.alone_seconds if isinstance(alone, Savings) else None,
         model_seconds=sum(e.seconds for e in entries),
+        rates=tuple(rates(entries).values()),
+        no_comparison=alone.reason if isinstance(alone, NoComparison) else "",
     )
 
 
@@ -145,18 +158,28 @@ def _short(model: str, width: int = 34) -> str:
     return model if len(model) <= width else "…" + model[-(width - 1) :]
 
 
+def _speed(r: Rates) -> str:
+    def tps(value: float | None) -> str:
+        return "?" if value is None else f"{value:.1f}"
+
+    return f"{_short(r.model, 60)} prefill {tps(r.prefill_tps)}, decode {tps(r.decode_tps)} tok/s"
+
+
 def _headline_lines(h: Headline, wall: float) -> list[str]:
-    rates = ", ".join(f"{_short(m, 60)} {r:.1f} tok/s" for m, r in h.tokens_per_second)
+    speeds = "; ".join(_speed(r) for r in h.rates)
     lines = [
         f"Small model wrote {h.small_share:.0%} of {h.output_tokens} output tokens "
         f"({h.small_output_tokens} by {h.small_model}).",
-        f"Measured speed: {rates or 'no model calls'}.",
+        f"Measured speed: {speeds or 'no model calls'}.",
     ]
+    spent = f"this run spent {h.model_seconds:.1f}s in models ({wall:.1f}s wall)"
     if h.large_alone_seconds is not None:
         lines.append(
-            f"The large model alone would need ~{h.large_alone_seconds:.1f}s to write the same "
-            f"output; this run spent {h.model_seconds:.1f}s in models ({wall:.1f}s wall)."
+            f"The large model alone would need ~{h.large_alone_seconds:.1f}s (its prefill of "
+            f"what it would read, and the output at its decode rate); {spent}."
         )
+    elif h.no_comparison:
+        lines.append(f"The large model alone: not estimated ({h.no_comparison}); {spent}.")
     return lines
 
 

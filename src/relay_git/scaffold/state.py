@@ -70,4 +70,10 @@ def entry_from_dict(data: dict[str, Any]) -> LedgerEntry:
         cached_tokens=int(data.get("cached_tokens", 0)),
         done_reason=str(data.get("done_reason", "stop")),
         max_tokens=int(data.get("max_tokens", 0)),
+        ttft_seconds=_seconds(data.get("ttft_seconds")),
+        decode_seconds=_seconds(data.get("decode_seconds")),
     )
+
+
+def _seconds(value: Any) -> float | None:
+    return None if value is None else float(value)
