@@ -73,8 +73,9 @@ class Args:
     allow_paths: tuple[str, ...]
     test_timeout: float | None
     max_rounds: int | None
+    review_rounds: int
     max_tokens: int | None
-    drafts: int
+    drafts: int | None
     dry_run: bool
     resume: bool
     as_json: bool
@@ -124,17 +125,24 @@ class Args:
 @click.option("--test-timeout", type=click.FloatRange(1), help="Seconds before tests are killed.")
 @click.option("--max-rounds", type=click.IntRange(0, 20), help="Coder fix rounds [default: 3].")
 @click.option(
+    "--review-rounds",
+    type=click.IntRange(0, 10),
+    default=2,
+    show_default=True,
+    help="Times the reviewer's findings go back to the coder before the reviewer fixes.",
+)
+@click.option(
     "--max-tokens",
     type=click.IntRange(32),
-    help="Cap every stage's output (defaults: plan 256, plan review 96, code 384, "
-    "tests 256, verdict 64, findings 384).",
+    help="Cap every stage's output (by default each scales with the work: a file's with "
+    "the file, a plan's with the task, a review's with the diff).",
 )
 @click.option(
     "--drafts",
     type=click.IntRange(1, 8),
-    default=3,
-    show_default=True,
-    help="Code and test drafts per file; the drafts judge each other, the best goes forward.",
+    default=None,
+    help="Code and test drafts per file, judged by each other [default: one draft; three "
+    "only when it fails its tests or the gate].",
 )
 @click.option("--dry-run", is_flag=True, help="Show the plan and edits; commit nothing.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run of TASK.")
@@ -208,6 +216,7 @@ def pipeline_options(a: Args, max_rounds: int) -> Options:
         resume=a.resume,
         test_cmd=a.test_cmd,
         max_rounds=max_rounds,
+        review_rounds=a.review_rounds,
         max_tokens=a.max_tokens,
         drafts=a.drafts,
         unsandboxed_tests=a.unsandboxed_tests,

@@ -67,6 +67,7 @@ def hollow(task: str, target: Target, base: Tree, head: Tree) -> list[str]:
     defined: set[str] = set()
     for path in target.python:
         defined |= defined_names(head.get(path) or "")
+        defined |= {f.name for f in _functions(head.get(path) or "")}  # methods too
     missing = [n for n in target.names if n not in defined]
     if missing and target.python:
         reasons.append(f"{', '.join(missing)} is not defined in {', '.join(target.python)}")
