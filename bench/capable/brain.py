@@ -208,11 +208,18 @@ class Brain:
         return Answer(forms.as_json(data, style, "review"), role, "review", verdict=verdict)
 
     def _findings(self, asked: str) -> list[dict[str, Any]]:
-        out = []
+        """What a careful reviewer finds in the diff: a missing part, missing tests, and the
+        task's own finding until the diff addresses it."""
         first = self.known[0] if self.known else ""
-        for needle in self.script.expect:
-            if needle not in asked:
-                out.append(self._finding(first, 1, f"The task is not done: `{needle}` is missing."))
+        out = [
+            self._finding(first, 1, say)
+            for needle, say in self.script.expect
+            if needle not in asked
+        ]
+        if "def test_" not in asked:
+            tests = next((p for p in self.known if is_test_path(p)), first)
+            say = "The task asks for tests, but the change adds none."
+            out.append(self._finding(tests, 1, say, "warning", "tests"))
         f = self.script.finding
         if f is not None and f.addressed_by not in asked:
             out.append(self._finding(f.path, f.line, f.message, f.severity, f.category))

@@ -9,8 +9,10 @@ max_rounds), a task in ``bench/capable/tasks/`` holds:
   as written (prose, fences, a class with only its changed methods, search/replace
   blocks ...); ``fixed`` is its reply once the request shows the failing test output
   (``fix_on = "failure"``) or the reviewer's finding (``fix_on = "finding"``);
-- ``[review]``: ``expect``, what the diff must show before the reviewer approves, and an
-  optional ``[review.finding]`` the reviewer raises until ``addressed_by`` is in the diff;
+- ``[review]``: ``expect``, what the diff must show before the reviewer approves (each a
+  string, or [string, the finding it raises when missing]); the reviewer also wants a
+  ``def test_`` in the diff (every task asks for tests), and raises the optional
+  ``[review.finding]`` until ``addressed_by`` is in the diff;
 - ``json_style`` (plain, fence or prose: how structured replies are written) and ``label``
   (heading, bold, info or comment: how a reply names each file when asked for several).
 """
@@ -58,7 +60,7 @@ class Script:
     steps: tuple[str, ...]
     tests: tuple[str, ...]
     edits: tuple[Edit, ...]
-    expect: tuple[str, ...] = ()
+    expect: tuple[tuple[str, str], ...] = ()  # (needle, the finding's message when missing)
     finding: Finding | None = None
     json_style: str = "plain"
     label: str = "heading"
@@ -81,6 +83,19 @@ def _strs(name: str, raw: object, key: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
         raise TaskError(f"{name}: '{key}' must be a list of strings")
     return tuple(raw)
+
+
+def _expect(name: str, raw: list[Any]) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in raw:
+        if isinstance(item, str):
+            item = [item, f"The change does not do the whole task: I expected `{item}` in it."]
+        if not (
+            isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)
+        ):
+            raise TaskError(f"{name}: each 'expect' is a string or [string, message]")
+        out.append((item[0], item[1]))
+    return tuple(out)
 
 
 def _edit(name: str, raw: Mapping[str, Any]) -> Edit:
@@ -125,7 +140,7 @@ def from_toml(name: str, data: Mapping[str, Any]) -> Script:
         steps=_strs(name, plan.get("steps"), "steps"),
         tests=_strs(name, plan.get("tests"), "tests"),
         edits=edits,
-        expect=_strs(name, review.get("expect"), "expect"),
+        expect=_expect(name, review.get("expect") or []),
         finding=_finding(name, review.get("finding")),
         json_style=style,
         label=label,
@@ -161,14 +176,15 @@ def whole_file(reply: str) -> str | None:
 
 def solution(script: Script) -> dict[str, str]:
     """The files as a strong model leaves them: ``[solution]`` where the task gives one,
-    else each edit's final reply when it holds its file whole."""
+    else the final reply of the path's own edit when it holds the file whole."""
     given = dict(script.task.solution)
     out: dict[str, str] = {}
-    for edit in script.edits:
-        final = edit.fixed or edit.reply
-        for path in edit.paths:
-            text = given.get(path) or (whole_file(final) if len(edit.paths) == 1 else None)
-            if text is None:
-                raise TaskError(f"{script.name}: {path} needs a [solution] entry")
-            out[path] = text.lstrip("\n")
+    for path in script.paths():
+        single = [e for e in script.edits if e.paths == (path,)]
+        text = given.get(path) or (
+            whole_file(single[0].fixed or single[0].reply) if single else None
+        )
+        if text is None:
+            raise TaskError(f"{script.name}: {path} needs a [solution] entry")
+        out[path] = text.lstrip("\n")
     return out

@@ -155,8 +155,12 @@ def test_the_reviewer_fixes_a_diff_missing_the_task_and_approves_a_whole_one() -
     brain = Brain(STORE)
     fmt = with_schema(VERDICT_SCHEMA)
     partial = json.loads(brain.answer(body(REVIEWER, DIFF, response_format=fmt)).text)
-    assert partial["verdict"] == "fix" and "ValueError" in partial["findings"][0]["message"]
-    whole = DIFF.replace("low_stock(self):", "low_stock(self):\n+        raise ValueError")
+    assert partial["verdict"] == "fix"
+    said = [f["message"] for f in partial["findings"]]
+    assert any("ValueError" in m for m in said) and any("tests" in m for m in said)
+    whole = DIFF.replace(
+        "low_stock(self):", "low_stock(self):\n+        raise ValueError\n+def test_low_stock():"
+    )
     assert json.loads(brain.answer(body(REVIEWER, whole, response_format=fmt)).text) == {
         "verdict": "approve",
         "summary": "The change does the task and its tests cover it.",
@@ -250,3 +254,18 @@ def test_bench_capable_is_a_bench_command() -> None:
         capture_output=True, text=True, check=False, cwd=Path(__file__).parents[2],
     )  # fmt: skip
     assert proc.returncode != 0 and "unknown capable task" in proc.stderr
+
+
+@pytest.mark.parametrize("task", TASKS, ids=[t.name for t in TASKS])
+def test_the_reviewer_judges_by_the_change_alone(task: scripts.Script) -> None:
+    """What the reviewer looks for in a diff is in the change, not in the task or plan
+    text a request may also show, so an empty diff is never approved by accident."""
+    brain = Brain(task)
+    plan = brain.answer(body(CODER, "Plan it.", response_format=with_schema(PLAN_SCHEMA)))
+    told = f"{task.task.task}\n{plan.text}\n{json.dumps(brain._plan())}"
+    wanted = [needle for needle, _ in task.expect]
+    if task.finding is not None:
+        wanted.append(task.finding.addressed_by)
+    assert wanted and not [w for w in wanted if w in told]
+    empty = brain.answer(body(REVIEWER, f"Task: {task.task.task}\n\n```diff\n```"))
+    assert empty.verdict == "fix"
