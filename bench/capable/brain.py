@@ -163,6 +163,12 @@ class Brain:
         if "comments" in props:
             data = forms.fill(schema, {"comments": "No correction: the plan is sound."})
             return Answer(forms.as_json(data, self.script.json_style, "note"), role, "plan-review")
+        if not props:  # JSON with no schema ("json_object"): what the words ask for
+            if DIFF.search(asked):
+                return self._judge(role, None, asked)
+            if re.search(r"\bplan\b", asked, re.I):
+                text = forms.as_json(self._plan(), self.script.json_style, "plan")
+                return Answer(text, role, "plan-review" if role == "reviewer" else "plan")
         why = f"a reply shaped as {sorted(props)} is asked for, with no task I can place"
         data = forms.fill(schema, {})
         return Answer(forms.as_json(data, "plain", "reply"), role, "unclear", unclear=why)

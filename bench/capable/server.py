@@ -14,7 +14,8 @@ model would. It speaks the documented wire format of ``POST /v1/chat/completions
 - ``GET /v1/models`` lists both models with their ``context_length``.
 
 It honours ``max_tokens`` (or ``max_completion_tokens``): a reply longer than the cap is
-cut there with ``finish_reason: "length"``. Tokens are counted the same way everywhere
+cut there with ``finish_reason: "length"``; and ``stop``: the reply ends before the first
+stop sequence, with ``finish_reason: "stop"``. Tokens are counted the same way everywhere
 (replies, caps, usage): the pieces of the GPT-2 pre-tokenizer (a word with its leading
 space, a number, a run of punctuation, a run of whitespace), about 4 characters each in
 code. Every request and reply is recorded (``CapableServer.exchanges``) for the figures.
@@ -86,6 +87,13 @@ def _cap(body: Mapping[str, Any]) -> int | None:
     return None
 
 
+def _until_stop(text: str, stop: object) -> str:
+    """``text`` up to the first of the ``stop`` sequences (which is not sent), as documented."""
+    stops = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
+    ends = [text.find(s) for s in stops if isinstance(s, str) and s and s in text]
+    return text[: min(ends)] if ends else text
+
+
 def _schema_name(body: Mapping[str, Any]) -> str:
     fmt = body.get("response_format")
     if not isinstance(fmt, Mapping):
@@ -114,7 +122,7 @@ class CapableServer:
     def reply(self, body: Mapping[str, Any]) -> tuple[Answer, list[str], str]:
         """The answer to ``body``: (answer, the token pieces sent, finish_reason)."""
         answer = self.brain.answer(body)
-        pieces, cap = tokens(answer.text), _cap(body)
+        pieces, cap = tokens(_until_stop(answer.text, body.get("stop"))), _cap(body)
         cut = cap is not None and len(pieces) > cap
         sent = pieces[:cap] if cut else pieces
         prompt = sum(count(content(m)) + 4 for m in body.get("messages") or [])

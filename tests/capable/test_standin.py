@@ -269,3 +269,19 @@ def test_the_reviewer_judges_by_the_change_alone(task: scripts.Script) -> None:
     assert wanted and not [w for w in wanted if w in told]
     empty = brain.answer(body(REVIEWER, f"Task: {task.task.task}\n\n```diff\n```"))
     assert empty.verdict == "fix"
+
+
+def test_stop_sequences_end_the_reply_before_them(server: CapableServer) -> None:
+    ask = body(CODER, "Files to write: store.py", stop=["def low_stock"])
+    reply = httpx.post(f"{server.url}/chat/completions", json=ask).json()
+    text = reply["choices"][0]["message"]["content"]
+    assert reply["choices"][0]["finish_reason"] == "stop"
+    assert "def remove" in text and "low_stock(self" not in text
+
+
+def test_json_without_a_schema_is_read_from_the_words() -> None:
+    fmt = {"type": "json_object"}
+    plan = Brain(STORE).answer(body(CODER, "Write the plan as JSON.", response_format=fmt))
+    assert plan.stage == "plan" and "store.py" in plan.text
+    review = Brain(STORE).answer(body(REVIEWER, DIFF, response_format=fmt))
+    assert review.stage == "review" and review.verdict == "fix"
