@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.capable import forms
-from bench.capable.script import Edit, Script
+from bench.capable.script import Edit, Script, solution
 from bench.checker import is_test_path
 
 FILES_LINE = re.compile(
@@ -43,12 +43,16 @@ FAILURE = re.compile(
     r"\bFAILED\b|AssertionError|Traceback \(most recent call last\)|\b\d+ failed\b|^E\s{2,}",
     re.M,
 )
-# "continue", "go on", "where you left off" ... and not "again": a retry is a new reply
+# "continue", "go on", "where you left off" ... but not a retry ("reply again", "not valid")
 CONTINUE = re.compile(
-    r"^(?!.*\bagain\b).*\b(continue|go on|carry on|keep going|left off|rest of)\b", re.I | re.S
+    r"\b(continue|go on|carry on|keep going|keep writing|resume|left off|rest of)\b", re.I
+)
+RETRY = re.compile(
+    r"\b(reply again|answer again|try again|start over|not valid|invalid|shorter)\b", re.I
 )
 DIFF = re.compile(r"^(?:```diff|diff --git|@@ -\d|\+\+\+ b/)", re.M)
 PATHLIKE = re.compile(r"`([\w./-]+\.(?:py|toml|md|ya?ml|cfg|ini|json|txt|rst))`")
+SEARCH_REPLACE = re.compile(r"<<<<<<< SEARCH\n(.*?)^=======\n(.*?)^>>>>>>> REPLACE", re.M | re.S)
 UNCLEAR = (
     "I'm not sure what you want me to write here: {why}. Could you say which file(s) "
     "to write, or what the reply should contain?"
@@ -73,6 +77,11 @@ def content(message: Mapping[str, Any]) -> str:
     if isinstance(value, list):
         return "".join(str(p.get("text", "")) for p in value if isinstance(p, Mapping))
     return value if isinstance(value, str) else ""
+
+
+def _lang(path: str) -> str:
+    suffix = path.rsplit(".", 1)[-1]
+    return {"py": "python", "md": "markdown", "yml": "yaml"}.get(suffix, suffix)
 
 
 def role_of(model: str) -> str:
@@ -125,7 +134,12 @@ class Brain:
         """The rest of a reply cut off before, when the conversation ends with it."""
         last = max((i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=-1)
         after = messages[last + 1 :]
-        if last < 0 or len(after) > 1 or (after and not CONTINUE.search(content(after[0]))):
+        said = content(after[0]) if after else ""
+        if (
+            last < 0
+            or len(after) > 1
+            or (after and not (CONTINUE.search(said) and not RETRY.search(said)))
+        ):
             return None
         partial = content(messages[last])
         earlier = self._fresh(role_of(str(body.get("model", ""))), messages[:last], schema_of(body))
@@ -260,7 +274,7 @@ class Brain:
         fixing = [self._fixing(e, asked) for e in edits]
         parts = []
         for edit, fix in zip(edits, fixing, strict=True):
-            text = edit.fixed if fix else edit.reply
+            text = self._as_it_stands(edit.fixed if fix else edit.reply, edit, asked)
             single = len(paths) > 1 and len(edit.paths) == 1
             parts.append(forms.label(text, edit.paths[0], self.script.label) if single else text)
         unclear = ""
@@ -270,12 +284,23 @@ class Brain:
         stage = "tests" if paths and all(is_test_path(p) for p in paths) else "write"
         return Answer("\n\n".join(parts), role, stage, tuple(paths), any(fixing), unclear=unclear)
 
+    def _as_it_stands(self, text: str, edit: Edit, asked: str) -> str:
+        """``text``, or, when it is SEARCH/REPLACE blocks the request shows already applied,
+        the whole file as it now stands (a model does not send an edit that cannot apply)."""
+        replaced = SEARCH_REPLACE.findall(text)
+        if not replaced or not all(r.strip() in asked for _s, r in replaced):
+            return text
+        files = solution(self.script)
+        whole = [f"```{_lang(p)}\n{files[p]}```" for p in edit.paths if p in files]
+        intro = "That change is already in the file; here is the whole file as it stands:"
+        return "\n\n".join([intro, *whole]) if whole else text
+
     def _asked_paths(self, last: str) -> tuple[list[str], list[str], str]:
         """(known paths asked for, unknown paths asked for, why nothing could be found)."""
         listed = FILES_LINE.findall(last)
         if listed:
-            names = [n.strip(" `'\"*") for n in re.split(r"[,\s]+", listed[-1]) if n.strip()]
-            names = [n for n in names if n]
+            names = [n.strip(" `'\"*:;()") for n in re.split(r"[,\s]+", listed[-1])]
+            names = [n for n in names if "." in n or "/" in n]
             return (
                 [n for n in names if n in self.known],
                 [n for n in names if n not in self.known],

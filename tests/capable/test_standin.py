@@ -285,3 +285,38 @@ def test_json_without_a_schema_is_read_from_the_words() -> None:
     assert plan.stage == "plan" and "store.py" in plan.text
     review = Brain(STORE).answer(body(REVIEWER, DIFF, response_format=fmt))
     assert review.stage == "review" and review.verdict == "fix"
+
+
+def test_files_to_write_may_carry_remarks() -> None:
+    ask = "Task: ...\n\n**Files to write:** `store.py` (changed), `tests/test_store.py` (new)"
+    answer = Brain(STORE).answer(body(CODER, ask))
+    assert answer.paths == ("store.py", "tests/test_store.py") and not answer.unclear
+
+
+def test_a_search_replace_edit_already_applied_comes_back_as_the_whole_file() -> None:
+    bug = scripts.load(scripts.TASKS_DIR / "duration_bug.toml")
+    first = Brain(bug).answer(body(CODER, "Files to write: durations.py"))
+    assert "<<<<<<< SEARCH" in first.text
+    fixed = scripts.solution(bug)["durations.py"]
+    ask = f"File `durations.py`:\n```python\n{fixed}```\n\nFiles to write: durations.py"
+    again = Brain(bug).answer(body(CODER, ask))
+    assert "<<<<<<< SEARCH" not in again.text and fixed in again.text
+
+
+@pytest.mark.parametrize(
+    ("said", "continued"),
+    [
+        ("Continue exactly where you stopped; do not start again.", True),
+        ("Keep writing from where the reply was cut.", True),
+        ("That reply was not valid: continue is not enough, reply again.", False),
+        ("Now write the tests.", False),
+    ],
+)
+def test_what_counts_as_asking_to_continue(said: str, continued: bool) -> None:
+    ask = body(CODER, "Files to write: store.py")
+    first = Brain(STORE).answer(ask).text
+    ask["messages"] += [
+        {"role": "assistant", "content": first[:80]},
+        {"role": "user", "content": said},
+    ]
+    assert (Brain(STORE).answer(ask).stage == "continue") is continued
