@@ -52,6 +52,8 @@ RETRY = re.compile(
 )
 DIFF = re.compile(r"^(?:```diff|diff --git|@@ -\d|\+\+\+ b/)", re.M)
 PATHLIKE = re.compile(r"`([\w./-]+\.(?:py|toml|md|ya?ml|cfg|ini|json|txt|rst))`")
+TESTS = re.compile(r"\btests?\b", re.I)
+NO_TESTS = re.compile(r"\b(no|not|without|never)\s+(any\s+)?tests?\b", re.I)
 SEARCH_REPLACE = re.compile(r"<<<<<<< SEARCH\n(.*?)^=======\n(.*?)^>>>>>>> REPLACE", re.M | re.S)
 UNCLEAR = (
     "I'm not sure what you want me to write here: {why}. Could you say which file(s) "
@@ -306,7 +308,8 @@ class Brain:
                 [n for n in names if n not in self.known],
                 "",
             )
-        for line in reversed(outside_fences(last)):
+        why = "the request has no instruction naming a file to write"
+        for line in reversed(outside_fences(last)):  # the last instruction that names a file
             stripped = line.strip()
             if not WRITE_VERB.search(stripped) or stripped.lower().startswith("task:"):
                 continue
@@ -314,10 +317,10 @@ class Brain:
             unknown = [p for p in PATHLIKE.findall(stripped) if p not in self.known]
             if known or unknown:
                 return known, unknown, ""
-            if re.search(r"\btests?\b", stripped, re.I):
+            if why.startswith("the request") and TESTS.search(NO_TESTS.sub("", stripped)):
                 return [p for p in self.known if is_test_path(p)], [], ""
-            return [], [], f"the instruction ({stripped[:80]!r}) names no file"
-        return [], [], "the request has no instruction naming a file to write"
+            why = f"the instruction ({stripped[:80]!r}) names no file"
+        return [], [], why
 
     def _edits_for(self, paths: Sequence[str]) -> list[Edit]:
         wanted = set(paths)

@@ -320,3 +320,23 @@ def test_what_counts_as_asking_to_continue(said: str, continued: bool) -> None:
         {"role": "user", "content": said},
     ]
     assert (Brain(STORE).answer(ask).stage == "continue") is continued
+
+
+@pytest.mark.parametrize(
+    ("ask", "paths"),
+    [
+        (
+            "Update `store.py` as the task says.\nReply with each file in a fenced block.",
+            ["store.py"],
+        ),
+        (
+            "Now write tests for low_stock. Import with:\n```python\nfrom store import Store\n```",
+            ["tests/test_store.py"],
+        ),
+        ("Write the code in store.py.\nWrite no tests.", ["store.py"]),
+        ("Write it well.", []),
+    ],
+)
+def test_the_last_instruction_naming_a_file_is_the_one_followed(ask: str, paths: list[str]) -> None:
+    answer = Brain(STORE).answer(body(CODER, ask))
+    assert list(answer.paths) == paths and bool(answer.unclear) is (not paths)
