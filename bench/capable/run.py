@@ -54,6 +54,7 @@ class TaskRun:
     small_tokens: int
     large_tokens: int
     wall_seconds: float
+    least_requests: int = 0  # plan, plan review, one per file, one verdict: a right first draft
     stages: tuple[str, ...] = ()
     unclear_why: tuple[str, ...] = ()
     exchanges: tuple[dict[str, Any], ...] = field(default=(), repr=False)
@@ -181,7 +182,8 @@ def run_task(
     reasons = judge(script, repo, named, code, timed_out)
     return TaskRun(
         task=script.name, done=not reasons, reasons=tuple(reasons), exit_code=code,
-        error=_error_line(code, stderr), wall_seconds=round(wall, 2), **seen,
+        error=_error_line(code, stderr), wall_seconds=round(wall, 2),
+        least_requests=len(script.paths()) + 3, **seen,
     )  # fmt: skip
 
 
@@ -211,6 +213,7 @@ def totals(runs: Sequence[TaskRun]) -> dict[str, Any]:
         "done": sum(r.done for r in runs),
         "exit_0": sum(r.exit_code == 0 for r in runs),
         "requests": sum(r.requests for r in runs),
+        "least_requests": sum(r.least_requests for r in runs),
         "duplicates": sum(r.duplicates for r in runs),
         "cut": sum(r.cut for r in runs),
         "unclear": sum(r.unclear for r in runs),
@@ -223,22 +226,28 @@ def totals(runs: Sequence[TaskRun]) -> dict[str, Any]:
 
 def markdown(runs: Sequence[TaskRun], tiny: Mapping[str, Any] | None = None) -> str:
     head = (
-        "| task | done | exit | requests | duplicate | cut | unclear | small tok | large tok "
-        "| large share | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|"
+        "| task | done | exit | requests (least) | duplicate | cut | unclear | small tok "
+        "| large tok | large share | seconds |\n|---|---|---|---|---|---|---|---|---|---|---|"
     )
     rows = [
-        f"| {r.task} | {'yes' if r.done else 'no'} | {r.exit_code} | {r.requests} | "
+        f"| {r.task} | {'yes' if r.done else 'no'} | {r.exit_code} | "
+        f"{r.requests} ({r.least_requests}) | "
         f"{r.duplicates} | {r.cut} | {r.unclear} | {r.small_tokens} | {r.large_tokens} | "
         f"{r.large_share:.0%} | {r.wall_seconds:.1f} |"
         for r in runs
     ]
     t = totals(runs)
     rows.append(
-        f"| **total** | **{t['done']}/{t['tasks']}** | {t['exit_0']} exit 0 | {t['requests']} | "
+        f"| **total** | **{t['done']}/{t['tasks']}** | {t['exit_0']} exit 0 | "
+        f"{t['requests']} ({t['least_requests']}) | "
         f"{t['duplicates']} | {t['cut']} | {t['unclear']} | {t['small_tokens']} | "
         f"{t['large_tokens']} | {t['large_share']:.0%} | {t['wall_seconds']:.1f} |"
     )
     out = ["## Capable stand-in suite", "", head, *rows, ""]
+    out += [
+        "(least): plan, plan review, one request per file, one verdict - a right first draft.",
+        "",
+    ]
     out += [f"- {r.task}: {'; '.join(r.reasons)}" for r in runs if r.reasons]
     if tiny:
         out += ["", *side_by_side(t, tiny)]
