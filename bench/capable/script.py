@@ -163,7 +163,7 @@ def load_all(names: Sequence[str] = (), directory: Path = TASKS_DIR) -> list[Scr
     return [load(p) for p in sorted(directory.glob("*.toml"))]
 
 
-FENCED = re.compile(r"^```[^\n]*\n(.*?)^```\s*$", re.M | re.S)
+FENCED = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(.*?)^\1\s*$", re.M | re.S)
 
 
 def whole_file(reply: str) -> str | None:
@@ -171,7 +171,7 @@ def whole_file(reply: str) -> str | None:
     blocks = FENCED.findall(reply)
     if len(blocks) != 1 or "<<<<<<< SEARCH" in reply:
         return None
-    return str(blocks[0])
+    return str(blocks[0][1])
 
 
 def solution(script: Script) -> dict[str, str]:

@@ -340,3 +340,38 @@ def test_what_counts_as_asking_to_continue(said: str, continued: bool) -> None:
 def test_the_last_instruction_naming_a_file_is_the_one_followed(ask: str, paths: list[str]) -> None:
     answer = Brain(STORE).answer(body(CODER, ask))
     assert list(answer.paths) == paths and bool(answer.unclear) is (not paths)
+
+
+def _applied(task: scripts.Script, tmp: Path, told: str) -> Path:
+    """The base tree with every file the stand-in writes applied by relay-git's applier,
+    asked one file at a time (``told``: failing output or findings shown to the model)."""
+    draft = pytest.importorskip("relay_git.scaffold.draft", reason="the edit applier (issue 17)")
+    files = dict(task.task.all_files())
+    brain = Brain(task)
+    for path in task.paths():
+        reply = brain.answer(body(CODER, f"{told}\nFiles to write: {path}")).text
+        applied = draft.apply_reply(reply, files.get, [path])
+        assert not applied.problems, (path, applied.problems)
+        files.update(applied.files)
+    tree = write_files(task.task, tmp)
+    for path, text in files.items():
+        (tree / path).parent.mkdir(parents=True, exist_ok=True)
+        (tree / path).write_text(text)
+    return tree
+
+
+@pytest.mark.parametrize("task", TASKS, ids=[t.name for t in TASKS])
+def test_the_replies_applied_by_the_relays_applier_do_the_task(
+    task: scripts.Script, tmp_path: Path
+) -> None:
+    """Every reply form the stand-in writes is one relay-git can apply; a first draft meant
+    to be repaired (by failing tests or a review finding) does not pass the check."""
+    shown = "FAILED tests/test_x.py::test_y - AssertionError\n"
+    if task.finding is not None:
+        shown += task.finding.message
+    done = _applied(task, tmp_path / "final", shown)
+    ok, detail = checker.run_check(task.task.check, done)
+    assert ok, detail
+    if any(e.fix_on for e in task.edits):
+        first = _applied(task, tmp_path / "first", "")
+        assert not checker.run_check(task.task.check, first)[0]
