@@ -30,7 +30,7 @@ from bench.capable.brain import Brain, content
 from bench.capable.script import Script, load_all
 from bench.capable.server import CODER, REVIEWER, CapableServer, serve
 from bench.runner import relay_env
-from bench.tasks import make_repo
+from bench.tasks import TaskError, make_repo
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 RUN_TIMEOUT = 120.0
@@ -66,6 +66,12 @@ class TaskRun:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "large_share": round(self.large_share, 3)}
+
+
+def transcripts_dir() -> Path | None:
+    """RELAY_CAPABLE_TRANSCRIPTS: a folder for every request and reply, one file a task."""
+    keep = os.environ.get("RELAY_CAPABLE_TRANSCRIPTS")
+    return Path(keep) if keep else None
 
 
 def entry_point() -> list[str]:
@@ -295,10 +301,13 @@ def main(names: Sequence[str] = (), out: Path = RESULTS) -> int:
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    scripts = load_all(names)
+    try:
+        scripts = load_all(names)
+    except TaskError as err:
+        say(f"bench capable: {err}")
+        return 2
     when, before = report.now(), os.getloadavg()[0]
-    keep = os.environ.get("RELAY_CAPABLE_TRANSCRIPTS")  # a folder for every request and reply
-    runs = run_all(scripts, say, Path(keep) if keep else None)
+    runs = run_all(scripts, say, transcripts_dir())
     tiny = tiny_bench(out / "latest.json") or tiny_bench(RESULTS / "latest.json")
     data = {
         "measured_at": when,
