@@ -54,6 +54,7 @@ DIFF = re.compile(r"^(?:```diff|diff --git|@@ -\d|\+\+\+ b/)", re.M)
 PATHLIKE = re.compile(r"`([\w./-]+\.(?:py|toml|md|ya?ml|cfg|ini|json|txt|rst))`")
 TESTS = re.compile(r"\btests?\b", re.I)
 NO_TESTS = re.compile(r"\b(no|not|without|never)\s+(any\s+)?tests?\b", re.I)
+JUDGE_KEYS = frozenset({"verdict", "findings", "approved", "decision"})
 SEARCH_REPLACE = re.compile(r"<<<<<<< SEARCH\n(.*?)^=======\n(.*?)^>>>>>>> REPLACE", re.M | re.S)
 UNCLEAR = (
     "I'm not sure what you want me to write here: {why}. Could you say which file(s) "
@@ -174,7 +175,7 @@ class Brain:
             stage = "plan-review" if role == "reviewer" else "plan"
             data = forms.fill(schema, self._plan())
             return Answer(forms.as_json(data, self.script.json_style, "plan"), role, stage)
-        if "verdict" in props or "findings" in props:
+        if JUDGE_KEYS & set(props):
             return self._judge(role, schema, asked)
         if "comments" in props:
             data = forms.fill(schema, {"comments": "No correction: the plan is sound."})
@@ -183,7 +184,8 @@ class Brain:
             if DIFF.search(asked):
                 return self._judge(role, None, asked)
             if re.search(r"\bplan\b", asked, re.I):
-                text = forms.as_json(self._plan(), self.script.json_style, "plan")
+                plan = {k: v for k, v in self._plan().items() if k in ("summary", "files", "tests")}
+                text = forms.as_json(plan, self.script.json_style, "plan")
                 return Answer(text, role, "plan-review" if role == "reviewer" else "plan")
         why = f"a reply shaped as {sorted(props)} is asked for, with no task I can place"
         data = forms.fill(schema, {})
@@ -204,11 +206,20 @@ class Brain:
             "files": files,
             "tests": list(s.tests),
             "steps": list(s.steps),
+            "verdict": "approve",  # a schema asking for a corrected plan and a verdict
+            "approved": True,
+            "comments": "",
         }
 
     def _judge(self, role: str, schema: dict[str, Any] | None, asked: str) -> Answer:
         if not DIFF.search(asked):  # a plan to judge: the coder's plan is the stand-in's own
-            hints = {"verdict": "approve", "summary": "The plan is sound.", "comments": ""}
+            hints = {
+                "verdict": "approve",
+                "approved": True,
+                "decision": "approve",
+                "summary": "The plan is sound.",
+                "comments": "",
+            }
             data = forms.fill(schema, hints) if schema is not None else hints
             text = forms.as_json(data, self.script.json_style, "verdict")
             return Answer(text, role, "plan-review", verdict="approve")
@@ -221,6 +232,8 @@ class Brain:
         )
         said: dict[str, Any] = {
             "verdict": verdict,
+            "approved": verdict == "approve",
+            "decision": verdict,
             "summary": summary,
             "findings": findings,
             "comments": summary,
