@@ -100,3 +100,34 @@ def test_low_stock_lists_items_below_threshold() -> None:
 >>>>>>> REPLACE
 ```
 """
+
+MODULE = '''"""Helpers."""
+
+import os
+
+LIMIT = 3
+
+
+def old_name(path: str) -> str:
+    return os.path.basename(path)
+
+
+def other(x: int) -> int:
+    return x + LIMIT
+
+
+if __name__ == "__main__":
+    print(old_name("/a/b"))
+'''
+
+NESTED = """class A:
+    class B:
+        def f(self):
+            return 1
+
+        def g(self):
+            return 2
+
+    def h(self):
+        return 3
+"""

@@ -186,7 +186,10 @@ def test_one_asked_path_takes_the_code_block_not_the_usage_example() -> None:
 def test_unsafe_paths_are_refused_never_applied(label: str, why: str) -> None:
     applied = apply_reply(f"{label}\n```python\nX = 1\n```\n", _none, ["a.py"])
     assert applied.files == {}
-    assert applied.problems == (f"`{label}`: refused, the path {why}; nothing was written there",)
+    assert applied.problems == (
+        f"`{label}`: refused, the path {why}; nothing was written there - name files by their "
+        "path inside the repository",
+    )
 
 
 def test_dot_slash_is_normalised_and_same_path_twice_applies_in_order() -> None:
@@ -218,6 +221,7 @@ def test_edit_formats_names_each_path_with_its_fence_language() -> None:
     assert "only the functions and classes you add or change" in text
     assert "only the functions" not in edit_formats(["README.md"])
     assert "four backticks" in edit_formats(["README.md"]) and "four" not in text
+    assert "[tables]" in text and "## sections" in edit_formats(["README.md"])
 
 
 def test_crlf_file_keeps_its_line_ends() -> None:
@@ -338,3 +342,8 @@ def test_edit_in_the_middle_of_a_long_module_touches_only_that_function() -> Non
     applied = apply_reply(reply, {"big.py": old}.get, ["big.py"])
     assert applied.files == {"big.py": old.replace("return x + 125\n", "return x - 125\n")}
     assert len(old.splitlines()) >= 500
+
+
+def test_a_lone_shell_example_is_not_taken_for_the_asked_file() -> None:
+    applied = apply_reply("Run:\n```bash\npytest -q\n```\n", _none, ["app.py"])
+    assert applied == Applied({}, (NOTHING,), ())

@@ -69,3 +69,23 @@ def test_diff_deleting_a_file_is_refused() -> None:
     applied = apply_reply(reply, {"old.py": "x = 1\n"}.get, [])
     assert applied.files == {}
     assert applied.problems[0].startswith("old.py: the diff deletes the file")
+
+
+def test_a_hunk_with_a_wrong_context_line_is_placed_by_the_rest() -> None:
+    reply = DIFF.replace("     @property", "     @staticmethod")  # the model misremembered it
+    applied = apply_reply(reply, {"src/store.py": STORE}.get, ["src/store.py"])
+    assert applied.problems == ()
+    assert 'raise ValueError(f"only {have} {item} in stock")' in applied.files["src/store.py"]
+    assert "@staticmethod" not in applied.files["src/store.py"]
+
+
+def test_git_style_diff_of_two_files_with_mode_lines() -> None:
+    reply = (
+        "```diff\ndiff --git a/a.py b/a.py\nindex 1111111..2222222 100644\n--- a/a.py\n+++ b/a.py\n"
+        "@@ -1,2 +1,2 @@\n x = 1\n-y = 2\n+y = 3\n"
+        "diff --git a/b.py b/b.py\nnew file mode 100644\nindex 0000000..3333333\n--- /dev/null\n"
+        "+++ b/b.py\n@@ -0,0 +1 @@\n+z = 1\n\n```\n"
+    )
+    applied = apply_reply(reply, {"a.py": "x = 1\ny = 2\n"}.get, [])
+    assert applied.files == {"a.py": "x = 1\ny = 3\n", "b.py": "z = 1\n"}
+    assert applied.problems == ()

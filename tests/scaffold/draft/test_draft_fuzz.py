@@ -5,13 +5,16 @@ pure). ``DRAFT_FUZZ_EXAMPLES`` raises the example count for a longer local searc
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.scaffold.draft.samples import CLASS_PARTIAL, SEARCH_REPLACE, STORE
 
+from relay_git.scaffold import blocks
 from relay_git.scaffold.draft import Applied, apply_reply
-from relay_git.scaffold.draft.validate import parse_error
+from relay_git.scaffold.draft.validate import parse_error, parseable_prefix
 
 FRAGMENTS = [
     "```",
@@ -65,17 +68,25 @@ FRAGMENTS = [
     "    ...",
     "@dataclass",
     "print(1)",
+    "README.md",
+    "## Usage",
+    "# Title",
+    "c.yml",
+    "```yaml",
+    "key: value",
 ]
-FILES = st.one_of(st.none(), st.text(max_size=300), st.just(STORE))
+DOC = "# t\n\n## Usage\n\n```bash\n# run\nt\n```\n\n## License\n\nMIT\n"
+FILES = st.one_of(st.none(), st.text(max_size=300), st.just(STORE), st.just(DOC))
 
 
-def _check(applied: Applied) -> None:
+def _check(applied: Applied, read: Callable[[str], str | None] = lambda _: None) -> None:
     assert all(isinstance(p, str) and isinstance(t, str) for p, t in applied.files.items())
     for path in applied.files:
         assert not path.startswith("/") and ".." not in path.split("/") and "\\" not in path
     assert all("\n" not in p and "Traceback" not in p for p in applied.problems)
-    for path, text in applied.files.items():
-        assert parse_error(path, text) is None, (path, text)  # what is written parses
+    for path, text in applied.files.items():  # what is written parses, if the old file did
+        old = read(path)
+        assert parse_error(path, text) is None or parse_error(path, old or "") is not None
 
 
 SETTINGS = settings(
@@ -88,7 +99,8 @@ SETTINGS = settings(
 @SETTINGS
 @given(st.text(max_size=400), FILES, FILES)
 def test_arbitrary_text_never_raises(reply: str, a: str | None, b: str | None) -> None:
-    _check(apply_reply(reply, {"a.py": a, "b.toml": b}.get, ["a.py"]))
+    files = {"a.py": a, "b.toml": b}
+    _check(apply_reply(reply, files.get, ["a.py"]), files.get)
 
 
 @SETTINGS
@@ -101,7 +113,8 @@ def test_reply_shaped_noise_never_raises(
     parts: list[str], old: str | None, asked: list[str]
 ) -> None:
     reply = "\n".join(parts)
-    _check(apply_reply(reply, {"a.py": old, "src/a.py": old, "b.toml": old}.get, asked))
+    files = {"a.py": old, "src/a.py": old, "b.toml": old, "README.md": old, "c.yml": old}
+    _check(apply_reply(reply, files.get, asked), files.get)
 
 
 @SETTINGS
@@ -114,4 +127,20 @@ def test_any_mix_of_real_lines_merges_into_a_module_that_parses(lines: list[str]
 @SETTINGS
 @given(st.sampled_from([CLASS_PARTIAL, SEARCH_REPLACE]), st.integers(0, 2000), FILES)
 def test_real_replies_cut_anywhere_never_raise(reply: str, cut: int, old: str | None) -> None:
-    _check(apply_reply(reply[:cut], {"src/store.py": old}.get, ["src/store.py"]))
+    files = {"src/store.py": old}
+    _check(apply_reply(reply[:cut], files.get, ["src/store.py"]), files.get)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(STORE.splitlines() + CLASS_PARTIAL.splitlines() + FRAGMENTS)))
+def test_fast_parseable_prefix_finds_what_the_line_by_line_search_finds(lines: list[str]) -> None:
+    source = "\n".join(lines)
+    assert parseable_prefix(source) == blocks.parseable_prefix(source)
+
+
+def test_a_block_broken_at_its_top_is_given_up_quickly() -> None:
+    funcs = "\n\n".join(f"def f{n}(x):\n    return x + {n}\n" for n in range(4000))
+    started = time.perf_counter()
+    applied = apply_reply(f'```python\ndef g():\n    """doc\n{funcs}', lambda _: None, ["a.py"])
+    assert time.perf_counter() - started < 3  # line by line it took about 5 s
+    assert applied.files == {}

@@ -26,6 +26,7 @@ CODE = "def f() -> int:\n    return 1\n"
         f"Here is the new module.\n\n```python src/app.py\n{CODE}```\n",
         f"```python:src/app.py\n{CODE}```\n",
         f'```python title="src/app.py"\n{CODE}```\n',
+        f"```python {{file=src/app.py}}\n{CODE}```\n",
         f"```src/app.py\n{CODE}```\n",
         f"```python\n# src/app.py\n{CODE}```\n",
         f"```python\n# file: src/app.py\n{CODE}```\n",
@@ -152,7 +153,7 @@ def test_unsafe_path_in_a_diff_header_is_refused() -> None:
     assert applied.files == {}
     assert applied.problems == (
         "`../../etc/cron.py`: refused, the path leaves the repository (..); nothing was written "
-        "there",
+        "there - name files by their path inside the repository",
     )
 
 
@@ -160,3 +161,25 @@ def test_tilde_outer_fence_holds_backtick_examples() -> None:
     readme = "# t\n\n```bash\nt --help\n```\n"
     applied = apply_reply(f"README.md\n~~~markdown\n{readme}~~~\n", lambda _: None, [])
     assert applied.files == {"README.md": readme}
+
+
+def test_a_block_the_model_forgot_to_close_ends_where_the_next_one_opens() -> None:
+    reply = "a.py\n```python\nX = 1\n\nb.py\n```python\nY = 2\n```\n"
+    pieces = scan(reply)
+    assert [(p.path, p.body) for p in pieces if isinstance(p, Fenced)] == [
+        ("a.py", "X = 1\n"),
+        ("b.py", "Y = 2\n"),
+    ]
+
+
+@pytest.mark.parametrize("lang", ["python", "", "py"])
+def test_a_bare_path_on_the_first_line_inside_the_fence_is_a_label(lang: str) -> None:
+    """`src/app.py` alone would parse as a division and land in the file."""
+    applied = apply_reply(f"```{lang}\nsrc/app.py\n{CODE}```\n", lambda _: None, ["a.py", "b.py"])
+    assert applied.files == {"src/app.py": CODE}
+
+
+def test_the_line_before_wins_over_a_path_inside_and_keeps_that_line_as_content() -> None:
+    ignore = "src/app.egg-info\n__pycache__/\n"
+    applied = apply_reply(f".gitignore\n```\n{ignore}```\n", lambda _: None, [])
+    assert applied.files == {".gitignore": ignore}

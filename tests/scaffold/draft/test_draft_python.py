@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 import pytest
-from tests.scaffold.draft.samples import CLASS_PARTIAL, STORE
+from tests.scaffold.draft.samples import CLASS_PARTIAL, MODULE, NESTED, STORE
 
 from relay_git.scaffold.draft import apply_reply
 
@@ -118,26 +118,6 @@ def test_placeholder_inside_a_function_body_is_a_problem_not_a_loss() -> None:
     )
 
 
-MODULE = '''"""Helpers."""
-
-import os
-
-LIMIT = 3
-
-
-def old_name(path: str) -> str:
-    return os.path.basename(path)
-
-
-def other(x: int) -> int:
-    return x + LIMIT
-
-
-if __name__ == "__main__":
-    print(old_name("/a/b"))
-'''
-
-
 def test_module_functions_replace_and_add_by_name_imports_deduplicated_strays_dropped() -> None:
     block = (
         "import os\nimport sys\n\nLIMIT = 5\n\n\n"
@@ -162,19 +142,6 @@ def test_rename_as_whole_file_leaves_the_old_name_gone() -> None:
 def test_whole_file_rewrite_keeps_main_block_and_module_statements() -> None:
     rewrite = MODULE.replace("return x + LIMIT", "return x - LIMIT") + "\nlogging = None\n"
     assert _apply(rewrite, MODULE, "h.py") == rewrite
-
-
-NESTED = """class A:
-    class B:
-        def f(self):
-            return 1
-
-        def g(self):
-            return 2
-
-    def h(self):
-        return 3
-"""
 
 
 def test_nested_classes_merge_at_any_depth() -> None:
@@ -270,3 +237,38 @@ def test_a_name_the_block_defines_twice_lands_once_as_its_last() -> None:
     block = "def open_store(name: str) -> Store:\n    return Store(name.strip())\n\n\n"
     block += "def open_store(name: str) -> Store:\n    return Store(name.lower())\n"
     assert _apply(block) == STORE.replace("return Store(name)", "return Store(name.lower())")
+
+
+BROKEN = """def first(p):
+    return p[0]
+
+
+<<<<<<< HEAD
+def second(p):
+    return p[1]
+=======
+def second(p):
+    return p[-1]
+>>>>>>> feature
+"""  # a file left with a merge conflict: no Python parses it
+
+
+def test_a_file_that_does_not_parse_refuses_a_partial_block() -> None:
+    reply = "pair.py\n```python\ndef third(p) -> int:\n    return 0\n```\n"
+    applied = apply_reply(reply, {"pair.py": BROKEN}.get, [])
+    assert applied.files == {}
+    assert applied.problems == (
+        "pair.py: the file does not parse here (line 5: invalid syntax), so a partial edit "
+        "cannot be merged into it; write the whole file or SEARCH/REPLACE blocks",
+    )
+
+
+def test_a_file_that_does_not_parse_takes_its_whole_rewrite_and_search_replace() -> None:
+    fixed = BROKEN.split("<<<<<<<")[0] + "def second(p):\n    return p[-1]\n"
+    reply = f"pair.py\n```python\n{fixed}```\n"
+    assert apply_reply(reply, {"pair.py": BROKEN}.get, []).files == {"pair.py": fixed}
+    reply = (
+        "pair.py\n<<<<<<< SEARCH\n    return p[0]\n=======\n    return p[0] + 0\n>>>>>>> REPLACE\n"
+    )
+    applied = apply_reply(reply, {"pair.py": BROKEN}.get, [])
+    assert applied.files == {"pair.py": BROKEN.replace("p[0]", "p[0] + 0")}

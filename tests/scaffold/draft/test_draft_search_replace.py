@@ -3,6 +3,8 @@ messages a model gets when a block cannot be placed (pure, literal replies)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from tests.scaffold.draft.samples import SEARCH_REPLACE, STORE
 
@@ -81,6 +83,7 @@ def test_ambiguous_search_asks_for_more_context() -> None:
     old = "a = 1\nb = 1\na = 1\n"
     applied = apply_reply(_sr("c.py", "a = 1\n", "a = 2\n"), {"c.py": old}.get, ["c.py"])
     assert applied.files == {}
+    assert applied.forms == ("search-replace",)  # seen, though not applied
     assert applied.problems == (
         "c.py: SEARCH/REPLACE block 1 was not applied: its SEARCH (starting `a = 1`) matches 2 "
         "places; add surrounding lines so that it matches exactly one",
@@ -119,3 +122,25 @@ def test_unlabelled_search_replace_goes_to_the_one_asked_path() -> None:
     reply = "<<<<<<< SEARCH\n    return 2\n=======\n    return 5\n>>>>>>> REPLACE\n"
     applied = apply_reply(reply, {"m.py": CODE}.get, ["m.py"])
     assert applied.files == {"m.py": CODE.replace("return 2", "return 5")}
+
+
+def test_an_edit_sent_again_after_it_was_applied_is_no_problem() -> None:
+    edit = _sr("m.py", "    return 2\n", "    return 3\n")
+    applied = apply_reply(edit + edit, {"m.py": CODE}.get, ["m.py"])
+    assert applied.problems == ()
+    assert applied.files == {"m.py": CODE.replace("return 2", "return 3")}
+
+
+def test_blank_lines_around_a_search_match_a_file_without_blank_lines() -> None:
+    old = "a = 1\nb = 2\nc = 3\n"
+    reply = "k.py\n<<<<<<< SEARCH\n\nb = 2\n\n=======\nb = 20\n>>>>>>> REPLACE\n"
+    assert apply_reply(reply, {"k.py": old}.get, []).files == {"k.py": "a = 1\nb = 20\nc = 3\n"}
+
+
+def test_a_search_no_line_of_which_is_in_a_large_file_fails_fast() -> None:
+    old = "x = 1\n" * 20_000
+    reply = _sr("a.py", "x = 1\n" * 2000 + "y = 2\n", "z = 3\n")
+    started = time.perf_counter()
+    applied = apply_reply(reply, {"a.py": old}.get, [])
+    assert time.perf_counter() - started < 2  # window by window it took about 10 s
+    assert applied.problems[0].startswith("a.py: SEARCH/REPLACE block 1 was not applied")

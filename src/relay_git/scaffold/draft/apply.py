@@ -2,12 +2,16 @@
 
 The reply is read into fenced blocks and SEARCH/REPLACE edits (``fences``); each is given a
 path (its label; else, with one path asked for, that path; else, with several, the one asked
-path of the block's language) and applied on top of what the earlier ones made of that path:
+path of the block's language) and applied on top of what the earlier ones made of that path.
+An unsafe path is refused (``paths.safe_path``); a bare name (``store.py``) that is no file
+stands for the one asked path it ends (``src/store.py``). By kind:
 
 - a unified diff (```` ```diff ````) hunk by hunk, placed by its context (``udiff``);
 - a Python block as the whole module or merged by qualified name (``pyfile``); a block cut
   off mid-line (a truncated reply) keeps its longest prefix that parses;
-- a TOML block holding only some tables of an existing file, table by table (``tomlmerge``);
+- a TOML block holding only some tables of an existing file, table by table (``tomlmerge``),
+  a markdown block holding only some sections, section by section (``textmerge``); another
+  text block that looks like a fragment of its file is refused, not written whole;
 - any other block as the whole file, checked to parse (TOML, JSON, YAML);
 - a SEARCH/REPLACE edit by finding its SEARCH lines (``replace``).
 
@@ -20,16 +24,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from relay_git.scaffold.blocks import parseable_prefix
 from relay_git.scaffold.draft.fences import Edit, Fenced, Piece, scan
 from relay_git.scaffold.draft.paths import safe_path
 from relay_git.scaffold.draft.placeholder import is_placeholder
 from relay_git.scaffold.draft.pyfile import WHOLE, apply_python
 from relay_git.scaffold.draft.replace import Miss, replace_lines
 from relay_git.scaffold.draft.routing import route
+from relay_git.scaffold.draft.textmerge import looks_partial, merge_markdown
 from relay_git.scaffold.draft.tomlmerge import merge_toml
-from relay_git.scaffold.draft.udiff import FilePatch, is_diff_block, parse_diff
-from relay_git.scaffold.draft.validate import parse_error, python_error
+from relay_git.scaffold.draft.udiff import FilePatch, Hunk, is_diff_block, parse_diff
+from relay_git.scaffold.draft.validate import parse_error, parseable_prefix, python_error
 
 NOTHING = (
     "the reply holds no file to apply; write each file in a fenced block with its path alone "
@@ -37,6 +41,11 @@ NOTHING = (
 )
 SEARCH_REPLACE = "search-replace"
 TOML_MERGE = "toml-merge"
+MARKDOWN_MERGE = "markdown-merge"
+_MERGES: tuple[tuple[str, Callable[[str, str], str | None], str], ...] = (
+    (".toml", merge_toml, TOML_MERGE),
+    (".md", merge_markdown, MARKDOWN_MERGE),
+)
 _CODE_STARTS = ("def ", "class ", "import ", "from ", "async ", "@")
 UNIFIED_DIFF = "unified-diff"
 
@@ -50,7 +59,7 @@ class Applied:
 
     files: dict[str, str]
     problems: tuple[str, ...]
-    forms: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()  # in the order first seen, applied or not
 
 
 @dataclass
@@ -94,6 +103,9 @@ class _Run:
     def write(self, path: str, text: str, form: str) -> None:
         self.current(path)
         self.files[path] = text
+        self.saw(form)
+
+    def saw(self, form: str) -> None:
         if form not in self.forms:
             self.forms.append(form)
 
@@ -141,13 +153,20 @@ def _apply_piece(run: _Run, piece: Piece) -> None:
         return
     path, why = safe_path(piece.path)
     if path is None:
-        run.say(f"`{piece.path}`: refused, the path {why}; nothing was written there")
+        run.say(_refused(piece.path, why))
         return
     path = run.resolve(path)
     if isinstance(piece, Edit):
         _apply_edit(run, path, piece)
     else:
         _apply_block(run, path, piece)
+
+
+def _refused(raw: str, why: str) -> str:
+    return (
+        f"`{_short(raw)}`: refused, the path {why}; nothing was written there - name files by "
+        "their path inside the repository"
+    )
 
 
 def _short(text: str, size: int = 70) -> str:
@@ -157,6 +176,7 @@ def _short(text: str, size: int = 70) -> str:
 
 def _apply_edit(run: _Run, path: str, edit: Edit) -> None:
     n = run.number(path)
+    run.saw(SEARCH_REPLACE)
     where = f"{path}: SEARCH/REPLACE block {n}"
     if not edit.complete:
         run.say(
@@ -178,10 +198,19 @@ def _apply_edit(run: _Run, path: str, edit: Edit) -> None:
         )
         return
     result = replace_lines(old, edit.search, edit.replace)
-    if isinstance(result, Miss):
+    if isinstance(result, Miss) and _already(old, edit):
+        run.write(path, old, SEARCH_REPLACE)  # sent again after it was applied: nothing to do
+    elif isinstance(result, Miss):
         run.say(_miss(where, edit.search, result))
-        return
-    _checked_write(run, path, result, SEARCH_REPLACE, f"{where} was not applied")
+    else:
+        _checked_write(run, path, result, SEARCH_REPLACE, f"{where} was not applied")
+
+
+def _already(old: str, edit: Edit) -> bool:
+    """The file holds the REPLACE lines once and the SEARCH nowhere: applied before."""
+    if not edit.replace.strip():
+        return False
+    return not isinstance(replace_lines(old, edit.replace, edit.replace), Miss)
 
 
 def _miss(where: str, search: str, miss: Miss) -> str:
@@ -202,8 +231,11 @@ def _miss(where: str, search: str, miss: Miss) -> str:
 
 
 def _checked_write(run: _Run, path: str, text: str, form: str, failed: str) -> bool:
+    """Write ``text`` unless it does not parse (a file that did not parse before is not
+    judged: this Python may be older than the project's)."""
     error = parse_error(path, text)
-    if error is not None:
+    old = run.current(path)
+    if error is not None and (old is None or parse_error(path, old) is None):
         run.say(
             f"{failed}: the result would not parse ({_short(error, 120)}); write the whole "
             "file again, complete and valid"
@@ -225,10 +257,18 @@ def _apply_block(run: _Run, path: str, block: Fenced) -> None:
             "of the file's lines; write the whole file, or SEARCH/REPLACE blocks"
         )
         return
-    merged = merge_toml(old, block.body) if old is not None and path.endswith(".toml") else None
-    if merged is not None:
-        _checked_write(run, path, merged, TOML_MERGE, f"{path}: not applied")
-        return
+    if old is not None:
+        for suffix, merge, form in _MERGES:
+            merged = merge(old, block.body) if path.endswith(suffix) else None
+            if merged is not None:
+                _checked_write(run, path, merged, form, f"{path}: not applied")
+                return
+        if looks_partial(old, block.body):
+            run.say(
+                f"{path}: not applied, the block keeps little of the file and looks like a part "
+                "of it; write the whole file, or SEARCH/REPLACE blocks"
+            )
+            return
     _checked_write(run, path, block.body, WHOLE, f"{path}: not applied")
 
 
@@ -242,7 +282,8 @@ def _apply_python(run: _Run, path: str, block: Fenced) -> None:
     text, problems, form = apply_python(run.current(path), body)
     for problem in problems:
         run.say(f"{path}: {problem}")
-    _checked_write(run, path, text, form, f"{path}: not applied")
+    if text is not None:
+        _checked_write(run, path, text, form, f"{path}: not applied")
 
 
 def _truncated(run: _Run, path: str, block: Fenced, error: str) -> str:
@@ -270,6 +311,7 @@ def _truncated(run: _Run, path: str, block: Fenced, error: str) -> str:
 
 
 def _apply_diff(run: _Run, block: Fenced) -> None:
+    run.saw(UNIFIED_DIFF)
     patches = parse_diff(block.body)
     if not any(p.hunks for p in patches):
         run.say(
@@ -286,9 +328,21 @@ def _apply_diff(run: _Run, block: Fenced) -> None:
             continue
         path, why = safe_path(raw)
         if path is None:
-            run.say(f"`{raw}`: refused, the path {why}; nothing was written there")
+            run.say(_refused(raw, why))
             continue
         _apply_patch(run, run.resolve(path), patch)
+
+
+def _place_hunk(text: str, hunk: Hunk) -> str | Miss:
+    """``text`` with the hunk applied by its context, then by less and less of it."""
+    if not hunk.old.strip():
+        return text + hunk.new
+    result = replace_lines(text, hunk.old, hunk.new, hunk.line)
+    for old, new in hunk.narrowed():
+        if not isinstance(result, Miss):
+            break
+        result = replace_lines(text, old, new, hunk.line)
+    return result
 
 
 def _apply_patch(run: _Run, path: str, patch: FilePatch) -> None:
@@ -303,11 +357,7 @@ def _apply_patch(run: _Run, path: str, patch: FilePatch) -> None:
         )
         return
     for n, hunk in enumerate(patch.hunks, 1):
-        result = (
-            replace_lines(text, hunk.old, hunk.new, hunk.line)
-            if hunk.old.strip()
-            else text + hunk.new
-        )
+        result = _place_hunk(text, hunk)
         if isinstance(result, Miss):
             run.say(
                 f"could not apply hunk {n} of the diff for {path}: its context and removed "

@@ -7,11 +7,14 @@ fences in markdown; inside a markdown block an inner opening with an info string
 counted, so its bare closing line does not end the outer block.
 
 A block's path comes, first found wins, from its info string (```` ```python src/app.py ````,
-```` ```python:src/app.py ````, ```` ```toml title="pyproject.toml" ````), a first line that is
-only a comment naming the path (dropped from the content), or the line just before the
-fence (a path alone, in backticks, bold, a heading, ``File:``; or a short prose line ending
-in a colon with one backticked path). SEARCH/REPLACE blocks (Aider's format, 5-9 markers)
-are read anywhere, fenced or not, with the path from the line before them.
+```` ```python:src/app.py ````, ```` ```toml title="pyproject.toml" ````), the line just before
+the fence (a path alone, in backticks, bold, a heading, a list item, ``File:``; or a short
+prose line ending in the backticked path and a colon), or a first line inside that only
+names the path, in a comment or bare (dropped from the content). A code block the model did
+not close ends where the next ```lang block opens.
+
+SEARCH/REPLACE blocks (Aider's format, 5-9 markers) are read anywhere, fenced or not, with
+the path from the line before them (or inside their fence), else the previous edit's path.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ _OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 SEARCH = re.compile(r"^\s*<{5,9}\s*SEARCH\b.*$")
 DIVIDER = re.compile(r"^\s*={5,9}\s*$")
 REPLACE = re.compile(r"^\s*>{5,9}\s*REPLACE\b.*$")
-_ATTR = re.compile(r"""\b(?:title|file|filename|path|name)\s*=\s*["']?([^"'\s]+)["']?""")
+_ATTR = re.compile(r"""\b(?:title|file|filename|path|name)\s*=\s*["']?([^"'\s{}]+)["']?""")
 _COMMENT = re.compile(
     r"^\s*(?:#|//|--|;|/\*|<!--)\s*(?:(?:file(?:name)?|path)\s*:\s*)?(?P<path>\S+?)\s*(?:\*/|-->)?\s*$",
     re.IGNORECASE,
@@ -165,17 +168,31 @@ def _read_fence(
             if depth == 0:
                 break
             depth -= 1
-        elif markdown and _nested_open(line, char, size):
+        elif _nested_open(line, char, size):
+            if not markdown:  # code never holds ```python: the model did not close this block
+                _drop_label(body)
+                break
             depth += 1
         body.append(_dedent(line, indent))
         j += 1
     closed = j < len(lines)
+    after = j + 1 if closed and _closes(lines[j], char, size, indent) else j
     content, named = _comment_label(body, lang)
-    path = path or named or _label_before(lines, i)
+    path = path or _label_before(lines, i) or named
     if named is None or named != path:
         content = body
     block = Fenced(lang, path, _text(content), i + 1, closed)
-    return [block], j + 1
+    return [block], after
+
+
+def _drop_label(body: list[str]) -> None:
+    """Without the trailing lines that label the next block (they are not this one's)."""
+    while body and not body[-1].strip():
+        body.pop()
+    if body and (label_path(body[-1]) or prose_path(body[-1])):
+        body.pop()
+    while body and not body[-1].strip():
+        body.pop()
 
 
 def _nested_open(line: str, char: str, size: int) -> bool:
@@ -217,15 +234,18 @@ def _dedent(line: str, indent: int) -> str:
 
 
 def _comment_label(body: Sequence[str], lang: str) -> tuple[list[str], str | None]:
-    """The body without a first line that only names a path in a comment, and that path."""
+    """The body without a first line that only names a path, in a comment (``# a.py``,
+    ``// web.js``) or, outside markdown and text, bare (``src/a.py``); and that path."""
     first = next((n for n, line in enumerate(body) if line.strip()), None)
     if first is None:
         return list(body), None
     line = body[first]
     if lang in _MARKDOWN and not line.lstrip().startswith("<!--"):
-        return list(body), None  # "# Title" is a heading there
+        return list(body), None  # "# Title" is a heading there, a path list is text
     match = _COMMENT.match(line)
-    if match is None or line.lstrip().startswith("#!") or not looks_like_path(match["path"]):
+    named = match["path"] if match and not line.lstrip().startswith("#!") else None
+    if named is None and lang not in _MARKDOWN and line == line.strip():
+        named = line if "/" in line or "." in line else None
+    if named is None or not looks_like_path(named):
         return list(body), None
-    rest = list(body[first + 1 :])
-    return rest, match["path"]
+    return list(body[first + 1 :]), named

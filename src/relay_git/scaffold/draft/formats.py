@@ -25,6 +25,10 @@ def edit_formats(paths: Sequence[str]) -> str:
             "not write is kept, so remove a definition with a SEARCH/REPLACE block. Never write "
             "placeholders such as `# ... existing code ...`."
         )
+    if any(p.endswith(".toml") for p in paths):
+        lines.append("For TOML you may write only the [tables] you add or change, each whole.")
+    if any(p.endswith(".md") for p in paths):
+        lines.append("For markdown you may write only the ## sections you add or change.")
     if any(p.endswith((".md", ".rst", ".txt")) for p in paths):
         lines.append("A file that itself holds ``` lines is fenced with four backticks: ````.")
     lines.append(

@@ -1,9 +1,11 @@
 """Placeholder lines: where a model means "keep what is there" instead of writing it.
 
 A comment that starts with an ellipsis (``# ... existing code ...``, ``// ...``,
-``# …rest unchanged``), or a short comment saying the code is unchanged or omitted
-(``# (rest of the class unchanged)``, ``# other methods remain the same``). Such a line is
-never written into a file.
+``# …rest unchanged``), or one that starts by naming what it stands for and says it is
+unchanged or left out (``# (rest of the class unchanged)``, ``# other methods remain the
+same``, ``# existing code here``, ``# keep existing imports``). A comment that merely uses
+such a word (``# return the value unchanged if all checks pass``) is code's own comment.
+Such a line is never written into a file.
 """
 
 from __future__ import annotations
@@ -12,16 +14,15 @@ import re
 
 _COMMENT = re.compile(r"^\s*(?:#|//|--|;|/\*|<!--)\s*(?P<text>.*?)\s*(?:\*/|-->)?\s*$")
 _ELLIPSIS = re.compile(r"^[\[(]?\s*(?:\.{3}|…)")
-_SAYS = re.compile(
-    r"\b(?:unchanged|as before|omitted|for brevity|remains? the same|stays? the same|"
-    r"same as before|not shown|kept as is)\b",
+_STANDS_FOR = re.compile(
+    r"^[\[(]?\s*(?:(?:the|your|all|any)\s+)?(?:rest|remainder|existing|other|remaining|previous|"
+    r"everything|same|original)\b.*\b(?:unchanged|as before|as is|omitted|for brevity|"
+    r"remains? the same|stays? the same|not shown|kept|here|code|methods?|functions?|imports?|"
+    r"tests?|fields?|classes?|lines?|content|implementation|file|class|module)\W*$",
     re.IGNORECASE,
 )
-_WHAT = re.compile(
-    r"\b(?:rest|existing|other|remaining|previous|code|methods?|functions?|class|file|"
-    r"module|imports?|tests?|body|everything|all)\b",
-    re.IGNORECASE,
-)
+_ALONE = re.compile(r"^[\[(]?\s*(?:unchanged|omitted|same as before|no changes?)\W*$", re.I)
+_KEEP = re.compile(r"^[\[(]?\s*keeps?\s+(?:the\s+)?(?:existing|rest|other|remaining)\b", re.I)
 
 
 def is_placeholder(line: str) -> bool:
@@ -32,4 +33,6 @@ def is_placeholder(line: str) -> bool:
     text = match["text"]
     if _ELLIPSIS.match(text):
         return True
-    return len(text.split()) <= 10 and bool(_SAYS.search(text)) and bool(_WHAT.search(text))
+    if len(text.split()) > 10:
+        return False
+    return any(p.match(text) for p in (_STANDS_FOR, _ALONE, _KEEP))

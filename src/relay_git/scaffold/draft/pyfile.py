@@ -2,7 +2,9 @@
 
 The rule (what a model means by its block):
 
-- no file yet, an empty one, or one that does not parse: the block is the whole file;
+- no file yet or an empty one: the block is the whole file; a file that does not parse
+  here (newer syntax, a conflict marker) takes a block that defines every name it defines at
+  column 0 as the whole file, and refuses a partial one;
 - otherwise the block is the **whole file** when it holds no placeholder
   (``# ... existing code ...``, a bare ``...``), leaves no name dangling (every module-level
   name of the old file that it uses, it defines or imports itself), keeps the module
@@ -20,38 +22,50 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections import Counter
+import re
 
 from relay_git.scaffold.draft.placeholder import is_placeholder
 from relay_git.scaffold.draft.pymerge import merge_python, qualified
+from relay_git.scaffold.draft.textmerge import kept_share
+from relay_git.scaffold.draft.validate import parse_python, python_error
 
+_TOP_DEF = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)", re.M)
 WHOLE = "whole-file"
 MERGE = "python-merge"
 
 
-def apply_python(old: str | None, block: str) -> tuple[str, list[str], str]:
-    """(new text, problems, form) for a block that parses; the caller checks that the new
-    text parses too."""
-    old_tree = _tree(old) if old is not None and old.strip() else None
-    new_tree = _tree(block)
-    if old is None or old_tree is None or new_tree is None:
+def apply_python(old: str | None, block: str) -> tuple[str | None, list[str], str]:
+    """(new text or None, problems, form) for a block that parses; the caller checks that
+    the new text parses too."""
+    if old is None or not old.strip():
         return _strip_placeholders(block), [], WHOLE
+    old_tree, new_tree = parse_python(old), parse_python(block)
+    if old_tree is None or new_tree is None:  # a file this Python cannot read
+        if new_tree is not None and (_top_names(old) <= qualified(new_tree.body)):
+            return block, [], WHOLE
+        return (
+            None,
+            [
+                f"the file does not parse here ({python_error(old)}), so a partial "
+                "edit cannot be merged into it; write the whole file or SEARCH/REPLACE "
+                "blocks"
+            ],
+            MERGE,
+        )
     if is_rewrite(old, old_tree, block, new_tree):
         return block, [], WHOLE
     merged, problems = merge_python(old, old_tree, block, new_tree)
     return merged, problems, MERGE
 
 
+def _top_names(source: str) -> set[str]:
+    """The names a module defines at column 0, read without parsing it."""
+    return {m.group(1) for m in _TOP_DEF.finditer(source)}
+
+
 def _strip_placeholders(block: str) -> str:
     lines = [line for line in block.splitlines() if not is_placeholder(line)]
     return "\n".join(lines).strip("\n") + "\n" if any(x.strip() for x in lines) else ""
-
-
-def _tree(source: str) -> ast.Module | None:
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
 
 
 def is_rewrite(old: str, old_tree: ast.Module, new: str, new_tree: ast.Module) -> bool:
@@ -65,7 +79,7 @@ def is_rewrite(old: str, old_tree: ast.Module, new: str, new_tree: ast.Module) -
     missing, added = before - after, after - before
     if not missing:
         return True
-    return len(missing) <= len(added) and _kept_share(old, new) >= 0.5
+    return len(missing) <= len(added) and kept_share(old, new) >= 0.5
 
 
 def _docstring(tree: ast.Module) -> bool:
@@ -128,15 +142,3 @@ def _dangling(old_tree: ast.Module, new_tree: ast.Module) -> bool:
 def _args(node: ast.arguments) -> list[ast.arg]:
     extra = [a for a in (node.vararg, node.kwarg) if a is not None]
     return [*node.posonlyargs, *node.args, *node.kwonlyargs, *extra]
-
-
-def _kept_share(old: str, new: str) -> float:
-    """The share of the old module's non-blank lines that the new text still has."""
-    old_lines = [line.strip() for line in old.splitlines() if line.strip()]
-    have = Counter(line.strip() for line in new.splitlines() if line.strip())
-    kept = 0
-    for line in old_lines:
-        if have[line] > 0:
-            have[line] -= 1
-            kept += 1
-    return kept / len(old_lines) if old_lines else 1.0

@@ -27,6 +27,9 @@ def replace_lines(content: str, search: str, replace: str, hint: int | None = No
 
     ``hint`` (a 1-based line, from a diff hunk header) picks among several matches."""
     lines, old, new = content.splitlines(), search.splitlines(), replace.splitlines()
+    present = {line.strip() for line in lines}
+    if any(line.strip() not in present for line in old if line.strip()):  # none can place it
+        return Miss("none", 0, closest(lines, old))
     for matcher in (_exact, _loose, _shifted):
         found = matcher(lines, old)
         if not found:
@@ -103,7 +106,8 @@ def closest(lines: Sequence[str], old: Sequence[str]) -> tuple[int, str] | None:
     """The file line most like the SEARCH's first non-blank line (1-based), if any is."""
     first = next((line.strip() for line in old if line.strip()), "")
     stripped = [line.strip() for line in lines]
-    best = difflib.get_close_matches(first, stripped, n=1, cutoff=0.5) if first else []
+    unique = list(dict.fromkeys(stripped))
+    best = difflib.get_close_matches(first, unique, n=1, cutoff=0.5) if first else []
     if not best:
         return None
     index = stripped.index(best[0])

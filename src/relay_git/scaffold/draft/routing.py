@@ -78,7 +78,8 @@ def route(pieces: Sequence[Piece], asked: Sequence[str]) -> tuple[list[Piece], l
 def _to_one(pieces: Sequence[Piece], path: str) -> list[Piece]:
     blocks = [p for p in pieces if isinstance(p, Fenced)]
     fitting = [b for b in blocks if _fits(b.lang, path)] or [b for b in blocks if not b.lang]
-    first = fitting[0] if fitting else (blocks[0] if len(blocks) == 1 else None)
+    sole = blocks[0] if len(blocks) == 1 and not _example(blocks[0]) else None
+    first = fitting[0] if fitting else sole
     return [replace(p, path=path) for p in pieces if isinstance(p, Edit) or p is first]
 
 

@@ -6,16 +6,51 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+_GIT_HEADERS = (
+    "diff --git",
+    "index ",
+    "new file mode",
+    "deleted file mode",
+    "old mode",
+    "new mode",
+    "similarity index",
+    "rename from",
+    "rename to",
+    "\\",  # "\ No newline at end of file"
+)
 _HUNK = re.compile(r"^@@\s*-(\d+)(?:,\d+)?\s+\+\d+(?:,\d+)?\s*@@")
 
 
 @dataclass(frozen=True)
 class Hunk:
-    old: str
-    new: str
+    """One hunk: its lines tagged ``" "`` (context), ``"-"`` or ``"+"``."""
+
+    ops: tuple[tuple[str, str], ...]
     line: int | None  # the header's old start line, when it has one
+
+    @property
+    def old(self) -> str:
+        return _join([text for op, text in self.ops if op != "+"])
+
+    @property
+    def new(self) -> str:
+        return _join([text for op, text in self.ops if op != "-"])
+
+    def narrowed(self) -> Iterator[tuple[str, str]]:
+        """(old, new) with one, two, ... fewer context lines on each side of the change,
+        while a line to find remains: a model's context line may be wrong."""
+        changed = [i for i, (op, _) in enumerate(self.ops) if op != " "]
+        if not changed:
+            return
+        lead, trail = changed[0], len(self.ops) - 1 - changed[-1]
+        for k in range(1, max(lead, trail) + 1):
+            ops = self.ops[min(k, lead) : len(self.ops) - min(k, trail)]
+            old = _join([text for op, text in ops if op != "+"])
+            if old.strip():
+                yield old, _join([text for op, text in ops if op != "-"])
 
 
 @dataclass
@@ -63,16 +98,16 @@ def parse_diff(body: str) -> list[FilePatch]:
     """The file patches of ``body``; hunks before any header land in one unnamed patch."""
     patches: list[FilePatch] = []
     lines = body.splitlines()
-    old: list[str] = []
-    new: list[str] = []
+    ops: list[tuple[str, str]] = []
     line: int | None = None
     current: FilePatch | None = None
 
     def close() -> None:
-        nonlocal old, new
-        if current is not None and (old or new):
-            current.hunks.append(Hunk(_join(old), _join(new), line))
-        old, new = [], []
+        while ops and ops[-1] == (" ", ""):
+            ops.pop()  # blank lines after the last hunk are the fence's, not context
+        if current is not None and ops:
+            current.hunks.append(Hunk(tuple(ops), line))
+        ops.clear()
 
     for n, text in enumerate(lines):
         if text.startswith("--- ") and n + 1 < len(lines) and lines[n + 1].startswith("+++ "):
@@ -87,21 +122,16 @@ def parse_diff(body: str) -> list[FilePatch]:
             if current is None:
                 current = FilePatch()
                 patches.append(current)
-        elif current is not None and not text.startswith(("diff --git", "index ", "\\")):
-            _hunk_line(text, old, new)
+        elif current is not None and not text.startswith(_GIT_HEADERS):
+            ops.append(_hunk_line(text))
     close()
     return patches
 
 
-def _hunk_line(text: str, old: list[str], new: list[str]) -> None:
-    if text.startswith("-"):
-        old.append(text[1:])
-    elif text.startswith("+"):
-        new.append(text[1:])
-    else:
-        body = text[1:] if text.startswith(" ") else text  # a blank context line lost its space
-        old.append(body)
-        new.append(body)
+def _hunk_line(text: str) -> tuple[str, str]:
+    if text.startswith(("-", "+")):
+        return text[0], text[1:]
+    return " ", text[1:] if text.startswith(" ") else text  # a blank line lost its space
 
 
 def _join(lines: list[str]) -> str:

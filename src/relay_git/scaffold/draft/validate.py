@@ -14,6 +14,16 @@ from pathlib import PurePosixPath
 import yaml
 
 
+def parse_python(text: str) -> ast.Module | None:
+    """The module ``text`` parses to, or None (without the warnings of odd escapes)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+
 def python_error(text: str) -> str | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -24,6 +34,36 @@ def python_error(text: str) -> str | None:
         except (ValueError, RecursionError, MemoryError) as err:
             return f"{type(err).__name__}: {err}"[:120]
     return None
+
+
+def _syntax_line(text: str) -> int | None:
+    """0 when ``text`` parses as Python, else the line of its first error (-1: unknown)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            ast.parse(text)
+        except SyntaxError as err:
+            return err.lineno or -1
+        except (ValueError, RecursionError, MemoryError):
+            return -1
+    return 0
+
+
+def parseable_prefix(source: str) -> str:
+    """The longest run of whole leading lines that parses as Python ('' if none does).
+
+    Like ``blocks.parseable_prefix``, but a prefix that fails at line L is next cut to end
+    before L (a prefix still holding the broken line fails the same way), so a block broken
+    near its top costs a few parses, not one per line."""
+    lines = source.splitlines()
+    end = len(lines)
+    while end > 0:
+        candidate = "\n".join(lines[:end])
+        error = _syntax_line(candidate)
+        if error == 0:
+            return candidate.rstrip() + "\n"
+        end = min(end - 1, error - 1) if error and error > 0 else end - 1
+    return ""
 
 
 def _toml(text: str) -> str | None:
