@@ -76,6 +76,34 @@ def changed_functions(before: str | None, after: str | None) -> dict[str, str]:
     return out
 
 
+class _Unnamed(ast.NodeTransformer):
+    """Every identifier blanked: what is left is a function's shape."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.copy_location(ast.Name("_", node.ctx), node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        self.generic_visit(node)
+        node.attr = "_"
+        return node
+
+    def visit_alias(self, node: ast.alias) -> ast.AST:
+        return ast.alias("_", None)
+
+
+def _shape(node: ast.AST) -> str:
+    import copy
+
+    return ast.dump(_Unnamed().visit(copy.deepcopy(node)))
+
+
+def renamed_only(before: str | None, after: str | None) -> set[str]:
+    """Functions whose change only renames what they call or use (a rename across files):
+    no test can fail without such a change, so a passing test that calls them suffices."""
+    old = {n: _shape(f) for n, f in _functions(before or "")}
+    return {n for n, f in _functions(after or "") if n in old and old[n] == _shape(f)}
+
+
 def test_sources(source: str) -> dict[str, str]:
     """Test name -> source, for every test function (top level or in a Test class)."""
     out: dict[str, str] = {}
@@ -180,6 +208,19 @@ def judge_runs(
         for q, src in changed_functions(base.get(path), head.get(path)).items()
     }
     missing = uncovered(changed, [tests[w] for w in witnesses])
+    renamed = {
+        q for path in code for q in renamed_only(base.get(path), head.get(path)) if q in missing
+    }
+    if renamed:  # reached by any test that passes with the change
+        passing = [
+            src
+            for path, text in head.items()
+            if is_test_path(path) and path.endswith(".py")
+            for name, src in test_sources(text or "").items()
+            if after.get(name) == "passed"
+        ]
+        left = set(uncovered({q: changed[q] for q in renamed}, passing))
+        missing = [q for q in missing if q not in renamed or q in left]
     return Evidence(True, tuple(witnesses), tuple(sorted(changed)), tuple(missing))
 
 

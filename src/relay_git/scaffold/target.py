@@ -227,8 +227,13 @@ def _ensure_test(plan: Plan, files: list[tuple[str, str]], folder: str) -> list[
 
 
 def _named_by(task: str, path: str) -> bool:
-    name = PurePosixPath(path).name
-    return path in task or re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", task) is not None
+    """The task names the file: its path, its name, or (a README, a CHANGELOG) its stem."""
+    pure = PurePosixPath(path)
+    name = pure.name
+    if path in task or re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", task):
+        return True
+    stem = pure.stem.lower()
+    return stem in _DOC_NAMES and re.search(rf"\b{re.escape(stem)}\b", task, re.I) is not None
 
 
 _DOCS_AND_CONFIG = (".md", ".rst", ".txt", ".toml", ".cfg", ".ini", ".json", ".yaml", ".yml")
