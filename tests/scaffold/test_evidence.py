@@ -8,6 +8,7 @@ from relay_git.scaffold.evidence import (
     changed_functions,
     hollowed,
     judge_runs,
+    keep_existing_tests,
     renamed_only,
     signature_problems,
     without_change,
@@ -101,3 +102,16 @@ def test_without_change_keeps_imports_resolvable_and_hollows_new_files() -> None
 def test_the_signature_the_task_names_is_kept(task: str, head: str, problem: str | None) -> None:
     found = signature_problems(task, {"app.py": head}, ["app.py"])
     assert (found[0] if found else None) is None if problem is None else problem in found[0]
+
+
+def test_a_draft_may_add_tests_never_rewrite_the_projects() -> None:
+    done = "from m import f\n\n\ndef test_f():\n    assert f(1) == 2\n"
+    rewritten = (
+        "from m import f\n\n\ndef test_f():\n    assert f(1)\n\n\n"
+        "def test_g():\n    assert f(2) == 3\n"
+    )
+    kept = keep_existing_tests(done, rewritten)
+    assert kept.startswith(done.rstrip("\n")) and "def test_f_2():\n    assert f(1)" in kept
+    assert "def test_g():" in kept
+    added = done + "\n\ndef test_h():\n    assert f(3) == 4\n"
+    assert keep_existing_tests(done, added) == added

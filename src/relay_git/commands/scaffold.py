@@ -167,9 +167,11 @@ def scaffold(ctx: click.Context, /, **opts: object) -> int:
     network, no API keys, and only the worktree and a private /tmp writable.
     Relay commits run no git hooks.
     The run is DONE, exit 0, only when the branch holds a real change (code in the files
-    the plan names, defining what the task asks for, nothing emptied), its tests pass (or
-    no test command exists, said plainly), the tests the task asks for were written, and
-    the reviewer approved. Anything less ends with exit 1 and says why.
+    the plan names, defining what the task asks for with the signature it names, nothing
+    emptied), its tests pass, new tests fail without the change and pass with it, and the
+    reviewer approved (its findings go back to the coder up to --review-rounds times).
+    Anything less ends with exit 1 and says why; a test command that cannot run any test
+    ends the run before any model works, with exit 2.
 
     Exit codes: 0 done, 1 not done (the report says why), 2 usage error,
     3 model backend unavailable.

@@ -277,3 +277,28 @@ def signature_problems(task: str, head: Tree, code: Sequence[str]) -> list[str]:
                     f"{name} takes ({', '.join(params)}), but the task names {name}({wanted[name]})"
                 )
     return problems
+
+
+def keep_existing_tests(before: str | None, after: str) -> str:
+    """``after``, unless it changes or drops a test ``before`` had: then ``before`` with the
+    tests ``after`` adds appended (renamed where a name is taken). The project's tests define
+    done; a draft may add to them, never rewrite them."""
+    old = test_sources(before or "")
+    new = test_sources(after)
+    if not old or all(new.get(n) == s for n, s in old.items()):
+        return after
+    added = []
+    for name, source in new.items():
+        if old.get(name) == source:
+            continue
+        fresh, n = name, 2
+        while fresh in old or (fresh in new and fresh != name):
+            fresh, n = f"{name}_{n}", n + 1
+        added.append(source.replace(f"def {name}(", f"def {fresh}(", 1))
+    if not added:
+        return before or ""
+    imports = [ln for ln in after.splitlines() if ln.startswith(("import ", "from "))]
+    head = (before or "").rstrip("\n").splitlines()
+    missing = [ln for ln in imports if ln not in head]
+    body = "\n".join(missing + head) if missing else "\n".join(head)
+    return body + "\n\n\n" + "\n\n\n".join(a.rstrip("\n") for a in added) + "\n"

@@ -18,6 +18,7 @@ from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block, for_json
 from relay_git.scaffold import replies
 from relay_git.scaffold.env import Seat, StageEnv
+from relay_git.scaffold.evidence import keep_existing_tests
 from relay_git.scaffold.generate import SourceFile
 from relay_git.scaffold.plan import Plan
 from relay_git.scaffold.target import Target, is_test_path, module_of
@@ -173,7 +174,11 @@ def write(
     applied = replies.apply_reply(reply, current.get, list(paths))
     usable = bool(applied.files)
     env.ledger.record_outcome(ParseOutcome(f"{how.stage}:draft", seat.spec, 1, usable))
-    files = {p: c for p, c in applied.files.items() if c != current.get(p)}
+    files = {
+        p: keep_existing_tests(current.get(p), c) if is_test_path(p) else c
+        for p, c in applied.files.items()
+    }
+    files = {p: c for p, c in files.items() if c != current.get(p)}
     return Drafted(files, list(applied.problems))
 
 
