@@ -422,3 +422,24 @@ def test_a_reply_cut_at_its_cap_is_continued_not_redone(
     assert "Files to write: tests/test_app.py" in more[0].messages[-1]["content"]
     assert len(report["test_names"]) == 80
     never_twice(relay)
+
+
+def test_a_test_the_project_wrote_first_is_the_evidence(
+    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Test first: the project's own failing test, passing with the change, shows it works
+    (no new test asked for, none written)."""
+    commit_all(
+        repo,
+        {
+            "app.py": "def double(x):\n    return 2 * x\n",
+            "tests/test_app.py": "from app import square\n\n\ndef test_square():\n"
+            "    assert square(3) == 9\n",
+        },
+    )
+    square = "```python\ndef square(x):\n    return x * x\n```\n"
+    Strong(plan("app.py", tests=()), {"app.py": square}).install(relay)
+    report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, "add square(x) to app.py")
+    assert report["outcome"] == "done", report["reasons"]
+    assert stages(report) == ["plan", "plan-review", "generate", "review"]
+    never_twice(relay)

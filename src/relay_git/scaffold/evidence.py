@@ -194,12 +194,18 @@ def without_change(base: Tree, head: Tree, code: Sequence[str]) -> dict[str, str
 
 
 def judge_runs(
-    base_run: str, head_run: str, base: Tree, head: Tree, code: Sequence[str]
+    base_run: str,
+    head_run: str,
+    base: Tree,
+    head: Tree,
+    code: Sequence[str],
+    project: Mapping[str, str] | None = None,
 ) -> Evidence:
-    """Evidence from two ``pytest -rA`` outputs of the new tests: on the base code, on the
-    change. ``code``: the code files of the change."""
+    """Evidence from two ``pytest -rA`` outputs: on the base code, on the change. ``code``:
+    the code files of the change; ``project``: the sources of the tests the project
+    already had (one that fails on the base and passes now is a witness too)."""
     before, after = parse_report(base_run), parse_report(head_run)
-    tests = new_tests(base, head)
+    tests = {**(project or {}), **new_tests(base, head)}
     witnesses = [n for n in tests if after.get(n) == "passed" and before.get(n) != "passed"]
     changed = {
         q: (path, src)

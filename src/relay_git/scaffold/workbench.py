@@ -7,6 +7,7 @@ try the worktree returns to its last commit, so candidates never see each other.
 
 from __future__ import annotations
 
+import re
 import secrets
 import shlex
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ from relay_git.git.edits import Edit, EditFailed, apply_edits
 from relay_git.safety.sandbox import Kind
 from relay_git.scaffold import evidence as ev
 from relay_git.scaffold.select import parse_report
-from relay_git.scaffold.target import is_test_path
+from relay_git.scaffold.target import is_test_path, module_of
 from relay_git.scaffold.testrun import TestOutcome, run
 
 
@@ -91,10 +92,19 @@ class Workbench:
         tests = [p for p in written if is_test_path(p) and p.endswith(".py")]
         if command is None:
             return ev.unmeasured(base, head)
-        if self.runner is not None and not tests:  # nothing new to run: no witness
-            return ev.judge_runs("", "", base, head, code)
-        if self.runner is not None:
-            command = f"{self.runner} -q -rA --tb=no -p no:cacheprovider {' '.join(tests)}"
+        project: dict[str, str] = {}
+        if self.runner is not None:  # a test the project had that calls the code may witness
+            words = {m for p in code for m in module_of(p).split(".") if m}
+            words |= {
+                q.rsplit(".", 1)[-1]
+                for p in code
+                for q in ev.changed_functions(base.get(p), head.get(p))
+            }
+            found, project = self._project_tests(written, words)
+            if not tests and not found:  # nothing to run: no witness
+                return ev.judge_runs("", "", base, head, code)
+            paths = " ".join(shlex.quote(p) for p in [*tests, *found])
+            command = f"{self.runner} -q -rA --tb=no -p no:cacheprovider {paths}"
         try:
             self.reset()
             self.write(written)
@@ -110,7 +120,26 @@ class Workbench:
             self.write(written)
         if self.runner is None:
             return ev.judge_command(before.failed, after.status == "passed", base, head)
-        return ev.judge_runs(before.output, after.output, base, head, code)
+        return ev.judge_runs(before.output, after.output, base, head, code, project)
+
+    def _project_tests(
+        self, written: Mapping[str, str], words: set[str]
+    ) -> tuple[list[str], dict[str, str]]:
+        """The test files the tree already has that name the changed code, and their tests'
+        sources (name -> source)."""
+        listed = self.wt.git("ls-files", "-z").split("\0")
+        paths: list[str] = []
+        out: dict[str, str] = {}
+        for path in listed:
+            if not path or path in written or not is_test_path(path) or not path.endswith(".py"):
+                continue
+            target = self.wt.path / path
+            if target.is_file() and not target.is_symlink():
+                text = target.read_text(encoding="utf-8", errors="replace")
+                if words & set(re.findall(r"[A-Za-z_]\w*", text)):
+                    paths.append(path)
+                    out |= ev.test_sources(text)
+        return paths, out
 
     def outcomes(self, files: Mapping[str, str], test_path: str, source: str) -> dict[str, str]:
         """Per-test results of ``source`` (written at ``test_path``) against ``files``."""
