@@ -170,7 +170,7 @@ def extract_json(text: str) -> object:
 
 def _problem(result: ChatResult, model_cls: type[BaseModel]) -> tuple[BaseModel | None, str]:
     if result.done_reason == "length":
-        return None, "the reply was cut off at the token limit; reply again, much shorter"
+        return None, "the reply was cut off at the token limit; reply again, whole (more room now)"
     if result.done_reason == "repetition":
         return None, "the reply repeated itself and was stopped; reply again, without repeating"
     try:
