@@ -1,4 +1,7 @@
-"""``python -m bench [all|relay|wellformed|overhead|hooks|diffscale]``.
+"""``python -m bench [all|relay|wellformed|overhead|hooks|diffscale|capable]``.
+
+capable runs the capable stand-in suite (bench/capable/) on its own and writes
+OUT/capable.{json,md}; it is not part of all.
 
 relay, wellformed and overhead are three readings of the same scaffold runs (relay and
 large-only for every task), so any one of them runs the suite and refreshes all three
@@ -189,7 +192,9 @@ def diffscale_section(args: argparse.Namespace) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("part", nargs="?", default="all", choices=("all", *PARTS, "readme"))
+    parser.add_argument(
+        "part", nargs="?", default="all", choices=("all", *PARTS, "readme", "capable")
+    )
     parser.add_argument("--tasks", help="comma-separated task names (default: every task)")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     parser.add_argument(
@@ -238,6 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     latest = args.out / "latest.json"
     data: dict[str, Any] = json.loads(latest.read_text()) if latest.is_file() else {}
+    if args.part == "capable":
+        from bench.capable import run as capable
+
+        return capable.main(tuple(args.tasks.split(",")) if args.tasks else (), args.out)
     if args.part == "readme":
         _say(f"wrote {readme.update(data, args.readme)}")
         return 0

@@ -36,6 +36,7 @@ class FakeBackend:
         self._queue: list[Reply] = []
         self._lock = threading.Lock()
         self.default: Reply | None = None  # answered when the queue is empty
+        self.cut_at_cap = False  # like a server: a reply longer than max_tokens is cut
 
     def enqueue(self, *replies: Reply) -> FakeBackend:
         self._queue.extend(replies)
@@ -66,9 +67,14 @@ class FakeBackend:
         text = reply if isinstance(reply, str) else json.dumps(reply)
         prompt = sum(estimate_tokens(m["content"]) for m in request.messages)
         out = estimate_tokens(text)
+        reason = "stop"
+        if self.cut_at_cap and out > request.max_tokens:
+            while estimate_tokens(text) > request.max_tokens:
+                text = text[: len(text) * request.max_tokens // estimate_tokens(text) - 1]
+            out, reason = estimate_tokens(text), "length"
         if on_token:
             on_token(out)
-        return ChatResult(text, prompt, out, 0.01, self.context, "stop")
+        return ChatResult(text, prompt, out, 0.01, self.context, reason)
 
 
 def factory(*backends: FakeBackend) -> Callable[[str], Backend]:

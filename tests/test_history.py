@@ -87,11 +87,12 @@ def test_scaffold_run_is_logged_without_the_task(
     relay = Relay()
     Script().install(relay)
     task = "add a slugify helper WOMBAT_TASK"
-    assert relay(repo, "-q", "--test-cmd", "true", task) == 0
+    # a test command that fails without the change and passes with it: evidence
+    assert relay(repo, "-q", "--test-cmd", "grep -q lower slug.py", task) == 0
     [run] = logged(capsys)
     assert run["command"] == "scaffold" and run["exit_code"] == 0
     stages = [c["stage"] for c in run["ledger"]]  # type: ignore[union-attr]
-    assert stages == ["plan", "plan-review", *["generate"] * 3, "review"]  # k=3 code drafts
+    assert stages == ["plan", "plan-review", "generate", "tests", "review"]  # one draft
     raw = history_file().read_bytes()
     assert b"WOMBAT" not in raw and b"wombat" not in raw and b"slugify" not in raw
 

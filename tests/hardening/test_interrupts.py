@@ -123,7 +123,9 @@ class World:
 def world(repo: Path, tmp_path: Path) -> Iterator[World]:
     make_dirty(repo)
     (repo / ".git" / "info" / "tests.sh").write_text(
-        hold_loop(repo / ".git" / "info" / "hold-tests", Path(".in-tests")) + "exit 0\n"
+        # fails on the base tree, passes with the change: evidence that it works
+        hold_loop(repo / ".git" / "info" / "hold-tests", Path(".in-tests"))
+        + "grep -q lower slug.py\n"
     )
     shims = tmp_path / "shims"
     shims.mkdir()

@@ -41,6 +41,8 @@ from relay_git.scaffold.generate import MAX_CONTEXT_FILES, select_context
 from relay_git.scaffold.plan import MAX_LISTED_FILES, make_plan
 from relay_git.util import fs as fs_module  # the one atomic write, which edits use
 
+# fails without the change (no slugify that lowercases), passes with it: evidence
+EVIDENT = "grep -q lower slug.py"
 TASK = "add a slugify helper"
 BRANCH = "relay/add-a-slugify-helper"
 ODD_NAMES = ("$(touch relay-pwned).py", "; rm -rf ~ #.py", "-rf")  # a run writes 3 code files
@@ -79,7 +81,7 @@ def test_only_git_and_the_test_command_run(
     before = snapshot(dirty)
     script = Script(plan=INJECTED_PLAN).install(relay)
     relay.coder.default = code_says(HOSTILE_CODE, script)
-    report = run_json(relay, dirty, capsys, "--test-cmd", "exit 0", TASK)
+    report = run_json(relay, dirty, capsys, "--test-cmd", EVIDENT, TASK)
     worktree = os.path.realpath(report["worktree"])
     programs = exec_watch.programs()
     launchers = {"bwrap", "unshare"}  # the sandbox, which starts /bin/sh in the worktree
@@ -125,7 +127,7 @@ def test_escaping_planned_paths_are_dropped_and_the_reviewer_told_why(
     before = snapshot(dirty)
     hostile = {bad: "#!/bin/sh\ntouch pwned\n", **Script().files}
     Script(plan=plan_reply((bad, "slug.py")), files=hostile).install(relay)
-    report = run_json(relay, dirty, capsys, "--test-cmd", "exit 0", TASK)
+    report = run_json(relay, dirty, capsys, "--test-cmd", EVIDENT, TASK)
     assert any(why in p for p in report["plan_problems"]), report["plan_problems"]
     plan_review = next(r for r in relay.reviewer.history if kind(r) == "plan-review")
     assert why in plan_review.messages[-1]["content"]  # the reviewer sees what was repaired
@@ -153,7 +155,7 @@ def test_a_user_hook_never_runs_model_written_code(
     pwned = dirty.parent / "hook-ran-model-code"
     plan = plan_reply(("slug.py", "scripts/check.sh"))
     Script(plan=plan, files={"scripts/check.sh": f"touch '{pwned}'\n"}).install(relay)
-    report = run_json(relay, dirty, capsys, "--test-cmd", "exit 0", TASK)
+    report = run_json(relay, dirty, capsys, "--test-cmd", EVIDENT, TASK)
     assert [c["stage"] for c in report["commits"]] == ["generate"]
     assert "touch" in git(dirty, "show", f"{BRANCH}:scripts/check.sh")  # committed, not run
     assert not pwned.exists()
@@ -178,7 +180,7 @@ def test_a_relative_hooks_path_never_runs_a_model_edited_hook(
     evil = {".githooks/pre-commit": f"#!/bin/sh\ntouch '{pwned}'\n"}
     plan = plan_reply(("slug.py", ".githooks/pre-commit"))
     Script(plan=plan, files={**Script().files, **evil}).install(relay)
-    report = run_json(relay, dirty, capsys, "--test-cmd", "exit 0", TASK)
+    report = run_json(relay, dirty, capsys, "--test-cmd", EVIDENT, TASK)
     said = " | ".join(report["plan_problems"])
     assert ".githooks/pre-commit" in said and "--allow-path" in said
     plan_review = next(r for r in relay.reviewer.history if kind(r) == "plan-review")
@@ -189,7 +191,7 @@ def test_a_relative_hooks_path_never_runs_a_model_edited_hook(
 
     allowed = Relay()
     Script(plan=plan, files={**Script().files, **evil}).install(allowed)
-    args = ("--new", "--allow-path", ".githooks/*", "--test-cmd", "exit 0", TASK)
+    args = ("--new", "--allow-path", ".githooks/*", "--test-cmd", EVIDENT, TASK)
     run_json(allowed, dirty, capsys, *args)
     assert "touch" in git(dirty, "show", f"{BRANCH}-2:.githooks/pre-commit")
     assert not pwned.exists()
@@ -211,12 +213,12 @@ def test_interrupted_while_writing_a_draft(
 
     Script(plan=plan_reply(("slug.py", "util.py"))).install(relay)
     monkeypatch.setattr(fs_module.os, "replace", replace_then_interrupt)
-    assert relay(dirty, "-q", "--test-cmd", "exit 0", TASK) == 130
+    assert relay(dirty, "-q", "--test-cmd", EVIDENT, TASK) == 130
     assert len(calls) == 1
     assert snapshot(dirty) == before
     assert git(dirty, "rev-parse", BRANCH) == git(dirty, "rev-parse", "HEAD")  # nothing half
     monkeypatch.setattr(fs_module.os, "replace", real_replace)
-    report = run_json(relay, dirty, capsys, "--resume", "--test-cmd", "exit 0", TASK)
+    report = run_json(relay, dirty, capsys, "--resume", "--test-cmd", EVIDENT, TASK)
     assert [c["stage"] for c in report["commits"]] == ["generate"]
     files = git(dirty, "ls-tree", "-r", "--name-only", BRANCH).split()
     assert {"slug.py", "util.py"} <= set(files)
@@ -250,7 +252,7 @@ def test_detached_head(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     git(repo, "stash", "-q", "-u")
     git(repo, "checkout", "-q", "--detach", "HEAD")
     head = git(repo, "rev-parse", "HEAD")
-    report = run_json(scripted(), repo, capsys, "--test-cmd", "exit 0", TASK)
+    report = run_json(scripted(), repo, capsys, "--test-cmd", EVIDENT, TASK)
     assert report["base"] == head.strip()
     assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "HEAD"
     assert git(repo, "rev-parse", "HEAD") == head
@@ -263,7 +265,7 @@ def test_shallow_clone(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     clone = tmp_path / "shallow"
     git(tmp_path, "clone", "-q", "--depth", "1", f"file://{repo}", str(clone))
     before = snapshot(clone)
-    report = run_json(scripted(), clone, capsys, "--test-cmd", "exit 0", TASK)
+    report = run_json(scripted(), clone, capsys, "--test-cmd", EVIDENT, TASK)
     assert [c["stage"] for c in report["commits"]] == ["generate"]
     assert snapshot(clone) == before
 
@@ -280,7 +282,7 @@ def test_submodule_is_left_alone(
     git(repo, "commit", "-q", "-m", "submodule")
     before = snapshot(repo)
     sub_head = git(repo / "vendor" / "lib", "rev-parse", "HEAD")
-    report = run_json(scripted(), repo, capsys, "--test-cmd", "exit 0", TASK)
+    report = run_json(scripted(), repo, capsys, "--test-cmd", EVIDENT, TASK)
     assert [c["stage"] for c in report["commits"]] == ["generate"]
     assert snapshot(repo) == before
     assert git(repo / "vendor" / "lib", "rev-parse", "HEAD") == sub_head
@@ -305,7 +307,7 @@ def test_crlf_non_utf8_and_odd_names_in_the_repository(
     before = snapshot(repo)
     relay = Relay()
     Script(plan=plan_reply(("slug_win.py", "slug_latin1.py", "slug.py"))).install(relay)
-    report = run_json(relay, repo, capsys, "--test-cmd", "exit 0", TASK)
+    report = run_json(relay, repo, capsys, "--test-cmd", EVIDENT, TASK)
     assert any("slug_latin1.py is not text" in p for p in report["problems"])
     changed = git(repo, "diff", "--name-only", "HEAD", BRANCH).split()
     assert changed == ["slug.py", "slug_win.py"]  # the Latin-1 file is never redrafted
@@ -432,7 +434,7 @@ def test_the_text_report_names_the_sandbox(
     dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
 ) -> None:
     Script().install(relay)
-    assert relay(dirty, "-q", "--test-cmd", "exit 0", TASK) == 0
+    assert relay(dirty, "-q", "--test-cmd", EVIDENT, TASK) == 0
     out = capsys.readouterr().out
     assert "Tests: passed (exit 0, fix rounds: 0, sandbox: " in out
     assert "sandbox: none" not in out and "UNSANDBOXED" not in out

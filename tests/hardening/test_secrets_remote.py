@@ -148,7 +148,8 @@ def test_scaffold_never_sends_a_secret_from_a_file_or_test_output_to_a_remote_mo
     lines = "".join(f"OUT {line}\n" for p in output_secrets for line in p.line.splitlines())
     script.write_text(f"cat <<'EOF'\n{lines}EOF\nexit 1\n")
     args = ["scaffold", "--coder", "openai:small", "--reviewer", "openai:large", "-q"]
-    args += ["--test-cmd", f"sh {script}", "--max-rounds", "1", "add a slugify helper"]
+    args += ["--test-cmd", f"sh {script}", "--max-rounds", "1", "--drafts", "3"]
+    args += ["add a slugify helper"]
     main(args)
     capsys.readouterr()
     # k drafts per planned file for generate and fix-1, then the reviewer's escalation

@@ -89,13 +89,19 @@ def fenced(code: str) -> str:
     return f"```python\n{code}```\n"
 
 
-_FILE = re.compile(r"(?:Write the whole file|corrected functions for) `([^`]+)`")
+_FILES = re.compile(r"^Files to write: (.+)$", re.M)
+
+
+def asked_paths(request: ChatRequest) -> list[str]:
+    """The files a writing request asks for (its ``Files to write:`` line)."""
+    found = _FILES.search(request.messages[-1]["content"])
+    return [p.strip() for p in found.group(1).split(",")] if found else []
 
 
 def asked_path(request: ChatRequest) -> str | None:
-    """The file a code-draft request asks for, or None for any other request."""
-    found = _FILE.search(request.messages[-1]["content"])
-    return found.group(1) if found else None
+    """The first file a writing request asks for, or None for any other request."""
+    paths = asked_paths(request)
+    return paths[0] if paths else None
 
 
 def kind(request: ChatRequest) -> str:
@@ -110,7 +116,10 @@ def kind(request: ChatRequest) -> str:
     if "verdict" in props:
         return "plan-review" if "revise" in props["verdict"].get("enum", ()) else "verdict"
     system = request.messages[0]["content"]
-    return "tests" if "pytest tests" in system else "code"
+    if "pytest tests" in system:
+        return "tests"
+    path = asked_path(request) or ""
+    return "tests" if path.startswith("tests/") else "code"
 
 
 @dataclass
@@ -131,8 +140,10 @@ class Script:
             return json.dumps(self.plan)
         if what == "tests":
             return fenced(self.tests)
-        path = asked_path(request)
-        return fenced(self.files.get(path or "", "x = 1\n"))
+        paths = asked_paths(request)
+        if len(paths) > 1:  # a fix request for several files: each under its path
+            return "\n".join(p + "\n" + fenced(self.files.get(p, "x = 1\n")) for p in paths)
+        return fenced(self.files.get(paths[0] if paths else "", "x = 1\n"))
 
     def reviewer(self, request: ChatRequest) -> str:
         what = kind(request)

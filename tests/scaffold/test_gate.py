@@ -305,9 +305,15 @@ def test_docstring_and_type_hint_tasks_are_checked_on_every_function(
         ("# greeter\n\nCall greet('x') to greet.\n", True),
     ],
 )
-def test_a_section_the_task_names_must_be_a_heading(text: str, unmet: bool) -> None:
+@pytest.mark.parametrize(
+    "task",
+    [
+        "add a Usage section to README.md that shows how to call greet()",
+        "Document greet in the README with a Usage section showing a call",
+    ],
+)
+def test_a_section_the_task_names_must_be_a_heading(text: str, unmet: bool, task: str) -> None:
     target = Target(("README.md",), (), (), frozenset({"README.md"}), False)
-    task = "add a Usage section to README.md that shows how to call greet()"
     assert bool(unmet_kind(task, target, {"README.md": text})) == unmet
 
 

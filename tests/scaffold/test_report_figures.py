@@ -32,7 +32,7 @@ def test_outcomes_count_schema_retries_and_drafts_without_a_code_block(
         return script.coder(request)
 
     relay.coder.default = coder
-    report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, TASK)
+    report = run_json(relay, repo, capsys, "--drafts", "3", "--test-cmd", PYTEST, TASK)
     outcomes = [(o["stage"], o["model"], o["attempts"], o["ok"]) for o in report["outcomes"]]
     assert outcomes == [
         ("plan", CODER, 2, True),
@@ -55,12 +55,22 @@ def test_total_test_seconds_sum_every_run_of_the_test_command(
     )
     command = "sleep 0.2 && grep -q lower slug.py"
     report = run_json(
-        relay, repo, capsys, "--test-cmd", command, "--max-rounds", "1", TASK_NO_TESTS
+        relay,
+        repo,
+        capsys,
+        "--drafts",
+        "3",
+        "--test-cmd",
+        command,
+        "--max-rounds",
+        "1",
+        TASK_NO_TESTS,
     )
     tests = report["tests"]
     assert tests["status"] == "passed" and tests["rounds"] == 1
     assert [c["stage"] for c in report["commits"]] == ["generate", "fix-1"]
-    assert tests["total_seconds"] >= 0.4 > tests["seconds"] >= 0.2  # two runs, the last one
+    assert tests["total_seconds"] >= 0.6 > tests["seconds"] >= 0.2  # three runs (one on the
+    # base tree first), the last one
 
 
 def test_a_failed_run_leaves_its_ledger_and_outcomes_in_the_state(

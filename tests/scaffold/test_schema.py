@@ -44,7 +44,7 @@ def test_a_plan_correction_is_one_short_line() -> None:
     assert PlanCorrection.model_validate({"comments": "name it slugify"}).comments
     with pytest.raises(ValidationError):
         PlanCorrection.model_validate({"comments": ""})  # asked after "revise": say something
-    with pytest.raises(ValidationError, match="at most 80 characters"):
+    with pytest.raises(ValidationError, match=f"at most {COMMENT_CHARS} characters"):
         PlanCorrection.model_validate({"comments": "x" * (COMMENT_CHARS + 1)})
 
 
@@ -58,7 +58,7 @@ def test_plan_is_bounded_after_the_fact_too() -> None:
     """Servers get the schema without bounds; pydantic still refuses a runaway reply."""
     one = {"path": "a.py", "change": "create"}
     assert len(PlanReply.model_validate({"files": [one]}).files) == 1
-    with pytest.raises(ValidationError, match="at most 6 items"):
+    with pytest.raises(ValidationError, match=f"at most {MAX_PLAN_FILES} items"):
         PlanReply.model_validate({"files": [one] * (MAX_PLAN_FILES + 1)})
     with pytest.raises(ValidationError, match="at least 1 item"):
         PlanReply.model_validate({"files": []})

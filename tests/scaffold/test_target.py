@@ -8,6 +8,7 @@ from relay_git.scaffold.plan import Plan
 from relay_git.scaffold.target import (
     MAX_CODE_FILES,
     MAX_TEST_FILES,
+    asks_for_tests,
     check_plan,
     is_test_path,
     module_of,
@@ -143,7 +144,7 @@ def test_module_of(path: str, want: str) -> None:
         (
             [("lib/new.py", "update the helper")],
             "fix it",
-            ["lib/new.py"],
+            ["lib/new.py", "lib/__init__.py"],
             "lib/new.py is to be modified but does not exist; it will be created",
         ),
         (
@@ -242,20 +243,61 @@ def test_check_plan_without_code_or_names_says_so() -> None:
 
 
 def test_check_plan_bounds_files_code_first() -> None:
-    files = [(f"pkg/m{i}.py", "x") for i in range(5)] + [
+    files = [(f"textkit/m{i}.py", "x") for i in range(5)] + [
         (f"tests/test_m{i}.py", "x") for i in range(4)
     ]
     fixed, problems = check_plan(plan("add things", *files), LISTING)
-    assert list(fixed.paths) == [f"pkg/m{i}.py" for i in range(MAX_CODE_FILES)] + [
+    assert list(fixed.paths) == [f"textkit/m{i}.py" for i in range(MAX_CODE_FILES)] + [
         f"tests/test_m{i}.py" for i in range(MAX_TEST_FILES)
     ]
-    assert any("cut to its first files" in p for p in problems)
+    assert any("cut to its first 3 code and 2 test files" in p for p in problems)
+
+
+def test_a_new_package_keeps_its_files_and_gets_its_init() -> None:
+    """A package with a CLI needs 5-8 files: none dropped, __init__.py never left out."""
+    task = "create a tempconv package (tempconv/core.py, tempconv/__main__.py, pyproject.toml)"
+    files = [
+        ("tempconv/core.py", "conversions"),
+        ("tempconv/__main__.py", "argparse CLI"),
+        ("tempconv/cli.py", "the CLI's parser"),
+        ("pyproject.toml", "packaging"),
+        ("README.md", "usage"),
+        ("tests/test_core.py", "tests"),
+    ]
+    fixed, problems = check_plan(plan(task, *files), ["README.md"])
+    assert "tempconv/__init__.py" in fixed.paths and "tempconv/cli.py" in fixed.paths
+    assert "tempconv/__init__.py added: the new package tempconv needs it" in problems
+    assert "pyproject.toml" in fixed.paths and "README.md" not in fixed.paths
 
 
 def test_check_plan_uses_the_repository_test_folder() -> None:
     listing = ["app.py", "test/test_app.py"]
     fixed, _ = check_plan(plan("add double(x) with tests", ("app.py", "add double")), listing)
     assert fixed.paths == ("app.py", "test/test_app.py")
+
+
+@pytest.mark.parametrize(
+    ("task", "asks"),
+    [
+        (
+            "Add a function square(x) to app.py, and add a pytest test for it in tests/test_app.py",
+            True,
+        ),
+        ("fix the off-by-one in paginate() and add regression tests", True),
+        ("make Store.remove raise ValueError; cover it", True),
+        ("a small, unit-tested parser for key=value lines", True),
+        ("add a CLI with tests", True),
+        ("add slugify(text), with a test in tests/test_slug.py", True),
+        ("write tests for the parser", True),
+        ("make sure it is tested", True),
+        ("add a --verbose flag; no tests needed", False),
+        ("fix the failing test in tests/test_app.py", False),
+        ("rename foo to bar everywhere", False),
+        ("the tests fail: fix the code", False),
+    ],
+)
+def test_test_intent_from_how_people_ask(task: str, asks: bool) -> None:
+    assert asks_for_tests(task) is asks
 
 
 @pytest.mark.parametrize(

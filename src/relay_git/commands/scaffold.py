@@ -75,8 +75,9 @@ class Args:
     allow_paths: tuple[str, ...]
     test_timeout: float | None
     max_rounds: int | None
+    review_rounds: int
     max_tokens: int | None
-    drafts: int
+    drafts: int | None
     dry_run: bool
     resume: bool
     new: bool
@@ -127,17 +128,24 @@ class Args:
 @click.option("--test-timeout", type=click.FloatRange(1), help="Seconds before tests are killed.")
 @click.option("--max-rounds", type=click.IntRange(0, 20), help="Coder fix rounds [default: 3].")
 @click.option(
+    "--review-rounds",
+    type=click.IntRange(0, 10),
+    default=2,
+    show_default=True,
+    help="Times the reviewer's findings go back to the coder before the reviewer fixes.",
+)
+@click.option(
     "--max-tokens",
     type=click.IntRange(32),
-    help="Cap every stage's output (defaults: plan 256, plan review 96, code 384, "
-    "tests 256, verdict 64, findings 384).",
+    help="Cap every stage's output (by default each scales with the work: a file's with "
+    "the file, a plan's with the task, a review's with the diff).",
 )
 @click.option(
     "--drafts",
     type=click.IntRange(1, 8),
-    default=3,
-    show_default=True,
-    help="Code and test drafts per file; the drafts judge each other, the best goes forward.",
+    default=None,
+    help="Code and test drafts per file, judged by each other [default: one draft; three "
+    "only when it fails its tests or the gate].",
 )
 @click.option(
     "--dry-run", is_flag=True, help="Show the plan and the draft; commit nothing (exit 0)."
@@ -167,9 +175,11 @@ def scaffold(ctx: click.Context, /, **opts: object) -> int:
     network, no API keys, and only the worktree and a private /tmp writable.
     Relay commits run no git hooks.
     The run is DONE, exit 0, only when the branch holds a real change (code in the files
-    the plan names, defining what the task asks for, nothing emptied), its tests pass (or
-    no test command exists, said plainly), the tests the task asks for were written, and
-    the reviewer approved. Anything less ends with exit 1 and says why.
+    the plan names, defining what the task asks for with the signature it names, nothing
+    emptied), its tests pass, new tests fail without the change and pass with it, and the
+    reviewer approved (its findings go back to the coder up to --review-rounds times).
+    Anything less ends with exit 1 and says why; a test command that cannot run any test
+    ends the run before any model works, with exit 2.
 
     A TASK whose branch relay/<slug> already exists is refused (exit 2), as `git
     worktree add -b` refuses a taken branch: continue it with --resume, or start another
@@ -227,6 +237,7 @@ def pipeline_options(a: Args, max_rounds: int) -> Options:
         resume=a.resume,
         test_cmd=a.test_cmd,
         max_rounds=max_rounds,
+        review_rounds=a.review_rounds,
         max_tokens=a.max_tokens,
         drafts=a.drafts,
         unsandboxed_tests=a.unsandboxed_tests,

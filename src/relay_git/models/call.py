@@ -183,7 +183,7 @@ def extract_json(text: str) -> object:
 # What the retry asks of the model, by why the reply ended; the problem itself is worded for
 # the user too (ModelOutputError), so instructions to the model stay out of it.
 _RETRY_ASK = {
-    "length": "Reply again, much shorter, ",
+    "length": "Reply again, whole (you have more room now), ",
     "repetition": "Reply again without repeating, ",
 }
 

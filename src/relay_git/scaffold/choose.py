@@ -180,7 +180,10 @@ def choose(
     if not (target.tests and where and wb.runner):
         return Chosen(tuple(cands), {}, (), 0)
     tests = unique(
-        [*test_drafts(env, test_seat, spec, where, count), *carried_tests(seen, sorted(where))]
+        [
+            *test_drafts(env, test_seat, spec, where, count, target.tests[0]),
+            *carried_tests(seen, sorted(where)),
+        ]
     )
     folder = PurePosixPath(target.tests[0]).parent.as_posix()
     by_module: dict[str, list[str]] = {}

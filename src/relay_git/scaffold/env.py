@@ -17,13 +17,27 @@ from relay_git.review.selection import _matches
 
 T = TypeVar("T", bound=BaseModel)
 
-# Every stage bounds what it lets a model write.
-PLAN_TOKENS = 256
-PLAN_REVIEW_TOKENS = 48  # a verdict; a short correction only after "revise"
-VERDICT_TOKENS = 32  # the diff review's verdict: an approval is a handful of tokens
-REVIEW_TOKENS = 384  # findings, asked only when the verdict is not an approval
-CODE_TOKENS = 384  # one file's new or changed functions, in a fenced block
+# Every stage bounds what it lets a model write; each bound is stated in its prompt, and
+# the bounds of plans, files and reviews grow with the work (``plan_tokens``, writer.py).
+PLAN_TOKENS = 512  # a plan for a one-file task; more files, more room (plan_tokens)
+PLAN_REVIEW_TOKENS = 64  # a verdict
+CORRECTION_TOKENS = 192  # a correction, asked only after "revise" (COMMENT_CHARS stated)
+VERDICT_TOKENS = 96  # the diff review's verdict and a one-sentence summary
+REVIEW_TOKENS = 512  # findings for a small diff; review_tokens grows it with the diff
+CODE_TOKENS = 384  # one file's new or changed functions, in a fenced block (K drafts)
 TEST_TOKENS = 256
+MAX_REVIEW_TOKENS = 4096
+
+
+def plan_tokens(task: str) -> int:
+    """A plan's cap: a longer task names more files and behaviours."""
+    return PLAN_TOKENS + 4 * len(task.split())
+
+
+def review_tokens(diff_tokens: int) -> int:
+    """Findings' cap: a larger diff can hold more findings."""
+    return min(MAX_REVIEW_TOKENS, REVIEW_TOKENS + diff_tokens // 2)
+
 
 Progress = Callable[[str, str, int], None]  # (stage, model spec, output tokens so far)
 

@@ -67,6 +67,7 @@ def hollow(task: str, target: Target, base: Tree, head: Tree) -> list[str]:
     defined: set[str] = set()
     for path in target.python:
         defined |= defined_names(head.get(path) or "")
+        defined |= {f.name for f in _functions(head.get(path) or "")}  # methods too
     missing = [n for n in target.names if n not in defined]
     if missing and target.python:
         reasons.append(f"{', '.join(missing)} is not defined in {', '.join(target.python)}")
@@ -101,11 +102,12 @@ def _sections(task: str, target: Target, head: Tree) -> list[str]:
     docs = [p for p in target.code if p.lower().endswith(_DOCS)]
     if wanted is None or not docs:
         return []
-    title = re.escape(wanted.group(1).strip())
+    name = re.split(r"\b(?:a|an|the)\s+", wanted.group(1), flags=re.I)[-1].strip()
+    title = re.escape(name)
     heading = re.compile(rf"^(#+\s*{title}\b|{title}\s*\n[=-]{{3,}})", re.I | re.M)
     if any(heading.search(head.get(p) or "") for p in docs):
         return []
-    return [f"no {wanted.group(1).strip()!r} heading in {', '.join(docs)}"]
+    return [f"no {name!r} heading in {', '.join(docs)}"]
 
 
 def unmet_kind(task: str, target: Target, head: Tree) -> list[str]:

@@ -34,7 +34,22 @@ MAX_CONTEXT_FILES = 4
 MAX_CONTEXT_FILE_BYTES = 40_000
 DRAFT_TEMPERATURES = (0.0, 0.6, 0.8, 0.9, 1.0, 1.0)
 _WORD = re.compile(r"[a-z0-9]{3,}")
-_LANGS = {".py": "python", ".md": "markdown", ".toml": "toml", ".json": "json", ".sh": "bash"}
+_LANGS = {
+    ".py": "python",
+    ".pyi": "python",
+    ".md": "markdown",
+    ".rst": "rst",
+    ".toml": "toml",
+    ".json": "json",
+    ".sh": "bash",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".cfg": "ini",
+    ".ini": "ini",
+    ".txt": "text",
+    ".js": "javascript",
+    ".ts": "typescript",
+}
 
 
 @dataclass(frozen=True)
@@ -253,12 +268,17 @@ def names_where(target: Target, contents: dict[str, str]) -> dict[str, str]:
 
 
 def test_drafts(
-    env: StageEnv, seat: Seat, spec: Plan, where: dict[str, str], count: int
+    env: StageEnv, seat: Seat, spec: Plan, where: dict[str, str], count: int, path: str = ""
 ) -> list[TestFn]:
     names = sorted(where)
     imports = sorted({f"from {where[n]} import {n}" for n in names})
     messages = env.messages(
-        "tests.system.j2", "tests.user.j2", task=spec.task, names=names, imports=imports
+        "tests.system.j2",
+        "tests.user.j2",
+        task=spec.task,
+        names=names,
+        imports=imports,
+        path=path,
     )
     found: list[TestFn] = []
     for block in drafts(env, seat, "tests", [messages], count, env.budget(TEST_TOKENS)):

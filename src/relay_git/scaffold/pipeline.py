@@ -18,11 +18,13 @@ from relay_git.errors import ModelOutputError, RelayError, UsageError
 from relay_git.git import runstate
 from relay_git.git import worktree as wtmod
 from relay_git.git.repo import DIFF_FLAGS
+from relay_git.models.call import retry_temperature
 from relay_git.models.ledger import ParseOutcome
 from relay_git.safety.sandbox import Kind, resolve
-from relay_git.scaffold import judging, stages
+from relay_git.scaffold import judging, preflight, stages
 from relay_git.scaffold.choose import draft_code
 from relay_git.scaffold.env import Progress, Seat, StageEnv
+from relay_git.scaffold.first import WIDEN_DRAFTS, failure_text, first_stands
 from relay_git.scaffold.plan import Plan, make_plan, review_plan
 from relay_git.scaffold.report import CommitInfo, Report, headline
 from relay_git.scaffold.runctx import (
@@ -40,6 +42,7 @@ from relay_git.scaffold.target import Target, check_plan, target_of
 from relay_git.scaffold.testfix import next_stage
 from relay_git.scaffold.testrun import TestOutcome, detect, trusted_source
 from relay_git.scaffold.workbench import Workbench, pytest_runner
+from relay_git.scaffold.writer import Ask
 
 __all__ = ["Options", "scaffold", "seats"]
 
@@ -86,8 +89,11 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         if opts.resume:
             wtmod.reset_clean(wt)  # drop what the interrupted run left uncommitted
         start = time.monotonic()
+        broken: preflight.Broken | None = None
         try:
             _stages(ctx, wt, state)
+        except preflight.Broken as err:  # before any model worked: leave nothing behind
+            broken = err
         except RelayError as err:
             if err.fix is None:
                 err.fix = (
@@ -98,6 +104,10 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         finally:
             state.wall_seconds += time.monotonic() - start
             save(ctx, wt, state)
+    if broken is not None:
+        wtmod.remove(repo, wt.path)
+        wtmod.delete_branch(repo, wt.branch)
+        raise broken
     report = _report(ctx, state, wt.path)
     if state.finished and not state.commits:  # nothing to show: leave nothing behind
         wtmod.remove(repo, wt.path)
@@ -174,8 +184,6 @@ def _reviewed(ctx: Ctx, plan: Plan, listing: list[str], state: RunState) -> Plan
 
 
 def _stages(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
-    spec = _spec(ctx, wt, state)
-    target = target_of(spec, ls_files(wt))
     command = _test_command(ctx, wt, state)
     wb = Workbench(
         wt,
@@ -185,19 +193,36 @@ def _stages(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> None:
         ctx.opts.allow_paths,
         pytest_runner(command),
     )
+    if not state.done("plan") and command is not None:
+        _preflight(ctx, wt, wb, command)
+    spec = _spec(ctx, wt, state)
+    target = target_of(spec, ls_files(wt))
     try:
+        by_need = ctx.opts.drafts is None
+        if not state.done("generate") and by_need:
+            first_stands(ctx, wt, state, spec, target, wb, command)
         if not state.done("generate"):
             _generate(ctx, wt, state, spec, target, wb, command)
         if not state.done("test-fix"):
             _test_and_fix(ctx, wt, state, spec, target, wb, command)
+        if not state.done("review"):
+            judging.judge(ctx, wt, state, target, wb)
+            state.completed.append("review")
+            state.finished = True
+            save(ctx, wt, state)
     finally:
         state.test_seconds += wb.test_seconds
         wb.test_seconds = 0.0
-    if not state.done("review"):
-        judging.judge(ctx, wt, state, target)
-        state.completed.append("review")
-        state.finished = True
-        save(ctx, wt, state)
+
+
+def _preflight(ctx: Ctx, wt: wtmod.RelayWorktree, wb: Workbench, command: str) -> None:
+    """The test command, run once on the base tree: when it cannot run any test, the run
+    ends now (exit 2), its branch removed, before any model works."""
+    ctx.env.progress("tests", command, 0)
+    outcome = wb.run(command)
+    refused = preflight.broken(outcome, wb.runner is not None)
+    if refused is not None:
+        raise refused
 
 
 def _test_command(ctx: Ctx, wt: wtmod.RelayWorktree, state: RunState) -> str | None:
@@ -218,7 +243,8 @@ def _generate(
     wb: Workbench,
     command: str | None,
 ) -> None:
-    written = stages.generate(ctx.env, spec, target, wb, ls_files(wt), command, ctx.opts.drafts)
+    drafts = ctx.opts.drafts or WIDEN_DRAFTS
+    written = stages.generate(ctx.env, spec, target, wb, ls_files(wt), command, drafts)
     state.problems += written.problems
     state.test_names, state.pinned = list(written.test_names), written.pinned
     state.support = written.support
@@ -257,6 +283,7 @@ def _test_and_fix(
     command: str | None,
 ) -> None:
     outcome = TestOutcome.from_dict(state.tests) if state.tests.get("command") else None
+    last: list[str] = []
     while command is not None and outcome is not None and outcome.failed:
         stage = next_stage(state.rounds, ctx.opts.max_rounds, state.escalated)
         if stage is None:
@@ -265,11 +292,27 @@ def _test_and_fix(
             )
             break
         seat = ctx.env.reviewer if stage == "escalate" else ctx.env.coder
-        count = 1 if stage == "escalate" else ctx.opts.drafts
-        written = stages.fix(ctx.env, seat, stage, spec, target, wb, ls_files(wt), outcome, count)
+        if ctx.opts.drafts is None:  # by need: one request for the files, shown the failure
+            how = Ask(  # never the same request twice: what the last round did, hotter
+                stage,
+                failure=failure_text(outcome),
+                problems=tuple(last),
+                repairs=tuple(state.plan_problems),
+                temperature=retry_temperature(min(state.rounds + 1, 3)),
+                seed=state.rounds + 1,
+            )
+            listing = ls_files(wt)
+            code = list(target.code)
+            written = stages.rewrite(ctx.env, seat, spec, target, wb, listing, code, how, command)
+        else:
+            count = 1 if stage == "escalate" else ctx.opts.drafts
+            written = stages.fix(
+                ctx.env, seat, stage, spec, target, wb, ls_files(wt), outcome, count
+            )
         state.escalated = state.escalated or stage == "escalate"
         state.rounds += stage != "escalate"
         state.problems += written.problems
+        last = [p.split(": ", 1)[-1] for p in written.problems]
         if written.outcome is None:
             wb.reset()
         else:

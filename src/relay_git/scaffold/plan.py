@@ -7,8 +7,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from relay_git.scaffold.env import PLAN_REVIEW_TOKENS, PLAN_TOKENS, StageEnv
-from relay_git.scaffold.schema import PlanCorrection, PlanReply, PlanReviewReply
+from relay_git.scaffold.env import (
+    CORRECTION_TOKENS,
+    PLAN_REVIEW_TOKENS,
+    StageEnv,
+    plan_tokens,
+)
+from relay_git.scaffold.schema import (
+    COMMENT_CHARS,
+    LINE_CHARS,
+    MAX_PLAN_FILES,
+    MAX_PLAN_TESTS,
+    PlanCorrection,
+    PlanReply,
+    PlanReviewReply,
+)
 
 MAX_LISTED_FILES = 40
 _WORD = re.compile(r"[a-z0-9]{3,}")
@@ -77,14 +90,19 @@ def listing_for(task: str, listing: Sequence[str], limit: int = MAX_LISTED_FILES
 
 def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
     shown = listing_for(task, listing)
+    cap = env.budget(plan_tokens(task))
     messages = env.messages(
         "plan.system.j2",
         "plan.user.j2",
         task=task,
         files=shown,
         more=max(0, len(listing) - len(shown)),
+        line_chars=LINE_CHARS,
+        max_files=MAX_PLAN_FILES,
+        max_tests=MAX_PLAN_TESTS,
+        cap=cap,
     )
-    reply = env.ask(env.planner, "plan", messages, PlanReply, env.budget(PLAN_TOKENS))
+    reply = env.ask(env.planner, "plan", messages, PlanReply, cap)
     return Plan(
         task=task,
         summary=reply.summary.strip(),
@@ -104,6 +122,7 @@ def review_plan(
         plan=plan.text(),
         files=listing_for(plan.task, listing),
         problems=list(problems),
+        cap=env.budget(PLAN_REVIEW_TOKENS),
     )
     reply = env.ask(
         env.reviewer, "plan-review", messages, PlanReviewReply, env.budget(PLAN_REVIEW_TOKENS)
@@ -113,9 +132,13 @@ def review_plan(
         ask_more = [
             *messages,
             {"role": "assistant", "content": '{"verdict": "revise"}'},
-            {"role": "user", "content": "Give the coder your one short correction."},
+            {
+                "role": "user",
+                "content": "Give the coder your correction, in at most "
+                f"{COMMENT_CHARS} characters, as a JSON object with the key comments.",
+            },
         ]
-        budget = env.budget(PLAN_REVIEW_TOKENS)
+        budget = env.budget(CORRECTION_TOKENS)
         comments = env.ask(env.reviewer, "plan-review", ask_more, PlanCorrection, budget).comments
     return Plan(
         task=plan.task,

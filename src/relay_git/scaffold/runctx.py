@@ -29,8 +29,9 @@ class Options:
     resume: bool = False
     test_cmd: str | None = None
     max_rounds: int = 3
+    review_rounds: int = 2  # the reviewer's findings back to the coder, at most this often
     max_tokens: int | None = None  # caps every stage's output bound
-    drafts: int = 3  # code and test drafts per file (draft several, verify once)
+    drafts: int | None = None  # None: one draft, K only when it falls short; K: always K
     unsandboxed_tests: bool = False  # --unsandboxed-tests: run tests without the sandbox
     allow_paths: tuple[str, ...] = ()  # --allow-path: protected paths the model may edit
 

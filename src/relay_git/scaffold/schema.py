@@ -12,11 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MAX_PLAN_FILES = 6
-MAX_PLAN_TESTS = 4
+MAX_PLAN_FILES = 10  # a new package with a CLI, its pyproject and README, and tests
+MAX_PLAN_TESTS = 8
 PATH_CHARS = 120
-LINE_CHARS = 160
-COMMENT_CHARS = 80  # what the large model may write in a plan review or verdict
+LINE_CHARS = 300  # a plan's summary, a file's change, a test: each stated in the prompt
+COMMENT_CHARS = 400  # the reviewer's correction of a plan, stated in its prompt
 
 
 class PlanFile(BaseModel):

@@ -11,9 +11,10 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from relay_git.scaffold import writer
 from relay_git.scaffold.choose import MAX_TRIED, Chosen, choose, draft_code
 from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.generate import SourceFile, context_budget, select_context
+from relay_git.scaffold.generate import SourceFile, context_budget, read_text, select_context
 from relay_git.scaffold.plan import Plan
 from relay_git.scaffold.target import Target
 from relay_git.scaffold.testrun import TestOutcome
@@ -88,8 +89,10 @@ def generate(
     listing: Sequence[str],
     command: str | None,
     drafts: int,
+    start: int = 0,
 ) -> Written:
-    """Draft ``drafts`` candidates per file and the tests; the best that passes stays written."""
+    """Draft ``drafts`` candidates per file and the tests; the best that passes stays written.
+    ``start``: the draft number to begin at (a widened batch asks what no earlier one did)."""
     shown = context(env, env.coder, spec, wb, listing)
     seen: list[str] = []  # every Python block as written: the tests they carry count too
     problems: list[str] = []
@@ -101,9 +104,9 @@ def generate(
         problems.extend(said)
         return cands
 
-    cands, offset = batch(0), 0
+    cands, offset = batch(start), start
     if not cands:  # hollow: once more, hotter
-        offset = drafts
+        offset = start + drafts
         cands = batch(offset)
     if not cands:
         return Written(problems=problems)
@@ -136,3 +139,75 @@ def fix(
     done = _try(wb, cands, {}, failure.command)
     done.problems = problems + done.problems
     return done
+
+
+def first(
+    env: StageEnv,
+    spec: Plan,
+    target: Target,
+    wb: Workbench,
+    listing: Sequence[str],
+    command: str | None,
+    repairs: Sequence[str] = (),
+) -> Written:
+    """The first draft: one request per code file, then one for each test file (a whole,
+    coherent file), all at temperature 0; written and run."""
+    root = wb.wt.path
+    shown = context(env, env.coder, spec, wb, listing)
+    base = {p: read_text(root, p) for p in (*target.code, *target.tests)}
+    current = dict(base)
+    problems: list[str] = []
+    for stage, paths in (("generate", target.code), ("tests", target.tests)):
+        for path in paths:
+            drafted = [SourceFile(p, c) for p in target.code if (c := current.get(p))]
+            how = writer.Ask(stage, repairs=tuple(repairs))
+            got = writer.write(env, env.coder, spec, target, [path], shown + drafted, current, how)
+            if not got.files and got.problems:  # said to the model once, in a new request
+                how = writer.Ask(stage, problems=tuple(got.problems), repairs=tuple(repairs))
+                got = writer.write(env, env.coder, spec, target, [path], shown, current, how)
+            current.update(got.files)
+            problems += [f"{stage}: {p}" for p in got.problems]
+        if stage == "generate" and all(current.get(p) == base.get(p) for p in target.code):
+            return Written(problems=[*problems, "generate: the coder wrote no usable code"])
+    files = {p: c for p, c in current.items() if c is not None and c != base.get(p)}
+    return _written(wb, files, command, base, problems)
+
+
+def _written(
+    wb: Workbench,
+    files: Files,
+    command: str | None,
+    base: dict[str, str | None],
+    problems: list[str],
+) -> Written:
+    refused = wb.write(files)
+    if refused:
+        wb.reset()
+        return Written(problems=problems + refused)
+    outcome = wb.run(command) if command else None
+    names = writer.test_names(base, files)
+    return Written(files=files, outcome=outcome, test_names=names, problems=problems)
+
+
+def rewrite(
+    env: StageEnv,
+    seat: Seat,
+    spec: Plan,
+    target: Target,
+    wb: Workbench,
+    listing: Sequence[str],
+    paths: Sequence[str],
+    how: writer.Ask,
+    command: str | None,
+) -> Written:
+    """One request for every file a fix touches, shown why; written and run."""
+    root = wb.wt.path
+    shown = context(env, seat, spec, wb, listing)
+    current = {p: read_text(root, p) for p in paths}
+    got = writer.write(env, seat, spec, target, paths, shown, current, how)
+    if not got.files:
+        return Written(
+            problems=[f"{how.stage}: {p}" for p in got.problems]
+            or [f"{how.stage}: the reply changed nothing"]
+        )
+    return _written(wb, got.files, command, current, [f"{how.stage}: {p}" for p in got.problems])

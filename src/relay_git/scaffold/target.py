@@ -20,7 +20,8 @@ from relay_git.errors import UnsafeEdit
 from relay_git.git.edits import check_path, protected
 from relay_git.scaffold.plan import Plan
 
-MAX_CODE_FILES = 3
+MAX_CODE_FILES = 3  # for a change to an existing module; a task that builds more gets more
+MAX_NEW_PACKAGE_FILES = 8  # a new package: __init__, core modules, __main__, pyproject, README
 MAX_TEST_FILES = 2
 _EXTS = "py|pyi|md|rst|txt|toml|cfg|ini|json|ya?ml|js|ts|go|rs|sh"
 _PATH = re.compile(rf"(?<![\w/.-])((?:[\w.-]+/)*[\w-][\w.-]*\.(?:{_EXTS}))(?![\w/])")
@@ -28,7 +29,18 @@ _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\(")
 _TICKED = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
 _MODIFY = re.compile(r"\b(modify|change|update|fix|edit|extend|add to|existing)\b", re.I)
 _ASKS_TESTS = re.compile(
-    r"\b(with|add|adds|adding|write|plus|and)\s+(a\s+|some\s+|unit\s+|its\s+|new\s+)*tests?\b",
+    r"\b(?:with|add|adds|adding|write|writes|plus|and|include|including|regression|unit"
+    r"|integration|pytest|new|more|some|a|an|its|their|cli|proper)\s+"
+    r"(?:[\w-]+\s+){0,3}?tests?\b"
+    r"|\bunit[- ]?tested\b|\b(?:well[- ])?tested\b|\btests?\s+(?:it|them|this|that|for|of|in)\b"
+    r"|\bcover(?:s|ed|ing)?\s+(?:it|them|this|that|the\s+\w+|with|by)\b|\btest coverage\b",
+    re.I,
+)
+# what looks like a test request but is not one: "no tests", "fix the failing test"
+_NOT_ASKING = re.compile(
+    r"\b(?:no|without|don'?t\s+\w+|do\s+not\s+\w+|never\s+\w+)\s+(?:[\w-]+\s+){0,2}?tests?\b"
+    r"|\b(?:the\s+)?(?:failing|existing|broken|flaky)\s+tests?\b"
+    r"|\btests?\s+(?:that\s+)?fail(?:s|ing)?\b",
     re.I,
 )
 _NOT_NAMES = frozenset({"print", "len", "str", "int", "float", "list", "dict", "set", "e", "g"})
@@ -47,6 +59,13 @@ class Target:
     @property
     def python(self) -> tuple[str, ...]:
         return tuple(p for p in self.code if p.endswith(".py"))
+
+
+def asks_for_tests(task: str) -> bool:
+    """Whether the task's wording asks for tests, in any of the ways people ask ("with
+    regression tests", "cover it", "unit-tested", "add a pytest test for it in
+    tests/test_app.py"), or names a test file to write."""
+    return _ASKS_TESTS.search(_NOT_ASKING.sub(" ", task)) is not None
 
 
 def task_paths(task: str) -> list[str]:
@@ -184,11 +203,23 @@ def _ensure_code(task: str, files: list[tuple[str, str]], listing: Sequence[str]
     return [f"the plan names no code file; using {guess}"]
 
 
-def _ensure_test(task: str, files: list[tuple[str, str]], folder: str) -> list[str]:
+_STRUCTURAL = re.compile(
+    r"\b(docstrings?|type hints?|type annotations?|annotate|comments?|typos?|readme|docs)\b", re.I
+)
+
+
+def structural(task: str) -> bool:
+    """A task whose result the gate checks by its shape (docstrings, type hints, docs), not
+    by a test that fails without it."""
+    return _STRUCTURAL.search(task) is not None and not asks_for_tests(task)
+
+
+def _ensure_test(plan: Plan, files: list[tuple[str, str]], folder: str) -> list[str]:
+    """A task that asks for tests, or a plan that lists tests, gets a test file."""
     code = [p for p, _ in files if not is_test_path(p) and p.endswith(".py")]
     if any(is_test_path(p) for p, _ in files) or not code:
         return []
-    if not _ASKS_TESTS.search(task):
+    if not (asks_for_tests(plan.task) or (plan.tests and not structural(plan.task))):
         return []
     path = f"{folder}/test_{PurePosixPath(code[0]).stem}.py"
     files.append((path, f"tests for {code[0]}"))
@@ -196,8 +227,13 @@ def _ensure_test(task: str, files: list[tuple[str, str]], folder: str) -> list[s
 
 
 def _named_by(task: str, path: str) -> bool:
-    name = PurePosixPath(path).name
-    return path in task or re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", task) is not None
+    """The task names the file: its path, its name, or (a README, a CHANGELOG) its stem."""
+    pure = PurePosixPath(path)
+    name = pure.name
+    if path in task or re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w-])", task):
+        return True
+    stem = pure.stem.lower()
+    return stem in _DOC_NAMES and re.search(rf"\b{re.escape(stem)}\b", task, re.I) is not None
 
 
 _DOCS_AND_CONFIG = (".md", ".rst", ".txt", ".toml", ".cfg", ".ini", ".json", ".yaml", ".yml")
@@ -209,15 +245,22 @@ def _doc_or_config(path: str) -> bool:
     return name.endswith(_DOCS_AND_CONFIG) or name.split(".")[0] in _DOC_NAMES
 
 
-def _drop_unasked(task: str, files: list[tuple[str, str]], allow: Sequence[str]) -> list[str]:
+def _drop_unasked(
+    task: str, files: list[tuple[str, str]], allow: Sequence[str], listing: Sequence[str]
+) -> list[str]:
     """Documentation and configuration the task does not name (a README, pyproject.toml)
     are dropped: a tiny planner lists whatever it saw, and a redrafted README is damage.
     When the task names the code files to change, other code files go too: the user said
     where. Paths the user allowed with --allow-path stay."""
     scoped = any(not is_test_path(p) for p in task_paths(task))
+    named_folders = {PurePosixPath(p).parent.as_posix() for p in task_paths(task)}
     kept, problems = [], []
     for path, change in files:
         allowed = any(fnmatch.fnmatchcase(path, glob) for glob in allow)
+        folder = PurePosixPath(path).parent.as_posix()
+        beside_named = folder != "." and folder in named_folders and path not in listing
+        new_init = PurePosixPath(path).name == "__init__.py" and path not in listing
+        allowed = allowed or new_init or (beside_named and not _doc_or_config(path))
         unasked = _doc_or_config(path) or scoped
         if not unasked or is_test_path(path) or _named_by(task, path) or allowed:
             kept.append((path, change))
@@ -236,15 +279,54 @@ def check_plan(
     the --allow-path globs that admit protected paths."""
     folder = test_folder(listing)
     files, problems = _clean_files(plan, listing, folder, allow)
-    problems += _drop_unasked(plan.task, files, allow)
+    problems += _drop_unasked(plan.task, files, allow, listing)
     problems += _add_named(plan.task, files, listing)
     problems += _ensure_code(plan.task, files, listing)
-    problems += _ensure_test(plan.task, files, folder)
-    code = [f for f in files if not is_test_path(f[0])][:MAX_CODE_FILES]
+    problems += _ensure_package(files, listing)
+    problems += _ensure_test(plan, files, folder)
+    most = max_code_files(plan.task, [p for p, _ in files], listing)
+    code = [f for f in files if not is_test_path(f[0])][:most]
     tests = [f for f in files if is_test_path(f[0])][:MAX_TEST_FILES]
     if len(code) + len(tests) < len(files):
-        problems.append("the plan was cut to its first files: a relay run writes few files")
+        problems.append(
+            f"the plan was cut to its first {most} code and {MAX_TEST_FILES} test files"
+        )
     return replace(plan, files=tuple(code + tests)), problems
+
+
+def _new_folders(paths: Sequence[str], listing: Sequence[str]) -> list[str]:
+    """Folders of planned Python code files that do not exist yet (outside the tests)."""
+    known = {PurePosixPath(p).parent.as_posix() for p in listing}
+    out = []
+    for path in paths:
+        pure = PurePosixPath(path)
+        folder = pure.parent.as_posix()
+        code = pure.suffix == ".py" and not is_test_path(path)
+        if code and folder not in (".", "src") and folder not in known:
+            out.append(folder)
+    return list(dict.fromkeys(out))
+
+
+def max_code_files(task: str, paths: Sequence[str], listing: Sequence[str]) -> int:
+    """How many code files a run writes: a few for a change, more for a new package, and
+    never fewer than the task names."""
+    named = sum(1 for p in task_paths(task) if not is_test_path(p))
+    new_package = bool(_new_folders(paths, listing))
+    return max(MAX_NEW_PACKAGE_FILES if new_package else MAX_CODE_FILES, named)
+
+
+def _ensure_package(files: list[tuple[str, str]], listing: Sequence[str]) -> list[str]:
+    """A new package folder gets its ``__init__.py``."""
+    problems = []
+    planned = {p for p, _ in files}
+    for folder in _new_folders([p for p, _ in files], listing):
+        init = f"{folder}/__init__.py"
+        if init not in planned:
+            at = max(i for i, (p, _) in enumerate(files) if p.startswith(f"{folder}/"))
+            files.insert(at + 1, (init, "the package's __init__.py"))
+            planned.add(init)
+            problems.append(f"{init} added: the new package {folder} needs it")
+    return problems
 
 
 def target_of(plan: Plan, listing: Sequence[str]) -> Target:
@@ -255,5 +337,5 @@ def target_of(plan: Plan, listing: Sequence[str]) -> Target:
         tests=tests,
         names=tuple(task_names(plan.task)),
         existing=frozenset(p for p in (*code, *tests) if p in set(listing)),
-        asks_tests=bool(_ASKS_TESTS.search(plan.task)),
+        asks_tests=asks_for_tests(plan.task),
     )

@@ -44,6 +44,7 @@ def ask_verdict(
         task=task,
         tests=tests_line(tests, names),
         diff=diff,
+        cap=env.budget(VERDICT_TOKENS),
     )
     reply = env.ask(env.reviewer, "review", messages, VerdictReply, env.budget(VERDICT_TOKENS))
     summary = "the reviewer approved" if reply.verdict == "approve" else ""

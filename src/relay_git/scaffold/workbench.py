@@ -7,9 +7,10 @@ try the worktree returns to its last commit, so candidates never see each other.
 
 from __future__ import annotations
 
+import re
 import secrets
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -17,7 +18,9 @@ from relay_git.errors import UnsafeEdit
 from relay_git.git import worktree as wtmod
 from relay_git.git.edits import Edit, EditFailed, apply_edits
 from relay_git.safety.sandbox import Kind
+from relay_git.scaffold import evidence as ev
 from relay_git.scaffold.select import parse_report
+from relay_git.scaffold.target import is_test_path, module_of
 from relay_git.scaffold.testrun import TestOutcome, run
 
 
@@ -71,6 +74,72 @@ class Workbench:
         outcome = run(command, self.wt.path, limit, self.environ, sandbox=self.sandbox)
         self.test_seconds += outcome.seconds
         return outcome
+
+    def remove(self, paths: Sequence[str]) -> None:
+        """Delete ``paths`` (files the change creates) from the worktree, for a base run."""
+        root = self.wt.path.resolve()
+        for path in paths:
+            target = (root / path).resolve()
+            if target.is_relative_to(root) and target.is_file() and not target.is_symlink():
+                target.unlink()
+
+    def evidence(
+        self, base: ev.Tree, head: ev.Tree, code: Sequence[str], command: str | None
+    ) -> ev.Evidence:
+        """The change's new tests run on the change and on the base code; the change stays
+        written after."""
+        written = {p: c for p, c in head.items() if c is not None and base.get(p) != c}
+        tests = [p for p in written if is_test_path(p) and p.endswith(".py")]
+        if command is None:
+            return ev.unmeasured(base, head)
+        project: dict[str, str] = {}
+        if self.runner is not None:  # a test the project had that calls the code may witness
+            words = {m for p in code for m in module_of(p).split(".") if m}
+            words |= {
+                q.rsplit(".", 1)[-1]
+                for p in code
+                for q in ev.changed_functions(base.get(p), head.get(p))
+            }
+            found, project = self._project_tests(written, words)
+            if not tests and not found:  # nothing to run: no witness
+                return ev.judge_runs("", "", base, head, code)
+            paths = " ".join(shlex.quote(p) for p in [*tests, *found])
+            command = f"{self.runner} -q -rA --tb=no -p no:cacheprovider {paths}"
+        try:
+            self.reset()
+            self.write(written)
+            after = self.run(command)
+            self.reset()
+            self.write({p: c for p, c in written.items() if p in tests})
+            without = ev.without_change(base, head, code)
+            self.write({p: c for p, c in without.items() if c is not None})
+            self.remove([p for p, c in without.items() if c is None])
+            before = self.run(command)
+        finally:
+            self.reset()
+            self.write(written)
+        if self.runner is None:
+            return ev.judge_command(before.failed, after.status == "passed", base, head)
+        return ev.judge_runs(before.output, after.output, base, head, code, project)
+
+    def _project_tests(
+        self, written: Mapping[str, str], words: set[str]
+    ) -> tuple[list[str], dict[str, str]]:
+        """The test files the tree already has that name the changed code, and their tests'
+        sources (name -> source)."""
+        listed = self.wt.git("ls-files", "-z").split("\0")
+        paths: list[str] = []
+        out: dict[str, str] = {}
+        for path in listed:
+            if not path or path in written or not is_test_path(path) or not path.endswith(".py"):
+                continue
+            target = self.wt.path / path
+            if target.is_file() and not target.is_symlink():
+                text = target.read_text(encoding="utf-8", errors="replace")
+                if words & set(re.findall(r"[A-Za-z_]\w*", text)):
+                    paths.append(path)
+                    out |= ev.test_sources(text)
+        return paths, out
 
     def outcomes(self, files: Mapping[str, str], test_path: str, source: str) -> dict[str, str]:
         """Per-test results of ``source`` (written at ``test_path``) against ``files``."""

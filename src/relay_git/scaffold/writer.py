@@ -1,0 +1,189 @@
+"""Writing requests as a capable model reads them: one request per file (the test file
+as one whole), or one for every file a fix touches; caps from the work; a reply cut at
+its cap continued, not redone.
+
+Every writing request ends with ``Files to write: a.py, tests/test_a.py`` and states its
+token bound. A reply is read into files by ``replies.apply_reply``; what could not be
+used is said to the model in the next request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from relay_git.models.base import Message
+from relay_git.models.call import ask
+from relay_git.models.ledger import ParseOutcome
+from relay_git.models.stops import for_code_block, for_json
+from relay_git.scaffold import replies
+from relay_git.scaffold.env import Seat, StageEnv
+from relay_git.scaffold.evidence import keep_existing_tests
+from relay_git.scaffold.generate import SourceFile
+from relay_git.scaffold.plan import Plan
+from relay_git.scaffold.target import Target, is_test_path, module_of
+
+NEW_FILE_TOKENS = 1024  # a new file of up to ~150 lines
+CHANGE_ROOM_TOKENS = 512  # beyond twice the file's own size, for what the change adds
+CONTINUATIONS = 3  # a reply cut at its cap is continued this often at most
+CONTINUE = (
+    "Your reply was cut off at the token limit. Continue exactly where it stopped: do not "
+    "repeat anything and do not open a new block."
+)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What one writing request says beyond the task: why it is asked again, if it is."""
+
+    stage: str
+    failure: str = ""  # the failing test output
+    findings: str = ""  # the reviewer's findings
+    diff: str = ""  # the change so far
+    problems: tuple[str, ...] = ()  # why the last reply could not be used
+    repairs: tuple[str, ...] = ()  # what the plan check changed
+    temperature: float = 0.0
+    seed: int = 0
+
+
+@dataclass
+class Drafted:
+    files: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def file_cap(env: StageEnv, seat: Seat, existing: str | None) -> int:
+    """A file's output cap: twice its current tokens plus room for the change."""
+    if not existing or not existing.strip():
+        return NEW_FILE_TOKENS
+    return 2 * env.backend(seat).count_tokens(existing) + CHANGE_ROOM_TOKENS
+
+
+def fit(env: StageEnv, seat: Seat, messages: Sequence[Message], want: int) -> int:
+    """``want`` bounded by --max-tokens and by what the model's context leaves."""
+    backend = env.backend(seat)
+    prompt = sum(backend.count_tokens(m["content"]) + 4 for m in messages)
+    room = backend.context_length() - prompt - 32
+    return max(16, min(env.budget(want), room))
+
+
+def ask_whole(
+    env: StageEnv,
+    seat: Seat,
+    stage: str,
+    messages: list[Message],
+    cap: int,
+    how: Ask,
+    single: bool = True,
+) -> str:
+    """The whole reply: one call, continued while it is cut at its cap. ``single``: the
+    reply is one fenced block, so it ends when the block closes."""
+    backend = env.backend(seat)
+    text = ""
+    convo = list(messages)
+    for turn in range(1 + CONTINUATIONS):
+        env.progress(stage, backend.spec.full, 0)
+        result = ask(
+            backend,
+            convo,
+            stage=stage,
+            role=seat.role,
+            ledger=env.ledger,
+            max_tokens=fit(env, seat, convo, cap),
+            temperature=how.temperature,
+            seed=how.seed,
+            stop_when=for_code_block if turn == 0 and single else for_json,
+            on_token=lambda k: env.progress(stage, backend.spec.full, k),
+        )
+        text += result.text
+        if result.done_reason != "length":
+            break
+        files = next((ln for ln in reversed(messages[-1]["content"].splitlines())), "")
+        more = f"{CONTINUE}\n{files}" if files.startswith("Files to write:") else CONTINUE
+        convo = [
+            *messages,
+            {"role": "assistant", "content": text},
+            {"role": "user", "content": more},
+        ]
+    return text
+
+
+def _asks(paths: Sequence[str], existing: dict[str, str | None], target: Target) -> list[str]:
+    lines = []
+    modules = ", ".join(f"`{module_of(p)}` ({p})" for p in target.python if module_of(p))
+    for path in paths:
+        lang = SourceFile(path, "").lang or "text"
+        there = bool((existing.get(path) or "").strip())
+        if is_test_path(path):
+            if there:
+                lines.append(
+                    f"Write the new tests for `{path}` in one ```{lang} block (its existing "
+                    "tests stay; repeat none of them)."
+                )
+            else:
+                lines.append(
+                    f"Write the whole test file `{path}` in one ```{lang} block: pytest tests "
+                    "that together cover every behaviour the task and the plan name (the "
+                    "command line too, if there is one), each behaviour once."
+                )
+            if modules:
+                lines.append(f"Import the code under test from {modules}.")
+        elif there and path.endswith(".py"):
+            lines.append(
+                f"Write the new or corrected code of `{path}` in one ```{lang} block: the "
+                "whole file, or only the functions and classes that change (a class may hold "
+                "only its new or changed methods). Write no tests in it."
+            )
+        else:
+            lines.append(f"Write the whole file `{path}` in one ```{lang} block.")
+    return lines
+
+
+def write(
+    env: StageEnv,
+    seat: Seat,
+    spec: Plan,
+    target: Target,
+    paths: Sequence[str],
+    shown: Sequence[SourceFile],
+    current: dict[str, str | None],
+    how: Ask,
+) -> Drafted:
+    """One request for ``paths``; the files its reply writes, and what could not be used."""
+    want = sum(file_cap(env, seat, current.get(p)) for p in paths)
+    formats = replies.edit_formats(paths, any(current.get(p) for p in paths))
+    variables = {
+        "files": [f for f in shown if f.path not in paths]
+        + [SourceFile(p, t) for p in paths if (t := current.get(p))],
+        "task": spec.task,
+        "plan": spec.text(),
+        "repairs": list(how.repairs),
+        "failure": how.failure,
+        "findings": how.findings,
+        "diff": how.diff,
+        "problems": list(how.problems),
+        "asks": _asks(paths, current, target),
+        "formats": formats,
+        "paths": list(paths),
+    }
+    messages = env.messages("write.system.j2", "write.user.j2", cap=want, **variables)
+    cap = fit(env, seat, messages, want)
+    if cap < want:
+        messages = env.messages("write.system.j2", "write.user.j2", cap=cap, **variables)
+    reply = ask_whole(env, seat, how.stage, messages, cap, how, single=not formats)
+    applied = replies.apply_reply(reply, current.get, list(paths))
+    usable = bool(applied.files)
+    env.ledger.record_outcome(ParseOutcome(f"{how.stage}:draft", seat.spec, 1, usable))
+    files = {
+        p: keep_existing_tests(current.get(p), c) if is_test_path(p) else c
+        for p, c in applied.files.items()
+    }
+    files = {p: c for p, c in files.items() if c != current.get(p)}
+    return Drafted(files, list(applied.problems))
+
+
+def test_names(base: dict[str, str | None], files: dict[str, str]) -> tuple[str, ...]:
+    """The tests ``files`` add to their test files."""
+    from relay_git.scaffold.evidence import new_tests
+
+    return tuple(new_tests(base, {p: c for p, c in files.items() if is_test_path(p)}))
