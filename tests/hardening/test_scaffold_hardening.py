@@ -81,7 +81,9 @@ def test_only_git_and_the_test_command_run(
     before = snapshot(dirty)
     script = Script(plan=INJECTED_PLAN).install(relay)
     relay.coder.default = code_says(HOSTILE_CODE, script)
-    report = run_json(relay, dirty, capsys, "--test-cmd", EVIDENT, TASK)
+    # fails on the base (no such file), passes once the hostile code is written, inertly
+    written = "grep -q relay-pwned-code ./-rf"
+    report = run_json(relay, dirty, capsys, "--test-cmd", written, TASK)
     worktree = os.path.realpath(report["worktree"])
     programs = exec_watch.programs()
     launchers = {"bwrap", "unshare"}  # the sandbox, which starts /bin/sh in the worktree
@@ -154,7 +156,8 @@ def test_a_user_hook_never_runs_model_written_code(
     hook.chmod(0o755)
     pwned = dirty.parent / "hook-ran-model-code"
     plan = plan_reply(("slug.py", "scripts/check.sh"))
-    Script(plan=plan, files={"scripts/check.sh": f"touch '{pwned}'\n"}).install(relay)
+    evil = {"scripts/check.sh": f"touch '{pwned}'\n"}
+    Script(plan=plan, files={**Script().files, **evil}).install(relay)
     report = run_json(relay, dirty, capsys, "--test-cmd", EVIDENT, TASK)
     assert [c["stage"] for c in report["commits"]] == ["generate"]
     assert "touch" in git(dirty, "show", f"{BRANCH}:scripts/check.sh")  # committed, not run
@@ -307,7 +310,8 @@ def test_crlf_non_utf8_and_odd_names_in_the_repository(
     before = snapshot(repo)
     relay = Relay()
     Script(plan=plan_reply(("slug_win.py", "slug_latin1.py", "slug.py"))).install(relay)
-    report = run_json(relay, repo, capsys, "--test-cmd", EVIDENT, TASK)
+    # no test file is planned, so nothing shows the change works: honestly not done (exit 1)
+    report = run_json(relay, repo, capsys, "--test-cmd", EVIDENT, TASK, code=1)
     assert any("slug_latin1.py is not text" in p for p in report["problems"])
     changed = git(repo, "diff", "--name-only", "HEAD", BRANCH).split()
     assert changed == ["slug.py", "slug_win.py"]  # the Latin-1 file is never redrafted
@@ -378,6 +382,7 @@ def test_no_sandbox_refuses_before_any_model_call(
     bare = tmp_path / "bin"
     bare.mkdir()
     (bare / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+    (bare / "grep").symlink_to(shutil.which("grep") or "/usr/bin/grep")  # EVIDENT's
     monkeypatch.setenv("PATH", str(bare))
     ran = dirty.parent / "unsandboxed-ran"
     assert relay(dirty, "-q", "--test-cmd", f"echo > '{ran}'", TASK) == 2
@@ -388,7 +393,7 @@ def test_no_sandbox_refuses_before_any_model_call(
     assert relay.coder.history == [] and not ran.exists()
 
     Script().install(relay)
-    args = ("--unsandboxed-tests", "--test-cmd", f"echo > '{ran}'", TASK)
+    args = ("--unsandboxed-tests", "--test-cmd", f"echo > '{ran}'; {EVIDENT}", TASK)
     code = relay(dirty, "--json", "-q", *args)
     captured = capsys.readouterr()
     assert code == 0, captured.out
@@ -421,13 +426,14 @@ def test_protected_files_the_tests_write_never_reach_a_commit(
 
     relay.coder.default = coder
     report = run_json(relay, dirty, capsys, "--test-cmd", tests, TASK)
-    assert [c["stage"] for c in report["commits"]] == ["generate", "fix-1"]
+    # the first draft fails (no fixed.sh); the repair, shown the failure, writes it
+    assert report["commits"] and report["commits"][0]["stage"] == "generate"
     tree = git(dirty, "ls-tree", "-r", "--name-only", BRANCH).split()
     assert "fixed.sh" in tree and "slug.py" in tree
     assert "notes.txt" not in tree  # only the files the relay wrote are committed
     assert ".github/workflows/evil.yml" not in tree
     assert git(dirty, "show", f"{BRANCH}:.gitattributes") == "*.py text\n"
-    assert any(".github/workflows/evil.yml" in p for p in report["problems"])
+    assert not (dirty / ".github").exists()  # nor in the user's checkout
 
 
 def test_the_text_report_names_the_sandbox(
@@ -436,5 +442,5 @@ def test_the_text_report_names_the_sandbox(
     Script().install(relay)
     assert relay(dirty, "-q", "--test-cmd", EVIDENT, TASK) == 0
     out = capsys.readouterr().out
-    assert "Tests: passed (exit 0, fix rounds: 0, sandbox: " in out
+    assert "Tests: passed (grep -q lower slug.py, fix rounds: 0, sandbox: " in out
     assert "sandbox: none" not in out and "UNSANDBOXED" not in out
