@@ -443,3 +443,29 @@ def test_a_test_the_project_wrote_first_is_the_evidence(
     assert report["outcome"] == "done", report["reasons"]
     assert stages(report) == ["plan", "plan-review", "generate", "review"]
     never_twice(relay)
+
+
+@pytest.mark.parametrize(
+    ("text", "loops"),
+    [
+        ("def test_numbers_non_even" + "_non_even" * 400, True),  # SmolLM2, the README demo
+        ("Add a function is_even(n) to mathkit/numbers.py that returns True\n" * 40, True),
+        ("assert is_even(2)\n" * 30, True),
+        ("\n".join(f"    ({i}, {i % 2 == 0})," for i in range(300)), False),  # a test table
+        (
+            "".join(
+                f"\n\ndef test_square_{i}():\n    assert square({i}) == {i * i}\n"
+                for i in range(80)
+            ),
+            False,
+        ),
+        (Path(__file__).read_text(), False),
+    ],
+    ids=["grown-name", "echo", "same-line", "param-table", "80-tests", "this-file"],
+)
+def test_a_reply_that_loops_is_not_continued(text: str, loops: bool) -> None:
+    """Continuing a cut reply is for one that makes progress; a loop only costs time (the
+    README demo spent minutes continuing SmolLM2's grown names three times per file)."""
+    from relay_git.scaffold.writer import looping
+
+    assert looping(text) is loops

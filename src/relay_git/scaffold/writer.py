@@ -9,6 +9,7 @@ used is said to the model in the next request.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +31,21 @@ CONTINUE = (
     "Your reply was cut off at the token limit. Continue exactly where it stopped: do not "
     "repeat anything and do not open a new block."
 )
+
+
+LOOP_TAIL = 4000  # characters of a cut reply judged for progress
+
+
+def looping(text: str) -> bool:
+    """A cut reply that has stopped saying anything new, so continuing it only costs time:
+    its tail compresses far better than any code or test table does (a tiny model growing
+    one name, or echoing the prompt line after line), or repeats its lines."""
+    tail = text[-LOOP_TAIL:]
+    raw = tail.encode("utf-8", "surrogateescape")
+    if len(raw) >= 800 and len(zlib.compress(raw)) * 16 < len(raw):
+        return True
+    lines = [ln.strip() for ln in tail.splitlines() if ln.strip()][-24:]
+    return len(lines) >= 12 and len(set(lines)) * 3 < len(lines)
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,7 @@ def ask_whole(
             on_token=lambda k: env.progress(stage, backend.spec.full, k),
         )
         text += result.text
-        if result.done_reason != "length":
+        if result.done_reason != "length" or looping(text):  # a loop is not continued
             break
         files = next((ln for ln in reversed(messages[-1]["content"].splitlines())), "")
         more = f"{CONTINUE}\n{files}" if files.startswith("Files to write:") else CONTINUE
