@@ -469,3 +469,13 @@ def test_a_reply_that_loops_is_not_continued(text: str, loops: bool) -> None:
     from relay_git.scaffold.writer import looping
 
     assert looping(text) is loops
+
+
+def test_progress_is_the_code_of_the_open_block() -> None:
+    from relay_git.scaffold.writer import progress
+
+    cut = "Here it is:\n```python\ndef a():\n    return 1\n\ndef b(:\n"
+    assert progress(cut) == len("def a():\n    return 1\n")
+    assert progress(cut + "    rambling words that never parse\n") == progress(cut)
+    assert progress("```toml\n[tool]\nx = 1\n") == len("[tool]\nx = 1\n")
+    assert progress("```python\nx = 1\n```\nand then prose") == -1

@@ -18,6 +18,7 @@ from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block, for_json
 from relay_git.scaffold import replies
+from relay_git.scaffold.blocks import parseable_prefix
 from relay_git.scaffold.env import Seat, StageEnv
 from relay_git.scaffold.evidence import keep_existing_tests
 from relay_git.scaffold.generate import SourceFile
@@ -46,6 +47,19 @@ def looping(text: str) -> bool:
         return True
     lines = [ln.strip() for ln in tail.splitlines() if ln.strip()][-24:]
     return len(lines) >= 12 and len(set(lines)) * 3 < len(lines)
+
+
+def progress(text: str) -> int:
+    """How far a cut reply's open block has got: the characters of it that parse, for
+    Python (a continuation that adds no complete code is not getting anywhere), else its
+    length. -1 when the reply was cut outside any block."""
+    if text.count("```") % 2 == 0:
+        return -1
+    opened = text[text.rfind("```") + 3 :]
+    info, _, body = opened.partition("\n")
+    if info.strip().lower() in ("python", "py", "python3"):
+        return len(parseable_prefix(body))
+    return len(body)
 
 
 @dataclass(frozen=True)
@@ -95,7 +109,7 @@ def ask_whole(
     """The whole reply: one call, continued while it is cut at its cap. ``single``: the
     reply is one fenced block, so it ends when the block closes."""
     backend = env.backend(seat)
-    text = ""
+    text, reached = "", -1
     convo = list(messages)
     for turn in range(1 + CONTINUATIONS):
         env.progress(stage, backend.spec.full, 0)
@@ -114,6 +128,10 @@ def ask_whole(
         text += result.text
         if result.done_reason != "length" or looping(text):  # a loop is not continued
             break
+        now = progress(text)
+        if turn and now <= reached:  # the last continuation added no complete code
+            break
+        reached = now
         files = next((ln for ln in reversed(messages[-1]["content"].splitlines())), "")
         more = f"{CONTINUE}\n{files}" if files.startswith("Files to write:") else CONTINUE
         convo = [
