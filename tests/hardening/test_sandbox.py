@@ -169,6 +169,7 @@ def test_model_code_is_confined(
     assert not Path(f"/tmp/relay-sandbox-{tag}").exists()  # its /tmp was private
     assert result["secrets"] == [] and result["home_dir"] == "/tmp/home"
     allowed = {"PATH", "HOME", "TMPDIR", "LANG", "TERM", "VIRTUAL_ENV", *SHELL_VARS}
+    allowed.add("PYTHONDONTWRITEBYTECODE")  # ours: no stale .pyc between drafts
     assert set(result["env"]) <= allowed | {k for k in result["env"] if k.startswith("LC_")}
     assert result["git_log"] == "initial"  # git inside the worktree still reads
 
@@ -219,7 +220,13 @@ def test_environment_is_an_allow_list() -> None:
         {**SECRETS, "PATH": "/bin", "LC_ALL": "C.UTF-8", "GIT_DIR": "/x", "PYTHONPATH": "/evil"},
         "/tmp/home",
     )
-    assert env == {"PATH": "/bin", "LC_ALL": "C.UTF-8", "HOME": "/tmp/home", "TMPDIR": "/tmp"}
+    assert env == {
+        "PATH": "/bin",
+        "LC_ALL": "C.UTF-8",
+        "HOME": "/tmp/home",
+        "TMPDIR": "/tmp",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
 
 
 @pytest.mark.parametrize("kind", [Kind.BWRAP, Kind.UNSHARE])

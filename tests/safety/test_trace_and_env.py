@@ -76,4 +76,6 @@ def test_only_three_locale_variables_pass_the_allow_list() -> None:
         "LANGUAGE": "en",
     }
     env = environment(environ, "/tmp/home")
-    assert sorted(env) == ["HOME", "LANG", "LC_ALL", "LC_CTYPE", "PATH", "TMPDIR"]
+    assert sorted(env) == [
+        "HOME", "LANG", "LC_ALL", "LC_CTYPE", "PATH", "PYTHONDONTWRITEBYTECODE", "TMPDIR"
+    ]  # fmt: skip

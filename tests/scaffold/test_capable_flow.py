@@ -270,7 +270,9 @@ def test_a_first_draft_that_fails_is_fixed_in_one_round(
     ).install(relay)
     report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, APP_TASK)
     assert report["outcome"] == "done", report["reasons"]
-    assert stages(report) == ["plan", "plan-review", "generate", "tests", "fix-1", "review"]
+    assert stages(report) == ["plan", "plan-review", "generate", "tests", "fix-1", "review"], (
+        report["problems"]
+    )
     fix = relay.coder.history[-1].messages[-1]["content"]
     assert "The tests fail" in fix and "assert" in fix and "Files to write: app.py" in fix
     assert "def double" in git(repo, "show", f"{report['branch']}:app.py")

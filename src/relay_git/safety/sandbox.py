@@ -60,6 +60,9 @@ def environment(environ: Mapping[str, str], home: str) -> dict[str, str]:
     env.setdefault("PATH", DEFAULT_PATH)
     env["HOME"] = home
     env["TMPDIR"] = "/tmp" if home == HOME else home
+    # A draft rewritten within the same second at the same size would otherwise be run
+    # from the stale .pyc of the one before (its timestamp check cannot tell them apart).
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
