@@ -89,13 +89,19 @@ def fenced(code: str) -> str:
     return f"```python\n{code}```\n"
 
 
+_ONE_FILE = re.compile(r"^Write the (?:new or corrected functions for|whole file) `([^`]+)`", re.M)
 _FILES = re.compile(r"^Files to write: (.+)$", re.M)
 
 
 def asked_paths(request: ChatRequest) -> list[str]:
-    """The files a writing request asks for (its ``Files to write:`` line)."""
-    found = _FILES.search(request.messages[-1]["content"])
-    return [p.strip() for p in found.group(1).split(",")] if found else []
+    """The files a writing request asks for: its ``Files to write:`` line, or for one of the
+    K drafts a tiny model gets (worded as before, without that line) the file it names."""
+    text = request.messages[-1]["content"]
+    found = _FILES.search(text)
+    if found:
+        return [p.strip() for p in found.group(1).split(",")]
+    one = _ONE_FILE.search(text)
+    return [one.group(1)] if one else []
 
 
 def asked_path(request: ChatRequest) -> str | None:
