@@ -84,11 +84,11 @@ def _one(llm: Any, read: int, write: int) -> float:
 
 def measure(large: str, calls: Sequence[LedgerEntry]) -> Direct:
     """The large model doing the small model's calls: same tokens read, same tokens written."""
-    from relay_git.models.base import BackendOptions, parse_spec
-    from relay_git.models.llamacpp import load, requested_context
+    from relay_git.models.base import BackendOptions, LlamaCpp, parse_spec
+    from relay_git.models.llamacpp import load
 
     path = Path(parse_spec(large).name)
-    loaded = load(path, requested_context(BackendOptions(environ=dict(os.environ))))
+    loaded = load(path, LlamaCpp.context_limit(BackendOptions(environ=dict(os.environ))))
     seconds = 0.0
     for call in calls:
         read = max(call.prompt_tokens - call.cached_tokens, 1)

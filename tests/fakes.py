@@ -19,8 +19,9 @@ from relay_git.models.base import (
     ChatResult,
     ModelSpec,
     OnToken,
+    Structured,
+    backend_type,
     estimate_tokens,
-    is_local,
     parse_spec,
 )
 
@@ -30,7 +31,9 @@ Reply = str | dict[str, Any] | Callable[[ChatRequest], str] | Exception
 class FakeBackend:
     def __init__(self, spec: str = "ollama:fake-reviewer", context: int = 8192) -> None:
         self.spec: ModelSpec = parse_spec(spec)
-        self.local = is_local(self.spec, BackendOptions())  # openai:/anthropic: are remote
+        # As its backend answers: openai:/anthropic: are remote; llamacpp: keeps bounds.
+        self.local = backend_type(self.spec).is_local(BackendOptions())
+        self.structured: Structured = backend_type(self.spec).structured
         self.context = context
         self.history: list[ChatRequest] = []
         self._queue: list[Reply] = []

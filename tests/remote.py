@@ -1,6 +1,6 @@
 """A recording loopback server that relay-git must treat as another machine.
 
-"Local" is decided by address (``models.base.is_local``): a model server on 127.0.0.1 is
+"Local" is decided by address (each backend type's ``is_local``): a model server on 127.0.0.1 is
 on this machine and may see secrets. To play a *remote* server, a test names it by a
 hostname under ``.test`` (RFC 2606: never resolves) and routes the request to the
 loopback server through ``HTTP_PROXY``, which httpx, and so every network backend,

@@ -10,7 +10,7 @@ from relay_git.config import Config, Resolved, load, resolve
 from relay_git.errors import UsageError
 from relay_git.git.attributes import generated_at
 from relay_git.git.repo import Repository
-from relay_git.models.base import Backend, BackendOptions, create, is_local, parse_spec
+from relay_git.models.base import Backend, BackendOptions, backend_type, create, parse_spec
 from relay_git.models.ledger import Ledger
 from relay_git.review.cache import Cache
 from relay_git.review.engine import Generated, Reviewer, ReviewSettings
@@ -43,8 +43,10 @@ class App:
         return self.resolved.notices if self.resolved is not None else ()
 
     def is_local(self, spec: str) -> bool:
-        """Whether ``spec``'s model runs on this machine, as configured (base.is_local)."""
-        return is_local(parse_spec(spec), backend_options(self.config, self.environ))
+        """Whether ``spec``'s model runs on this machine, as configured: its backend's
+        answer (the type's ``is_local``), the same one the built model gives."""
+        parsed = parse_spec(spec)
+        return backend_type(parsed).is_local(backend_options(self.config, self.environ))
 
     def require_repo(self) -> Repository:
         if self.repo is None:

@@ -6,7 +6,7 @@ import pytest
 from tests.fakes import FakeBackend, review_reply
 
 from relay_git.errors import ModelOutputError, UsageError
-from relay_git.models.base import ChatRequest, ChatResult, OnToken
+from relay_git.models.base import ChatRequest, ChatResult, OnToken, Structured
 from relay_git.models.call import ask_json, extract_json
 from relay_git.models.ledger import Ledger
 from relay_git.review.schema import ReviewReply
@@ -51,6 +51,36 @@ def test_retry_sends_the_validation_error_back() -> None:
     assert fake.history[0].schema is not None  # constrained decoding was asked for
     assert [o.attempts for o in ledger.outcomes] == [2]
     assert len(ledger.entries) == 2
+
+
+@pytest.mark.parametrize(
+    ("structured", "bounds", "sent"),
+    [
+        (Structured.GRAMMAR, True, True),
+        (Structured.SCHEMA, False, True),
+        (Structured.NONE, False, False),
+    ],
+)
+def test_the_schema_sent_is_what_the_backend_keeps(
+    structured: Structured, bounds: bool, sent: bool
+) -> None:
+    """The backend answers what its constrained decoding keeps; the reply is validated
+    against the whole schema whatever was sent."""
+    fake = FakeBackend().enqueue('{"verdict": "maybe"}', review_reply("approve"))
+    fake.structured = structured
+    reply = ask_json(
+        fake,
+        [{"role": "user", "content": "review"}],
+        ReviewReply,
+        stage="review",
+        role="reviewer",
+        ledger=Ledger(),
+        max_tokens=100,
+    )
+    assert reply.verdict.value == "approve" and len(fake.history) == 2
+    schema = fake.history[0].schema
+    assert (schema is not None) is sent
+    assert ("maxLength" in str(schema)) is bounds
 
 
 def test_gives_up_with_the_raw_reply() -> None:

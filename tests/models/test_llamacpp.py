@@ -12,7 +12,7 @@ import pytest
 
 from relay_git.errors import BackendUnavailable, UsageError
 from relay_git.models import llamacpp
-from relay_git.models.base import BackendOptions, Message, create
+from relay_git.models.base import BackendOptions, LlamaCpp, Message, create
 
 
 @pytest.mark.parametrize(
@@ -28,14 +28,14 @@ from relay_git.models.base import BackendOptions, Message, create
 )
 def test_requested_context(environ: dict[str, str], max_context: int, expected: int) -> None:
     options = BackendOptions(environ=environ, max_context=max_context)
-    assert llamacpp.requested_context(options) == expected
+    assert LlamaCpp.context_limit(options) == expected
 
 
 @pytest.mark.parametrize("raw", ["lots", "0", "-5", "4k"])
 def test_bad_context_setting_is_a_usage_error(raw: str) -> None:
     options = BackendOptions(environ={"RELAY_GIT_LLAMACPP_CTX": raw})
     with pytest.raises(UsageError, match="RELAY_GIT_LLAMACPP_CTX"):
-        llamacpp.requested_context(options)
+        LlamaCpp.context_limit(options)
 
 
 @pytest.mark.parametrize(

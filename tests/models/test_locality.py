@@ -1,9 +1,10 @@
 """One definition of "local" (issue 11, finding 8): loopback by address, never by name.
 
-``is_local`` decides whether secrets may go to a model, for review, scaffold and every
-call (call.ask redacts the rest). A host counts only as an IP literal in 127.0.0.0/8 or
-::1, or exactly ``localhost`` (not resolved); names are never looked up, and forms only the
-C library accepts (``127.1``, ``0x7f.1``) count as remote: the safe side is redaction.
+Each backend type's ``is_local`` decides whether secrets may go to a model, for review,
+scaffold and every call (call.ask redacts the rest). A host counts only as an IP literal in
+127.0.0.0/8 or ::1, or exactly ``localhost`` (not resolved); names are never looked up, and
+forms only the C library accepts (``127.1``, ``0x7f.1``) count as remote: the safe side is
+redaction.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from relay_git.app import build
-from relay_git.models.base import BackendOptions, ModelSpec, is_local, is_loopback_url
+from relay_git.models.base import BackendOptions, ModelSpec, backend_type
+from relay_git.models.loopback import is_loopback_url
+
+
+def is_local(spec: ModelSpec, options: BackendOptions) -> bool:
+    return backend_type(spec).is_local(options)
+
 
 LOOPBACK = [
     "http://127.0.0.1:8080/v1",

@@ -31,7 +31,7 @@ import httpx
 import pydantic
 
 from relay_git.errors import BackendUnavailable, Misconfigured
-from relay_git.models.base import BackendOptions, ModelSpec, estimate_tokens, is_local
+from relay_git.models.base import BackendOptions, BackendType, ModelSpec, estimate_tokens
 from relay_git.util.text import one_line
 
 T = TypeVar("T")
@@ -193,7 +193,7 @@ def send(
     return with_retries(attempt, policy)
 
 
-class HttpBackend:
+class HttpBackend(BackendType):
     """What the HTTP backends share: the client, requests with retries, and the error wording.
 
     A subclass sets the class wording and implements ``_headers`` (which may refuse a missing
@@ -217,7 +217,7 @@ class HttpBackend:
     ) -> None:
         self.spec = spec
         self.base_url = base_url  # one resolution, shared with is_local
-        self.local = is_local(spec, options)
+        self.local = self.is_local(options)
         self._options = options
         self._key = key
         self._retry = retry or RetryPolicy()

@@ -17,6 +17,7 @@ import pydantic
 from relay_git.errors import BackendUnavailable, Misconfigured
 from relay_git.models import _http, anthropic_stream
 from relay_git.models.base import (
+    Anthropic,
     BackendOptions,
     ChatRequest,
     ChatResult,
@@ -28,7 +29,6 @@ from relay_git.models.base import (
 )
 
 API_VERSION = "2023-06-01"
-CONTEXT = 200_000
 TOOL = "reply"
 KEY_FIX = "export ANTHROPIC_API_KEY (from console.anthropic.com)"
 # 529 is Anthropic's "overloaded".
@@ -79,7 +79,7 @@ def reply_text(message: _Message, structured: bool) -> str:
     return "".join(b.text or "" for b in message.content if b.type == "text")
 
 
-class AnthropicBackend(_http.HttpBackend):
+class AnthropicBackend(Anthropic, _http.HttpBackend):
     what = "the Anthropic API"
     unreachable_fix = "check the network, or ANTHROPIC_BASE_URL if you set it"
     key_fix = "check ANTHROPIC_API_KEY"
@@ -98,7 +98,7 @@ class AnthropicBackend(_http.HttpBackend):
     # -- Backend protocol ---------------------------------------------------------------
 
     def context_length(self) -> int:
-        return min(CONTEXT, self._options.max_context)
+        return self.context_limit(self._options)
 
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
         start = time.monotonic()

@@ -1,23 +1,27 @@
 """The one interface every model backend implements, and the registry of backends.
 
-A model is named ``BACKEND:NAME``; a bare name means Ollama. :data:`BACKENDS` maps each
-backend name to the factory that builds it (as simonw/llm registers its models), and
-:func:`create` is the one way a model is chosen: ``BACKENDS[parse_spec(spec).backend]``.
-The factories import their module on first use, so that ``relay-git --help`` and cached
-reviews never pay for httpx, ollama or llama.cpp.
+A model is named ``BACKEND:NAME``; a bare name means Ollama. As pre-commit's
+``all_languages.py`` maps a language to the module that answers every question about it,
+:data:`BACKENDS` maps each backend name to its :class:`BackendType`, which answers for its
+backend: whether text sent to it stays on this machine (``is_local``), what its
+constrained decoding keeps of a schema (``structured``), the most context it asks for
+(``context_limit``), and how one of its models is built (``create``). Nothing outside
+``models/`` asks for a backend by name. A type imports its backend's module (and its
+client) only in ``create``, so that ``relay-git --help`` and cached reviews never pay for
+httpx, ollama or llama.cpp.
 """
 
 from __future__ import annotations
 
+import enum
 import importlib
-import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from relay_git.errors import UsageError
+from relay_git.models.loopback import is_loopback_url
 
 if TYPE_CHECKING:
     from relay_git.models._http import RetryPolicy
@@ -141,9 +145,37 @@ class ChatResult:
 OnToken = Callable[[int], None]  # called with the running count of output tokens
 
 
+class Structured(enum.StrEnum):
+    """What a backend's constrained decoding keeps of a reply's JSON schema."""
+
+    GRAMMAR = "grammar"  # all of it, length bounds too (in-process llama.cpp's grammar)
+    SCHEMA = "schema"  # the schema without length bounds (grammar_safe): the servers
+    NONE = "none"  # nothing: no schema is sent, the reply is only validated after
+
+    def keep(self, schema: dict[str, Any]) -> dict[str, object] | None:
+        """``schema`` as this kind of constrained decoding takes it (None: not sent)."""
+        if self is Structured.GRAMMAR:
+            return schema
+        if self is Structured.SCHEMA:
+            kept: dict[str, object] = grammar_safe(schema)
+            return kept
+        return None
+
+
 class Backend(Protocol):
+    """One model of a backend, built by its type's ``create`` (and answering as it does)."""
+
     spec: ModelSpec
-    local: bool  # text sent to it stays on this machine (is_local); else call.ask redacts
+
+    @property
+    def local(self) -> bool:
+        """Text sent to it stays on this machine (its type's is_local); else call.ask redacts."""
+        ...
+
+    @property
+    def structured(self) -> Structured:
+        """What its constrained decoding keeps of a schema (its type's)."""
+        ...
 
     def context_length(self) -> int:
         """The model's context window in tokens."""
@@ -176,11 +208,12 @@ _GRAMMAR_UNSAFE = frozenset({"maxLength", "maxItems"})
 
 
 def grammar_safe(schema: Any) -> Any:
-    """The schema without length bounds, as sent to every backend for constrained decoding.
+    """The schema without length bounds: what a server's constrained decoding is sent
+    (:attr:`Structured.SCHEMA`); in-process llama.cpp's grammar keeps them (``GRAMMAR``).
 
-    llama.cpp's grammar builder (in-process and behind its server) rejects nested repetition
-    bounds such as a list of strings with maxLength, and then crashes; pydantic still checks
-    the bounds when the reply is validated.
+    llama.cpp's grammar builder behind a server (its own, or Ollama's) rejected nested
+    repetition bounds such as a list of strings with maxLength, and then crashed; pydantic
+    still checks the bounds when the reply is validated.
     """
     if isinstance(schema, Mapping):
         return {k: grammar_safe(v) for k, v in schema.items() if k not in _GRAMMAR_UNSAFE}
@@ -205,73 +238,6 @@ def anthropic_base_url(options: BackendOptions) -> str:
     return (options.environ.get("ANTHROPIC_BASE_URL") or ANTHROPIC_DEFAULT_URL).strip().rstrip("/")
 
 
-def is_loopback_host(host: str) -> bool:
-    """Whether ``host`` names this machine by its address: the one test of "local".
-
-    True only for an IP literal in 127.0.0.0/8 or ``::1`` (also IPv4-mapped, brackets
-    allowed) and for exactly ``localhost``, which is taken as loopback without resolving it
-    (RFC 6761 reserves the name for loopback; resolvers and /etc/hosts map it there). No
-    other name is ever resolved: ``127.evil.example.com`` and ``localhost.evil.com`` are
-    remote, and so are the short and hex forms the C library would accept (``127.1``,
-    ``0x7f.1``) — a false "remote" only costs redaction, a false "local" leaks secrets.
-    """
-    name = host.strip().lower().removeprefix("[").removesuffix("]")
-    if name == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
-
-
-_AUTHORITY_TRICKS = re.compile(r"[@\\\s]")  # user-info, backslashes, spaces: parsers differ
-
-
-def is_loopback_url(url: str, *, bind_all: bool = False) -> bool:
-    """Whether a server URL (or bare ``host:port``) is on this machine by address.
-
-    A URL with user-info or a backslash in its authority is never local: parsers disagree on
-    which host ``http://127.0.0.1@evil.com`` or ``http://evil.com\\@127.0.0.1`` names.
-    ``bind_all`` also accepts 0.0.0.0 and ::, for OLLAMA_HOST, which Ollama's backend
-    rewrites to 127.0.0.1 (``ollama serve`` takes the bind address from the same variable).
-    """
-    raw = url.strip()
-    try:
-        parts = urlsplit(raw if "://" in raw else f"http://{raw}")
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - a malformed port raises here
-    except ValueError:
-        return False
-    if parts.scheme not in {"http", "https"} or _AUTHORITY_TRICKS.search(parts.netloc):
-        return False
-    if bind_all and host in {"0.0.0.0", "::"}:
-        return True
-    return is_loopback_host(host)
-
-
-def is_local(spec: ModelSpec, options: BackendOptions) -> bool:
-    """Whether text sent to this model stays on this machine (secrets may go to it).
-
-    The one definition, used by review, scaffold and every model call (call.ask redacts what
-    goes to any other): llama.cpp runs in process; Ollama, OpenAI-compatible servers and
-    Anthropic only while the URL they are reached at is a loopback address (is_loopback_url),
-    so llama.cpp's server on 127.0.0.1 is local and a remote Ollama is as far as any API.
-    """
-    if spec.backend == "llamacpp":
-        return True
-    if spec.backend == "ollama":
-        raw = (options.environ.get("OLLAMA_HOST") or "").strip()
-        return not raw or is_loopback_url(raw, bind_all=True)
-    if spec.backend == "openai":
-        return is_loopback_url(openai_base_url(options))
-    if spec.backend == "anthropic":
-        return is_loopback_url(anthropic_base_url(options))
-    return False
-
-
 def estimate_tokens(text: str) -> int:
     """A conservative token estimate (~3 characters a token) for budget planning."""
     return len(text) // 3 + 1
@@ -280,14 +246,6 @@ def estimate_tokens(text: str) -> int:
 def estimate_prompt(messages: tuple[Message, ...]) -> int:
     """The estimated prompt of a chat: each message's text and ~4 tokens of role markup."""
     return sum(estimate_tokens(m["content"]) + 4 for m in messages)
-
-
-class Factory(Protocol):
-    """Builds one model of a backend; ``retry`` is for the network backends' requests."""
-
-    def __call__(
-        self, spec: ModelSpec, options: BackendOptions, retry: RetryPolicy | None = None, /
-    ) -> Backend: ...
 
 
 @runtime_checkable
@@ -299,33 +257,108 @@ class Listable(Protocol):
         ...
 
 
-def _lazy(module: str) -> Factory:
-    """The factory of a backend module, imported on first use."""
+class BackendType:
+    """What a backend answers about itself without building a model; one subclass each."""
 
-    def factory(
-        spec: ModelSpec, options: BackendOptions, retry: RetryPolicy | None = None, /
+    name: ClassVar[str]
+    module: ClassVar[str]  # where its model class and ``create`` live, imported on first use
+    structured: ClassVar[Structured] = Structured.SCHEMA
+
+    @classmethod
+    def is_local(cls, options: BackendOptions) -> bool:
+        """Whether text sent to it stays on this machine (secrets may go to it): by where
+        it sends, a loopback address only (is_loopback_url); call.ask redacts the rest."""
+        return False
+
+    @classmethod
+    def context_limit(cls, options: BackendOptions) -> int:
+        """The most context it asks a model for; a model's own limit may be lower."""
+        return options.max_context
+
+    @classmethod
+    def create(
+        cls, spec: ModelSpec, options: BackendOptions, retry: RetryPolicy | None = None
     ) -> Backend:
-        made: Backend = importlib.import_module(module).create(spec, options, retry)
+        """One model; ``retry`` is for the network backends' requests."""
+        made: Backend = importlib.import_module(cls.module).create(spec, options, retry)
         return made
 
-    return factory
+
+class Ollama(BackendType):
+    name = "ollama"
+    module = "relay_git.models.ollama"
+
+    @classmethod
+    def is_local(cls, options: BackendOptions) -> bool:
+        """OLLAMA_HOST on this machine; unset is 127.0.0.1, a bind-all address dials it."""
+        raw = (options.environ.get("OLLAMA_HOST") or "").strip()
+        return not raw or is_loopback_url(raw, bind_all=True)
 
 
-# The registry: backend name -> factory, in the order `relay-git models` lists them.
-BACKENDS: dict[str, Factory] = {
-    "ollama": _lazy("relay_git.models.ollama"),
-    "openai": _lazy("relay_git.models.openai"),
-    "anthropic": _lazy("relay_git.models.anthropic"),
-    "llamacpp": _lazy("relay_git.models.llamacpp"),
-}
+class OpenAI(BackendType):
+    name = "openai"
+    module = "relay_git.models.openai"
+
+    @classmethod
+    def is_local(cls, options: BackendOptions) -> bool:
+        """An OpenAI-compatible server on loopback (llama.cpp's server on 127.0.0.1)."""
+        return is_loopback_url(openai_base_url(options))
+
+
+class Anthropic(BackendType):
+    name = "anthropic"
+    module = "relay_git.models.anthropic"
+    CONTEXT: ClassVar[int] = 200_000
+
+    @classmethod
+    def is_local(cls, options: BackendOptions) -> bool:
+        return is_loopback_url(anthropic_base_url(options))
+
+    @classmethod
+    def context_limit(cls, options: BackendOptions) -> int:
+        return min(cls.CONTEXT, options.max_context)
+
+
+class LlamaCpp(BackendType):
+    name = "llamacpp"
+    module = "relay_git.models.llamacpp"
+    structured = Structured.GRAMMAR  # its converter keeps maxItems/maxLength bounds
+    CTX_ENV: ClassVar[str] = "RELAY_GIT_LLAMACPP_CTX"
+    DEFAULT_CTX: ClassVar[int] = 4096
+
+    @classmethod
+    def is_local(cls, options: BackendOptions) -> bool:
+        return True  # runs in this process
+
+    @classmethod
+    def context_limit(cls, options: BackendOptions) -> int:
+        """min(options.max_context, $RELAY_GIT_LLAMACPP_CTX or 4096); the model may cap it."""
+        raw = options.environ.get(cls.CTX_ENV, "").strip()
+        fix = f"set {cls.CTX_ENV}={cls.DEFAULT_CTX}"
+        try:
+            wanted = int(raw) if raw else cls.DEFAULT_CTX
+        except ValueError:
+            raise UsageError(f"{cls.CTX_ENV}={raw!r} is not a number", fix) from None
+        if wanted <= 0:
+            raise UsageError(f"{cls.CTX_ENV} must be positive, got {wanted}", fix)
+        return min(wanted, options.max_context)
+
+
+# The registry: backend name -> its type, in the order `relay-git models` lists them.
+BACKENDS: dict[str, type[BackendType]] = {t.name: t for t in (Ollama, OpenAI, Anthropic, LlamaCpp)}
+
+
+def backend_type(spec: ModelSpec) -> type[BackendType]:
+    """The type that answers for ``spec``'s backend."""
+    return BACKENDS[spec.backend]
 
 
 def create(
     spec: str | ModelSpec, options: BackendOptions, retry: RetryPolicy | None = None
 ) -> Backend:
-    """The model ``spec`` names (``BACKEND:NAME``), built by its backend's factory."""
+    """The model ``spec`` names (``BACKEND:NAME``), built by its backend's type."""
     parsed = parse_spec(spec) if isinstance(spec, str) else spec
-    return BACKENDS[parsed.backend](parsed, options, retry)
+    return backend_type(parsed).create(parsed, options, retry)
 
 
 def context_for(prompt_tokens: int, max_tokens: int, limit: int, floor: int = 2048) -> int:

@@ -21,7 +21,7 @@ from relay_git.models.base import (
     ChatResult,
     Message,
     OnToken,
-    grammar_safe,
+    Structured,
 )
 from relay_git.models.ledger import Ledger, ParseOutcome
 from relay_git.models.stops import StopWhen, for_json
@@ -29,7 +29,6 @@ from relay_git.safety.redact import known_values, redact
 from relay_git.types import LedgerEntry
 
 T = TypeVar("T", bound=BaseModel)
-BOUNDED_GRAMMAR_BACKENDS = frozenset({"llamacpp"})
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n(.*?)\n?```\s*$", re.DOTALL)
@@ -52,7 +51,7 @@ def ask(
     """One model call, refused up front if it cannot fit the model's context.
 
     The one way text reaches a model: unless the backend runs on this machine
-    (``backend.local``, decided by base.is_local), every message is redacted here, so no
+    (``backend.local``, its backend type's is_local), every message is redacted here, so no
     caller (review, scaffold's stages, test output sent to a fixer) can forget to.
     """
     prompt_tokens = sum(backend.count_tokens(m["content"]) + 4 for m in messages)
@@ -74,23 +73,25 @@ def ask(
     )
     result = backend.chat(request, on_token)
     _trace(stage, request, result)
-    ledger.record(
-        LedgerEntry(
-            stage=stage,
-            role=role,
-            model=backend.spec.full,
-            prompt_tokens=result.prompt_tokens,
-            output_tokens=result.output_tokens,
-            seconds=result.seconds,
-            context=result.context,
-            cached_tokens=result.cached_tokens,
-            done_reason=result.done_reason,
-            max_tokens=max_tokens,
-            ttft_seconds=result.ttft_seconds,
-            decode_seconds=result.decode_seconds,
-        )
-    )
+    ledger.record(_entry(stage, role, backend, result, max_tokens))
     return result
+
+
+def _entry(stage: str, role: str, backend: Backend, result: ChatResult, cap: int) -> LedgerEntry:
+    return LedgerEntry(
+        stage=stage,
+        role=role,
+        model=backend.spec.full,
+        prompt_tokens=result.prompt_tokens,
+        output_tokens=result.output_tokens,
+        seconds=result.seconds,
+        context=result.context,
+        cached_tokens=result.cached_tokens,
+        done_reason=result.done_reason,
+        max_tokens=cap,
+        ttft_seconds=result.ttft_seconds,
+        decode_seconds=result.decode_seconds,
+    )
 
 
 RETRY_TEMPERATURES = (0.0, 0.3, 0.5)
@@ -102,14 +103,12 @@ def retry_temperature(attempt: int) -> float:
     return RETRY_TEMPERATURES[min(attempt, len(RETRY_TEMPERATURES)) - 1]
 
 
-def backend_schema(backend: Backend, schema: dict[str, Any]) -> dict[str, object]:
-    """The schema as this backend's constrained decoding takes it: in-process llama.cpp's
-    converter keeps ``maxItems``/``maxLength`` bounds; servers behind HTTP (llama.cpp's
-    server crashed on nested bounds) get them stripped, and pydantic checks them after."""
-    if backend.spec.backend in BOUNDED_GRAMMAR_BACKENDS:
-        return schema
-    result: dict[str, object] = grammar_safe(schema)
-    return result
+def backend_schema(backend: Backend, schema: dict[str, Any]) -> dict[str, object] | None:
+    """The schema as this backend's constrained decoding takes it (``backend.structured``):
+    whole for in-process llama.cpp's grammar, without length bounds for the servers (whose
+    grammar builder crashed on nested bounds), not at all for a backend without one;
+    pydantic checks the whole schema after, every time."""
+    return backend.structured.keep(schema)
 
 
 def outgoing(text: str, local: bool) -> str:
@@ -206,6 +205,20 @@ def _problem(result: ChatResult, model_cls: type[BaseModel]) -> tuple[BaseModel 
         return None, "; ".join(lines[:8])
 
 
+def _retry(messages: list[Message], raw: str, problem: str, why: str) -> list[Message]:
+    """The conversation again, with the invalid reply and what was wrong with it."""
+    ask_again = _RETRY_ASK.get(why, "Reply again ")
+    return [
+        *messages,
+        {"role": "assistant", "content": raw[:4000]},
+        {
+            "role": "user",
+            "content": f"That reply was not valid: {problem}. {ask_again}"
+            "with only a JSON object that matches the schema.",
+        },
+    ]
+
+
 def ask_json(
     backend: Backend,
     messages: list[Message],
@@ -222,7 +235,7 @@ def ask_json(
     schema = backend_schema(backend, model_cls.model_json_schema())
     # A grammar with bounds closes a looping string itself, with a valid reply; stopping it
     # mid-string would only waste the call. Elsewhere a loop is stopped as it streams.
-    bounded = backend.spec.backend in BOUNDED_GRAMMAR_BACKENDS
+    bounded = backend.structured is Structured.GRAMMAR
     convo = list(messages)
     raw = ""
     cap = max_tokens
@@ -247,16 +260,7 @@ def ask_json(
         if value is not None:
             ledger.record_outcome(ParseOutcome(stage, backend.spec.full, attempt, True))
             return value  # type: ignore[return-value]
-        convo = [
-            *messages,
-            {"role": "assistant", "content": raw[:4000]},
-            {
-                "role": "user",
-                "content": f"That reply was not valid: {problem}. "
-                + _RETRY_ASK.get(result.done_reason, "Reply again ")
-                + "with only a JSON object that matches the schema.",
-            },
-        ]
+        convo = _retry(messages, raw, problem, result.done_reason)
     ledger.record_outcome(ParseOutcome(stage, backend.spec.full, retries + 1, False))
     raise ModelOutputError(
         f"{stage}: {backend.spec} gave no valid reply after {retries + 1} tries ({problem})",

@@ -59,7 +59,7 @@ def list_backend(name: str, roles: Mapping[str, str], options: BackendOptions) -
     quick = BackendOptions(
         options.environ, options.openai_base_url, min(options.timeout, LIST_TIMEOUT)
     )
-    backend = BACKENDS[name](spec, quick, _http.RetryPolicy(attempts=1))
+    backend = BACKENDS[name].create(spec, quick, _http.RetryPolicy(attempts=1))
     where = str(getattr(backend, "base_url", None) or getattr(backend, "host", ""))
     if not isinstance(backend, Listable):
         return Listing(name, where, error="cannot list its models")

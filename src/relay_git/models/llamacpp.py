@@ -23,6 +23,7 @@ from relay_git.models.base import (
     BackendOptions,
     ChatRequest,
     ChatResult,
+    LlamaCpp,
     Message,
     ModelSpec,
     OnToken,
@@ -33,8 +34,7 @@ if TYPE_CHECKING:
     from relay_git.models._http import RetryPolicy
 
 LOCAL_FIX = local_fix()
-DEFAULT_CTX = 4096
-CTX_ENV = "RELAY_GIT_LLAMACPP_CTX"
+CTX_ENV = LlamaCpp.CTX_ENV
 THREADS = 2
 SEED = 0
 
@@ -52,18 +52,6 @@ class _Loaded:
 _MODELS: dict[tuple[str, int], _Loaded] = {}
 _MODELS_LOCK = threading.Lock()
 _LOG_SINK: Any = None  # the ctypes callback must outlive every call llama.cpp makes to it
-
-
-def requested_context(options: BackendOptions) -> int:
-    """min(options.max_context, $RELAY_GIT_LLAMACPP_CTX or 4096); the model may cap it further."""
-    raw = options.environ.get(CTX_ENV, "").strip()
-    try:
-        wanted = int(raw) if raw else DEFAULT_CTX
-    except ValueError:
-        raise UsageError(f"{CTX_ENV}={raw!r} is not a number", f"set {CTX_ENV}=4096") from None
-    if wanted <= 0:
-        raise UsageError(f"{CTX_ENV} must be positive, got {wanted}", f"set {CTX_ENV}=4096")
-    return min(wanted, options.max_context)
 
 
 def chat_format_for(metadata: Mapping[str, str]) -> str:
@@ -157,14 +145,14 @@ def load(path: Path, n_ctx: int) -> _Loaded:
         return loaded
 
 
-class LlamaCppBackend:
+class LlamaCppBackend(LlamaCpp):
     """A GGUF model run in this process by llama.cpp."""
 
     def __init__(self, spec: ModelSpec, options: BackendOptions) -> None:
         self.spec = spec
-        self.local = True  # runs in this process
+        self.local = self.is_local(options)  # runs in this process
         self.path = Path(spec.name).expanduser()
-        self.n_ctx = requested_context(options)
+        self.n_ctx = self.context_limit(options)
 
     @contextmanager
     def _model(self) -> Iterator[_Loaded]:

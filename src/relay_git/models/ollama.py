@@ -25,11 +25,11 @@ from relay_git.models.base import (
     ChatRequest,
     ChatResult,
     ModelSpec,
+    Ollama,
     OnToken,
     context_for,
     estimate_prompt,
     estimate_tokens,
-    is_local,
 )
 from relay_git.models.stops import StopWhen
 from relay_git.util.text import one_line
@@ -104,7 +104,7 @@ def timings(
     return None, None
 
 
-class OllamaBackend:
+class OllamaBackend(Ollama):
     """One Ollama model; the HTTP client and learned context are per instance."""
 
     def __init__(
@@ -115,7 +115,7 @@ class OllamaBackend:
     ) -> None:
         self.spec = spec
         self.host = normalize_host(options.environ.get("OLLAMA_HOST"))
-        self.local = is_local(spec, options)
+        self.local = self.is_local(options)
         self._where = _http.host_of(self.host)  # for messages: no credentials from the URL
         self._options = options
         self._retry = retry or _http.RetryPolicy()
@@ -139,7 +139,8 @@ class OllamaBackend:
         if self._context is None:
             show = self._call(lambda: self._client.show(self.spec.name))
             learned = parse_context(show.modelinfo, show.parameters)
-            self._context = min(learned or self._options.max_context, self._options.max_context)
+            limit = self.context_limit(self._options)
+            self._context = min(learned or limit, limit)
         return self._context
 
     def count_tokens(self, text: str) -> int:

@@ -27,6 +27,7 @@ from relay_git.models.base import (
     ChatResult,
     ModelSpec,
     OnToken,
+    OpenAI,
     estimate_prompt,
     estimate_tokens,
     openai_base_url,
@@ -134,7 +135,7 @@ def _is_event_stream(response: httpx.Response) -> bool:
     return str(response.headers.get("content-type", "")).startswith("text/event-stream")
 
 
-class OpenAIBackend(_http.HttpBackend):
+class OpenAIBackend(OpenAI, _http.HttpBackend):
     what = "the OpenAI-compatible server"
     unreachable_fix = START_FIX
     key_fix = "check OPENAI_API_KEY"
@@ -158,7 +159,7 @@ class OpenAIBackend(_http.HttpBackend):
     def context_length(self) -> int:
         if self._context is None:
             found = self._discover_context()
-            limit = self._options.max_context
+            limit = self.context_limit(self._options)
             self._context = min(found or limit, limit)
         return self._context
 
