@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,7 +83,15 @@ class LedgerEntry:
         to estimate with (models/ledger.py rates() gives the prefill and decode rates)."""
         return self.output_tokens / self.seconds if self.seconds > 0 else 0.0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, exact: bool = False) -> dict[str, Any]:
+        """The one serialisation of an entry, which :meth:`from_dict` reads back.
+
+        As JSON shows it (the run state too): DESIGN's keys first, seconds to the
+        millisecond, ``tokens_per_second`` derived. ``exact``: every field as it is and
+        nothing derived, as the history stores it, one column a field.
+        """
+        if exact:
+            return dataclasses.asdict(self)
         return {
             "stage": self.stage,
             "role": self.role,
@@ -97,6 +107,29 @@ class LedgerEntry:
             "ttft_seconds": _round(self.ttft_seconds),
             "decode_seconds": _round(self.decode_seconds),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LedgerEntry:
+        """The entry :meth:`to_dict` wrote, either shape; a key an older relay-git did not
+        write takes its default, and derived keys (``tokens_per_second``) are ignored."""
+        return cls(
+            stage=str(data["stage"]),
+            role=str(data["role"]),
+            model=str(data["model"]),
+            prompt_tokens=int(data["prompt_tokens"]),
+            output_tokens=int(data["output_tokens"]),
+            seconds=float(data["seconds"]),
+            context=int(data["context"]),
+            cached_tokens=int(data.get("cached_tokens", 0)),
+            done_reason=str(data.get("done_reason", "stop")),
+            max_tokens=int(data.get("max_tokens", 0)),
+            ttft_seconds=_float(data.get("ttft_seconds")),
+            decode_seconds=_float(data.get("decode_seconds")),
+        )
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _round(value: float | None) -> float | None:

@@ -111,3 +111,11 @@ def m003_source_verdict_findings(db: sqlite3.Connection) -> None:
     )
     db.execute("CREATE INDEX runs_time ON runs (time)")
     db.execute("CREATE INDEX runs_repo ON runs (repo)")
+
+
+@migration
+def m004_call_bounds(db: sqlite3.Connection) -> None:
+    """Why each call's reply ended and the output bound it was given, so a call keeps every
+    field of its ledger entry (rows from before: "stop" and 0, the entry's defaults)."""
+    db.execute("ALTER TABLE calls ADD COLUMN done_reason TEXT NOT NULL DEFAULT 'stop'")
+    db.execute("ALTER TABLE calls ADD COLUMN max_tokens INTEGER NOT NULL DEFAULT 0")

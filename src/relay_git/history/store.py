@@ -1,14 +1,14 @@
 """The run history: one SQLite row per ``review``/``scaffold`` run, plus its ledger.
 
 Kept: when, where, which command (and whether a hook ran it) and models, each model
-call's tokens and timings, the exit code, the review's verdict and its findings (path,
-line, severity, message — redacted like text sent to a remote model). Never the diff, a
-prompt, a reply, a suggestion or a task. The file is private (0600 in a 0700 folder);
-its schema is upgraded in place by history/migrations.py.
-"""
+call's ledger entry (every field, a column each), the exit code, the review's verdict and
+its findings (path, line, severity, message — redacted like text sent to a remote model).
+Never the diff, a prompt, a reply, a suggestion or a task. The file is private (0600 in a
+0700 folder); its schema is upgraded in place by history/migrations.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 import stat
@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from relay_git.config.dirs import data_dir
 from relay_git.history.migrations import migrate
 from relay_git.types import Category, Finding, LedgerEntry, Severity
 
 FILE_NAME = "history.sqlite3"
 DIR_MODE = 0o700  # the log is private: what was reviewed where, and what the reviewer said
 FILE_MODE = 0o600
+# The calls table has a column for each field of a ledger entry, named after it.
+CALL_COLUMNS = tuple(f.name for f in dataclasses.fields(LedgerEntry))
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,7 @@ class Query:
 
 def default_path(environ: Mapping[str, str]) -> Path:
     """``$XDG_DATA_HOME/relay-git/history.sqlite3``, else under ``~/.local/share``."""
-    data = environ.get("XDG_DATA_HOME", "")
-    if not data or not Path(data).is_absolute():  # the XDG spec: relative values are ignored
-        data = str(Path(environ.get("HOME") or Path.home()) / ".local" / "share")
-    return Path(data) / "relay-git" / FILE_NAME
+    return data_dir(environ) / FILE_NAME
 
 
 def _private(path: Path, mode: int) -> None:
@@ -154,23 +154,15 @@ def append(path: Path, run: Run) -> int:
         )  # fmt: skip
         run_id = int(cur.lastrowid or 0)
         conn.executemany(
-            "INSERT INTO calls (run_id, seq, stage, role, model, prompt_tokens, output_tokens,"
-            " seconds, context, ttft_seconds, decode_seconds, cached_tokens)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, i, *_call_row(e)) for i, e in enumerate(run.ledger)],
+            f"INSERT INTO calls (run_id, seq, {', '.join(CALL_COLUMNS)})"
+            f" VALUES (?, ?, {', '.join('?' * len(CALL_COLUMNS))})",
+            [(run_id, i, *e.to_dict(exact=True).values()) for i, e in enumerate(run.ledger)],
         )
         conn.executemany(
             "INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [(run_id, i, *_finding_row(f)) for i, f in enumerate(run.said)],
         )
         return run_id
-
-
-def _call_row(e: LedgerEntry) -> tuple[Any, ...]:
-    return (
-        e.stage, e.role, e.model, e.prompt_tokens, e.output_tokens, e.seconds, e.context,
-        e.ttft_seconds, e.decode_seconds, e.cached_tokens,
-    )  # fmt: skip
 
 
 def _finding_row(f: Finding) -> tuple[Any, ...]:
@@ -181,10 +173,7 @@ _RUNS = (
     "SELECT id, time, repo, command, coder, reviewer, exit_code, findings, wall_seconds,"
     " source, verdict FROM runs"
 )
-_CALLS = (
-    "SELECT run_id, stage, role, model, prompt_tokens, output_tokens, seconds, context,"
-    " cached_tokens, ttft_seconds, decode_seconds FROM calls"
-)
+_CALLS = f"SELECT run_id, {', '.join(CALL_COLUMNS)} FROM calls"
 _FINDINGS = "SELECT run_id, path, line, end_line, severity, category, message FROM findings"
 
 
@@ -222,11 +211,7 @@ def _children(
 
 
 def _entry(row: tuple[Any, ...]) -> LedgerEntry:
-    stage, role, model, prompt, output, seconds, context, cached, ttft, decode = row
-    return LedgerEntry(
-        stage, role, model, prompt, output, seconds, context, cached,
-        ttft_seconds=ttft, decode_seconds=decode,
-    )  # fmt: skip
+    return LedgerEntry.from_dict(dict(zip(CALL_COLUMNS, row, strict=True)))
 
 
 def _finding(row: tuple[Any, ...]) -> Finding:

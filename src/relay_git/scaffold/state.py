@@ -59,21 +59,5 @@ class RunState:
 
 
 def entry_from_dict(data: dict[str, Any]) -> LedgerEntry:
-    return LedgerEntry(
-        stage=str(data["stage"]),
-        role=str(data["role"]),
-        model=str(data["model"]),
-        prompt_tokens=int(data["prompt_tokens"]),
-        output_tokens=int(data["output_tokens"]),
-        seconds=float(data["seconds"]),
-        context=int(data["context"]),
-        cached_tokens=int(data.get("cached_tokens", 0)),
-        done_reason=str(data.get("done_reason", "stop")),
-        max_tokens=int(data.get("max_tokens", 0)),
-        ttft_seconds=_seconds(data.get("ttft_seconds")),
-        decode_seconds=_seconds(data.get("decode_seconds")),
-    )
-
-
-def _seconds(value: Any) -> float | None:
-    return None if value is None else float(value)
+    """A saved ledger entry (LedgerEntry.from_dict, the one reader)."""
+    return LedgerEntry.from_dict(data)
