@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from relay_git.cli import main
-from relay_git.history.stats import Price, compute, prices_from
+from relay_git.config.dirs import config_dir
+from relay_git.history.stats import compute
 from relay_git.history.store import Run, append, default_path, runs
-from relay_git.types import LedgerEntry
+from relay_git.types import LedgerEntry, Price
 
 SMALL = "ollama:qwen3-coder:30b"
 LARGE = "ollama:gpt-oss:120b"
@@ -94,14 +94,21 @@ def test_dollars_from_prices_per_million_tokens() -> None:
     assert compute([RELAY], {LARGE: Price(1.0, 10.0)}).cost is None  # the small one is unpriced
 
 
-def test_prices_from_config_dicts_objects_and_bare_names() -> None:
-    raw = {
-        "gpt-oss:120b": {"input": 1, "output": 10},
-        "openai:gpt-4.1": SimpleNamespace(input=2.0, output=8.0),
-        "bad": {"input": "x"},
-    }
-    assert prices_from(raw) == {LARGE: Price(1.0, 10.0), "openai:gpt-4.1": Price(2.0, 8.0)}
-    assert prices_from(None) == {}
+def test_log_stats_prices_come_from_the_config_by_full_spec(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The user config names the large model bare; its price still applies (one Price)."""
+    user = config_dir(dict(os.environ)) / "config.toml"
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text('[prices."gpt-oss:120b"]\ninput = 1\noutput = 10\n', encoding="utf-8")
+    append(default_path(dict(os.environ)), RELAY)
+    assert main(["log", "--stats", "--json", "--all-repos"]) == 0
+    import json
+
+    data = json.loads(capsys.readouterr().out)
+    expected = compute([RELAY], {LARGE: Price(1.0, 10.0)}).models[1].cost
+    assert [m["cost_usd"] for m in data["models"]] == [None, round(expected or -1, 6)]
+    assert expected
 
 
 def test_log_stats_cli(capsys: pytest.CaptureFixture[str]) -> None:

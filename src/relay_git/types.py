@@ -6,7 +6,9 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+PER_TOKENS = 1_000_000  # prices are USD per million tokens
 
 
 class Severity(enum.StrEnum):
@@ -58,6 +60,18 @@ class Finding:
             "suggestion": self.suggestion,
             "fingerprint": self.fingerprint,
         }
+
+
+@dataclass(frozen=True)
+class Price:
+    """A model's price in USD per million tokens, as the config's ``prices`` sets it."""
+
+    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}  # validated as config
+    input: float
+    output: float
+
+    def cost(self, prompt_tokens: int, output_tokens: int) -> float:
+        return (prompt_tokens * self.input + output_tokens * self.output) / PER_TOKENS
 
 
 @dataclass(frozen=True)

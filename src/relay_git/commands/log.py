@@ -17,13 +17,6 @@ LIST_LIMIT = 20  # runs listed when -n is not given (--stats counts all of them)
 KINDS = ("scaffold", "review", "hook")
 
 
-def _config_prices(ctx: click.Context) -> Any:
-    """``prices`` from the effective config; an older Config without the key has none."""
-    from relay_git.commands.common import build_app
-
-    return getattr(build_app(ctx).config, "prices", None) or {}
-
-
 def _repo(value: str | None, all_repos: bool) -> str | None:
     """The repository root to show (None: all): ``--repo``'s, else the current one's."""
     from relay_git.git.repo import Repository
@@ -112,9 +105,10 @@ def _render(ctx: click.Context, path: Path, query: Query, opts: dict[str, Any]) 
 
     as_json = bool(opts["as_json"])
     if opts["stats"]:
-        from relay_git.history.stats import compute, prices_from
+        from relay_git.commands.common import build_app
+        from relay_git.history.stats import compute
 
-        result = compute(runs(path, query=query), prices_from(_config_prices(ctx)))
+        result = compute(runs(path, query=query), build_app(ctx).config.prices)
         return json.dumps(result.to_dict(), indent=2) if as_json else report.stats(result, path)
     found = runs(path, query.limit or LIST_LIMIT, query)
     if as_json:

@@ -140,7 +140,7 @@ def record(ctx: click.Context, code: int | None) -> None:
     if not isinstance(started, _Started) or started.recorded or not isinstance(app, App):
         return
     started.recorded = True
-    if ctx.meta.get(NO_LOG_KEY) or not getattr(app.config, "log", True):
+    if ctx.meta.get(NO_LOG_KEY) or not app.config.log:
         return
     run = Run(
         time=started.time,

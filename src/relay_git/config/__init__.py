@@ -37,11 +37,11 @@ from relay_git.config.schema import (
     GATED,
     KEYS_DOC,
     Config,
-    Price,
     describe,
 )
 from relay_git.config.validation import check, check_url
 from relay_git.errors import UsageError
+from relay_git.types import Price
 
 __all__ = [
     "DEFAULT_CODER",

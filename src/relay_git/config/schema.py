@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, get_args
 
+from relay_git.types import Price
+
 DEFAULT_CODER = "ollama:qwen3-coder:30b"
 DEFAULT_REVIEWER = "ollama:gpt-oss:120b"
 DEFAULT_SECRET_PATTERNS = (
@@ -38,15 +40,6 @@ KEYS_DOC = "docs/configuration.md"
 def _meta(help: str, *, gated: bool = False, env: bool = True) -> dict[str, Any]:
     """A key's one line of help, whether the repository needs trust to set it, env or not."""
     return {"help": help, "gated": gated, "env": env}
-
-
-@dataclass(frozen=True)
-class Price:
-    """USD per million tokens."""
-
-    __pydantic_config__: ClassVar[dict[str, str]] = {"extra": "forbid"}
-    input: float
-    output: float
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from relay_git.config.schema import (
     POSITIVE,
     Config,
     Planner,
-    Price,
 )
 from relay_git.errors import UsageError
 from relay_git.models.base import parse_spec
+from relay_git.types import Price
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter

@@ -18,17 +18,7 @@ from relay_git.errors import UsageError
 from relay_git.history.store import Run
 from relay_git.models.base import parse_spec
 from relay_git.models.ledger import ModelTotals, NoComparison, Rates, large_alone, rates, totals
-
-PER = 1_000_000  # prices are USD per million tokens
-
-
-@dataclass(frozen=True)
-class Price:
-    input: float
-    output: float
-
-    def cost(self, prompt_tokens: int, output_tokens: int) -> float:
-        return (prompt_tokens * self.input + output_tokens * self.output) / PER
+from relay_git.types import Price
 
 
 @dataclass(frozen=True)
@@ -102,18 +92,6 @@ def canonical(spec: str) -> str:
         return spec
 
 
-def prices_from(raw: Mapping[str, Any] | None) -> dict[str, Price]:
-    """Config ``prices`` ({spec: {input, output}} or objects with those attributes)."""
-    out: dict[str, Price] = {}
-    for spec, value in (raw or {}).items():
-        get = value.get if isinstance(value, Mapping) else lambda k, v=value: getattr(v, k, None)
-        try:
-            out[canonical(spec)] = Price(float(get("input") or 0), float(get("output") or 0))
-        except (TypeError, ValueError):
-            continue  # the config layer validates; a bad entry here just has no price
-    return out
-
-
 def _costs(history: Sequence[Run], prices: Mapping[str, Price]) -> dict[str, list[float | None]]:
     """Per model: [cost, cost had the run's large model made the call] (None: unpriced)."""
     acc: dict[str, list[float | None]] = {}
@@ -148,6 +126,7 @@ def _comparison(
 
 
 def compute(history: Sequence[Run], prices: Mapping[str, Price]) -> Stats:
+    """The history's figures; ``prices`` keyed by full spec, as the config's ``prices``."""
     entries = [e for run in history for e in run.ledger]
     measured = rates(entries)
     costs = _costs(history, prices)
