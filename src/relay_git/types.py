@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -148,6 +148,64 @@ def _float(value: Any) -> float | None:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+@dataclass(frozen=True)
+class ModelTotals:
+    model: str
+    calls: int
+    prompt_tokens: int
+    output_tokens: int
+    seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.output_tokens / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "calls": self.calls,
+            "prompt_tokens": self.prompt_tokens,
+            "output_tokens": self.output_tokens,
+            "seconds": round(self.seconds, 3),
+            "tokens_per_second": round(self.tokens_per_second, 2),
+        }
+
+
+def totals(entries: Iterable[LedgerEntry]) -> list[ModelTotals]:
+    """Per-model sums, in order of first appearance."""
+    by_model: dict[str, list[LedgerEntry]] = {}
+    for entry in entries:
+        by_model.setdefault(entry.model, []).append(entry)
+    return [
+        ModelTotals(
+            model=model,
+            calls=len(rows),
+            prompt_tokens=sum(r.prompt_tokens for r in rows),
+            output_tokens=sum(r.output_tokens for r in rows),
+            seconds=sum(r.seconds for r in rows),
+        )
+        for model, rows in by_model.items()
+    ]
+
+
+@dataclass(frozen=True)
+class Listing:
+    backend: str
+    where: str
+    models: tuple[str, ...] = ()  # full specs, e.g. ollama:qwen3-coder:30b
+    error: str | None = None  # why the backend could not be asked
+    notes: Mapping[str, str] = field(default_factory=dict)  # spec -> remark
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "where": self.where,
+            "models": list(self.models),
+            "error": self.error,
+            "notes": dict(self.notes),
+        }
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ def models(ctx: click.Context, as_json: bool) -> int:
     listed with the reason. Exits 3 when the coder's or reviewer's backend cannot be
     asked or does not serve its model, else 0.
     """
-    from relay_git.models.base import BackendOptions
+    from relay_git.models.base import BackendOptions, parse_spec
     from relay_git.models.listing import list_backend, serves, wanted
     from relay_git.reporters.models import render
 
@@ -46,7 +46,8 @@ def models(ctx: click.Context, as_json: bool) -> int:
         data = {"roles": roles, "backends": [x.to_dict() for x in listings]}
         click.echo(json.dumps(data, indent=2))
     else:
-        click.echo(render(listings, roles, found).rstrip("\n"))
+        full = {role: parse_spec(spec).full for role, spec in roles.items()}
+        click.echo(render(listings, full, found).rstrip("\n"))
     failed = [x.backend for x in listings if x.error is not None]
     unserved = any(v is False for v in found.values()) or _role_failed(roles, failed)
     return BackendUnavailable.exit_code if unserved else 0  # a report: the code, not a raise

@@ -17,8 +17,8 @@ from typing import Any
 from relay_git.errors import UsageError
 from relay_git.history.store import Run
 from relay_git.models.base import parse_spec
-from relay_git.models.ledger import ModelTotals, NoComparison, Rates, large_alone, rates, totals
-from relay_git.types import Price
+from relay_git.models.ledger import NoComparison, Rates, large_alone, rates
+from relay_git.types import ModelTotals, Price, totals
 
 
 @dataclass(frozen=True)

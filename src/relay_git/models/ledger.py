@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from relay_git.types import LedgerEntry
+from relay_git.types import LedgerEntry, ModelTotals, totals
 
 
 @dataclass(frozen=True)
@@ -18,46 +18,6 @@ class ParseOutcome:
     model: str
     attempts: int
     ok: bool
-
-
-@dataclass(frozen=True)
-class ModelTotals:
-    model: str
-    calls: int
-    prompt_tokens: int
-    output_tokens: int
-    seconds: float
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.output_tokens / self.seconds if self.seconds > 0 else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "calls": self.calls,
-            "prompt_tokens": self.prompt_tokens,
-            "output_tokens": self.output_tokens,
-            "seconds": round(self.seconds, 3),
-            "tokens_per_second": round(self.tokens_per_second, 2),
-        }
-
-
-def totals(entries: Iterable[LedgerEntry]) -> list[ModelTotals]:
-    """Per-model sums, in order of first appearance."""
-    by_model: dict[str, list[LedgerEntry]] = {}
-    for entry in entries:
-        by_model.setdefault(entry.model, []).append(entry)
-    return [
-        ModelTotals(
-            model=model,
-            calls=len(rows),
-            prompt_tokens=sum(r.prompt_tokens for r in rows),
-            output_tokens=sum(r.output_tokens for r in rows),
-            seconds=sum(r.seconds for r in rows),
-        )
-        for model, rows in by_model.items()
-    ]
 
 
 @dataclass(frozen=True)

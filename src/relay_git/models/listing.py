@@ -11,33 +11,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from relay_git.errors import BackendUnavailable
 from relay_git.models import _http
 from relay_git.models.base import BACKENDS, BackendOptions, Listable, ModelSpec, parse_spec
+from relay_git.types import Listing
 
 LIST_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class Listing:
-    backend: str
-    where: str
-    models: tuple[str, ...] = ()  # full specs, e.g. ollama:qwen3-coder:30b
-    error: str | None = None  # why the backend could not be asked
-    notes: Mapping[str, str] = field(default_factory=dict)  # spec -> remark
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "backend": self.backend,
-            "where": self.where,
-            "models": list(self.models),
-            "error": self.error,
-            "notes": dict(self.notes),
-        }
 
 
 def wanted(roles: Mapping[str, str], environ: Mapping[str, str], base_url: str | None) -> list[str]:

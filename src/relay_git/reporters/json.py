@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from relay_git.models.ledger import totals
-from relay_git.types import Review
+from relay_git.types import Review, totals
 
 
 def payload(review: Review) -> dict[str, Any]:

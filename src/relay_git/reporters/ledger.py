@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from relay_git.models.ledger import totals
-from relay_git.types import LedgerEntry
+from relay_git.types import LedgerEntry, totals
 
 HEADER = ("stage", "role", "model", "prompt tok", "output tok", "seconds", "tok/s", "ctx")
 NUMERIC = frozenset(range(3, 8))  # right-aligned columns

@@ -1,18 +1,18 @@
-"""``relay-git models`` as text: one block per backend, the coder and reviewer marked."""
+"""``relay-git models`` as text: one block per backend, the coder and reviewer marked.
+
+``roles`` map a role to its model's full spec (``ollama:NAME``, never a bare name)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from relay_git.models.base import parse_spec
-from relay_git.models.listing import Listing
+from relay_git.types import Listing
 
 
 def _marks(listing: Listing, roles: Mapping[str, str]) -> dict[str, list[str]]:
     """Listed spec -> the roles it plays (Ollama's ``name`` is ``name:latest``)."""
     marks: dict[str, list[str]] = {}
-    for role, spec in roles.items():
-        full = parse_spec(spec).full
+    for role, full in roles.items():
         for listed in listing.models:
             if listed in (full, f"{full}:latest") or full == f"{listed}:latest":
                 marks.setdefault(listed, []).append(role)
@@ -47,5 +47,5 @@ def render(
         lines += [*_block(listing, roles), ""]
     for role, spec in roles.items():
         if found.get(role) is False:
-            lines.append(f"{role} {parse_spec(spec).full}: not served by its backend")
+            lines.append(f"{role} {spec}: not served by its backend")
     return "\n".join(lines).rstrip("\n") + "\n"

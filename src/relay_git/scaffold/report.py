@@ -15,10 +15,9 @@ from relay_git.models.ledger import (
     Savings,
     large_alone,
     rates,
-    totals,
 )
 from relay_git.reporters.ledger import render_table
-from relay_git.types import LedgerEntry
+from relay_git.types import LedgerEntry, totals
 
 
 @dataclass(frozen=True)
