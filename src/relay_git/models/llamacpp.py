@@ -327,5 +327,6 @@ def _complete(llm: Any, kwargs: dict[str, Any], spec: ModelSpec) -> Iterator[dic
 def create(
     spec: ModelSpec, options: BackendOptions, retry: RetryPolicy | None = None
 ) -> LlamaCppBackend:
-    """The registry's factory; ``retry`` is unused: a model in this process is never retried."""
+    """What ``LlamaCpp.create`` builds; ``retry`` is unused: a model in this process is never
+    retried."""
     return LlamaCppBackend(spec, options)
