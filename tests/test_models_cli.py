@@ -141,6 +141,20 @@ def test_reviewer_not_pulled_exits_3_and_says_so(
     assert line_of(out, "ollama:qwen3-coder:30b").endswith("<- coder")
 
 
+def test_a_bare_name_is_looked_up_in_ollamas_list(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``qwen3-coder:30b`` is Ollama's model: checked against Ollama's list like the full spec
+    (models/listing.roles_served matches a role to its backend's listing by parse_spec)."""
+    with serve() as server:
+        server.route("GET", "/api/tags", {"models": [ollama_model("gpt-oss:120b")]})
+        monkeypatch.setenv("OLLAMA_HOST", server.url)
+        monkeypatch.setenv("RELAY_GIT_CODER", "qwen3-coder:30b")
+        code, out, _ = models(capsys)
+    assert code == 3
+    assert "coder ollama:qwen3-coder:30b: not served by its backend" in out
+
+
 def test_llamacpp_lists_packaged_files_and_configured_paths(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -29,7 +29,7 @@ def models(ctx: click.Context, as_json: bool) -> int:
     asked or does not serve its model, else 0.
     """
     from relay_git.models.base import BackendOptions, parse_spec
-    from relay_git.models.listing import list_backend, serves, wanted
+    from relay_git.models.listing import list_backend, roles_served, wanted
     from relay_git.reporters.models import render
 
     app = build_app(ctx)
@@ -38,10 +38,7 @@ def models(ctx: click.Context, as_json: bool) -> int:
     options = BackendOptions(app.environ, cfg.openai_base_url, cfg.timeout, cfg.max_context)
     names = wanted(roles, app.environ, cfg.openai_base_url)
     listings = [list_backend(name, roles, options) for name in names]
-    found = {
-        role: next((serves(x, spec) for x in listings if x.backend == spec.split(":")[0]), None)
-        for role, spec in roles.items()
-    }
+    found = roles_served(listings, roles)
     if as_json:
         data = {"roles": roles, "backends": [x.to_dict() for x in listings]}
         click.echo(json.dumps(data, indent=2))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from relay_git.errors import BackendUnavailable
@@ -86,6 +86,17 @@ def serves(listing: Listing, spec: str) -> bool | None:
     if (parsed.backend == "openai" and len(listing.models) == 1) or "…" in listing.models[-1:]:
         return None
     return False
+
+
+def roles_served(listings: Sequence[Listing], roles: Mapping[str, str]) -> dict[str, bool | None]:
+    """Per role, whether the listing of its model's backend has it (None: cannot tell, or
+    that backend was not listed); a bare name is Ollama's, as everywhere."""
+    by_backend = {x.backend: x for x in listings}
+    out: dict[str, bool | None] = {}
+    for role, spec in roles.items():
+        listing = by_backend.get(parse_spec(spec).backend)
+        out[role] = serves(listing, spec) if listing is not None else None
+    return out
 
 
 def _ollama_alias(full: str) -> set[str]:
