@@ -72,13 +72,6 @@ class Resolved:
     root: Path | None
     templates: Path | None = None  # the prompt template overrides that may be used
 
-    @property
-    def repo_templates(self) -> Path | None:
-        """The repository's template overrides, when it has any and they may be used."""
-        if self.root is None or not self.trusted:
-            return None
-        return self.root / trust.TEMPLATES
-
 
 def _file_layer(table: Mapping[str, Any], label: str) -> Layer:
     if not isinstance(table, Mapping):

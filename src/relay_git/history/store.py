@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from relay_git.config.dirs import data_dir
 from relay_git.history.migrations import migrate
 from relay_git.types import Category, Finding, LedgerEntry, Severity
 
@@ -111,10 +112,7 @@ class Query:
 
 def default_path(environ: Mapping[str, str]) -> Path:
     """``$XDG_DATA_HOME/relay-git/history.sqlite3``, else under ``~/.local/share``."""
-    data = environ.get("XDG_DATA_HOME", "")
-    if not data or not Path(data).is_absolute():  # the XDG spec: relative values are ignored
-        data = str(Path(environ.get("HOME") or Path.home()) / ".local" / "share")
-    return Path(data) / "relay-git" / FILE_NAME
+    return data_dir(environ) / FILE_NAME
 
 
 def _private(path: Path, mode: int) -> None:
