@@ -40,7 +40,7 @@ from relay_git.config.schema import (
     Price,
     describe,
 )
-from relay_git.config.validation import check, check_url
+from relay_git.config.validation import check, check_url, with_flags
 from relay_git.errors import UsageError
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "load",
     "resolve",
     "user_config_path",
+    "with_flags",
 ]
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from relay_git.errors import UsageError
 
 if TYPE_CHECKING:
-    from relay_git.models._http import RetryPolicy
+    from relay_git.models.retry import RetryPolicy
 
 DEFAULT_BACKEND = "ollama"
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
