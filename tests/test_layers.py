@@ -23,6 +23,7 @@ LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 # Known until the scaffold restructuring of issue 20 removes it; then this set must be emptied.
 PENDING_PRIVATE = {"relay_git.scaffold.env imports _matches from relay_git.review.selection"}
+PENDING_ERRORS = {"scaffold/preflight.py: Broken"}
 
 
 def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
@@ -81,6 +82,29 @@ def test_the_import_contracts_hold() -> None:
 
 def test_no_private_names_are_imported_across_packages() -> None:
     assert private_imports(ROOT) == PENDING_PRIVATE
+
+
+def _relay_errors_elsewhere(src: Path) -> set[str]:
+    """Subclasses of errors.py's classes defined in any other module (by base class name)."""
+    errors = ast.parse((src / "errors.py").read_text(encoding="utf-8"))
+    known = {node.name for node in errors.body if isinstance(node, ast.ClassDef)}
+    found: dict[str, str] = {}
+    trees = {p: ast.parse(p.read_text(encoding="utf-8")) for p in sorted(src.glob("**/*.py"))}
+    while True:  # a subclass of a subclass counts too
+        before = len(found)
+        for path, tree in trees.items():
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ClassDef) and path.name != "errors.py":
+                    bases = {ast.unparse(b).rpartition(".")[2] for b in node.bases}
+                    if bases & (known | set(found)):
+                        found[node.name] = f"{path.relative_to(src)}: {node.name}"
+        if len(found) == before:
+            return set(found.values())
+
+
+def test_every_relay_error_is_defined_in_errors_py() -> None:
+    """One place for errors, each with its exit code (README: errors.py)."""
+    assert _relay_errors_elsewhere(ROOT / "src" / "relay_git") == PENDING_ERRORS
 
 
 def test_the_readme_draws_the_contracts_layers() -> None:
