@@ -202,7 +202,7 @@ def test_untrusted_repository_cannot_set_gated_keys(tmp_path: Path, home: Path) 
     r = resolve(tmp_path, env_for(home))
     assert not r.trusted
     assert r.config == Config(jobs=3)  # only the harmless keys applied: exclude loosens (issue 18)
-    assert r.templates is None
+    assert r.templates is None  # neither its templates_dir nor its own overrides
     expected = [f"relay-git: ignoring {key} from {own} {HOW}" for key in GATED[:-2]]
     expected.append(f"relay-git: ignoring templates_dir from {own} {HOW}")
     expected.append(f"relay-git: ignoring exclude from {own} {HOW}")
@@ -253,7 +253,7 @@ def test_trust_lets_the_repository_decide_until_it_changes(tmp_path: Path, home:
     r = resolve(tmp_path, env)
     assert r.trusted and r.notices == ()
     assert r.config.coder == "openai:evil-coder" and r.config.secret_patterns == ()
-    assert r.templates == tmp_path / "evil-templates"
+    assert r.templates == (tmp_path / "evil-templates").resolve()
     own.write_text(GATED_TOML.replace("evil-coder", "other-coder"))  # content changed
     r = resolve(tmp_path, env)
     assert not r.trusted and r.config.coder == DEFAULT_CODER

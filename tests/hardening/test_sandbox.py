@@ -28,10 +28,9 @@ from typing import Any
 import pytest
 from tests.conftest import git
 
-from relay_git.errors import SandboxUnavailable
 from relay_git.git import worktree
 from relay_git.git.repo import Repository
-from relay_git.safety.sandbox import Kind, environment, probe, resolve
+from relay_git.safety.sandbox import Kind, SandboxUnavailable, environment, probe, resolve
 from relay_git.scaffold.testrun import run
 
 ATTACK = r"""
