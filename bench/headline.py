@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bench.report import _fmt, _pct, _shown, table
+from bench.mdtable import fmt, pct, shown, table
 from bench.success import success_section
 
 DEFINITION = (
@@ -46,9 +46,9 @@ def rate_table(totals: Mapping[str, Any]) -> str:
 
 
 def _load(load: Mapping[str, Any]) -> str:
-    parts = [f"{k} {_fmt(load[k])} s" for k in ("small", "large") if load.get(k) is not None]
+    parts = [f"{k} {fmt(load[k])} s" for k in ("small", "large") if load.get(k) is not None]
     if load.get("per_run_seconds") is not None:
-        parts.insert(0, f"{_fmt(load['per_run_seconds'])} s a run")
+        parts.insert(0, f"{fmt(load['per_run_seconds'])} s a run")
     return f"{', '.join(parts) or '–'} ({load.get('source', '')})"
 
 
@@ -65,11 +65,11 @@ def figures_table(totals: Mapping[str, Any]) -> str:
     zero = f"; exit 0: {', '.join(beyond['exit_0'])}" if beyond["exit_0"] else ""
     rows = [
         ("wall time relay / large-only, tasks both completed",
-         f"{_fmt(both['wall_ratio'])} ({len(both['tasks'])} task(s): "
+         f"{fmt(both['wall_ratio'])} ({len(both['tasks'])} task(s): "
          f"{', '.join(both['tasks']) or 'none'})"),
         ("large model's share of relay output tokens",
-         f"{_pct(share['share'])} (small {share['small_tokens']}, large {share['large_tokens']})"),
-        ("structured replies well-formed after retries", _pct(totals["wellformed_after_retries"])),
+         f"{pct(share['share'])} (small {share['small_tokens']}, large {share['large_tokens']})"),
+        ("structured replies well-formed after retries", pct(totals["wellformed_after_retries"])),
         ("tasks beyond reach not done that ended non-zero within 90 s",
          f"{beyond['honest']} of {beyond['not_done']}{late}{zero}"),
         ("tasks where the relay lost to one of its parts",
@@ -142,7 +142,7 @@ def success_md(sec: Mapping[str, Any]) -> list[str]:
 def _measured(t: Mapping[str, Any]) -> str:
     if t.get("display") is not None:
         return str(t["display"])
-    return _pct(t["measured"]) if isinstance(t["measured"], float) else _fmt(t["measured"])
+    return pct(t["measured"]) if isinstance(t["measured"], float) else fmt(t["measured"])
 
 
 def targets_table(targets: Mapping[str, Any]) -> str:
@@ -162,19 +162,13 @@ def other_figures(data: Mapping[str, Any]) -> str:
         for key, t in (sec.get("targets") or {}).items():
             result = "met" if t["met"] else "MISSED"
             rows.append(
-                (
-                    f"{name}: {key.replace('_', ' ')}",
-                    t["target"],
-                    _shown(name, key, t),
-                    result,
-                    when,
-                )
+                (f"{name}: {key.replace('_', ' ')}", t["target"], shown(name, key, t), result, when)
             )
     hooks = data.get("hooks") or {}
     for row in hooks.get("rows") or []:
         if row["command"].startswith("relay-git") and "cached" in row["command"]:
-            shown = f"{_fmt(row['median_ms'])} ms ({_fmt(row['x_git_diff'])}× `git diff --cached`)"
-            rows.append((row["command"], "–", shown, "", str(hooks.get("measured_at", "?"))[:10]))
+            got = f"{fmt(row['median_ms'])} ms ({fmt(row['x_git_diff'])}× `git diff --cached`)"
+            rows.append((row["command"], "–", got, "", str(hooks.get("measured_at", "?"))[:10]))
     return table(("figure", "target", "measured", "result", "measured on"), rows)
 
 
@@ -191,8 +185,8 @@ def readme_section(data: Mapping[str, Any], chart: str | None = None) -> str:
         load = sec.get("load_before") or ["?"], sec.get("load_after") or ["?"]
         out += [
             f"Measured {sec.get('measured_at', '?')} by `python -m bench relay` on "
-            f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores (load average {_fmt(load[0][0])} → "
-            f"{_fmt(load[1][0])}), with the packaged models (SmolLM2-135M writes, Gemma 3 270M "
+            f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores (load average {fmt(load[0][0])} → "
+            f"{fmt(load[1][0])}), with the packaged models (SmolLM2-135M writes, Gemma 3 270M "
             "reviews). Full tables: [bench/results/latest.md](bench/results/latest.md).",
             "",
             rate_table(sec["totals"]),

@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-Row = Sequence[object]
+from bench.headline import success_md
+from bench.mdtable import Row, pct, shown, table
 
 
 def machine() -> dict[str, Any]:
@@ -61,28 +62,8 @@ def now() -> str:
 # ------------------------------------------------------------------------ markdown
 
 
-def _fmt(value: object) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
-    return str(value)
-
-
-def _pct(value: object) -> str:
-    return "–" if not isinstance(value, int | float) else f"{100 * value:.1f}%"
-
-
 def _names(items: Sequence[str] | None) -> str:
     return ", ".join(items) if items else "none"
-
-
-def table(header: Row, rows: Sequence[Row]) -> str:
-    out = ["| " + " | ".join(str(h) for h in header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in rows]
-    return "\n".join(out)
 
 
 def _relay_md(sec: Mapping[str, Any]) -> list[str]:
@@ -95,7 +76,7 @@ def _relay_md(sec: Mapping[str, Any]) -> list[str]:
         return (
             r["task"], r["relay_seconds"], r["large_only_seconds"], r["wall_ratio"],
             r["prediction"], r["predicted_seed"], r["small_output_tokens"],
-            r["large_output_tokens"], _pct(r["large_share"]), r["large_only_output_tokens"],
+            r["large_output_tokens"], pct(r["large_share"]), r["large_only_output_tokens"],
             f"{r['relay_exit']}/{r['large_only_exit']}",
         )  # fmt: skip
 
@@ -130,8 +111,8 @@ def _speeds_md(speeds: Sequence[Mapping[str, Any]]) -> str:
 
 def _wellformed_md(sec: Mapping[str, Any]) -> list[str]:
     rows = [
-        (r["stage"], r["model"].rsplit("/", 1)[-1], r["replies"], _pct(r["first_try_rate"]),
-         _pct(r["eventual_rate"]))
+        (r["stage"], r["model"].rsplit("/", 1)[-1], r["replies"], pct(r["first_try_rate"]),
+         pct(r["eventual_rate"]))
         for r in sec["by_stage_and_model"]
     ]  # fmt: skip
     out = ["## 2. Well-formed structured replies", ""]
@@ -142,7 +123,7 @@ def _wellformed_md(sec: Mapping[str, Any]) -> list[str]:
             "",
             f"Fenced code and test drafts (samples, counted apart: an unusable one is dropped, "
             f"never retried): {drafts['usable']} of {drafts['drafts']} held a usable block "
-            f"({_pct(drafts['usable_rate'])}).",
+            f"({pct(drafts['usable_rate'])}).",
         ]
     if sec["runs_without_outcomes"]:
         out += ["", f"Runs that reported no outcomes: {', '.join(sec['runs_without_outcomes'])}."]
@@ -152,7 +133,7 @@ def _wellformed_md(sec: Mapping[str, Any]) -> list[str]:
 def _overhead_md(sec: Mapping[str, Any]) -> list[str]:
     rows = [
         (r["task"], r["mode"], r["wall_seconds"], r["model_seconds"], r["test_seconds"],
-         r["fixed_seconds"], _pct(r["overhead"]), _pct(r["overhead_excluding_fixed"]))
+         r["fixed_seconds"], pct(r["overhead"]), pct(r["overhead_excluding_fixed"]))
         for r in sec["runs"]
     ]  # fmt: skip
     cal = sec["calibration"]
@@ -176,8 +157,8 @@ def _overhead_md(sec: Mapping[str, Any]) -> list[str]:
         "Runs stopped by the timeout are left out of the total (their last model call never "
         f"reached the ledger): {_names(sec.get('total_excludes'))}.",
         "",
-        f"Total: {_pct(sec['total_overhead'])} of wall time is neither a model call nor the "
-        f"test command; {_pct(sec['total_overhead_excluding_fixed'])} without interpreter "
+        f"Total: {pct(sec['total_overhead'])} of wall time is neither a model call nor the "
+        f"test command; {pct(sec['total_overhead_excluding_fixed'])} without interpreter "
         f"start-up ({cal['startup_seconds']} s) and model loading (small "
         f"{cal['small_load_seconds']} s, large {cal['large_load_seconds']} s).",
     ]
@@ -230,32 +211,18 @@ def _diffscale_md(sec: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def _shown(name: str, key: str, t: Mapping[str, Any]) -> str:
-    if t.get("display"):
-        return str(t["display"])
-    if key == "ratio_vs_prediction":
-        return f"{_fmt(t.get('measured'))} vs {_fmt(t.get('predicted'))} predicted"
-    return _pct(t.get("measured"))
-
-
 def _targets_md(data: Mapping[str, Any]) -> list[str]:
     rows = []
     for name in ("success", "relay", "wellformed", "overhead", "diffscale"):
         sec = data.get(name) or {}
         for key, t in (sec.get("targets") or {}).items():
             verdict = "met" if t["met"] else "MISSED"
-            rows.append((f"{name}: {key}", t["target"], _shown(name, key, t), verdict))
+            rows.append((f"{name}: {key}", t["target"], shown(name, key, t), verdict))
     return ["## Targets", "", table(("figure", "target", "measured", "result"), rows)]
 
 
-def _success_md(sec: Mapping[str, Any]) -> list[str]:
-    from bench.headline import success_md  # headline renders with this module's table()
-
-    return success_md(sec)
-
-
 SECTIONS: dict[str, Callable[[Mapping[str, Any]], list[str]]] = {
-    "success": _success_md,
+    "success": success_md,
     "relay": _relay_md,
     "wellformed": _wellformed_md,
     "overhead": _overhead_md,

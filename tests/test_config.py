@@ -21,6 +21,7 @@ from relay_git.config import (
     load,
     resolve,
     trust,
+    with_flags,
 )
 from relay_git.config import validation as checking
 from relay_git.errors import UsageError
@@ -76,8 +77,8 @@ def test_precedence_and_sources(tmp_path: Path, home: Path) -> None:
     assert r.sources["jobs"] == "RELAY_GIT_JOBS"
     assert r.sources["timeout"] == "--timeout"
     assert r.sources["coder"] == "default"  # an absent flag changes nothing
-    assert cfg.replace(jobs=3).jobs == 3
-    assert cfg.replace(jobs=None).jobs == 7
+    assert with_flags(cfg, jobs=3).jobs == 3
+    assert with_flags(cfg, jobs=None).jobs == 7
 
 
 @pytest.mark.parametrize(

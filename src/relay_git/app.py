@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from relay_git.config import Config, Resolved, load, resolve
+from relay_git.config import Config, Resolved, load, resolve, with_flags
 from relay_git.errors import UsageError
 from relay_git.git.attributes import generated_at
 from relay_git.git.repo import Repository
@@ -165,8 +165,8 @@ def build_at_commit(
         from relay_git.models.local import local_specs
 
         changes["reviewer"] = changes.get("reviewer") or local_specs()[1]
-    config = load(scratch, environ, trusted=True).replace(**changes)
+    config = with_flags(load(scratch, environ, trusted=True), **changes)
     if exclude:
-        config = config.replace(exclude=config.exclude + exclude)
+        config = with_flags(config, exclude=config.exclude + exclude)
     factory = make_backend or default_backend_factory(config, environ)
     return App(config, environ, repo, Ledger(), factory)

@@ -42,6 +42,10 @@ class GitError(UsageError):
     """A git command failed for a reason the user can act on."""
 
 
+class SandboxUnavailable(UsageError):
+    """No working sandbox for model-written code and no opt-out: exit 2, with the reason."""
+
+
 class BackendUnavailable(RelayError):
     """Model server down, model missing, key missing, timeout: exit 3."""
 

@@ -18,14 +18,16 @@ def test_documented_example_event_loads() -> None:
     pr = load_event(FIXTURE)
     assert (pr.owner, pr.repo, pr.number) == ("Codertocat", "Hello-World", 2)
     assert pr.head_sha == HEAD and pr.base_sha.startswith("f95f852")
-    assert not pr.is_fork
+    assert pr.head_repo == pr.full_name  # not a fork
 
 
 def test_fork_is_recognised(tmp_path: Path) -> None:
     data = json.loads(FIXTURE.read_text())
     data["pull_request"]["head"]["repo"]["full_name"] = "someone/Hello-World"
     (tmp_path / "e.json").write_text(json.dumps(data))
-    assert load_event(tmp_path / "e.json", "Codertocat/Hello-World").is_fork
+    assert load_event(tmp_path / "e.json", "Codertocat/Hello-World").head_repo == (
+        "someone/Hello-World"
+    )
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ def test_ledger_and_totals(review: Review) -> None:
         "seconds": 2.5,
         "tokens_per_second": 120.0,
         "context": 8192,
-        "cached_tokens": 0,  # beyond DESIGN.md's keys: what the engine's prefix cache served
+        "cached_tokens": 0,  # past the first eight keys: what the prefix cache served
         "done_reason": "stop",
         "max_tokens": 0,
         "ttft_seconds": None,  # time to first token and decode time: not timed apart here

@@ -264,7 +264,8 @@ def test_nul_bytes_make_a_text_diffed_file_binary(repo: Path) -> None:
     ).stdout
     files = {f.path: f for f in diff.parse(raw.decode("utf-8", "surrogateescape"))}
     assert files["blob.bin"].is_binary and files["blob.bin"].hunks == ()
-    assert not files["app.py"].is_binary and files["app.py"].added_count == 1
+    added = [ln for h in files["app.py"].hunks for ln in h.lines if ln.kind == "+"]
+    assert not files["app.py"].is_binary and len(added) == 1
 
 
 # --------------------------------------------------------------------------- fuzzing

@@ -61,7 +61,7 @@ def test_coverage_names_skipped_files(staged: Path, capsys: pytest.CaptureFixtur
     assert skipped == {"poetry.lock": "lockfile", "logo.png": "binary"}
     assert data["coverage"]["reviewed"] == ["app.py"]
     assert data["ledger"][0]["model"] == REVIEWER
-    assert set(data["ledger"][0]) == {  # DESIGN.md's keys, and what the engine reported
+    assert set(data["ledger"][0]) == {  # every entry's keys, and what the engine reported
         "cached_tokens",
         "done_reason",
         "max_tokens",

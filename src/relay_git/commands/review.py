@@ -26,6 +26,7 @@ from relay_git.commands.common import (
 from relay_git.commands.runlog import logged, note_review
 from relay_git.commands.targets import STAGED, Target, unstaged_hint
 from relay_git.commands.targets import read as read_targets
+from relay_git.config import with_flags
 from relay_git.errors import (
     BackendUnavailable,
     BudgetExceeded,
@@ -329,7 +330,7 @@ def review(ctx: click.Context, /, **opts: object) -> int:
         max_files=o.max_files,
     )
     if o.exclude:
-        app.config = app.config.replace(exclude=app.config.exclude + o.exclude)
+        app.config = with_flags(app.config, exclude=app.config.exclude + o.exclude)
     if o.fix:
         app.require_repo()  # the files to fix: known before any model is asked
     targets = read_targets(app, target, None if o.hook else sys.stdin)

@@ -39,7 +39,7 @@ from relay_git.config.schema import (
     Config,
     describe,
 )
-from relay_git.config.validation import check, check_url
+from relay_git.config.validation import check, check_url, with_flags
 from relay_git.errors import UsageError
 from relay_git.types import Price
 
@@ -58,6 +58,7 @@ __all__ = [
     "load",
     "resolve",
     "user_config_path",
+    "with_flags",
 ]
 
 

@@ -95,14 +95,6 @@ class Config:
         metadata=_meta("USD per million tokens per model: {input, output}", env=False),
     )
 
-    def replace(self, **changes: Any) -> Config:
-        """These values as flags: checked like every source, ``None`` meaning "not given"."""
-        from relay_git.config.validation import check
-
-        given = {key: value for key, value in changes.items() if value is not None}
-        flags = {key: "--" + key.replace("_", "-") for key in given}
-        return dataclasses.replace(self, **check(given, flags))
-
 
 FIELDS = {f.name: f for f in dataclasses.fields(Config)}
 GATED = tuple(name for name, f in FIELDS.items() if f.metadata["gated"])

@@ -7,6 +7,7 @@ type, a price table): a hook run whose settings are plain strings and lists neve
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, get_args
@@ -152,3 +153,11 @@ def check(raw: Mapping[str, Any], where: Mapping[str, str]) -> dict[str, Any]:
     values = typed(data, where)
     _semantics(values, where)
     return values
+
+
+def with_flags(config: Config, **changes: Any) -> Config:
+    """``config`` with these values as flags: checked like every source, ``None`` meaning
+    "not given"."""
+    given = {key: value for key, value in changes.items() if value is not None}
+    flags = {key: "--" + key.replace("_", "-") for key in given}
+    return dataclasses.replace(config, **check(given, flags))

@@ -279,11 +279,6 @@ def discard_protected(wt: RelayWorktree, allow: Sequence[str]) -> list[str]:
     return undone
 
 
-def changed_files(wt: RelayWorktree) -> list[str]:
-    out = wt.git("diff", "--name-only", "--no-renames", wt.base, "HEAD", "--")
-    return [line for line in out.splitlines() if line]
-
-
 def find_resumable(repo: Repository, slug: str) -> ListedWorktree:
     """The latest unfinished relay worktree for ``slug`` (``relay/<slug>`` or ``-N``)."""
     pattern = re.compile(rf"^{re.escape(BRANCH_PREFIX + slug)}(-\d+)?$")

@@ -82,10 +82,6 @@ class PullRequest:
     def full_name(self) -> str:
         return f"{self.owner}/{self.repo}"
 
-    @property
-    def is_fork(self) -> bool:
-        return self.head_repo.lower() != self.full_name.lower()
-
 
 def load_event(path: Path, repository: str | None = None) -> PullRequest:
     """The pull request a ``pull_request`` (or ``pull_request_target``) event file describes."""

@@ -19,9 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import ssl
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, TypeVar
@@ -32,11 +30,11 @@ import pydantic
 
 from relay_git.errors import BackendUnavailable, Misconfigured
 from relay_git.models.base import BackendOptions, BackendType, ModelSpec, estimate_tokens
+from relay_git.models.retry import RetryPolicy as RetryPolicy  # the backends' name for it
 from relay_git.util.text import one_line
 
 T = TypeVar("T")
 M = TypeVar("M", bound=pydantic.BaseModel)
-Sleep = Callable[[float], None]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503})
 LINE = 300  # characters of a server message in an error line
@@ -52,23 +50,6 @@ def ssl_context() -> ssl.SSLContext:
 def client_settings(timeout: float) -> dict[str, Any]:
     """The httpx client settings of every model backend (the ``ollama`` client's too)."""
     return {"timeout": timeout, "verify": ssl_context()}
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how long to retry a transient failure; ``sleep`` is injectable."""
-
-    attempts: int = 4  # total tries, first one included
-    base: float = 1.0  # first backoff in seconds, doubled each time
-    max_delay: float = 30.0  # one wait, Retry-After included
-    max_total: float = 60.0  # all waits together
-    sleep: Sleep = field(default=time.sleep, compare=False)
-
-    def delay(self, retry: int, retry_after: float | None) -> float:
-        """Seconds to wait before retry number ``retry`` (0-based)."""
-        if retry_after is not None:
-            return max(0.0, retry_after)
-        return min(self.base * float(2**retry), self.max_delay)
 
 
 class Retryable(Exception):

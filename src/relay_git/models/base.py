@@ -24,7 +24,7 @@ from relay_git.errors import UsageError
 from relay_git.models.loopback import is_loopback_url
 
 if TYPE_CHECKING:
-    from relay_git.models._http import RetryPolicy
+    from relay_git.models.retry import RetryPolicy
 
 DEFAULT_BACKEND = "ollama"
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"

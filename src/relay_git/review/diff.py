@@ -90,18 +90,6 @@ class FileDiff:
     is_copy: bool = False  # status is "added"; old_path is the copy's source
 
     @property
-    def added_count(self) -> int:
-        return sum(1 for h in self.hunks for ln in h.lines if ln.kind == "+")
-
-    @property
-    def removed_count(self) -> int:
-        return sum(1 for h in self.hunks for ln in h.lines if ln.kind == "-")
-
-    @property
-    def mode_changed(self) -> bool:
-        return bool(self.old_mode and self.new_mode and self.old_mode != self.new_mode)
-
-    @property
     def text(self) -> str:
         """The file's whole patch text (header + hunks)."""
         return self.header + "".join(h.text for h in self.hunks)

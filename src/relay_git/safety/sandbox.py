@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 
-from relay_git.errors import UsageError
+from relay_git.errors import SandboxUnavailable
 from relay_git.safety import redact, view
 
 HOME = view.HOME
@@ -48,10 +48,6 @@ class Kind(Enum):
     BWRAP = "bwrap"
     UNSHARE = "unshare"
     NONE = "none"  # --unsandboxed-tests: the user's own privileges
-
-
-class SandboxUnavailable(UsageError):
-    """No working sandbox and no opt-out: exit 2, with the reason."""
 
 
 def environment(environ: Mapping[str, str], home: str) -> dict[str, str]:

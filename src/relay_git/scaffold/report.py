@@ -146,7 +146,7 @@ class Report:
             "support": self.support,
             "model_load_seconds": self.model_load_seconds or {},
             "outcomes": [asdict(o) for o in self.outcomes],
-            "ledger": [e.to_dict() for e in self.ledger],  # DESIGN.md: a list of entries
+            "ledger": [e.to_dict() for e in self.ledger],  # a list, as in review --json
             "totals": [t.to_dict() for t in totals(self.ledger)],
             "headline": self.headline.to_dict(),
             "wall_seconds": round(self.wall_seconds, 2),
