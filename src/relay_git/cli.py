@@ -1,7 +1,8 @@
 """The command line: parse, build dependencies once, call the core, render, exit code.
 
-Only this module and the click commands in ``commands/`` import click. Heavy imports
-(backends, pydantic, rich) are deferred into the commands that need them. Every error
+Only this module, the click commands in ``commands/`` and what they share in
+``cli_support/`` import click. Heavy imports (backends, pydantic, rich) are deferred into
+the commands that need them. Every error
 reaches :func:`main`, which maps it to a message and an exit code in one place.
 """
 

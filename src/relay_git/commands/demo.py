@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from relay_git.commands.common import build_app
+from relay_git.cli_support.common import build_app
 
 
 @click.command()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from relay_git.commands.common import echo_ledger, progress, save_raw_reply
+from relay_git.cli_support.common import echo_ledger, progress, save_raw_reply
 from relay_git.config import FAIL_ON
 from relay_git.github.payloads import escape_data
 

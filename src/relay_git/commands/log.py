@@ -19,7 +19,7 @@ KINDS = ("scaffold", "review", "hook")
 
 def _config_prices(ctx: click.Context) -> Any:
     """``prices`` from the effective config; an older Config without the key has none."""
-    from relay_git.commands.common import build_app
+    from relay_git.cli_support.common import build_app
 
     return getattr(build_app(ctx).config, "prices", None) or {}
 

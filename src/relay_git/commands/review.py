@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from relay_git.commands.common import (
+from relay_git.cli_support.common import (
     build_app,
     check_output,
     echo_ledger,
@@ -23,9 +23,9 @@ from relay_git.commands.common import (
     progress,
     save_raw_reply,
 )
-from relay_git.commands.runlog import logged, note_review
-from relay_git.commands.targets import STAGED, Target, unstaged_hint
-from relay_git.commands.targets import read as read_targets
+from relay_git.cli_support.runlog import logged, note_review
+from relay_git.cli_support.targets import STAGED, Target, unstaged_hint
+from relay_git.cli_support.targets import read as read_targets
 from relay_git.errors import (
     BackendUnavailable,
     BudgetExceeded,

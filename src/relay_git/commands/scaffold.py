@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from relay_git.commands.common import (
+from relay_git.cli_support.common import (
     Ticking,
     build_app,
     check_output,
@@ -22,7 +22,7 @@ from relay_git.commands.common import (
     progress,
     save_raw_reply,
 )
-from relay_git.commands.runlog import logged, note_verdict
+from relay_git.cli_support.runlog import logged, note_verdict
 from relay_git.errors import ModelOutputError
 
 if TYPE_CHECKING:  # the scaffold (pydantic, jinja2) loads only when a relay runs
