@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -27,6 +27,6 @@ def into(cls: type[DataclassInstance], name: str) -> Callable[[F], F]:
             kwargs[name] = cls(**{field: kwargs.pop(field) for field in fields})
             return fn(*args, **kwargs)
 
-        return call  # type: ignore[return-value]
+        return cast(F, call)
 
     return wrap

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -112,7 +112,7 @@ def logged(command: str) -> Callable[[F], F]:
             record(ctx, returned(result))
             return result
 
-        return no_log_option(run)  # type: ignore[return-value]
+        return cast(F, no_log_option(run))
 
     return wrap
 
