@@ -7,7 +7,7 @@ import io
 import pytest
 from tests.fakes import FakeBackend, review_reply
 
-from relay_git.commands.common import Ticking, elapsed
+from relay_git.cli_support.common import Ticking, elapsed
 from relay_git.models.ledger import Ledger
 from relay_git.review.engine import Reviewer, ReviewSettings
 

@@ -1,7 +1,8 @@
 """The command line: parse, build dependencies once, call the core, render, exit code.
 
-Only this module and the click commands in ``commands/`` import click. Heavy imports
-(backends, pydantic, rich) are deferred into the commands that need them. Every error
+Only this module, the click commands in ``commands/`` and what they share in
+``cli_support/`` import click. Heavy imports (backends, pydantic, rich) are deferred into
+the commands that need them. Every error
 reaches :func:`main`, which maps it to a message and an exit code in one place.
 """
 
@@ -15,6 +16,8 @@ from typing import Any
 import click
 
 from relay_git import __version__
+from relay_git.cli_support.exits import ReaderGone, exit_code_for, returned
+from relay_git.cli_support.runlog import no_log_option
 from relay_git.commands.clean import clean
 from relay_git.commands.completion import completion
 from relay_git.commands.config import config
@@ -47,15 +50,23 @@ COMMANDS = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="relay-git")
-@click.option(
-    "--no-log",
-    is_flag=True,
-    expose_value=False,
-    callback=lambda ctx, _p, v: ctx.meta.update({"relay_git.no_log": True}) if v else None,
-    help="Do not add this run to the history (`relay-git log`); config: log = false.",
+class Group(click.Group):
+    """The root group: a broken pipe reaches :func:`main` (exit 141, as the run log
+    records it), not click's EPIPE handler (exit 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as err:
+            raise ReaderGone(str(err)) from err
+
+
+@click.group(
+    cls=Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+@click.version_option(__version__, prog_name="relay-git")
+@no_log_option
 @click.option(
     "--color",
     type=click.Choice(("auto", "always", "never")),
@@ -93,21 +104,22 @@ for _command in COMMANDS:
 
 
 def report_error(err: RelayError, obj: dict[str, Any] | None) -> int:
-    """THE map from an error to what the user sees: ``relay-git: LABEL: message``, any
-    detail lines, and the error's own exit code."""
+    """What the user sees of an error: ``relay-git: LABEL: message``, any detail lines;
+    and its exit code."""
     click.echo(f"relay-git: {err.label}: {err}", err=True)
     for line in err.details():
         click.echo(f"relay-git: {line}", err=True)
-    return leave(err.exit_code, obj) if err.leave_at_once else err.exit_code
+    code = exit_code_for(err)
+    return leave(code, obj) if err.leave_at_once else code
 
 
-def interrupted(obj: dict[str, Any] | None) -> int:
+def interrupted(err: BaseException, obj: dict[str, Any] | None) -> int:
     """Ctrl-C: say so and leave with 130.
 
     Every ``finally`` on the way up (the scaffold's state save) has already run.
     """
     click.echo("relay-git: interrupted", err=True)
-    return leave(130, obj)
+    return leave(exit_code_for(err), obj)
 
 
 def leave(code: int, obj: dict[str, Any] | None) -> int:
@@ -126,7 +138,12 @@ def leave(code: int, obj: dict[str, Any] | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None, *, obj: dict[str, Any] | None = None) -> int:
-    """Run the CLI; ``obj`` lets tests inject a backend factory (``{"make_backend": f}``)."""
+    """Run the CLI; ``obj`` lets tests inject a backend factory (``{"make_backend": f}``).
+
+    Every error a user can cause is caught here, said, and mapped to its exit code by
+    ``exit_code_for`` (the run log records the same code); anything else is a bug and
+    raises.
+    """
     try:
         result = cli.main(
             args=list(argv) if argv is not None else None,
@@ -136,16 +153,30 @@ def main(argv: Sequence[str] | None = None, *, obj: dict[str, Any] | None = None
         )
     except RelayError as err:
         return report_error(err, obj)
-    except click.exceptions.Abort:  # click's form of KeyboardInterrupt
-        return interrupted(obj)
+    except (click.exceptions.Abort, KeyboardInterrupt) as err:  # Abort: click's Ctrl-C
+        return interrupted(err, obj)
     except click.ClickException as err:
         err.show()
-        return 2
-    except KeyboardInterrupt:
-        return interrupted(obj)
-    except BrokenPipeError:
-        return 141
-    return result if isinstance(result, int) else 0
+        return exit_code_for(err)
+    except (BrokenPipeError, ReaderGone) as err:
+        return reader_gone(err, obj)
+    return returned(result)
+
+
+def reader_gone(err: BrokenPipeError | ReaderGone, obj: dict[str, Any] | None) -> int:
+    """The reader of stdout went away (``| head``): exit 141, silently.
+
+    In the real program stdout is pointed at /dev/null first, as Python's signal docs
+    advise: the interpreter's last flush of what is still buffered would fail again and end
+    the process with 1 instead, which is not what the run log recorded.
+    """
+    if obj is None:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):  # no real stdout to redirect
+            pass
+    return exit_code_for(err)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -87,3 +87,34 @@ def test_only_git_run_starts_git() -> None:
         )
     )
     assert starters == ["git/run.py"]
+
+
+@pytest.mark.parametrize(
+    "name", ["odd\nname", "two\n\nbreaks\n", "carriage\rreturn", "form\x0cfeed"]
+)
+def test_discover_a_repository_whose_path_holds_a_line_break(tmp_path: Path, name: str) -> None:
+    """Each path is one line of git's answer unless it holds a line break of its own; it
+    was split there (and reported as "git is not installed")."""
+    root = tmp_path / name / "repo"
+    root.mkdir(parents=True)
+    shell_git(root, "init", "-q")
+    (root / "sub").mkdir()
+    r = Repository.discover(root / "sub")
+    assert r.root == root and r.git_dir == root / ".git" and r.common_dir == root / ".git"
+    assert not r.has_head()
+
+
+def test_review_runs_in_a_repository_whose_path_holds_a_line_break(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the user saw: `relay-git review` there said "git is not installed"."""
+    from relay_git.cli import main
+
+    root = tmp_path / "odd\nname"
+    root.mkdir()
+    shell_git(root, "init", "-q")
+    monkeypatch.chdir(root)
+    assert main(["review"], obj={"make_backend": None}) == 0
+    err = capsys.readouterr().err
+    assert "relay-git: nothing to review (staged changes: no changes)" in err
+    assert "not installed" not in err

@@ -198,6 +198,24 @@ def test_sarif_and_no_post(pr: PR, run: Runner, tmp_path: Path) -> None:
     assert "posting skipped" in summary_file(pr)
 
 
+def test_a_review_that_fails_leaves_a_sarif_log_saying_so(
+    pr: PR, run: Runner, tmp_path: Path
+) -> None:
+    """The model server is not there (exit 3): --sarif holds a log whose invocation failed,
+    not a stale file or none, which an upload could take for a clean review (and close open
+    code-scanning alerts)."""
+    sarif = tmp_path / "relay.sarif"
+    sarif.write_text("stale: an earlier run's log")
+    with FakeGitHub(pr.diff(), pr.head, token=TOKEN) as gh:
+        r = run(gh.url, [], "--sarif", str(sarif), reviewer="ollama:absent")
+    log = json.loads(sarif.read_text())
+    [invocation] = log["runs"][0]["invocations"]
+    assert log["version"] == "2.1.0" and log["runs"][0]["results"] == []
+    assert invocation["executionSuccessful"] is False and invocation["exitCode"] == r.code == 3
+    assert "no fake backend for ollama:absent" in json.dumps(invocation)
+    assert gh.requests == [] and "Traceback" not in r.err
+
+
 def test_outside_actions_is_a_usage_error_in_a_subprocess(repo: Path) -> None:
     """The entry point, as a user runs it: registered, lazy, one line, exit 2."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}

@@ -12,7 +12,7 @@ from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
 
 from relay_git.cli import main
-from relay_git.commands.targets import piped
+from relay_git.cli_support.targets import piped
 
 REVIEWER = "ollama:fake-reviewer"
 PIPED = """\

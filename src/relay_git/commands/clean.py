@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from relay_git.commands.common import build_app
+from relay_git.cli_support.common import build_app
 from relay_git.git import worktree as wtmod
 from relay_git.git.clean import plan_clean
 

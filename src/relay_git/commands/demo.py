@@ -6,11 +6,13 @@ import importlib.util
 import os
 import shlex
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from relay_git.commands.common import build_app
+from relay_git.cli_support.common import build_app
 
 
 @click.command()
@@ -65,11 +67,9 @@ def demo(
     preflight(ctx, local, coder, reviewer)
     base, reused = example.prepare(target, dict(os.environ))
     if not quiet:
-        how = "reusing the" if reused else "created an"
-        click.echo(f"relay-git demo: {how} example repository at {target}", err=True)
-        click.echo(f"relay-git demo: task: {example.TASK}", err=True)
+        say_where(target, reused, example.TASK)
     os.chdir(target)
-    try:
+    with where_on_interrupt(target):
         code: int = ctx.invoke(
             scaffold,
             task=example.TASK,
@@ -82,11 +82,24 @@ def demo(
             as_json=as_json,
             quiet=quiet,
         )
+    return code
+
+
+def say_where(target: Path, reused: bool, task: str) -> None:
+    how = "reusing the" if reused else "created an"
+    click.echo(f"relay-git demo: {how} example repository at {target}", err=True)
+    click.echo(f"relay-git demo: task: {task}", err=True)
+
+
+@contextmanager
+def where_on_interrupt(target: Path) -> Iterator[None]:
+    """Ctrl-C: the scaffold's resume hints are for the example repository; say where it is."""
+    try:
+        yield
     except KeyboardInterrupt:
         where = shlex.quote(str(target))
         click.echo(f"relay-git demo: run those in the example repository: cd {where}", err=True)
         raise
-    return code
 
 
 def preflight(ctx: click.Context, local: bool, coder: str | None, reviewer: str | None) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from relay_git.commands.common import build_app, color_wanted, style
+from relay_git.cli_support.common import build_app, color_wanted, style
 from relay_git.config import trust as trustmod
 from relay_git.errors import BackendUnavailable, BudgetExceeded, RelayError, UsageError
 from relay_git.util.timeout import run_within

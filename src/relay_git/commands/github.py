@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
-from relay_git.commands.common import echo_ledger, progress, save_raw_reply
+from relay_git.cli_support.common import echo_ledger, progress, save_raw_reply
+from relay_git.cli_support.options import into
 from relay_git.config import FAIL_ON
+from relay_git.github.options import Options, Posting, Settings
 from relay_git.github.payloads import escape_data
 
 
@@ -63,20 +65,14 @@ from relay_git.github.payloads import escape_data
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no ledger on stderr.")
 @click.pass_context
+@into(Settings, "settings")
+@into(Posting, "posting")
 def github(
     ctx: click.Context,
-    reviewer: str | None,
-    local: bool,
-    fail_on: str | None,
-    max_comments: int,
-    request_changes: bool,
-    exclude: tuple[str, ...],
-    jobs: int | None,
-    no_cache: bool,
+    /,
+    settings: Settings,
+    posting: Posting,
     sarif: str | None,
-    no_post: bool,
-    api_url: str | None,
-    author: str | None,
     allow_pull_request_target: bool,
     require_full_coverage: bool,
     quiet: bool,
@@ -92,22 +88,9 @@ def github(
     comment up to date; prints ::error annotations; appends to $GITHUB_STEP_SUMMARY.
     Exit codes as for review: 0 ok, 1 findings at or above --fail-on, 2 usage, 3 backend.
     """
-    from relay_git.github.publish import Options, Terminal, review_pull_request
+    from relay_git.github.publish import Terminal, review_pull_request
 
-    opts = Options(
-        overrides={"reviewer": reviewer, "fail_on": fail_on, "jobs": jobs},
-        local=local,
-        exclude=exclude,
-        use_cache=not no_cache,
-        sarif=sarif,
-        post=not no_post,
-        api_url=api_url,
-        allow_pull_request_target=allow_pull_request_target,
-        require_full_coverage=require_full_coverage,
-        max_comments=max_comments,
-        request_changes=request_changes,
-        author=author,
-    )
+    opts = Options(settings, posting, sarif, allow_pull_request_target, require_full_coverage)
     term = Terminal(click.echo, lambda: progress(quiet), save_raw_reply)
     injected = (ctx.obj or {}).get("make_backend")
     outcome = review_pull_request(opts, dict(os.environ), Path.cwd(), injected, term)

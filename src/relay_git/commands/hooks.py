@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from relay_git.commands.common import build_app
+from relay_git.cli_support.common import build_app
 
 
 @click.group()

@@ -105,7 +105,7 @@ def _render(ctx: click.Context, path: Path, query: Query, opts: dict[str, Any]) 
 
     as_json = bool(opts["as_json"])
     if opts["stats"]:
-        from relay_git.commands.common import build_app
+        from relay_git.cli_support.common import build_app
         from relay_git.history.stats import compute
 
         result = compute(runs(path, query=query), build_app(ctx).config.prices)

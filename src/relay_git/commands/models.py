@@ -6,7 +6,7 @@ import json
 
 import click
 
-from relay_git.commands.common import build_app
+from relay_git.cli_support.common import build_app
 from relay_git.errors import BackendUnavailable
 
 

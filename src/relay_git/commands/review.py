@@ -1,7 +1,8 @@
 """``relay-git review``: the reviewer model reviews a diff (also the git hooks' entry point).
 
-Parse, review each target, render. Hook policy (skipping, the budget, failing open) is in
-hooks/run.py, what a hook prints in hooks/report.py, the report formats in reporters/.
+Parse, call the review flow (review/run.py) on each target, render each outcome. Hook
+policy (skipping, the budget, failing open) is in hooks/run.py, what a hook prints in
+hooks/report.py, the report formats in reporters/.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ import dataclasses
 import os
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
 import click
 
-from relay_git.commands.common import (
+from relay_git.cli_support.common import (
     build_app,
     check_output,
     echo_ledger,
@@ -23,14 +25,15 @@ from relay_git.commands.common import (
     progress,
     save_raw_reply,
 )
-from relay_git.commands.runlog import logged, note_review
-from relay_git.commands.targets import STAGED, Target, unstaged_hint
-from relay_git.commands.targets import read as read_targets
+from relay_git.cli_support.exits import exit_code_for
+from relay_git.cli_support.options import into
+from relay_git.cli_support.runlog import logged, note_review
+from relay_git.cli_support.targets import STAGED, Target, unstaged_hint
+from relay_git.cli_support.targets import read as read_targets
 from relay_git.config import with_flags
 from relay_git.errors import (
     BackendUnavailable,
     BudgetExceeded,
-    Misconfigured,
     ModelOutputError,
     NotBlocking,
     RelayError,
@@ -39,10 +42,8 @@ from relay_git.errors import (
 from relay_git.hooks import report as hook_report
 from relay_git.hooks.run import Budget, fails_open, hook_skip
 from relay_git.reporters import FORMATS, render, render_failure
-from relay_git.review.engine import full_coverage_error
+from relay_git.review import run
 from relay_git.review.filtermode import MODES, FilterMode
-from relay_git.review.findings import reaches
-from relay_git.types import Coverage, Review, Verdict
 
 if TYPE_CHECKING:  # the app loads when a command runs, not at start-up
     from relay_git.app import App
@@ -90,6 +91,22 @@ class Options:
     require_full_coverage: bool
     fix: bool
 
+    @property
+    def hook_text(self) -> bool:
+        """A hook's terse report (no --format given)."""
+        return self.hook and self.fmt is None
+
+    def flow(self) -> run.Options:
+        """How review/run.py reviews (hook policy from hooks/run.py)."""
+        return run.Options(
+            filter_mode=FilterMode(self.filter_mode),
+            use_cache=not self.no_cache,
+            fix=self.fix,
+            require_full_coverage=self.require_full_coverage,
+            fail_open=fails_open(self.hook, self.strict),
+            document_empty=self.fmt not in (None, "text"),
+        )
+
 
 def targets_of(o: Options) -> Target:
     """The target options; more than one RANGE is a usage error unless --files names files."""
@@ -105,90 +122,67 @@ def targets_of(o: Options) -> Target:
     )
 
 
-def run_review(
-    app: App, o: Options, diff_text: str, budget: Budget, base: str | None = None
-) -> Review:
-    """The review itself, within what is left of the time budget."""
-    mode = FilterMode(o.filter_mode)
-    cache = not o.no_cache
-    if o.hook and o.fmt is None:
+def terminal(app: App, o: Options, budget: Budget) -> run.Terminal:
+    """A hook says once what it waits for; otherwise a spinner unless --quiet or --hook."""
+    if o.hook_text:
         report = hook_progress(app.config.reviewer, budget.total)
-        reviewer = app.reviewer(use_cache=cache, progress=report, filter_mode=mode, base=base)
-        return budget.run(lambda: reviewer.review(diff_text))
-    with progress(o.quiet or o.hook) as report:
-        reviewer = app.reviewer(use_cache=cache, progress=report, filter_mode=mode, base=base)
-        return budget.run(lambda: reviewer.review(diff_text))
+        return run.Terminal(lambda: nullcontext(report), lambda err: save_raw_reply(app, err))
+    return run.Terminal(lambda: progress(o.quiet or o.hook), lambda err: save_raw_reply(app, err))
 
 
-def review_target(
-    app: App, o: Options, diff_text: str, what: str, budget: Budget, base: str | None = None
-) -> int:
-    """Review one diff, print its report, and return its exit code."""
-    hook_text = o.hook and o.fmt is None
-    if not diff_text.strip():
-        if hook_text or o.fmt in (None, "text"):
-            click.echo(f"relay-git: nothing to review ({what}: no changes)", err=True)
-            hint = unstaged_hint(app) if what == STAGED else None
-            if hint:
-                click.echo(hint, err=True)
-            return 0
-        result = Review(Verdict.APPROVE, "Nothing to review.", (), Coverage())
-    else:
-        try:
-            result = run_review(app, o, diff_text, budget, base)
-        except ModelOutputError as err:
-            save_raw_reply(app, err)
-            return fail_open(o, err)
-        except BudgetExceeded:
-            raise
-        except BackendUnavailable as err:
-            return fail_open(o, err)
-    note_review(result.verdict.value, result.findings)  # what the reviewer said, fixed or not
+def app_for(ctx: click.Context, o: Options) -> App:
+    """The run's App, with the command's settings over the configured ones."""
+    app = build_app(
+        ctx,
+        local=o.local,
+        reviewer=o.reviewer,
+        fail_on=o.fail_on,
+        jobs=o.jobs,
+        max_files=o.max_files,
+    )
+    if o.exclude:
+        app.config = with_flags(app.config, exclude=app.config.exclude + o.exclude)
     if o.fix:
-        result = fix_in_tree(app, diff_text, result)
-    fail_on = app.config.fail_on
-    if hook_text:
-        text, code = hook_report.verdict(result, fail_on, what, o.push)
-        emit(text, o.output, color=True)
+        app.require_repo()  # the files to fix: known before any model is asked
+    return app
+
+
+def show(app: App, o: Options, out: run.Outcome) -> int:
+    """Print one diff's outcome; its exit code."""
+    if out.not_done is not None:
+        emit_failure(o, out.not_done)
+        click.echo(hook_report.not_done(out.not_done), err=True)
+        return 0
+    if out.said is None or out.review is None:
+        click.echo(f"relay-git: nothing to review ({out.what}: no changes)", err=True)
+        hint = unstaged_hint(app) if out.what == STAGED else None
+        if hint:
+            click.echo(hint, err=True)
+        return 0
+    note_review(out.said.verdict.value, out.said.findings)  # what the reviewer said
+    for line in out.fixed:
+        click.echo(f"relay-git: {line}", err=True)
+    if o.hook_text:
+        emit(
+            hook_report.verdict(out.review, app.config.fail_on, out.what, o.push)[0],
+            o.output,
+            color=True,
+        )
     else:
-        emit(render(result, o.fmt or "text"), o.output, color=o.fmt in (None, "text"))
+        emit(render(out.review, o.fmt or "text"), o.output, color=o.fmt in (None, "text"))
         if not o.quiet:
             echo_ledger(app)
-        code = 1 if reaches(result.findings, fail_on) else 0
-    gap = full_coverage_error(result) if o.require_full_coverage else None
-    if gap:
-        click.echo(gap, err=True)
-    return max(code, 1 if gap else 0)
+    if out.gap:
+        click.echo(out.gap, err=True)
+    return out.exit_code
 
 
 def emit_failure(o: Options, err: RelayError) -> None:
     """``--format json|sarif|markdown``: a valid document holding the error, so ``jq`` and a
     SARIF upload get input (the error itself still goes to stderr)."""
-    document = render_failure(o.fmt or "text", str(err), err.exit_code)
+    document = render_failure(o.fmt or "text", str(err), exit_code_for(err))
     if document is not None:
         emit(document, o.output)
-
-
-def fix_in_tree(app: App, diff_text: str, result: Review) -> Review:
-    """--fix: the suggestions into the working tree (review/fix.py), said on stderr; as with
-    ``ruff --fix``, the findings it fixed no longer count."""
-    from relay_git.review.fix import describe, fix_working_tree, remaining
-
-    done = fix_working_tree(app.require_repo().root, diff_text, result)
-    for line in describe(done):
-        click.echo(f"relay-git: {line}", err=True)
-    return dataclasses.replace(result, findings=remaining(result, done))
-
-
-def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
-    """A hook passes with a warning when the review cannot be done; --strict or no --hook
-    fails, and so does a configuration mistake (a model the server does not have, a key it
-    refuses): every commit would otherwise pass unreviewed."""
-    emit_failure(o, err)
-    if not fails_open(o.hook, o.strict) or isinstance(err, Misconfigured):
-        raise err
-    click.echo(hook_report.not_done(err), err=True)
-    return 0
 
 
 @click.command()
@@ -287,7 +281,8 @@ def fail_open(o: Options, err: BackendUnavailable | ModelOutputError) -> int:
 )
 @click.pass_context
 @logged("review")
-def review(ctx: click.Context, /, **opts: object) -> int:
+@into(Options, "o")
+def review(ctx: click.Context, /, o: Options) -> int:
     """Review a diff with the reviewer (large) model.
 
     RANGE is what `git diff` takes: A..B (B against A), A...B (B against its merge-base
@@ -312,7 +307,6 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     (or a partial review with --require-full-coverage), 2 usage error, 3 model backend
     unavailable (with --hook: only with --strict).
     """
-    o = Options(**opts)  # type: ignore[arg-type]
     check_output(o.output)
     if o.require_full_coverage:  # a review that could not finish covered nothing
         o = dataclasses.replace(o, strict=True)
@@ -321,27 +315,17 @@ def review(ctx: click.Context, /, **opts: object) -> int:
     if why:
         click.echo(hook_report.skipped(why), err=True)
         return 0
-    app = build_app(
-        ctx,
-        local=o.local,
-        reviewer=o.reviewer,
-        fail_on=o.fail_on,
-        jobs=o.jobs,
-        max_files=o.max_files,
-    )
-    if o.exclude:
-        app.config = with_flags(app.config, exclude=app.config.exclude + o.exclude)
-    if o.fix:
-        app.require_repo()  # the files to fix: known before any model is asked
-    targets = read_targets(app, target, None if o.hook else sys.stdin)
+    app = app_for(ctx, o)
+    diffs = [run.Diff(*t) for t in read_targets(app, target, None if o.hook else sys.stdin)]
     budget = Budget.start(o.timeout, o.hook)
-    if not targets:
+    if not diffs:
         click.echo("relay-git: nothing to review (no commits to push)", err=True)
         return 0
+    outcomes = run.review_diffs(app, o.flow(), diffs, budget, terminal(app, o, budget))
     try:
-        return max(review_target(app, o, t, what, budget, base) for t, what, base in targets)
-    except BudgetExceeded as err:  # the CLI reports it and ends the process at once
+        return max(show(app, o, out) for out in outcomes)
+    except (BackendUnavailable, ModelOutputError) as err:
         emit_failure(o, err)
-        if fails_open(o.hook, o.strict):
-            raise NotBlocking(err) from None
+        if isinstance(err, BudgetExceeded) and fails_open(o.hook, o.strict):
+            raise NotBlocking(err) from None  # the CLI reports it and ends the process at once
         raise

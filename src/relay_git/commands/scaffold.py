@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from relay_git.commands.common import (
+from relay_git.cli_support.common import (
     Ticking,
     build_app,
     check_output,
@@ -22,7 +22,8 @@ from relay_git.commands.common import (
     progress,
     save_raw_reply,
 )
-from relay_git.commands.runlog import logged, note_verdict
+from relay_git.cli_support.options import into
+from relay_git.cli_support.runlog import logged, note_verdict
 from relay_git.errors import ModelOutputError
 
 if TYPE_CHECKING:  # the scaffold (pydantic, jinja2) loads only when a relay runs
@@ -159,7 +160,8 @@ class Args:
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @click.pass_context
 @logged("scaffold")
-def scaffold(ctx: click.Context, /, **opts: object) -> int:
+@into(Args, "a")
+def scaffold(ctx: click.Context, /, a: Args) -> int:
     """Run the relay for TASK on a new branch relay/<slug> in its own worktree.
 
     \b
@@ -189,7 +191,7 @@ def scaffold(ctx: click.Context, /, **opts: object) -> int:
     Exit codes: 0 done (or a dry run that drafted a change), 1 not done (the report says
     why), 2 usage error, 3 model backend unavailable, 130 interrupted.
     """
-    return run(ctx, Args(**opts))  # type: ignore[arg-type]
+    return run(ctx, a)
 
 
 def run(ctx: click.Context, a: Args) -> int:

@@ -33,6 +33,8 @@ _FORMAT_FLAGS = (
 DIFF_FLAGS = ("--text", *_FORMAT_FLAGS)
 GIT_BINARY_WINDOW = 8000  # git calls a blob binary when its first 8000 bytes hold a NUL
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+# What ``discover`` asks, one path a line (a path may hold a line break of its own).
+_WHERE = ("--show-toplevel", "--absolute-git-dir", "--git-common-dir")
 
 
 @dataclass(frozen=True)
@@ -45,16 +47,15 @@ class Repository:
     def discover(cls, path: Path) -> Repository:
         if not path.is_dir():
             raise UsageError(f"{path}: no such directory")
-        proc = git(
-            ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
-            path,
-            check=False,
-        )
+        proc = git(["rev-parse", *_WHERE], path, check=False)
         if not proc.ok:
             raise UsageError(
                 f"{path} is not inside a git repository", "run it in a repository, or `git init`"
             )
-        top, git_dir, common = proc.out.splitlines()[:3]
+        paths = proc.out.split("\n")
+        if len(paths) != len(_WHERE) + 1:  # a path holding a line break: one path per call
+            paths = [git(["rev-parse", ask], path).out.removesuffix("\n") for ask in _WHERE]
+        top, git_dir, common = paths[: len(_WHERE)]
         common_path = Path(common)
         if not common_path.is_absolute():
             common_path = (path / common_path).resolve()

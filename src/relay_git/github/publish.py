@@ -10,18 +10,19 @@ reviewer's instructions. Posting goes through ``client``; a review GitHub refuse
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from relay_git.app import App, BackendFactory, build_at_commit
-from relay_git.errors import GitHubError, ModelOutputError, ReadOnlyToken, UsageError
+from relay_git.errors import GitHubError, ModelOutputError, ReadOnlyToken, RelayError, UsageError
 from relay_git.git.repo import Repository
 from relay_git.github import payloads as gh
 from relay_git.github.client import GitHubClient, offending_comments
 from relay_git.github.event import ActionsContext, PullRequest, load_event
+from relay_git.github.options import Options, Settings
 from relay_git.reporters.mdsafe import NO_LINKS, Site
 from relay_git.review.diff import FileDiff, parse
 from relay_git.review.engine import full_coverage_error
@@ -33,24 +34,6 @@ READ_ONLY = (
     "could not comment: the token is read-only (a pull request from a fork?);"
     " the review is in this job summary and in the annotations"
 )
-
-
-@dataclass(frozen=True)
-class Options:
-    """What ``relay-git github`` was asked to do."""
-
-    overrides: Mapping[str, Any]  # reviewer, fail_on, jobs: None means "not given"
-    local: bool = False
-    exclude: tuple[str, ...] = ()
-    use_cache: bool = True
-    sarif: str | None = None
-    post: bool = True
-    api_url: str | None = None
-    allow_pull_request_target: bool = False
-    require_full_coverage: bool = False
-    max_comments: int = 20
-    request_changes: bool = False
-    author: str | None = None  # another login whose trailers count as ours
 
 
 @dataclass(frozen=True)
@@ -88,13 +71,13 @@ def review_pull_request(
     term: Terminal,
 ) -> Outcome:
     """Review base.sha...head.sha, annotate, post, and write the job summary."""
-    actx = ActionsContext.from_environ(environ, opts.api_url)
-    actx.refuse_pull_request_target(opts.allow_pull_request_target)
-    pr = load_event(actx.event_path, actx.repository)
-    with tempfile.TemporaryDirectory(prefix="relay-git-base-") as tmp:
-        app = base_app(cwd, pr, Path(tmp), environ, opts, make_backend)
+    with failure_sarif(opts.sarif), tempfile.TemporaryDirectory(prefix="relay-git-base-") as tmp:
+        actx = ActionsContext.from_environ(environ, opts.posting.api_url)
+        actx.refuse_pull_request_target(opts.allow_pull_request_target)
+        pr = load_event(actx.event_path, actx.repository)
+        app = base_app(cwd, pr, Path(tmp), environ, opts.settings, make_backend)
         diff_text = pr_diff(app.require_repo(), pr)
-        result = run_review(app, diff_text, opts.use_cache, term, pr.base_sha)
+        result = run_review(app, diff_text, not opts.settings.no_cache, term, pr.base_sha)
     term.annotate(gh.workflow_commands(result))
     if opts.sarif:
         from relay_git.reporters import sarif as sarif_reporter
@@ -103,11 +86,28 @@ def review_pull_request(
     files = {fd.path: fd for fd in parse(diff_text)}
     site = Site(pr.full_name, actx.server_url)
     fail_on = app.config.fail_on
-    post = PostOptions(opts.max_comments, opts.request_changes, fail_on, opts.author, site)
-    status = deliver(actx, pr, result, files, post, not opts.post, term.annotate)
+    posting = opts.posting
+    post = PostOptions(posting.max_comments, posting.request_changes, fail_on, posting.author, site)
+    status = deliver(actx, pr, result, files, post, posting.no_post, term.annotate)
     gap = full_coverage_error(result) if opts.require_full_coverage else None
     code = 1 if gap or reaches(result.findings, fail_on) else 0
     return Outcome(app, result, status, gap, code)
+
+
+@contextmanager
+def failure_sarif(path: str | None) -> Iterator[None]:
+    """``--sarif FILE`` holds a valid log saying the review failed when it cannot be done, as
+    ``relay-git review --format sarif`` writes one: a stale file or none at all would leave a
+    code-scanning upload to pass as a clean review."""
+    try:
+        yield
+    except RelayError as err:
+        if path:
+            from relay_git.reporters import render_failure
+
+            document = render_failure("sarif", str(err), err.exit_code)
+            Path(path).write_text(document or "", encoding="utf-8")
+        raise
 
 
 def base_app(
@@ -115,7 +115,7 @@ def base_app(
     pr: PullRequest,
     scratch: Path,
     environ: Mapping[str, str],
-    opts: Options,
+    settings: Settings,
     make_backend: BackendFactory | None,
 ) -> App:
     """The App built from the pull request's base commit, which must be in the checkout."""
@@ -126,10 +126,10 @@ def base_app(
         pr.base_sha,
         scratch,
         environ,
-        opts.overrides,
+        settings.overrides(),
         make_backend,
-        local=opts.local,
-        exclude=opts.exclude,
+        local=settings.local,
+        exclude=settings.exclude,
     )
 
 

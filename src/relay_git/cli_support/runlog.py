@@ -1,8 +1,8 @@
 """Logging a command's run to the history, from one place: the ``@logged`` decorator.
 
 The decorator adds ``--no-log`` to the command, notes when it started, and once its exit
-code is known — returned, or carried by the error on its way to the CLI's exit-code map —
-appends the run's metadata to the history, before the CLI reports the error (and, for a
+code is known — returned, or the one ``exit_code_for`` gives the error on its way to the
+CLI — appends the run's metadata to the history, before the CLI reports the error (and, for a
 hook past its budget, ends the process at once). A log that cannot be written costs one
 warning line, never the command.
 """
@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
-from relay_git.errors import RelayError
+from relay_git.cli_support.exits import exit_code_for, returned
 from relay_git.history.stats import canonical
 from relay_git.history.store import Run, append, default_path
 from relay_git.types import Finding
@@ -80,42 +80,39 @@ def note_review(verdict: str, findings: Sequence[Finding]) -> None:
 
 def set_no_log(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
     if value:
-        ctx.meta[NO_LOG_KEY] = True
+        ctx.meta[NO_LOG_KEY] = True  # meta is shared: the group's flag reaches the command
     return value
 
 
-NO_LOG_HELP = "Do not add this run to the history (see `relay-git log`)."
+# The one --no-log: on the group (``relay-git --no-log review``) and on each logged command
+# (``relay-git review --no-log``).
+no_log_option = click.option(
+    "--no-log",
+    is_flag=True,
+    expose_value=False,
+    callback=set_no_log,
+    help="Do not add this run to the history (`relay-git log`); config: log = false.",
+)
 
 
 def logged(command: str) -> Callable[[F], F]:
-    """Log every run of the decorated click callback (which takes ``ctx`` first)."""
+    """Log every run of the decorated click callback (which takes ``ctx`` first), with the
+    exit code the process ends with (cli_support/exits.py, as cli.main maps it)."""
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
         def run(ctx: click.Context, /, *args: Any, **kwargs: Any) -> Any:
             now = datetime.now(UTC).isoformat(timespec="seconds")
             ctx.meta[_RUN_KEY] = _Started(command, now, time.monotonic())
-            code: int | None = None
             try:
                 result = fn(ctx, *args, **kwargs)
-                code = result if isinstance(result, int) else 0
-                return result
-            except RelayError as err:
-                code = err.exit_code
+            except BaseException as err:  # recorded, then re-raised as it was
+                record(ctx, exit_code_for(err))
                 raise
-            except (KeyboardInterrupt, click.exceptions.Abort):
-                code = 130
-                raise
-            except click.ClickException as err:
-                code = err.exit_code
-                raise
-            finally:
-                record(ctx, code)
+            record(ctx, returned(result))
+            return result
 
-        option = click.option(
-            "--no-log", is_flag=True, expose_value=False, callback=set_no_log, help=NO_LOG_HELP
-        )
-        return option(run)  # type: ignore[return-value]
+        return cast(F, no_log_option(run))
 
     return wrap
 
@@ -131,7 +128,7 @@ def _kept(findings: Sequence[Finding]) -> tuple[Finding, ...]:
     )
 
 
-def record(ctx: click.Context, code: int | None) -> None:
+def record(ctx: click.Context, code: int) -> None:
     """Append the run to the history once, unless logging is off or nothing was built."""
     started = ctx.meta.get(_RUN_KEY)
     app = ctx.meta.get(APP_KEY)

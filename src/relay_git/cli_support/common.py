@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from relay_git.commands.runlog import remember_app
+from relay_git.cli_support.runlog import remember_app
 from relay_git.errors import ModelOutputError, UsageError
 from relay_git.util.text import printable
 
