@@ -192,7 +192,7 @@ def test_hook_past_its_budget_is_logged_before_the_process_ends(staged: Path) ->
 
     from bench.standin import SPEC, reply, serve
 
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     with serve(reply()) as server:
         server.delay = 8.0
         env = dict(os.environ, PYTHONPATH=src, OLLAMA_HOST=server.url)

@@ -260,7 +260,7 @@ def test_pre_commit_from_ref_to_ref_reviews_the_range(committed: Path) -> None:
         assert "-    return a + b" in sent and "hello" not in sent  # the range's diff only
 
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ZIZMOR = shutil.which("zizmor") or str(Path(sys.executable).with_name("zizmor"))
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -345,7 +345,7 @@ def test_workflow_uses_only_inputs_the_action_declares(
     init(repo, "--github", "--action", "my-org/relay-git@0123abc", capsys=capsys)
     step = yaml.safe_load((repo / starter.WORKFLOW_FILE).read_text())["jobs"]["review"]["steps"][1]
     assert step["uses"] == "my-org/relay-git@0123abc"
-    action = yaml.safe_load((Path(__file__).resolve().parents[1] / "action.yml").read_text())
+    action = yaml.safe_load((Path(__file__).resolve().parents[2] / "action.yml").read_text())
     assert set(step["with"]) <= set(action["inputs"])
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.hardening.test_sandbox import BEYOND, _relay_worktree, _usable
+from tests.safety.test_sandbox import BEYOND, _relay_worktree, _usable
 
 from relay_git.safety.sandbox import Kind
 from relay_git.scaffold.testrun import run
