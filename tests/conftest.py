@@ -74,6 +74,15 @@ def repo(tmp_path: Path) -> Iterator[Path]:
     yield root
 
 
+@pytest.fixture
+def staged(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``repo`` as the working directory, with a staged app.py whose add() subtracts."""
+    monkeypatch.chdir(repo)
+    (repo / "app.py").write_text("def add(a, b):\n    return a - b\n")
+    git(repo, "add", "app.py")
+    return repo
+
+
 REALMODEL_SKIPPED_IN_CI = "real-model test skipped in CI"
 
 
