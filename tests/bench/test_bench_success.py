@@ -34,6 +34,7 @@ def relay_commit(repo: Path, files: dict[str, str], branch: str = "relay/change"
     git(repo, "switch", "-q", "main")
 
 
+@pytest.mark.slow  # each runs the task's tests twice
 @pytest.mark.parametrize("task", SUITE, ids=[t.name for t in SUITE])
 def test_each_checker_refuses_the_base_and_accepts_the_reference(
     task: tasks.Task, tmp_path: Path

@@ -219,6 +219,7 @@ def test_no_host_socket_and_no_host_secret_is_reachable(
         assert secret not in output
 
 
+@pytest.mark.slow
 def test_the_unsandboxed_control_reaches_everything(
     repo: Path, tmp_path: Path, listeners: Listeners, user_home: Path
 ) -> None:
