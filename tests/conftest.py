@@ -99,7 +99,12 @@ SLOW_FIXTURES = frozenset(
 )
 SANDBOXES = frozenset({Kind.BWRAP, Kind.UNSHARE})
 # Slow tests in files other work moves now, by function name (it survives a move).
-SLOW_TESTS = frozenset({"test_action_installs_from_its_own_files_and_reviews"})  # pip install
+SLOW_TESTS = frozenset(
+    {
+        "test_action_installs_from_its_own_files_and_reviews",  # pip installs the action
+        "test_test_run_is_confined_to_cwd_and_killed_on_timeout",  # waits out its child
+    }
+)
 
 
 def _is_slow(item: pytest.Item, folders: tuple[str, ...]) -> bool:

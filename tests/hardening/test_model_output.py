@@ -116,6 +116,7 @@ def ask(fake: FakeBackend, retries: int = 2) -> ReviewReply:
 # -- extract_json ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @FUZZ
 @given(replies)
 def test_extract_json_returns_or_raises_value_error(reply: str) -> None:
