@@ -103,6 +103,7 @@ SLOW_TESTS = frozenset(
     {
         "test_action_installs_from_its_own_files_and_reviews",  # pip installs the action
         "test_test_run_is_confined_to_cwd_and_killed_on_timeout",  # waits out its child
+        "test_a_keep_alive_stream_that_never_ends_stops_at_its_deadline",  # waits its deadline
     }
 )
 

@@ -181,6 +181,7 @@ def test_corrupt_history_is_a_one_line_error(capsys: pytest.CaptureFixture[str])
     assert err.startswith("relay-git: error: cannot read the history") and err.count("\n") == 1
 
 
+@pytest.mark.slow  # a hook subprocess runs out its time budget
 def test_hook_past_its_budget_is_logged_before_the_process_ends(staged: Path) -> None:
     """A real process: past its budget the hook leaves at once (os._exit), logged first.
 
