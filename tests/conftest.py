@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from relay_git.safety.sandbox import Kind
+
 GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_AUTHOR_NAME": "Test User",
@@ -72,6 +74,58 @@ def repo(tmp_path: Path) -> Iterator[Path]:
     git(root, "add", "README.md")
     git(root, "commit", "-q", "-m", "initial")
     yield root
+
+
+@pytest.fixture
+def staged(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``repo`` as the working directory, with a staged app.py whose add() subtracts."""
+    monkeypatch.chdir(repo)
+    (repo / "app.py").write_text("def add(a, b):\n    return a - b\n")
+    git(repo, "add", "app.py")
+    return repo
+
+
+# The fast loop is `pytest -m "not slow"`. A test is slow (over about a second) when it lives
+# in one of these folders, uses one of these fixtures (a real model, a pip-built virtualenv, a
+# real llama.cpp server), runs in a real sandbox (a Kind parameter), or is marked slow itself.
+SLOW_DIRS = frozenset({"realmodel", "capable"})
+SLOW_FIXTURES = frozenset(
+    {
+        *("smollm2_gguf", "gemma_gguf", "llama_server", "local_models"),  # real models
+        *("hook_repo", "pre_commit_home"),  # pre-commit builds a virtualenv with pip
+        "relay",  # a whole scripted scaffold run, its tests run in the sandbox
+        "hooked",  # git runs the installed hook, a relay-git subprocess
+    }
+)
+SANDBOXES = frozenset({Kind.BWRAP, Kind.UNSHARE})
+# Slow tests in files other work moves now, by function name (it survives a move).
+SLOW_TESTS = frozenset(
+    {
+        "test_action_installs_from_its_own_files_and_reviews",  # pip installs the action
+        "test_test_run_is_confined_to_cwd_and_killed_on_timeout",  # waits out its child
+        "test_a_keep_alive_stream_that_never_ends_stops_at_its_deadline",  # waits its deadline
+    }
+)
+
+
+def _is_slow(item: pytest.Item, folders: tuple[str, ...]) -> bool:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return bool(
+        SLOW_DIRS.intersection(folders)
+        or SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        or any(isinstance(v, Kind) and v in SANDBOXES for v in params.values())
+        or getattr(item, "originalname", item.name) in SLOW_TESTS
+        or item.get_closest_marker("realmodel") is not None
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Add the ``slow`` marker by folder, fixture, sandbox parameter or ``realmodel``."""
+    here = Path(__file__).parent
+    for item in items:
+        folders = item.path.relative_to(here).parts[:-1] if item.path.is_relative_to(here) else ()
+        if _is_slow(item, folders):
+            item.add_marker(pytest.mark.slow)
 
 
 REALMODEL_SKIPPED_IN_CI = "real-model test skipped in CI"

@@ -11,6 +11,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from relay_git.cli import main
 from relay_git.errors import BackendUnavailable
 from relay_git.models.base import (
     Backend,
@@ -25,11 +28,12 @@ from relay_git.models.base import (
     parse_spec,
 )
 
+REVIEWER = "ollama:fake-reviewer"  # FakeBackend's own spec
 Reply = str | dict[str, Any] | Callable[[ChatRequest], str] | Exception
 
 
 class FakeBackend:
-    def __init__(self, spec: str = "ollama:fake-reviewer", context: int = 8192) -> None:
+    def __init__(self, spec: str = REVIEWER, context: int = 8192) -> None:
         self.spec: ModelSpec = parse_spec(spec)
         # As its backend answers: openai:/anthropic: are remote; llamacpp: keeps bounds.
         self.local = backend_type(self.spec).is_local(BackendOptions())
@@ -91,6 +95,15 @@ def factory(*backends: FakeBackend) -> Callable[[str], Backend]:
         return by_spec[full]
 
     return make
+
+
+def run_review(
+    args: list[str], fake: FakeBackend, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """``relay-git review --reviewer REVIEWER ARGS`` in process with ``fake`` as the reviewer."""
+    code = main(["review", "--reviewer", REVIEWER, *args], obj={"make_backend": factory(fake)})
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def review_reply(

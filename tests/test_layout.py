@@ -14,6 +14,7 @@ import tomllib
 import venv
 from pathlib import Path
 
+import pytest
 from tests.conftest import git
 
 import relay_git
@@ -99,6 +100,7 @@ def test_pyproject_lists_every_package() -> None:
     assert tool["package-dir"]["relay_git.templates"] == "templates"
 
 
+@pytest.mark.slow
 def test_installed_wheel_finds_templates(tmp_path: Path) -> None:
     project = _copy_checkout(tmp_path / "checkout")
     git(project, "init", "-q")
@@ -120,6 +122,7 @@ def test_installed_wheel_finds_templates(tmp_path: Path) -> None:
     assert sorted(p.name for p in (Path(found).parent / "starter").iterdir()) == starters
 
 
+@pytest.mark.slow
 def test_editable_install_finds_templates(tmp_path: Path) -> None:
     project = _copy_checkout(tmp_path / "checkout")
     python = _scratch_venv(tmp_path / "venv")

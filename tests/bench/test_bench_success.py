@@ -34,6 +34,7 @@ def relay_commit(repo: Path, files: dict[str, str], branch: str = "relay/change"
     git(repo, "switch", "-q", "main")
 
 
+@pytest.mark.slow  # each runs the task's tests twice
 @pytest.mark.parametrize("task", SUITE, ids=[t.name for t in SUITE])
 def test_each_checker_refuses_the_base_and_accepts_the_reference(
     task: tasks.Task, tmp_path: Path
@@ -47,6 +48,7 @@ def test_each_checker_refuses_the_base_and_accepts_the_reference(
     assert ev.branch == "relay/change" and ev.tests_ok is True and ev.changed_lines > 0
 
 
+@pytest.mark.slow
 def test_a_hollow_change_is_not_done(tmp_path: Path) -> None:
     """The issue's held-out run: two empty files committed, the function never written."""
     task = tasks.load_all(["reach_double"])[0]
@@ -59,6 +61,7 @@ def test_a_hollow_change_is_not_done(tmp_path: Path) -> None:
     assert reasons[-1] == "no added or edited test mentions double"
 
 
+@pytest.mark.slow
 def test_an_emptied_test_file_and_stray_files_are_caught(tmp_path: Path) -> None:
     """The other held-out run: the existing tests emptied, files named `:{` and `total.py`."""
     task = tasks.load_all(["paginate_bug"])[0]
@@ -71,6 +74,7 @@ def test_an_emptied_test_file_and_stray_files_are_caught(tmp_path: Path) -> None
     assert checker.judge(ev)[:1] == ["emptied or deleted: tests/test_pager.py"]
 
 
+@pytest.mark.slow
 def test_failing_branch_tests_fail_the_task_even_when_the_checker_passes(
     tmp_path: Path,
 ) -> None:
@@ -83,6 +87,7 @@ def test_failing_branch_tests_fail_the_task_even_when_the_checker_passes(
     assert checker.judge(ev, test_for="double") == [f"branch tests: {ev.tests_detail}"]
 
 
+@pytest.mark.slow
 def test_the_issue_17_wrong_signature_draft_is_not_done(tmp_path: Path) -> None:
     """The dishonest run of issue 17: `def square(): return 10 * 2 + 3`, no test added."""
     task = tasks.load_all(["reach_square_pytest"])[0]

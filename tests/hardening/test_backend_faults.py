@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import git
 from tests.fakes import review_reply
 from tests.loopback import Loopback, Reply, closed_port, serve
 
@@ -103,14 +102,6 @@ KINDS = {
         lambda url: {"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": KEY},
     ),
 }
-
-
-@pytest.fixture
-def staged(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(repo)
-    (repo / "app.py").write_text("def add(a, b):\n    return a - b\n")
-    git(repo, "add", "app.py")
-    return repo
 
 
 def review(

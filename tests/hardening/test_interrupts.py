@@ -37,6 +37,7 @@ from tests.scaffold.support import (
     verdict_reply,
 )
 
+pytestmark = pytest.mark.slow  # every test runs relay-git as a subprocess, most a whole scaffold
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 TASK = "add a slugify helper"
 REPLIES = {

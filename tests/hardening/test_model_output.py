@@ -116,6 +116,7 @@ def ask(fake: FakeBackend, retries: int = 2) -> ReviewReply:
 # -- extract_json ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @FUZZ
 @given(replies)
 def test_extract_json_returns_or_raises_value_error(reply: str) -> None:
@@ -150,6 +151,7 @@ def test_extract_json_survives_pathological_nesting(reply: str) -> None:
 # -- ask_json ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.lists(replies, min_size=3, max_size=3))
 def test_ask_json_validates_or_raises_model_output_error(texts: list[str]) -> None:
@@ -243,6 +245,7 @@ index 0000001..0000002 100644
 """
 
 
+@pytest.mark.slow
 @FUZZ
 @given(mangled(review_like))
 def test_review_and_every_reporter_survive_any_reply(reply: str) -> None:

@@ -245,6 +245,7 @@ def fast_import(repo: Path, count: int) -> None:
     git(repo, "read-tree", "main")  # the index follows; no need to write 100k files to disk
 
 
+@pytest.mark.slow
 def test_100k_file_repository_stays_bounded(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

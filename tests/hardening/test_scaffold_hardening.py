@@ -324,6 +324,7 @@ def test_crlf_non_utf8_and_odd_names_in_the_repository(
     assert snapshot(repo) == before
 
 
+@pytest.mark.slow
 def test_100k_file_listing_stays_bounded(tmp_path: Path) -> None:
     """The plan lists a bounded number of files, and context selection stays fast and small."""
     root = tmp_path / "wt"

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tests.conftest import git
 from tests.fakes import FakeBackend, factory, review_reply
 
 from relay_git.cli import main
@@ -37,14 +36,6 @@ def logged(capsys: pytest.CaptureFixture[str], *args: str) -> list[dict[str, obj
     assert main(["log", "--json", *args]) == 0
     data: list[dict[str, object]] = json.loads(capsys.readouterr().out)
     return data
-
-
-@pytest.fixture
-def staged(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(repo)
-    (repo / "app.py").write_text("def add(a, b):\n    return a - b\n")
-    git(repo, "add", "app.py")
-    return repo
 
 
 def timed(model: str, output: int) -> LedgerEntry:

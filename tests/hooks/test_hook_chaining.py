@@ -66,6 +66,7 @@ def test_old_hook_failure_stops_the_commit_before_any_review(
     assert git(repo, "rev-list", "--count", "HEAD").strip() == "1"
 
 
+@pytest.mark.slow
 def test_old_hook_passes_then_the_review_runs(chained: tuple[Path, dict[str, str], Path]) -> None:
     repo, env, log = chained
     with serve(error_at("app.py", 2)) as server:
@@ -77,6 +78,7 @@ def test_old_hook_passes_then_the_review_runs(chained: tuple[Path, dict[str, str
     assert log.read_text() == "old pre-commit ran\n"
 
 
+@pytest.mark.slow
 def test_pre_push_chain_gives_both_hooks_the_ref_lines(
     chained: tuple[Path, dict[str, str], Path], tmp_path: Path
 ) -> None:
@@ -101,6 +103,7 @@ def test_pre_push_chain_gives_both_hooks_the_ref_lines(
     assert f"refs/heads/main {head} refs/heads/main " in old  # and so did the old hook
 
 
+@pytest.mark.slow
 def test_uninstall_restores_both_old_hooks(chained: tuple[Path, dict[str, str], Path]) -> None:
     repo, env, _ = chained
     args = (sys.executable, "-m", "relay_git", "hooks", "uninstall")

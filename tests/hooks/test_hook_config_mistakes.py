@@ -10,20 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import git
 from tests.loopback import Reply, serve
 
 from relay_git.cli import main
 
 UNAUTHORIZED = {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}
-
-
-@pytest.fixture
-def staged(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(repo)
-    (repo / "app.py").write_text("def add(a, b):\n    return a + b\n")
-    git(repo, "add", "app.py")
-    return repo
 
 
 @pytest.mark.parametrize("status", [401, 403])

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import git
-from tests.fakes import FakeBackend, factory, review_reply
+from tests.fakes import FakeBackend, review_reply, run_review
 
-from relay_git.cli import main
 from relay_git.errors import BackendUnavailable
 
-REVIEWER = "ollama:fake-reviewer"
 BUG = {"path": "app.py", "line": 2, "severity": "error", "category": "bug", "message": "wrong\nop"}
 NIT = {"path": "app.py", "line": 1, "severity": "warning", "category": "style", "message": "name"}
 
@@ -20,18 +18,7 @@ NIT = {"path": "app.py", "line": 1, "severity": "warning", "category": "style", 
 def hook(
     args: list[str], fake: FakeBackend, capsys: pytest.CaptureFixture[str]
 ) -> tuple[int, str, str]:
-    argv = ["review", "--hook", "--reviewer", REVIEWER, *args]
-    code = main(argv, obj={"make_backend": factory(fake)})
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def staged(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(repo)
-    (repo / "app.py").write_text("def add(a, b):\n    return a - b\n")
-    git(repo, "add", "app.py")
-    return repo
+    return run_review(["--hook", *args], fake, capsys)
 
 
 def test_error_blocks_with_jumpable_lines(staged: Path, capsys: pytest.CaptureFixture[str]) -> None:

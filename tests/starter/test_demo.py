@@ -20,6 +20,7 @@ from relay_git.models import local
 from relay_git.starter import demo
 
 
+@pytest.mark.slow
 def test_the_example_repository_has_a_done_test_that_fails_at_its_base(tmp_path: Path) -> None:
     root = tmp_path / "demo"
     written = demo.create(root, dict(os.environ))
@@ -102,6 +103,7 @@ def test_an_unreachable_ollama_is_exit_3_before_writing(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_given_models_are_used_and_a_rerun_reuses_the_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -136,6 +138,7 @@ def ctrl_c(_request: object) -> str:
     raise KeyboardInterrupt
 
 
+@pytest.mark.slow
 def test_ctrl_c_names_what_stays_and_where_to_resume(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.hardening.test_sandbox import BEYOND, _relay_worktree, _usable
+from tests.safety.test_sandbox import BEYOND, _relay_worktree, _usable
 
 from relay_git.safety.sandbox import Kind
 from relay_git.scaffold.testrun import run
@@ -219,6 +219,7 @@ def test_no_host_socket_and_no_host_secret_is_reachable(
         assert secret not in output
 
 
+@pytest.mark.slow
 def test_the_unsandboxed_control_reaches_everything(
     repo: Path, tmp_path: Path, listeners: Listeners, user_home: Path
 ) -> None:

@@ -17,7 +17,7 @@ import shlex
 from pathlib import Path
 
 import pytest
-from tests.hardening.test_sandbox import _relay_worktree, _usable
+from tests.safety.test_sandbox import _relay_worktree, _usable
 
 from relay_git.safety.redact import encodings
 from relay_git.safety.sandbox import Kind

@@ -208,6 +208,7 @@ def run_pre_commit(repo: Path, url: str, *args: str) -> subprocess.CompletedProc
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_written_hook_runs_without_relay_git_on_path(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -238,6 +239,7 @@ def committed(repo: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     return repo
 
 
+@pytest.mark.slow
 def test_pre_commit_all_files_reviews_the_files(committed: Path) -> None:
     """`pre-commit run --all-files` (CI) with nothing staged reviews every file it names,
     whole; it said "nothing to review (staged changes: no changes)"."""
@@ -250,6 +252,7 @@ def test_pre_commit_all_files_reviews_the_files(committed: Path) -> None:
         assert "return a - b" in sent and "hello" in sent  # app.py and README.md, whole
 
 
+@pytest.mark.slow
 def test_pre_commit_from_ref_to_ref_reviews_the_range(committed: Path) -> None:
     """`pre-commit run --from-ref HEAD~1 --to-ref HEAD` reviews that range."""
     with serve(error_at("app.py", 2)) as server:
@@ -260,7 +263,7 @@ def test_pre_commit_from_ref_to_ref_reviews_the_range(committed: Path) -> None:
         assert "-    return a + b" in sent and "hello" not in sent  # the range's diff only
 
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ZIZMOR = shutil.which("zizmor") or str(Path(sys.executable).with_name("zizmor"))
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -345,7 +348,7 @@ def test_workflow_uses_only_inputs_the_action_declares(
     init(repo, "--github", "--action", "my-org/relay-git@0123abc", capsys=capsys)
     step = yaml.safe_load((repo / starter.WORKFLOW_FILE).read_text())["jobs"]["review"]["steps"][1]
     assert step["uses"] == "my-org/relay-git@0123abc"
-    action = yaml.safe_load((Path(__file__).resolve().parents[1] / "action.yml").read_text())
+    action = yaml.safe_load((Path(__file__).resolve().parents[2] / "action.yml").read_text())
     assert set(step["with"]) <= set(action["inputs"])
 
 

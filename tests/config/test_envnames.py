@@ -12,7 +12,7 @@ from relay_git.cli import main
 from relay_git.config.envnames import OTHER
 from relay_git.config.schema import ENV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_misspelled_variable_is_an_error_with_did_you_mean(

@@ -181,6 +181,7 @@ def test_corrupt_history_is_a_one_line_error(capsys: pytest.CaptureFixture[str])
     assert err.startswith("relay-git: error: cannot read the history") and err.count("\n") == 1
 
 
+@pytest.mark.slow  # a hook subprocess runs out its time budget
 def test_hook_past_its_budget_is_logged_before_the_process_ends(staged: Path) -> None:
     """A real process: past its budget the hook leaves at once (os._exit), logged first.
 
@@ -192,7 +193,7 @@ def test_hook_past_its_budget_is_logged_before_the_process_ends(staged: Path) ->
 
     from bench.standin import SPEC, reply, serve
 
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     with serve(reply()) as server:
         server.delay = 8.0
         env = dict(os.environ, PYTHONPATH=src, OLLAMA_HOST=server.url)

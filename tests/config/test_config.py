@@ -26,7 +26,7 @@ from relay_git.config import (
 from relay_git.config import validation as checking
 from relay_git.errors import UsageError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HOW = "(repository not trusted; review it, then run relay-git trust)"
 
 
