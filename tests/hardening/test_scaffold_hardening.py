@@ -37,8 +37,8 @@ from tests.scaffold.support import (
 from relay_git.models.base import ChatRequest
 from relay_git.models.ledger import Ledger
 from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.generate import MAX_CONTEXT_FILES, select_context
-from relay_git.scaffold.plan import MAX_LISTED_FILES, make_plan
+from relay_git.scaffold.plan.spec import MAX_LISTED_FILES, make_plan
+from relay_git.scaffold.write.generate import MAX_CONTEXT_FILES, select_context
 from relay_git.util import fs as fs_module  # the one atomic write, which edits use
 
 # fails without the change (no slugify that lowercases), passes with it: evidence

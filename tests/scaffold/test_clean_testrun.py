@@ -11,7 +11,7 @@ from tests.conftest import git
 from tests.scaffold.support import PYTEST, Relay, Script
 
 from relay_git.cli import main
-from relay_git.scaffold.testrun import detect, run, trusted_source
+from relay_git.scaffold.verify.testrun import detect, run, trusted_source
 
 
 def clean(repo: Path, *args: str) -> int:

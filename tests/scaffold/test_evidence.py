@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.scaffold.evidence import (
+from relay_git.scaffold.verify.evidence import (
     changed_functions,
     hollowed,
     judge_runs,

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.scaffold import gate
-from relay_git.scaffold.gate import Tree, decide, hollow, unmet_kind
-from relay_git.scaffold.target import Target
+from relay_git.scaffold.plan.target import Target
+from relay_git.scaffold.verify import gate
+from relay_git.scaffold.verify.gate import Tree, decide, hollow, unmet_kind
 
 APP = "def add(a, b):\n    return a + b\n"
 TEST_APP = "from app import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"

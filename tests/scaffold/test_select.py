@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from relay_git.scaffold.select import Matrix, judge, parse_report, rank
+from relay_git.scaffold.verify.select import Matrix, judge, parse_report, rank
 
 SAMPLE = """import pytest
 

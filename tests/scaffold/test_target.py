@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.target import (
+from relay_git.scaffold.plan.spec import Plan
+from relay_git.scaffold.plan.target import (
     MAX_CODE_FILES,
     MAX_TEST_FILES,
     asks_for_tests,

@@ -194,8 +194,8 @@ def scaffold(ctx: click.Context, /, **opts: object) -> int:
 
 def run(ctx: click.Context, a: Args) -> int:
     """Check the arguments, build the app, run the relay, render its report."""
+    from relay_git.scaffold.finish.report import render_text
     from relay_git.scaffold.pipeline import scaffold as run_scaffold
-    from relay_git.scaffold.report import render_text
 
     if not a.task.strip():  # the one check for an empty task (the pipeline trusts its caller)
         raise click.UsageError('give the TASK to do, e.g. relay-git scaffold "add a helper"')

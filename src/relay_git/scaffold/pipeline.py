@@ -21,12 +21,11 @@ from relay_git.git.repo import DIFF_FLAGS
 from relay_git.models.call import retry_temperature
 from relay_git.models.ledger import ParseOutcome
 from relay_git.safety.sandbox import Kind, resolve
-from relay_git.scaffold import judging, preflight, stages
-from relay_git.scaffold.choose import draft_code
 from relay_git.scaffold.env import Progress, Seat, StageEnv
-from relay_git.scaffold.first import WIDEN_DRAFTS, failure_text, first_stands
-from relay_git.scaffold.plan import Plan, make_plan, review_plan
-from relay_git.scaffold.report import CommitInfo, Report, headline
+from relay_git.scaffold.finish import review as judging
+from relay_git.scaffold.finish.report import CommitInfo, Report, headline
+from relay_git.scaffold.plan.spec import Plan, make_plan, review_plan
+from relay_git.scaffold.plan.target import Target, check_plan, target_of
 from relay_git.scaffold.runctx import (
     Ctx,
     Options,
@@ -38,11 +37,14 @@ from relay_git.scaffold.runctx import (
 )
 from relay_git.scaffold.runctx import listing as ls_files
 from relay_git.scaffold.state import RunState, entry_from_dict
-from relay_git.scaffold.target import Target, check_plan, target_of
-from relay_git.scaffold.testfix import next_stage
-from relay_git.scaffold.testrun import TestOutcome, detect, trusted_source
-from relay_git.scaffold.workbench import Workbench, pytest_runner
-from relay_git.scaffold.writer import Ask
+from relay_git.scaffold.verify import preflight
+from relay_git.scaffold.verify.choose import draft_code
+from relay_git.scaffold.verify.testrun import TestOutcome, detect, trusted_source
+from relay_git.scaffold.verify.workbench import Workbench, pytest_runner
+from relay_git.scaffold.write import stages
+from relay_git.scaffold.write.first import WIDEN_DRAFTS, failure_text, first_stands
+from relay_git.scaffold.write.testfix import next_stage
+from relay_git.scaffold.write.writer import Ask
 
 __all__ = ["Options", "scaffold", "seats"]
 

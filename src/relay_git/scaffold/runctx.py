@@ -13,9 +13,9 @@ from relay_git.git import runstate
 from relay_git.git import worktree as wtmod
 from relay_git.git.repo import Repository
 from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.report import CommitInfo
+from relay_git.scaffold.finish.report import CommitInfo
 from relay_git.scaffold.state import RunState
-from relay_git.scaffold.testrun import TestOutcome
+from relay_git.scaffold.verify.testrun import TestOutcome
 
 
 @dataclass(frozen=True)

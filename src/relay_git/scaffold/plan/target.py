@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 from relay_git.errors import UnsafeEdit
 from relay_git.git.edits import check_path, protected
-from relay_git.scaffold.plan import Plan
+from relay_git.scaffold.plan.spec import Plan
 
 MAX_CODE_FILES = 3  # for a change to an existing module; a task that builds more gets more
 MAX_NEW_PACKAGE_FILES = 8  # a new package: __init__, core modules, __main__, pyproject, README

@@ -11,19 +11,20 @@ from collections.abc import Sequence
 from relay_git.errors import ModelOutputError
 from relay_git.git import worktree as wtmod
 from relay_git.safety.sandbox import Kind
-from relay_git.scaffold import evidence, gate, stages
-from relay_git.scaffold.diffreview import apply_suggestions, notes_text
 from relay_git.scaffold.env import review_tokens
-from relay_git.scaffold.evidence import new_tests
-from relay_git.scaffold.plan import Plan
+from relay_git.scaffold.finish.notes import apply_suggestions, notes_text
+from relay_git.scaffold.finish.verdict import ask_verdict
+from relay_git.scaffold.plan.spec import Plan
+from relay_git.scaffold.plan.target import Target, is_test_path, structural
 from relay_git.scaffold.runctx import Ctx, commit, discard_protected, tests_dict
 from relay_git.scaffold.runctx import listing as ls_files
 from relay_git.scaffold.state import RunState
-from relay_git.scaffold.target import Target, is_test_path, structural
-from relay_git.scaffold.testrun import run
-from relay_git.scaffold.verdict import ask_verdict
-from relay_git.scaffold.workbench import Workbench
-from relay_git.scaffold.writer import Ask
+from relay_git.scaffold.verify import evidence, gate
+from relay_git.scaffold.verify.evidence import new_tests
+from relay_git.scaffold.verify.testrun import run
+from relay_git.scaffold.verify.workbench import Workbench
+from relay_git.scaffold.write import stages
+from relay_git.scaffold.write.writer import Ask
 from relay_git.types import Finding, Review
 
 MAX_FIX_DIFF_CHARS = 24_000

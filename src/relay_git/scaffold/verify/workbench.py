@@ -18,10 +18,10 @@ from relay_git.errors import UnsafeEdit
 from relay_git.git import worktree as wtmod
 from relay_git.git.edits import Edit, EditFailed, apply_edits
 from relay_git.safety.sandbox import Kind
-from relay_git.scaffold import evidence as ev
-from relay_git.scaffold.select import parse_report
-from relay_git.scaffold.target import is_test_path, module_of
-from relay_git.scaffold.testrun import TestOutcome, run
+from relay_git.scaffold.plan.target import is_test_path, module_of
+from relay_git.scaffold.verify import evidence as ev
+from relay_git.scaffold.verify.select import parse_report
+from relay_git.scaffold.verify.testrun import TestOutcome, run
 
 
 def pytest_runner(command: str | None) -> str | None:

@@ -13,7 +13,7 @@ from relay_git.scaffold.env import (
     StageEnv,
     plan_tokens,
 )
-from relay_git.scaffold.schema import (
+from relay_git.scaffold.plan.schema import (
     COMMENT_CHARS,
     LINE_CHARS,
     MAX_PLAN_FILES,

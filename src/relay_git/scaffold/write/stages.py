@@ -11,14 +11,14 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from relay_git.scaffold import writer
-from relay_git.scaffold.choose import MAX_TRIED, Chosen, choose, draft_code
 from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.generate import SourceFile, context_budget, read_text, select_context
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.target import Target
-from relay_git.scaffold.testrun import TestOutcome
-from relay_git.scaffold.workbench import Workbench
+from relay_git.scaffold.plan.spec import Plan
+from relay_git.scaffold.plan.target import Target
+from relay_git.scaffold.verify.choose import MAX_TRIED, Chosen, choose, draft_code
+from relay_git.scaffold.verify.testrun import TestOutcome
+from relay_git.scaffold.verify.workbench import Workbench
+from relay_git.scaffold.write import writer
+from relay_git.scaffold.write.generate import SourceFile, context_budget, read_text, select_context
 
 Files = dict[str, str]
 

@@ -12,15 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from relay_git.git import worktree as wtmod
-from relay_git.scaffold import evidence, gate, stages
-from relay_git.scaffold.plan import Plan
+from relay_git.scaffold.plan.spec import Plan
+from relay_git.scaffold.plan.target import Target, structural
 from relay_git.scaffold.runctx import Ctx, commit, discard_protected, save, subject, tests_dict
 from relay_git.scaffold.runctx import listing as ls_files
 from relay_git.scaffold.state import RunState
-from relay_git.scaffold.target import Target, structural
-from relay_git.scaffold.testrun import TestOutcome
-from relay_git.scaffold.workbench import Workbench
-from relay_git.scaffold.writer import Ask
+from relay_git.scaffold.verify import evidence, gate
+from relay_git.scaffold.verify.testrun import TestOutcome
+from relay_git.scaffold.verify.workbench import Workbench
+from relay_git.scaffold.write import stages
+from relay_git.scaffold.write.writer import Ask
 
 WIDEN_DRAFTS = 3  # drafts per file once the first draft falls short
 

@@ -17,13 +17,13 @@ from relay_git.models.base import Message
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block, for_json
-from relay_git.scaffold import replies
-from relay_git.scaffold.blocks import parseable_prefix
 from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.evidence import keep_existing_tests
-from relay_git.scaffold.generate import SourceFile
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.target import Target, is_test_path, module_of
+from relay_git.scaffold.plan.spec import Plan
+from relay_git.scaffold.plan.target import Target, is_test_path, module_of
+from relay_git.scaffold.verify.evidence import keep_existing_tests
+from relay_git.scaffold.write import replies
+from relay_git.scaffold.write.blocks import parseable_prefix
+from relay_git.scaffold.write.generate import SourceFile
 
 NEW_FILE_TOKENS = 1024  # a new file of up to ~150 lines
 CHANGE_ROOM_TOKENS = 512  # beyond twice the file's own size, for what the change adds
@@ -218,6 +218,6 @@ def write(
 
 def test_names(base: dict[str, str | None], files: dict[str, str]) -> tuple[str, ...]:
     """The tests ``files`` add to their test files."""
-    from relay_git.scaffold.evidence import new_tests
+    from relay_git.scaffold.verify.evidence import new_tests
 
     return tuple(new_tests(base, {p: c for p, c in files.items() if is_test_path(p)}))

@@ -17,17 +17,17 @@ from pathlib import Path, PurePosixPath
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block
-from relay_git.scaffold.blocks import (
+from relay_git.scaffold.env import CODE_TOKENS, TEST_TOKENS, Seat, StageEnv
+from relay_git.scaffold.plan.spec import Plan
+from relay_git.scaffold.plan.target import Target, module_of
+from relay_git.scaffold.write.blocks import (
     code_block,
     copied_from,
     defined_names,
     merge,
     parseable_prefix,
 )
-from relay_git.scaffold.env import CODE_TOKENS, TEST_TOKENS, Seat, StageEnv
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.target import Target, module_of
-from relay_git.scaffold.testsmith import TestFn, extract, unique
+from relay_git.scaffold.write.testsmith import TestFn, extract, unique
 
 CONTEXT_CAP_TOKENS = 3000  # existing files shown to the coder, at most
 MAX_CONTEXT_FILES = 4

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from relay_git.scaffold.env import VERDICT_TOKENS, StageEnv
-from relay_git.scaffold.schema import VerdictReply
+from relay_git.scaffold.plan.schema import VerdictReply
 
 MAX_VERDICT_DIFF_CHARS = 24_000
 

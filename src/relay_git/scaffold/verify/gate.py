@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from relay_git.scaffold.blocks import defined_names
-from relay_git.scaffold.target import Target
+from relay_git.scaffold.plan.target import Target
+from relay_git.scaffold.write.blocks import defined_names
 
 _REMOVAL = re.compile(r"\b(remove|delete|drop|empty|clear)\b", re.I)
 _DOCSTRINGS = re.compile(r"\bdocstrings?\b", re.I)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from relay_git.errors import UsageError
-from relay_git.scaffold.testrun import TestOutcome
+from relay_git.scaffold.verify.testrun import TestOutcome
 
 
 class Broken(UsageError):

@@ -14,21 +14,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from relay_git.scaffold import consensus
-from relay_git.scaffold.blocks import defined_names, stub
 from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.generate import (
+from relay_git.scaffold.plan.spec import Plan
+from relay_git.scaffold.plan.target import Target, module_of
+from relay_git.scaffold.verify import consensus
+from relay_git.scaffold.verify.select import Choice, Matrix, judge, rank
+from relay_git.scaffold.verify.workbench import Workbench, probe_path
+from relay_git.scaffold.write.blocks import defined_names, stub
+from relay_git.scaffold.write.generate import (
     SourceFile,
     carried_tests,
     file_drafts,
     read_text,
     test_drafts,
 )
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.select import Choice, Matrix, judge, rank
-from relay_git.scaffold.target import Target, module_of
-from relay_git.scaffold.testsmith import TestFn, compose, unique
-from relay_git.scaffold.workbench import Workbench, probe_path
+from relay_git.scaffold.write.testsmith import TestFn, compose, unique
 
 Files = dict[str, str]
 MAX_TRIED = 3  # ranked candidates tried against the project's tests
