@@ -34,9 +34,11 @@ from tests.scaffold.support import (
     snapshot,
 )
 
+from relay_git.app import App
+from relay_git.config import Config
 from relay_git.models.base import ChatRequest
 from relay_git.models.ledger import Ledger
-from relay_git.scaffold.env import Seat, StageEnv
+from relay_git.scaffold import relay as run
 from relay_git.scaffold.plan.spec import MAX_LISTED_FILES, make_plan
 from relay_git.scaffold.write.generate import MAX_CONTEXT_FILES, select_context
 from relay_git.util import fs as fs_module  # the one atomic write, which edits use
@@ -336,8 +338,9 @@ def test_100k_file_listing_stays_bounded(tmp_path: Path) -> None:
     assert time.monotonic() - start < 5
     assert 0 < len(chosen) <= MAX_CONTEXT_FILES
     fake = FakeBackend(CODER).enqueue(plan_reply())
-    seat = Seat("coder", CODER)
-    env = StageEnv(factory(fake), Ledger(), None, lambda *_: None, seat, seat, seat)
+    seat = run.Seat("coder", CODER)
+    app = App(Config(), {}, None, Ledger(), factory(fake))
+    env = run.Relay(app, run.Options("add a slug helper"), lambda *_: None, seat, seat, seat)
     start = time.monotonic()
     make_plan(env, "add a slug helper", listing)  # every file shares a word with the task
     assert time.monotonic() - start < 5

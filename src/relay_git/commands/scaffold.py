@@ -27,8 +27,8 @@ from relay_git.errors import ModelOutputError
 
 if TYPE_CHECKING:  # the scaffold (pydantic, jinja2) loads only when a relay runs
     from relay_git.git.repo import Repository
-    from relay_git.scaffold.env import Progress
     from relay_git.scaffold.pipeline import Options
+    from relay_git.scaffold.relay import Progress
 
 
 @contextmanager

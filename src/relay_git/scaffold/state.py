@@ -28,6 +28,7 @@ class RunState:
     tests: dict[str, Any] = field(default_factory=dict)
     rounds: int = 0
     escalated: bool = False
+    fix_problems: list[str] = field(default_factory=list)  # what the last fix round said
     commits: list[dict[str, str]] = field(default_factory=list)
     verdict: str = ""
     summary: str = ""

@@ -7,12 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from relay_git.scaffold.env import (
-    CORRECTION_TOKENS,
-    PLAN_REVIEW_TOKENS,
-    StageEnv,
-    plan_tokens,
-)
 from relay_git.scaffold.plan.schema import (
     COMMENT_CHARS,
     LINE_CHARS,
@@ -21,6 +15,12 @@ from relay_git.scaffold.plan.schema import (
     PlanCorrection,
     PlanReply,
     PlanReviewReply,
+)
+from relay_git.scaffold.relay import (
+    CORRECTION_TOKENS,
+    PLAN_REVIEW_TOKENS,
+    Relay,
+    plan_tokens,
 )
 
 MAX_LISTED_FILES = 40
@@ -88,10 +88,10 @@ def listing_for(task: str, listing: Sequence[str], limit: int = MAX_LISTED_FILES
     return list(dict.fromkeys([*named, *related, *top, *tests]))[:limit]
 
 
-def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
+def make_plan(relay: Relay, task: str, listing: Sequence[str]) -> Plan:
     shown = listing_for(task, listing)
-    cap = env.budget(plan_tokens(task))
-    messages = env.messages(
+    cap = relay.budget(plan_tokens(task))
+    messages = relay.messages(
         "plan.system.j2",
         "plan.user.j2",
         task=task,
@@ -102,7 +102,7 @@ def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
         max_tests=MAX_PLAN_TESTS,
         cap=cap,
     )
-    reply = env.ask(env.planner, "plan", messages, PlanReply, cap)
+    reply = relay.ask(relay.planner, "plan", messages, PlanReply, cap)
     return Plan(
         task=task,
         summary=reply.summary.strip(),
@@ -112,20 +112,20 @@ def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
 
 
 def review_plan(
-    env: StageEnv, plan: Plan, listing: Sequence[str], problems: Sequence[str] = ()
+    relay: Relay, plan: Plan, listing: Sequence[str], problems: Sequence[str] = ()
 ) -> Plan:
     """The reviewer approves or corrects the plan; the result is the spec."""
-    messages = env.messages(
+    messages = relay.messages(
         "plan_review.system.j2",
         "plan_review.user.j2",
         task=plan.task,
         plan=plan.text(),
         files=listing_for(plan.task, listing),
         problems=list(problems),
-        cap=env.budget(PLAN_REVIEW_TOKENS),
+        cap=relay.budget(PLAN_REVIEW_TOKENS),
     )
-    reply = env.ask(
-        env.reviewer, "plan-review", messages, PlanReviewReply, env.budget(PLAN_REVIEW_TOKENS)
+    reply = relay.ask(
+        relay.reviewer, "plan-review", messages, PlanReviewReply, relay.budget(PLAN_REVIEW_TOKENS)
     )
     comments = ""
     if reply.verdict == "revise":
@@ -138,8 +138,10 @@ def review_plan(
                 f"{COMMENT_CHARS} characters, as a JSON object with the key comments.",
             },
         ]
-        budget = env.budget(CORRECTION_TOKENS)
-        comments = env.ask(env.reviewer, "plan-review", ask_more, PlanCorrection, budget).comments
+        budget = relay.budget(CORRECTION_TOKENS)
+        comments = relay.ask(
+            relay.reviewer, "plan-review", ask_more, PlanCorrection, budget
+        ).comments
     return Plan(
         task=plan.task,
         summary=plan.summary,

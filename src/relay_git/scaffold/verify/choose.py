@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from relay_git.scaffold.env import Seat, StageEnv
 from relay_git.scaffold.plan.spec import Plan
 from relay_git.scaffold.plan.target import Target, module_of
+from relay_git.scaffold.relay import Relay, Seat
 from relay_git.scaffold.verify import consensus
 from relay_git.scaffold.verify.select import Choice, Matrix, judge, rank
 from relay_git.scaffold.verify.workbench import Workbench, probe_path
@@ -73,7 +73,7 @@ def names_under_test(target: Target, base: Files, files: Files) -> dict[str, str
 
 
 def draft_code(
-    env: StageEnv,
+    relay: Relay,
     seat: Seat,
     stage: str,
     spec: Plan,
@@ -92,7 +92,7 @@ def draft_code(
     opaque = [p for p in target.code if text[p] is None and os.path.lexists(root / p)]
     per_file = {
         p: file_drafts(
-            env, seat, stage, spec, p, root, context, count, failure, offset, target.names, seen
+            relay, seat, stage, spec, p, root, context, count, failure, offset, target.names, seen
         )
         for p in target.code
         if p not in opaque
@@ -160,7 +160,7 @@ class _Trial:
 
 
 def choose(
-    env: StageEnv,
+    relay: Relay,
     spec: Plan,
     target: Target,
     wb: Workbench,
@@ -181,7 +181,7 @@ def choose(
         return Chosen(tuple(cands), {}, (), 0)
     tests = unique(
         [
-            *test_drafts(env, test_seat, spec, where, count, target.tests[0]),
+            *test_drafts(relay, test_seat, spec, where, count, target.tests[0]),
             *carried_tests(seen, sorted(where)),
         ]
     )

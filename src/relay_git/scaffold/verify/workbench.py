@@ -54,8 +54,13 @@ class Workbench:
     sandbox: Kind
     timeout: float
     allow: tuple[str, ...] = ()
-    runner: str | None = None  # pytest, as the project starts it
+    command: str | None = None  # the project's test command (None: there is none to run)
     test_seconds: float = 0.0
+
+    @property
+    def runner(self) -> str | None:
+        """pytest, as the project's test command starts it (None: not pytest)."""
+        return pytest_runner(self.command)
 
     def write(self, files: Mapping[str, str]) -> list[str]:
         """Write ``files`` into the worktree; the paths refused, if any (nothing written then)."""

@@ -1,7 +1,19 @@
-"""Test + fix: which round comes next. Failing output goes back to the coder for a bounded
-number of rounds (``stages.fix``), then one escalation round to the reviewer, then stop."""
+"""Test + fix: failing output goes back to the coder for a bounded number of rounds, then one
+escalation round to the reviewer, then stop. Each round is one step of the test-fix stage,
+committed when it changed something; the pipeline saves the state after it."""
 
 from __future__ import annotations
+
+from relay_git.models.call import retry_temperature
+from relay_git.scaffold.finish.commit import commit, discard_protected, tests_dict
+from relay_git.scaffold.plan.stage import spec_of
+from relay_git.scaffold.plan.stage import target as target_of_run
+from relay_git.scaffold.relay import Relay
+from relay_git.scaffold.state import RunState
+from relay_git.scaffold.verify.testrun import TestOutcome
+from relay_git.scaffold.write import stages
+from relay_git.scaffold.write.first import failure_text
+from relay_git.scaffold.write.writer import Ask
 
 
 def next_stage(rounds_done: int, max_rounds: int, escalated: bool) -> str | None:
@@ -11,3 +23,55 @@ def next_stage(rounds_done: int, max_rounds: int, escalated: bool) -> str | None
     if not escalated:
         return "escalate"
     return None
+
+
+def fix_stage(relay: Relay, state: RunState) -> bool:
+    """One fix round while the tests fail; True once they pass or the rounds are spent."""
+    outcome = TestOutcome.from_dict(state.tests) if state.tests.get("command") else None
+    if relay.command is None or outcome is None or not outcome.failed:
+        return True
+    stage = next_stage(state.rounds, relay.opts.max_rounds, state.escalated)
+    if stage is None:
+        state.problems.append(
+            f"tests still fail after {state.rounds} fix round(s) and an escalation"
+        )
+        return True
+    _round(relay, state, stage, outcome)
+    return False
+
+
+def _round(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> None:
+    seat = relay.reviewer if stage == "escalate" else relay.coder
+    written = _written(relay, state, stage, outcome)
+    state.escalated = state.escalated or stage == "escalate"
+    state.rounds += stage != "escalate"
+    state.problems += written.problems
+    state.fix_problems = [p.split(": ", 1)[-1] for p in written.problems]
+    if written.outcome is None:
+        relay.bench.reset()
+    else:
+        discard_protected(relay, state)
+        body = f"Failing: {relay.command}\n\n{outcome.output[-400:]}".strip()
+        subject = f"relay({stage}): make the tests pass"
+        commit(relay, state, stage, seat, subject, body, list(written.files))
+        outcome = written.outcome
+    state.tests = tests_dict(outcome, state)
+
+
+def _written(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> stages.Written:
+    seat = relay.reviewer if stage == "escalate" else relay.coder
+    spec, target = spec_of(state), target_of_run(relay, state)
+    wb, listing = relay.bench, relay.listing()
+    if relay.opts.drafts is None:  # by need: one request for the files, shown the failure
+        how = Ask(  # never the same request twice: what the last round did, hotter
+            stage,
+            failure=failure_text(outcome),
+            problems=tuple(state.fix_problems),
+            repairs=tuple(state.plan_problems),
+            temperature=retry_temperature(min(state.rounds + 1, 3)),
+            seed=state.rounds + 1,
+        )
+        code = list(target.code)
+        return stages.rewrite(relay, seat, spec, target, wb, listing, code, how, relay.command)
+    count = 1 if stage == "escalate" else relay.opts.drafts
+    return stages.fix(relay, seat, stage, spec, target, wb, listing, outcome, count)
