@@ -29,7 +29,8 @@ from relay_git.scaffold.relay import Options, Progress, Relay
 from relay_git.scaffold.state import RunState, entry_from_dict
 from relay_git.scaffold.verify import preflight
 from relay_git.scaffold.verify.choose import draft_code
-from relay_git.scaffold.verify.testrun import TestOutcome, detect, trusted_source
+from relay_git.scaffold.verify.gate import Outcome
+from relay_git.scaffold.verify.testrun import Status, TestOutcome, detect, trusted_source
 from relay_git.scaffold.verify.workbench import Workbench
 from relay_git.scaffold.write import stages
 from relay_git.scaffold.write.first import generate_stage
@@ -145,16 +146,19 @@ def _workbench(relay: Relay, wt: wtmod.RelayWorktree, state: RunState) -> Workbe
     """Where drafts are written and the project's test command runs (sandboxed)."""
     configured = relay.app.config.test_command
     trusted = trusted_source(relay.repo.root, relay.app.environ, configured)
-    command, source = detect(wt.path, relay.opts.test_cmd, configured, trusted=trusted)
-    if command is None:
-        state.tests = TestOutcome("skipped", reason=source).to_dict() | {"rounds": 0}
+    found = detect(wt.path, relay.opts.test_cmd, configured, trusted=trusted)
+    if found.command is None:
+        skipped = TestOutcome(
+            Status.SKIPPED, reason=found.source, needs_confirmation=found.needs_confirmation
+        )
+        state.tests = skipped.to_dict() | {"rounds": 0}
     return Workbench(
         wt,
         relay.app.environ,
         Kind.NONE if relay.opts.unsandboxed_tests else Kind.AUTO,
         relay.app.config.test_timeout,
         relay.opts.allow_paths,
-        command=command,
+        command=found.command,
     )
 
 
@@ -184,7 +188,7 @@ def _dry_run(relay: Relay) -> Report:
         wtmod.remove(relay.repo, wt.path)
     state.wall_seconds = time.monotonic() - start
     state.tests = {"status": "not run", "reason": "dry run"}
-    state.outcome, state.reasons = "not done", ["dry run: nothing was committed"]
+    state.outcome, state.reasons = Outcome.NOT_DONE, ["dry run: nothing was committed"]
     return _report(relay, state, None, diff)
 
 
@@ -229,7 +233,7 @@ def _report(relay: Relay, state: RunState, path: Path | None, diff: str | None =
         wall_seconds=state.wall_seconds,
         problems=tuple(state.problems),
         outcomes=relay.ledger.outcomes,
-        outcome=state.outcome or "not done",
+        outcome=state.outcome or Outcome.NOT_DONE,
         reasons=tuple(state.reasons),
         plan_problems=tuple(state.plan_problems),
         test_names=tuple(state.test_names),

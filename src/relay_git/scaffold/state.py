@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from relay_git.scaffold.verify.gate import Outcome
 from relay_git.types import LedgerEntry
 
 
@@ -40,7 +41,7 @@ class RunState:
     test_names: list[str] = field(default_factory=list)  # model-drafted tests kept
     pinned: int = 0  # of them, tests whose expected values came from agreeing drafts
     support: int = 0  # CodeT score of the committed draft: agreeing drafts x tests passed
-    outcome: str = ""  # "done" | "not done"
+    outcome: Outcome | None = None  # set by the review stage, or a dry run
     reasons: list[str] = field(default_factory=list)  # why not done, each plainly
     test_seconds: float = 0.0  # every test-command run, summed
     committed_entries: int = 0  # ledger entries already counted in a commit's trailer
@@ -56,6 +57,10 @@ class RunState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunState:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if known.get("outcome"):
+            known["outcome"] = Outcome(known["outcome"])
+        else:
+            known.pop("outcome", None)  # an older state wrote "" for "not yet decided"
         return cls(**known)
 
 

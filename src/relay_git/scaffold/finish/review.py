@@ -20,6 +20,7 @@ from relay_git.scaffold.relay import Relay, review_tokens
 from relay_git.scaffold.state import RunState
 from relay_git.scaffold.verify import evidence, gate
 from relay_git.scaffold.verify.evidence import new_tests
+from relay_git.scaffold.verify.testrun import Status
 from relay_git.scaffold.write import stages
 from relay_git.scaffold.write.writer import Ask
 from relay_git.types import Finding, Review
@@ -70,7 +71,7 @@ def review_stage(relay: Relay, state: RunState) -> bool:
     final = gate.decide(
         hollow, state.tests, target.asks_tests, tuple(state.test_names), state.verdict
     )
-    state.outcome = "done" if final.done else "not done"
+    state.outcome = final.outcome
     state.reasons = list(final.reasons)
     state.finished = True
     return True
@@ -82,7 +83,8 @@ def _gate(relay: Relay, state: RunState, target: Target) -> list[str]:
     hollow = gate.hollow(state.task, target, base, head)
     hollow += gate.unconfirmed(state.test_names, state.support, _vouched(relay, target))
     hollow += evidence.signature_problems(state.task, head, target.code)
-    if structural(state.task) or hollow or state.tests.get("status") in ("failed", "timeout"):
+    failing = state.tests.get("status") in (Status.FAILED, Status.TIMEOUT)
+    if structural(state.task) or hollow or failing:
         return hollow  # a failing branch is not done already; its evidence is moot
     command = str(state.tests.get("command") or "") or None
     return hollow + relay.bench.evidence(base, head, target.code, command).reasons()
@@ -140,7 +142,7 @@ def _review_fix(relay: Relay, state: RunState, target: Target, review: Review, n
     paths = list(dict.fromkeys([*target.code, *target.tests, *cited]))
     diff = relay.repo.diff_commits(relay.wt.base, relay.wt.head())
     command = str(state.tests.get("command") or "") or None
-    failing = state.tests.get("status") == "failed"
+    failing = state.tests.get("status") == Status.FAILED
     how = Ask(
         stage,
         findings=findings_text(review),

@@ -13,8 +13,10 @@ import ast
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from relay_git.scaffold.plan.target import Target
+from relay_git.scaffold.verify.testrun import Status
 from relay_git.scaffold.write.blocks import defined_names
 
 _REMOVAL = re.compile(r"\b(remove|delete|drop|empty|clear)\b", re.I)
@@ -29,14 +31,23 @@ _DOCS = (".md", ".rst", ".txt")
 Tree = Mapping[str, str | None]  # path -> content (None: absent)
 
 
+class Outcome(StrEnum):
+    """The run's outcome, as the gate decides it (the report's ``outcome``)."""
+
+    DONE = "done"
+    NOT_DONE = "not done"
+
+
 @dataclass(frozen=True)
-class Verdict:
-    done: bool
+class Decision:
+    """The gate's decision: done, or not done and every reason why."""
+
+    outcome: Outcome
     reasons: tuple[str, ...]
 
     @property
-    def exit_code(self) -> int:
-        return 0 if self.done else 1
+    def done(self) -> bool:
+        return self.outcome is Outcome.DONE
 
 
 def _code_lines(path: str, before: str, after: str) -> int:
@@ -148,15 +159,16 @@ def decide(
     asks_tests: bool,
     test_names: Sequence[str],
     verdict: str,
-) -> Verdict:
+) -> Decision:
+    """Done only with no reason against it; ``tests`` is the run's test record."""
     reasons = list(hollow_reasons)
     status = tests.get("status")
-    if status in ("failed", "timeout"):
+    if status in (Status.FAILED, Status.TIMEOUT):
         reasons.append(f"the tests fail ({tests.get('command', '')})")
-    elif status == "skipped" and "confirmation" in str(tests.get("reason", "")):
+    elif status == Status.SKIPPED and tests.get("needs_confirmation"):
         reasons.append("the tests were not run: the test command needs your confirmation")
     if asks_tests and not test_names:
         reasons.append("the task asks for tests, and no drafted test survived")
     if verdict != "approve":
         reasons.append(f"the reviewer did not approve ({verdict or 'not reviewed'})")
-    return Verdict(not reasons, tuple(reasons))
+    return Decision(Outcome.NOT_DONE if reasons else Outcome.DONE, tuple(reasons))

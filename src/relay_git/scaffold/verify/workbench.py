@@ -21,7 +21,7 @@ from relay_git.safety.sandbox import Kind
 from relay_git.scaffold.plan.target import is_test_path, module_of
 from relay_git.scaffold.verify import evidence as ev
 from relay_git.scaffold.verify.select import parse_report
-from relay_git.scaffold.verify.testrun import TestOutcome, run
+from relay_git.scaffold.verify.testrun import Status, TestOutcome, run
 
 
 def pytest_runner(command: str | None) -> str | None:
@@ -124,7 +124,7 @@ class Workbench:
             self.reset()
             self.write(written)
         if self.runner is None:
-            return ev.judge_command(before.failed, after.status == "passed", base, head)
+            return ev.judge_command(before.failed, after.status is Status.PASSED, base, head)
         return ev.judge_runs(before.output, after.output, base, head, code, project)
 
     def _project_tests(

@@ -15,7 +15,7 @@ from relay_git.scaffold.plan.spec import Plan
 from relay_git.scaffold.plan.target import Target
 from relay_git.scaffold.relay import Relay, Seat
 from relay_git.scaffold.verify.choose import MAX_TRIED, Chosen, choose, draft_code
-from relay_git.scaffold.verify.testrun import TestOutcome
+from relay_git.scaffold.verify.testrun import Status, TestOutcome
 from relay_git.scaffold.verify.workbench import Workbench
 from relay_git.scaffold.write import writer
 from relay_git.scaffold.write.generate import SourceFile, context_budget, read_text, select_context
@@ -74,7 +74,7 @@ def _try(
         if command is None:
             return done
         done.outcome = wb.run(command)
-        if done.outcome.status == "passed":
+        if done.outcome.status is Status.PASSED:
             return done
         if index + 1 < min(len(distinct), MAX_TRIED):
             wb.reset()
