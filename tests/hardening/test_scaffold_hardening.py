@@ -435,6 +435,8 @@ def test_protected_files_the_tests_write_never_reach_a_commit(
     assert "fixed.sh" in tree and "slug.py" in tree
     assert "notes.txt" not in tree  # only the files the relay wrote are committed
     assert ".github/workflows/evil.yml" not in tree
+    named = [p for p in report["problems"] if "a protected path: discarded" in p]
+    assert any(".github/workflows/evil.yml" in p for p in named), report["problems"]
     assert git(dirty, "show", f"{BRANCH}:.gitattributes") == "*.py text\n"
     assert not (dirty / ".github").exists()  # nor in the user's checkout
 

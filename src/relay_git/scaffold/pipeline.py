@@ -23,8 +23,8 @@ from relay_git.models.ledger import ParseOutcome
 from relay_git.safety.sandbox import Kind, resolve
 from relay_git.scaffold.finish.report import CommitInfo, Report, headline
 from relay_git.scaffold.finish.review import review_stage
+from relay_git.scaffold.plan.scope import check_plan, scope_of
 from relay_git.scaffold.plan.stage import plan_review_stage, plan_stage, planned, reviewed
-from relay_git.scaffold.plan.target import check_plan, target_of
 from relay_git.scaffold.relay import Options, Progress, Relay
 from relay_git.scaffold.state import RunState, entry_from_dict
 from relay_git.scaffold.verify import preflight
@@ -201,7 +201,7 @@ def _draft_once(relay: Relay, state: RunState) -> str:
     spec, _ = check_plan(reviewed(relay, plan, listing, state), listing, allow)
     state.plan, state.spec = plan.to_dict(), spec.to_dict()
     shown = stages.context(relay, relay.coder, spec, relay.bench, listing)
-    target = target_of(spec, listing)
+    target = scope_of(spec, listing)
     cands, more = draft_code(relay, relay.coder, "generate", spec, target, relay.bench, shown, 1)
     state.problems += more
     if cands:

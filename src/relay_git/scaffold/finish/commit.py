@@ -18,8 +18,15 @@ def tests_dict(outcome: TestOutcome, state: RunState) -> dict[str, object]:
 
 
 def discard_protected(relay: Relay, state: RunState) -> None:
-    for path in wtmod.discard_protected(relay.wt, relay.opts.allow_paths):
-        state.problems.append(f"the tests wrote {path!r}, a protected path: discarded")
+    """Undo what test runs wrote to protected paths, and name each path in the report once
+    (the workbench discards them after every run; the worktree may be clean by now)."""
+    found = set(wtmod.discard_protected(relay.wt, relay.opts.allow_paths))
+    found |= relay.bench.discarded
+    relay.bench.discarded.clear()
+    for path in sorted(found):
+        said = f"the tests wrote {path!r}, a protected path: discarded"
+        if said not in state.problems:
+            state.problems.append(said)
 
 
 def subject(task: str) -> str:

@@ -13,9 +13,8 @@ from relay_git.git import worktree as wtmod
 from relay_git.scaffold.finish.commit import commit, discard_protected, tests_dict
 from relay_git.scaffold.finish.notes import apply_suggestions, notes_text
 from relay_git.scaffold.finish.verdict import ask_verdict
-from relay_git.scaffold.plan.stage import spec_of
-from relay_git.scaffold.plan.stage import target as target_of_run
-from relay_git.scaffold.plan.target import Target, is_test_path, structural
+from relay_git.scaffold.plan.scope import Scope, is_test_path, structural
+from relay_git.scaffold.plan.stage import run_scope, spec_of
 from relay_git.scaffold.relay import Relay, review_tokens
 from relay_git.scaffold.state import RunState
 from relay_git.scaffold.verify import evidence, gate
@@ -28,7 +27,7 @@ from relay_git.types import Finding, Review
 MAX_FIX_DIFF_CHARS = 24_000
 
 
-def _trees(relay: Relay, target: Target) -> tuple[gate.Tree, gate.Tree]:
+def _trees(relay: Relay, target: Scope) -> tuple[gate.Tree, gate.Tree]:
     wt, repo = relay.wt, relay.repo
     names = repo.git("diff", "--name-only", "-z", wt.base, wt.head()).split("\0")
     paths = sorted({p for p in names if p} | set(target.code))
@@ -38,7 +37,7 @@ def _trees(relay: Relay, target: Target) -> tuple[gate.Tree, gate.Tree]:
     )
 
 
-def _vouched(relay: Relay, target: Target) -> bool:
+def _vouched(relay: Relay, target: Scope) -> bool:
     """A test the project already had names a function the task asks for (one ``git grep``
     over the base commit)."""
     if not target.names:
@@ -52,8 +51,8 @@ def _vouched(relay: Relay, target: Target) -> bool:
 def review_stage(relay: Relay, state: RunState) -> bool:
     """The honesty gate, then the reviewer (only for a change that passed the gate); the
     reviewer's findings go back to the coder for up to --review-rounds fix rounds, each
-    judged again. The reviewer writes code itself only in the last round."""
-    target = target_of_run(relay, state)
+    first_look again. The reviewer writes code itself only in the last round."""
+    target = run_scope(relay, state)
     for round_ in range(relay.opts.review_rounds + 1):
         hollow = _gate(relay, state, target)
         before = gate.decide(
@@ -77,7 +76,7 @@ def review_stage(relay: Relay, state: RunState) -> bool:
     return True
 
 
-def _gate(relay: Relay, state: RunState, target: Target) -> list[str]:
+def _gate(relay: Relay, state: RunState, target: Scope) -> list[str]:
     """Why the branch is not done, before any reviewer: hollow, unconfirmed, unproven."""
     base, head = _trees(relay, target)
     hollow = gate.hollow(state.task, target, base, head)
@@ -95,10 +94,10 @@ def _diff_review(relay: Relay, state: RunState, last: bool) -> Review | None:
     reviewer approved, gave no valid reply, or - in the ``last`` round - fixed it itself)."""
     diff = relay.repo.diff_commits(relay.wt.base, relay.wt.head())
     try:
-        judged = ask_verdict(relay, state.task, diff, state.tests, tuple(state.test_names))
-        if judged is not None and judged.verdict == "approve":
-            state.verdict, state.summary = judged.verdict, judged.summary
-            state.notes = f"relay-git review: approve\n\n{judged.summary}\n"
+        first_look = ask_verdict(relay, state.task, diff, state.tests, tuple(state.test_names))
+        if first_look is not None and first_look.verdict == "approve":
+            state.verdict, state.summary = first_look.verdict, first_look.summary
+            state.notes = f"relay-git review: approve\n\n{first_look.summary}\n"
             _note(relay, state)
             return None
         review = _engine_review(relay, diff, state.task)
@@ -106,8 +105,8 @@ def _diff_review(relay: Relay, state: RunState, last: bool) -> Review | None:
         state.problems.append(f"diff review failed, the branch is NOT reviewed: {err.message}")
         state.verdict, state.summary = "unreviewed", "the reviewer gave no valid reply"
         return None
-    state.verdict = review.verdict.value if not judged else judged.verdict
-    state.summary = review.summary or (judged.summary if judged else "")
+    state.verdict = review.verdict.value if not first_look else first_look.verdict
+    state.summary = review.summary or (first_look.summary if first_look else "")
     if state.verdict == "approve":
         state.notes = notes_text(review, None)
         _note(relay, state)
@@ -134,7 +133,7 @@ def findings_text(review: Review) -> str:
     return "\n".join(lines)
 
 
-def _review_fix(relay: Relay, state: RunState, target: Target, review: Review, number: int) -> bool:
+def _review_fix(relay: Relay, state: RunState, target: Scope, review: Review, number: int) -> bool:
     """The coder's fix round for the reviewer's findings: committed when it changes
     something; the tests rerun. False when the coder changed nothing."""
     stage = f"review-fix-{number}"

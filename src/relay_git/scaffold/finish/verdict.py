@@ -17,7 +17,7 @@ MAX_VERDICT_DIFF_CHARS = 24_000
 
 
 @dataclass(frozen=True)
-class Judgement:
+class ReviewerVerdict:
     verdict: str  # approve | fix | reject
     summary: str
 
@@ -33,7 +33,7 @@ def tests_line(tests: Mapping[str, object], test_names: tuple[str, ...]) -> str:
 
 def ask_verdict(
     relay: Relay, task: str, diff: str, tests: Mapping[str, object], names: tuple[str, ...]
-) -> Judgement | None:
+) -> ReviewerVerdict | None:
     """The reviewer's verdict, or None when the review engine must do it: a diff too large
     for one call, or a reviewer off this machine (the engine keeps secret files from it)."""
     if len(diff) > MAX_VERDICT_DIFF_CHARS or not relay.is_local(relay.reviewer):
@@ -50,4 +50,4 @@ def ask_verdict(
         relay.reviewer, "review", messages, VerdictReply, relay.budget(VERDICT_TOKENS)
     )
     summary = "the reviewer approved" if reply.verdict == "approve" else ""
-    return Judgement(reply.verdict, summary)
+    return ReviewerVerdict(reply.verdict, summary)

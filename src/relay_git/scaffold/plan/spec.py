@@ -28,7 +28,7 @@ _WORD = re.compile(r"[a-z0-9]{3,}")
 
 
 @dataclass(frozen=True)
-class Plan:
+class TaskPlan:
     task: str
     summary: str
     files: tuple[tuple[str, str], ...]  # (path, what changes)
@@ -64,7 +64,7 @@ class Plan:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Plan:
+    def from_dict(cls, data: dict[str, Any]) -> TaskPlan:
         return cls(
             task=str(data["task"]),
             summary=str(data["summary"]),
@@ -88,7 +88,7 @@ def listing_for(task: str, listing: Sequence[str], limit: int = MAX_LISTED_FILES
     return list(dict.fromkeys([*named, *related, *top, *tests]))[:limit]
 
 
-def make_plan(relay: Relay, task: str, listing: Sequence[str]) -> Plan:
+def make_plan(relay: Relay, task: str, listing: Sequence[str]) -> TaskPlan:
     shown = listing_for(task, listing)
     cap = relay.budget(plan_tokens(task))
     messages = relay.messages(
@@ -103,7 +103,7 @@ def make_plan(relay: Relay, task: str, listing: Sequence[str]) -> Plan:
         cap=cap,
     )
     reply = relay.ask(relay.planner, "plan", messages, PlanReply, cap)
-    return Plan(
+    return TaskPlan(
         task=task,
         summary=reply.summary.strip(),
         files=tuple((f.path.strip(), f.change.strip()) for f in reply.files),
@@ -112,8 +112,8 @@ def make_plan(relay: Relay, task: str, listing: Sequence[str]) -> Plan:
 
 
 def review_plan(
-    relay: Relay, plan: Plan, listing: Sequence[str], problems: Sequence[str] = ()
-) -> Plan:
+    relay: Relay, plan: TaskPlan, listing: Sequence[str], problems: Sequence[str] = ()
+) -> TaskPlan:
     """The reviewer approves or corrects the plan; the result is the spec."""
     messages = relay.messages(
         "plan_review.system.j2",
@@ -142,7 +142,7 @@ def review_plan(
         comments = relay.ask(
             relay.reviewer, "plan-review", ask_more, PlanCorrection, budget
         ).comments
-    return Plan(
+    return TaskPlan(
         task=plan.task,
         summary=plan.summary,
         files=plan.files,

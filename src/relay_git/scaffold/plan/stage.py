@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from relay_git.errors import ModelOutputError
-from relay_git.scaffold.plan.spec import Plan, make_plan, review_plan
-from relay_git.scaffold.plan.target import Target, check_plan, target_of
+from relay_git.scaffold.plan.scope import Scope, check_plan, scope_of
+from relay_git.scaffold.plan.spec import TaskPlan, make_plan, review_plan
 from relay_git.scaffold.relay import Relay
 from relay_git.scaffold.state import RunState
 
@@ -26,33 +26,33 @@ def plan_review_stage(relay: Relay, state: RunState) -> bool:
     """Plan review: the reviewer's correction, checked again; the result is the spec."""
     assert state.plan is not None
     listing = relay.listing()
-    corrected = reviewed(relay, Plan.from_dict(state.plan), listing, state)
+    corrected = reviewed(relay, TaskPlan.from_dict(state.plan), listing, state)
     spec, repaired = check_plan(corrected, listing, relay.opts.allow_paths)  # checked too
     state.plan_problems += [p for p in repaired if p not in state.plan_problems]
     state.spec = spec.to_dict()
     return True
 
 
-def spec_of(state: RunState) -> Plan:
+def spec_of(state: RunState) -> TaskPlan:
     assert state.spec is not None  # the plan stages ran
-    return Plan.from_dict(state.spec)
+    return TaskPlan.from_dict(state.spec)
 
 
-def target(relay: Relay, state: RunState) -> Target:
+def run_scope(relay: Relay, state: RunState) -> Scope:
     """What the spec means for the tree the branch started from."""
-    return target_of(spec_of(state), relay.base_listing())
+    return scope_of(spec_of(state), relay.base_listing())
 
 
-def planned(relay: Relay, task: str, listing: list[str], problems: list[str]) -> Plan:
+def planned(relay: Relay, task: str, listing: list[str], problems: list[str]) -> TaskPlan:
     """The drafted plan; one that never validates is replaced by the checker's own."""
     try:
         return make_plan(relay, task, listing)
     except ModelOutputError as err:
         problems.append(f"the planner gave no valid plan; planned from the task: {err.message}")
-        return Plan(task, "", (), ())
+        return TaskPlan(task, "", (), ())
 
 
-def reviewed(relay: Relay, plan: Plan, listing: list[str], state: RunState) -> Plan:
+def reviewed(relay: Relay, plan: TaskPlan, listing: list[str], state: RunState) -> TaskPlan:
     """The reviewed spec; a reviewer that never gives a valid reply leaves the plan standing,
     unreviewed and said so, rather than throwing away the coder's work."""
     try:

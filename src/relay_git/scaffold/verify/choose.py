@@ -1,4 +1,4 @@
-"""Draft k code candidates and the tests, let them judge each other, rank the candidates.
+"""Draft k code candidates and the tests, let them check each other, rank the candidates.
 
 The ranking is CodeT's (``select``); when no drafted test survives, the inputs of the
 drafted tests are kept and their expected values pinned by the drafts that agree
@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from relay_git.scaffold.plan.spec import Plan
-from relay_git.scaffold.plan.target import Target, module_of
+from relay_git.scaffold.plan.scope import Scope, module_of
+from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.relay import Relay, Seat
 from relay_git.scaffold.verify import consensus
-from relay_git.scaffold.verify.select import Choice, Matrix, judge, rank
+from relay_git.scaffold.verify.select import Choice, Matrix, rank, run_matrix
 from relay_git.scaffold.verify.workbench import Workbench, probe_path
 from relay_git.scaffold.write.blocks import defined_names, stub
 from relay_git.scaffold.write.generate import (
@@ -53,14 +53,14 @@ def _candidates(per_file: Mapping[str, list[str]]) -> list[Files]:
     return out
 
 
-def _defines(target: Target, base: Files, files: Files) -> bool:
+def _defines(target: Scope, base: Files, files: Files) -> bool:
     names: set[str] = set()
     for path in target.python:
         names |= defined_names(files.get(path, base.get(path, "")))
     return set(target.names) <= names
 
 
-def names_under_test(target: Target, base: Files, files: Files) -> dict[str, str]:
+def names_under_test(target: Scope, base: Files, files: Files) -> dict[str, str]:
     """name -> module for the names the tests should call: those the task names, else the
     ones this change adds."""
     where: dict[str, str] = {}
@@ -76,8 +76,8 @@ def draft_code(
     relay: Relay,
     seat: Seat,
     stage: str,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     wb: Workbench,
     context: Sequence[SourceFile],
     count: int,
@@ -136,7 +136,7 @@ class _Trial:
         """Every drafted test against every code draft and the stub, in a scratch file."""
         test_path = probe_path(self.folder)
         source = compose(None, self.where, tests)
-        return judge(cands, self.stub_files, _Memo(self.wb, test_path, source))
+        return run_matrix(cands, self.stub_files, _Memo(self.wb, test_path, source))
 
     def pin(self, cands: list[Files], tests: list[TestFn]) -> list[TestFn]:
         calls = consensus.equality_calls(tests, sorted(self.where))
@@ -161,8 +161,8 @@ class _Trial:
 
 def choose(
     relay: Relay,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     wb: Workbench,
     cands: list[Files],
     test_seat: Seat,

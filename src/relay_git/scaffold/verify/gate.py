@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from relay_git.scaffold.plan.target import Target
+from relay_git.scaffold.plan.scope import Scope
 from relay_git.scaffold.verify.testrun import Status
 from relay_git.scaffold.write.blocks import defined_names
 
@@ -62,7 +62,7 @@ def _code_lines(path: str, before: str, after: str) -> int:
     return len(code(before) ^ code(after))
 
 
-def hollow(task: str, target: Target, base: Tree, head: Tree) -> list[str]:
+def hollow(task: str, target: Scope, base: Tree, head: Tree) -> list[str]:
     """Why the change is not a real change for this task ([] when it is)."""
     changed = [p for p in set(base) | set(head) if base.get(p) != head.get(p)]
     if not changed:
@@ -107,7 +107,7 @@ def _unhinted(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return node.returns is None or any(a.annotation is None for a in params)
 
 
-def _sections(task: str, target: Target, head: Tree) -> list[str]:
+def _sections(task: str, target: Scope, head: Tree) -> list[str]:
     """A task that asks for "a Usage section" in a document gets a heading of that name."""
     wanted = _SECTION.search(task)
     docs = [p for p in target.code if p.lower().endswith(_DOCS)]
@@ -121,7 +121,7 @@ def _sections(task: str, target: Target, head: Tree) -> list[str]:
     return [f"no {name!r} heading in {', '.join(docs)}"]
 
 
-def unmet_kind(task: str, target: Target, head: Tree) -> list[str]:
+def unmet_kind(task: str, target: Scope, head: Tree) -> list[str]:
     """What a docstring or type-hint task asks of every function, checked on the result."""
     reasons = _sections(task, target, head)
     for path in target.python:

@@ -11,14 +11,14 @@ import re
 import secrets
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from relay_git.errors import UnsafeEdit
 from relay_git.git import worktree as wtmod
 from relay_git.git.edits import Edit, EditFailed, apply_edits
 from relay_git.safety.sandbox import Kind
-from relay_git.scaffold.plan.target import is_test_path, module_of
+from relay_git.scaffold.plan.scope import is_test_path, module_of
 from relay_git.scaffold.verify import evidence as ev
 from relay_git.scaffold.verify.select import parse_report
 from relay_git.scaffold.verify.testrun import Status, TestOutcome, run
@@ -56,6 +56,7 @@ class Workbench:
     allow: tuple[str, ...] = ()
     command: str | None = None  # the project's test command (None: there is none to run)
     test_seconds: float = 0.0
+    discarded: set[str] = field(default_factory=set)  # protected paths a test run wrote
 
     @property
     def runner(self) -> str | None:
@@ -78,6 +79,7 @@ class Workbench:
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         outcome = run(command, self.wt.path, limit, self.environ, sandbox=self.sandbox)
         self.test_seconds += outcome.seconds
+        self.discarded.update(wtmod.discard_protected(self.wt, self.allow))  # now, not later
         return outcome
 
     def remove(self, paths: Sequence[str]) -> None:
@@ -107,7 +109,7 @@ class Workbench:
             }
             found, project = self._project_tests(written, words)
             if not tests and not found:  # nothing to run: no witness
-                return ev.judge_runs("", "", base, head, code)
+                return ev.from_runs("", "", base, head, code)
             paths = " ".join(shlex.quote(p) for p in [*tests, *found])
             command = f"{self.runner} -q -rA --tb=no -p no:cacheprovider {paths}"
         try:
@@ -124,8 +126,8 @@ class Workbench:
             self.reset()
             self.write(written)
         if self.runner is None:
-            return ev.judge_command(before.failed, after.status is Status.PASSED, base, head)
-        return ev.judge_runs(before.output, after.output, base, head, code, project)
+            return ev.from_command(before.failed, after.status is Status.PASSED, base, head)
+        return ev.from_runs(before.output, after.output, base, head, code, project)
 
     def _project_tests(
         self, written: Mapping[str, str], words: set[str]

@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from relay_git.scaffold.finish.commit import commit, discard_protected, subject, tests_dict
-from relay_git.scaffold.plan.spec import Plan
-from relay_git.scaffold.plan.stage import spec_of
-from relay_git.scaffold.plan.stage import target as target_of_run
-from relay_git.scaffold.plan.target import Target, structural
+from relay_git.scaffold.plan.scope import Scope, structural
+from relay_git.scaffold.plan.spec import TaskPlan
+from relay_git.scaffold.plan.stage import run_scope, spec_of
 from relay_git.scaffold.relay import Relay
 from relay_git.scaffold.state import RunState
 from relay_git.scaffold.verify import evidence, gate
@@ -39,7 +38,7 @@ class Shortfall:
 
 
 def trees(
-    relay: Relay, target: Target, files: dict[str, str]
+    relay: Relay, target: Scope, files: dict[str, str]
 ) -> tuple[evidence.Tree, evidence.Tree]:
     paths = sorted(set(files) | set(target.code) | set(target.tests))
     base = {p: relay.repo.read_blob(relay.wt.base, p) for p in paths}
@@ -48,7 +47,7 @@ def trees(
 
 def shortfall(
     relay: Relay,
-    target: Target,
+    target: Scope,
     files: dict[str, str],
     outcome: TestOutcome | None,
     stage: str,
@@ -79,14 +78,14 @@ def _lines(reasons: list[str]) -> str:
 def generate_stage(relay: Relay, state: RunState) -> bool:
     """Generate: by need, one draft first (repaired once); K drafts judged by each other
     when it falls short, or always with --drafts K."""
-    spec, target = spec_of(state), target_of_run(relay, state)
+    spec, target = spec_of(state), run_scope(relay, state)
     if relay.opts.drafts is None and first_stands(relay, state, spec, target):
         return True
     _k_drafts(relay, state, spec, target)
     return True
 
 
-def first_stands(relay: Relay, state: RunState, spec: Plan, target: Target) -> bool:
+def first_stands(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> bool:
     """The first draft, repaired once if it falls short, committed when it stands. False:
     nothing was committed and the worktree is clean, for K drafts to follow."""
     wb, command, listing = relay.bench, relay.command, relay.listing()
@@ -126,8 +125,8 @@ def first_stands(relay: Relay, state: RunState, spec: Plan, target: Target) -> b
 def _commit_first(
     relay: Relay,
     state: RunState,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     files: dict[str, str],
     outcome: TestOutcome | None,
 ) -> None:
@@ -143,7 +142,7 @@ def _commit_first(
         state.tests = tests_dict(outcome, state)
 
 
-def _k_drafts(relay: Relay, state: RunState, spec: Plan, target: Target) -> None:
+def _k_drafts(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> None:
     """K drafts per file and the tests, judged by each other; the best that passes kept."""
     drafts = relay.opts.drafts or WIDEN_DRAFTS
     wb, listing = relay.bench, relay.listing()

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block
-from relay_git.scaffold.plan.spec import Plan
+from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.relay import CODE_TOKENS, TEST_TOKENS, Relay, Seat
 from relay_git.scaffold.write.blocks import (
     code_block,
@@ -202,7 +202,7 @@ def file_drafts(
     relay: Relay,
     seat: Seat,
     stage: str,
-    spec: Plan,
+    spec: TaskPlan,
     path: str,
     root: Path,
     context: Sequence[SourceFile],
@@ -256,7 +256,7 @@ def _merged(existing: str | None, block: str, names: Sequence[str]) -> str | Non
 
 
 def test_drafts(
-    relay: Relay, seat: Seat, spec: Plan, where: dict[str, str], count: int, path: str = ""
+    relay: Relay, seat: Seat, spec: TaskPlan, where: dict[str, str], count: int, path: str = ""
 ) -> list[TestFn]:
     names = sorted(where)
     imports = sorted({f"from {where[n]} import {n}" for n in names})

@@ -11,8 +11,8 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from relay_git.scaffold.plan.spec import Plan
-from relay_git.scaffold.plan.target import Target
+from relay_git.scaffold.plan.scope import Scope
+from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.relay import Relay, Seat
 from relay_git.scaffold.verify.choose import MAX_TRIED, Chosen, choose, draft_code
 from relay_git.scaffold.verify.testrun import Status, TestOutcome
@@ -37,7 +37,7 @@ class Written:
 
 
 def context(
-    relay: Relay, seat: Seat, spec: Plan, wb: Workbench, listing: Sequence[str]
+    relay: Relay, seat: Seat, spec: TaskPlan, wb: Workbench, listing: Sequence[str]
 ) -> list[SourceFile]:
     count = relay.backend(seat).count_tokens
     shown = relay.readable(seat, listing)
@@ -83,8 +83,8 @@ def _try(
 
 def generate(
     relay: Relay,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     wb: Workbench,
     listing: Sequence[str],
     command: str | None,
@@ -131,8 +131,8 @@ def fix(
     relay: Relay,
     seat: Seat,
     stage: str,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     wb: Workbench,
     listing: Sequence[str],
     failure: TestOutcome,
@@ -152,8 +152,8 @@ def fix(
 
 def first(
     relay: Relay,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     wb: Workbench,
     listing: Sequence[str],
     command: str | None,
@@ -203,8 +203,8 @@ def _written(
 def rewrite(
     relay: Relay,
     seat: Seat,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     wb: Workbench,
     listing: Sequence[str],
     paths: Sequence[str],

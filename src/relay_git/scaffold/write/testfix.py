@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from relay_git.models.call import retry_temperature
 from relay_git.scaffold.finish.commit import commit, discard_protected, tests_dict
-from relay_git.scaffold.plan.stage import spec_of
-from relay_git.scaffold.plan.stage import target as target_of_run
+from relay_git.scaffold.plan.stage import run_scope, spec_of
 from relay_git.scaffold.relay import Relay
 from relay_git.scaffold.state import RunState
 from relay_git.scaffold.verify.testrun import TestOutcome
@@ -60,7 +59,7 @@ def _round(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> N
 
 def _written(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> stages.Written:
     seat = relay.reviewer if stage == "escalate" else relay.coder
-    spec, target = spec_of(state), target_of_run(relay, state)
+    spec, target = spec_of(state), run_scope(relay, state)
     wb, listing = relay.bench, relay.listing()
     if relay.opts.drafts is None:  # by need: one request for the files, shown the failure
         how = Ask(  # never the same request twice: what the last round did, hotter

@@ -17,8 +17,8 @@ from relay_git.models.base import Message
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block, for_json
-from relay_git.scaffold.plan.spec import Plan
-from relay_git.scaffold.plan.target import Target, is_test_path, module_of
+from relay_git.scaffold.plan.scope import Scope, is_test_path, module_of
+from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.relay import Relay, Seat
 from relay_git.scaffold.verify.evidence import keep_existing_tests
 from relay_git.scaffold.write import replies
@@ -142,7 +142,7 @@ def ask_whole(
     return text
 
 
-def _asks(paths: Sequence[str], existing: dict[str, str | None], target: Target) -> list[str]:
+def _asks(paths: Sequence[str], existing: dict[str, str | None], target: Scope) -> list[str]:
     lines = []
     modules = ", ".join(f"`{module_of(p)}` ({p})" for p in target.python if module_of(p))
     for path in paths:
@@ -176,8 +176,8 @@ def _asks(paths: Sequence[str], existing: dict[str, str | None], target: Target)
 def write(
     relay: Relay,
     seat: Seat,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     paths: Sequence[str],
     shown: Sequence[SourceFile],
     current: dict[str, str | None],
