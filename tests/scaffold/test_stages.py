@@ -69,7 +69,7 @@ def test_plan_stage_keeps_the_checked_plan(repo: Path, stand: Stand) -> None:
     state = fresh(relay)
     assert plan_stage(relay, state) is True
     assert state.plan is not None
-    assert [f["path"] for f in state.plan["files"]] == ["slug.py", "tests/test_slug.py"]
+    assert state.plan.paths == ("slug.py", "tests/test_slug.py")
     assert state.spec is None  # the spec is the review's to set
 
 
@@ -81,7 +81,7 @@ def test_a_planner_without_a_valid_plan_is_replaced_by_the_checker(
     state = fresh(relay)
     assert plan_stage(relay, state)
     assert any("the planner gave no valid plan" in p for p in state.problems)
-    assert state.plan is not None and state.plan["task"] == TASK
+    assert state.plan is not None and state.plan.task == TASK
 
 
 def test_plan_review_sets_the_spec_and_a_silent_reviewer_leaves_the_plan(
@@ -101,7 +101,7 @@ def test_generate_stage_commits_a_first_draft_that_stands(repo: Path, stand: Sta
     relay = start(repo, stand)
     state = planned(relay)
     assert generate_stage(relay, state) is True
-    assert [c["stage"] for c in state.commits] == ["generate"]
+    assert [c.stage for c in state.commits] == ["generate"]
     assert state.tests["status"] == Status.PASSED and state.test_names == ["test_slugify"]
     tree = git(repo, "ls-tree", "-r", "--name-only", relay.wt.branch).split()
     assert "slug.py" in tree and "tests/test_slug.py" in tree
@@ -140,7 +140,7 @@ def test_fix_stage_runs_one_round_per_step(repo: Path, stand: Stand) -> None:
     assert failing.failed
     state.tests = failing.to_dict()
     done = fix_stage(relay, state)
-    assert state.rounds == 1 and [c["stage"] for c in state.commits] == ["fix-1"]
+    assert state.rounds == 1 and [c.stage for c in state.commits] == ["fix-1"]
     assert done is False and state.tests["status"] == Status.PASSED
     assert fix_stage(relay, state) is True  # passing now: complete
 

@@ -21,7 +21,7 @@ from relay_git.git import worktree as wtmod
 from relay_git.git.repo import DIFF_FLAGS
 from relay_git.models.ledger import ParseOutcome
 from relay_git.safety.sandbox import Kind, resolve
-from relay_git.scaffold.finish.report import CommitInfo, Report, headline
+from relay_git.scaffold.finish.report import Report, headline
 from relay_git.scaffold.finish.review import review_stage
 from relay_git.scaffold.plan.scope import check_plan, scope_of
 from relay_git.scaffold.plan.stage import plan_review_stage, plan_stage, planned, reviewed
@@ -199,7 +199,7 @@ def _draft_once(relay: Relay, state: RunState) -> str:
         planned(relay, state.task, listing, state.problems), listing, allow
     )
     spec, _ = check_plan(reviewed(relay, plan, listing, state), listing, allow)
-    state.plan, state.spec = plan.to_dict(), spec.to_dict()
+    state.plan, state.spec = plan, spec
     shown = stages.context(relay, relay.coder, spec, relay.bench, listing)
     target = scope_of(spec, listing)
     cands, more = draft_code(relay, relay.coder, "generate", spec, target, relay.bench, shown, 1)
@@ -213,7 +213,7 @@ def _draft_once(relay: Relay, state: RunState) -> str:
 def _report(relay: Relay, state: RunState, path: Path | None, diff: str | None = None) -> Report:
     entries = relay.ledger.entries
     if diff is None and path is not None and state.commits:
-        diff = relay.repo.diff_commits(state.base, state.commits[-1]["sha"])
+        diff = relay.repo.diff_commits(state.base, state.commits[-1].sha)
     return Report(
         task=state.task,
         branch=state.branch,
@@ -221,12 +221,12 @@ def _report(relay: Relay, state: RunState, path: Path | None, diff: str | None =
         base=state.base,
         dry_run=relay.opts.dry_run,
         large_only=relay.opts.large_only,
-        commits=tuple(CommitInfo(**c) for c in state.commits),
+        commits=tuple(state.commits),
         tests=state.tests | {"total_seconds": round(state.test_seconds, 3)},
         verdict=state.verdict,
         summary=state.summary,
         notes=state.notes,
-        plan=state.spec,
+        plan=state.spec.to_dict() if state.spec else None,
         edits=diff or "",
         ledger=entries,
         headline=headline(entries, relay.app.config.coder, relay.app.config.reviewer),

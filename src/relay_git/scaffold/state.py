@@ -1,7 +1,9 @@
 """The run's resumable state: which stages are done and what they produced.
 
-Kept as JSON in the relay worktree's own git dir, written after every stage, so an
-interrupted run continues from its last completed stage.
+Kept as JSON in the relay worktree's own git dir, written after every stage step, so an
+interrupted run continues from its last completed stage. What the stages produce is held
+as typed, immutable values (the plan and the spec, the commits, the outcome); they become
+JSON only in ``to_dict`` and are read back in ``from_dict``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from relay_git.scaffold.finish.report import CommitInfo
+from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.verify.gate import Outcome
 from relay_git.types import LedgerEntry
 
@@ -24,13 +28,13 @@ class RunState:
     worktree: str
     large_only: bool = False
     completed: list[str] = field(default_factory=list)
-    plan: dict[str, Any] | None = None
-    spec: dict[str, Any] | None = None
+    plan: TaskPlan | None = None  # the planner's, checked
+    spec: TaskPlan | None = None  # the reviewed plan, checked: what the code is written to
     tests: dict[str, Any] = field(default_factory=dict)
     rounds: int = 0
     escalated: bool = False
     fix_problems: list[str] = field(default_factory=list)  # what the last fix round said
-    commits: list[dict[str, str]] = field(default_factory=list)
+    commits: list[CommitInfo] = field(default_factory=list)
     verdict: str = ""
     summary: str = ""
     notes: str = ""
@@ -52,11 +56,19 @@ class RunState:
         return stage in self.completed
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["plan"] = self.plan.to_dict() if self.plan else None
+        data["spec"] = self.spec.to_dict() if self.spec else None
+        data["commits"] = [c.to_dict() for c in self.commits]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunState:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for name in ("plan", "spec"):
+            if known.get(name):
+                known[name] = TaskPlan.from_dict(known[name])
+        known["commits"] = [CommitInfo(**c) for c in known.get("commits", [])]
         if known.get("outcome"):
             known["outcome"] = Outcome(known["outcome"])
         else:

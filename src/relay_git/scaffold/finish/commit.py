@@ -61,4 +61,4 @@ def commit(
     ]
     sha = wtmod.commit(wt, subject, body, trailers, author, relay.app.environ, paths)
     state.committed_entries = len(relay.ledger.entries)
-    state.commits.append(CommitInfo(sha, stage, author.name, subject).to_dict())
+    state.commits.append(CommitInfo(sha, stage, author.name, subject))

@@ -17,25 +17,25 @@ def plan_stage(relay: Relay, state: RunState) -> bool:
     listing = relay.listing()
     drafted = planned(relay, state.task, listing, state.problems)
     checked, repaired = check_plan(drafted, listing, relay.opts.allow_paths)
-    state.plan = checked.to_dict()
+    state.plan = checked
     state.plan_problems = repaired
     return True
 
 
 def plan_review_stage(relay: Relay, state: RunState) -> bool:
     """Plan review: the reviewer's correction, checked again; the result is the spec."""
-    assert state.plan is not None
+    assert state.plan is not None  # the plan stage ran
     listing = relay.listing()
-    corrected = reviewed(relay, TaskPlan.from_dict(state.plan), listing, state)
+    corrected = reviewed(relay, state.plan, listing, state)
     spec, repaired = check_plan(corrected, listing, relay.opts.allow_paths)  # checked too
     state.plan_problems += [p for p in repaired if p not in state.plan_problems]
-    state.spec = spec.to_dict()
+    state.spec = spec
     return True
 
 
 def spec_of(state: RunState) -> TaskPlan:
     assert state.spec is not None  # the plan stages ran
-    return TaskPlan.from_dict(state.spec)
+    return state.spec
 
 
 def run_scope(relay: Relay, state: RunState) -> Scope:
