@@ -140,7 +140,6 @@ def _review_fix(relay: Relay, state: RunState, target: Scope, review: Review, nu
     cited = [f.path for f in review.findings if f.path]
     paths = list(dict.fromkeys([*target.code, *target.tests, *cited]))
     diff = relay.repo.diff_commits(relay.wt.base, relay.wt.head())
-    command = str(state.tests.get("command") or "") or None
     failing = state.tests.get("status") == Status.FAILED
     how = Ask(
         stage,
@@ -149,12 +148,10 @@ def _review_fix(relay: Relay, state: RunState, target: Scope, review: Review, nu
         failure=str(state.tests.get("output_tail", "")) if failing else "",
         repairs=tuple(state.plan_problems),
     )
-    wb, spec = relay.bench, spec_of(state)
-    listing = relay.listing()
-    written = stages.rewrite(relay, relay.coder, spec, target, wb, listing, paths, how, command)
+    written = stages.rewrite(relay, relay.coder, spec_of(state), target, paths, how)
     state.problems += written.problems
     if not written.files:
-        wb.reset()
+        relay.bench.reset()
         return False
     discard_protected(relay, state)
     base = {p: relay.repo.read_blob(relay.wt.base, p) for p in written.files}

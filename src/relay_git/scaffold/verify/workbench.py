@@ -1,8 +1,9 @@
 """Trying candidates in the relay worktree: write the files, run, read the result, reset.
 
-Every run goes through ``testrun.run`` (the sandbox); every write through
-``edits.apply_edits`` (confined to the worktree, protected paths refused). After each
-try the worktree returns to its last commit, so candidates never see each other.
+Every test-command run of a relay goes through ``Workbench.run`` (then ``testrun.run``, the
+sandbox); every write through ``edits.apply_edits`` (confined to the worktree, protected
+paths refused). After each try the worktree returns to its last commit, so candidates
+never see each other.
 """
 
 from __future__ import annotations

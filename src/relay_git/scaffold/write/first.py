@@ -88,8 +88,8 @@ def generate_stage(relay: Relay, state: RunState) -> bool:
 def first_stands(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> bool:
     """The first draft, repaired once if it falls short, committed when it stands. False:
     nothing was committed and the worktree is clean, for K drafts to follow."""
-    wb, command, listing = relay.bench, relay.command, relay.listing()
-    written = stages.first(relay, spec, target, wb, listing, command, state.plan_problems)
+    wb = relay.bench
+    written = stages.first(relay, spec, target, state.plan_problems)
     state.problems += written.problems
     if not written.files:
         wb.reset()
@@ -104,9 +104,7 @@ def first_stands(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -
             findings=short.how.findings,
             repairs=tuple(state.plan_problems),
         )
-        again = stages.rewrite(
-            relay, relay.coder, spec, target, wb, listing, short.paths, how, command
-        )
+        again = stages.rewrite(relay, relay.coder, spec, target, short.paths, how)
         state.problems += again.problems
         if again.files:
             files |= again.files
@@ -145,8 +143,7 @@ def _commit_first(
 def _k_drafts(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> None:
     """K drafts per file and the tests, judged by each other; the best that passes kept."""
     drafts = relay.opts.drafts or WIDEN_DRAFTS
-    wb, listing = relay.bench, relay.listing()
-    written = stages.generate(relay, spec, target, wb, listing, relay.command, drafts)
+    written = stages.generate(relay, spec, target, drafts)
     state.problems += written.problems
     state.test_names, state.pinned = list(written.test_names), written.pinned
     state.support = written.support

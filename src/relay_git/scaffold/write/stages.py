@@ -81,19 +81,11 @@ def _try(
     return done
 
 
-def generate(
-    relay: Relay,
-    spec: TaskPlan,
-    target: Scope,
-    wb: Workbench,
-    listing: Sequence[str],
-    command: str | None,
-    drafts: int,
-    start: int = 0,
-) -> Written:
+def generate(relay: Relay, spec: TaskPlan, target: Scope, drafts: int, start: int = 0) -> Written:
     """Draft ``drafts`` candidates per file and the tests; the best that passes stays written.
     ``start``: the draft number to begin at (a widened batch asks what no earlier one did)."""
-    shown = context(relay, relay.coder, spec, wb, listing)
+    wb, command = relay.bench, relay.command
+    shown = context(relay, relay.coder, spec, wb, relay.listing())
     seen: list[str] = []  # every Python block as written: the tests they carry count too
     problems: list[str] = []
 
@@ -133,13 +125,12 @@ def fix(
     stage: str,
     spec: TaskPlan,
     target: Scope,
-    wb: Workbench,
-    listing: Sequence[str],
     failure: TestOutcome,
     drafts: int,
 ) -> Written:
     """One fix round: new drafts of the code files, shown the failing output."""
-    shown = context(relay, seat, spec, wb, listing)
+    wb = relay.bench
+    shown = context(relay, seat, spec, wb, relay.listing())
     said = failure.output.strip() or f"(exit code {failure.exit_code}, no output)"
     text = f"$ {failure.command}\n{said}"
     cands, problems = draft_code(relay, seat, stage, spec, target, wb, shown, drafts, failure=text)
@@ -150,19 +141,12 @@ def fix(
     return done
 
 
-def first(
-    relay: Relay,
-    spec: TaskPlan,
-    target: Scope,
-    wb: Workbench,
-    listing: Sequence[str],
-    command: str | None,
-    repairs: Sequence[str] = (),
-) -> Written:
+def first(relay: Relay, spec: TaskPlan, target: Scope, repairs: Sequence[str] = ()) -> Written:
     """The first draft: one request per code file, then one for each test file (a whole,
     coherent file), all at temperature 0; written and run."""
+    wb = relay.bench
     root = wb.wt.path
-    shown = context(relay, relay.coder, spec, wb, listing)
+    shown = context(relay, relay.coder, spec, wb, relay.listing())
     base = {p: read_text(root, p) for p in (*target.code, *target.tests)}
     current = dict(base)
     problems: list[str] = []
@@ -181,7 +165,7 @@ def first(
         if stage == "generate" and all(current.get(p) == base.get(p) for p in target.code):
             return Written(problems=[*problems, "generate: the coder wrote no usable code"])
     files = {p: c for p, c in current.items() if c is not None and c != base.get(p)}
-    return _written(wb, files, command, base, problems)
+    return _written(wb, files, relay.command, base, problems)
 
 
 def _written(
@@ -201,19 +185,12 @@ def _written(
 
 
 def rewrite(
-    relay: Relay,
-    seat: Seat,
-    spec: TaskPlan,
-    target: Scope,
-    wb: Workbench,
-    listing: Sequence[str],
-    paths: Sequence[str],
-    how: writer.Ask,
-    command: str | None,
+    relay: Relay, seat: Seat, spec: TaskPlan, target: Scope, paths: Sequence[str], how: writer.Ask
 ) -> Written:
     """One request for every file a fix touches, shown why; written and run."""
+    wb = relay.bench
     root = wb.wt.path
-    shown = context(relay, seat, spec, wb, listing)
+    shown = context(relay, seat, spec, wb, relay.listing())
     current = {p: read_text(root, p) for p in paths}
     got = writer.write(relay, seat, spec, target, paths, shown, current, how)
     if not got.files:
@@ -221,4 +198,6 @@ def rewrite(
             problems=[f"{how.stage}: {p}" for p in got.problems]
             or [f"{how.stage}: the reply changed nothing"]
         )
-    return _written(wb, got.files, command, current, [f"{how.stage}: {p}" for p in got.problems])
+    return _written(
+        wb, got.files, relay.command, current, [f"{how.stage}: {p}" for p in got.problems]
+    )

@@ -60,7 +60,6 @@ def _round(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> N
 def _written(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> stages.Written:
     seat = relay.reviewer if stage == "escalate" else relay.coder
     spec, target = spec_of(state), run_scope(relay, state)
-    wb, listing = relay.bench, relay.listing()
     if relay.opts.drafts is None:  # by need: one request for the files, shown the failure
         how = Ask(  # never the same request twice: what the last round did, hotter
             stage,
@@ -71,6 +70,6 @@ def _written(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) ->
             seed=state.rounds + 1,
         )
         code = list(target.code)
-        return stages.rewrite(relay, seat, spec, target, wb, listing, code, how, relay.command)
+        return stages.rewrite(relay, seat, spec, target, code, how)
     count = 1 if stage == "escalate" else relay.opts.drafts
-    return stages.fix(relay, seat, stage, spec, target, wb, listing, outcome, count)
+    return stages.fix(relay, seat, stage, spec, target, outcome, count)
