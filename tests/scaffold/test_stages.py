@@ -102,7 +102,8 @@ def test_generate_stage_commits_a_first_draft_that_stands(repo: Path, stand: Sta
     state = planned(relay)
     assert generate_stage(relay, state) is True
     assert [c.stage for c in state.commits] == ["generate"]
-    assert state.tests["status"] == Status.PASSED and state.test_names == ["test_slugify"]
+    assert state.tests and state.tests.status is Status.PASSED
+    assert state.test_names == ["test_slugify"]
     tree = git(repo, "ls-tree", "-r", "--name-only", relay.wt.branch).split()
     assert "slug.py" in tree and "tests/test_slug.py" in tree
 
@@ -110,7 +111,7 @@ def test_generate_stage_commits_a_first_draft_that_stands(repo: Path, stand: Sta
 def test_fix_stage_is_complete_when_the_tests_pass(repo: Path, stand: Stand) -> None:
     relay = start(repo, stand)
     state = fresh(relay)
-    state.tests = TestOutcome(Status.PASSED, PYTEST).to_dict()
+    state.tested(TestOutcome(Status.PASSED, PYTEST))
     asked = len(stand.coder.history)
     assert fix_stage(relay, state) is True
     assert len(stand.coder.history) == asked and state.rounds == 0
@@ -119,7 +120,7 @@ def test_fix_stage_is_complete_when_the_tests_pass(repo: Path, stand: Stand) -> 
 def test_fix_stage_stops_when_the_rounds_are_spent(repo: Path, stand: Stand) -> None:
     relay = start(repo, stand, max_rounds=0)
     state = fresh(relay)
-    state.tests = TestOutcome(Status.FAILED, PYTEST, 1, "boom").to_dict()
+    state.tested(TestOutcome(Status.FAILED, PYTEST, 1, "boom"))
     state.escalated = True
     assert fix_stage(relay, state) is True
     assert state.problems == ["tests still fail after 0 fix round(s) and an escalation"]
@@ -138,10 +139,11 @@ def test_fix_stage_runs_one_round_per_step(repo: Path, stand: Stand) -> None:
     git(relay.wt.path, "commit", "-q", "-m", "a test first")
     failing = relay.bench.run(PYTEST)
     assert failing.failed
-    state.tests = failing.to_dict()
+    state.tested(failing)
     done = fix_stage(relay, state)
     assert state.rounds == 1 and [c.stage for c in state.commits] == ["fix-1"]
-    assert done is False and state.tests["status"] == Status.PASSED
+    assert done is False and state.tests and state.tests.status is Status.PASSED
+    assert state.test_record()["rounds"] == 1
     assert fix_stage(relay, state) is True  # passing now: complete
 
 
@@ -171,11 +173,13 @@ def test_the_state_is_saved_and_read_back_with_its_outcome(repo: Path, stand: St
     relay = start(repo, stand)
     state = planned(relay)
     state.outcome = Outcome.DONE
+    state.tested(TestOutcome(Status.PASSED, PYTEST, 0, "1 passed", 0.5))
     pipeline.save(relay, state)
     raw = runstate.read_state(relay.wt.path) or {}
     assert json.loads(json.dumps(raw))["outcome"] == "done"
     again = RunState.from_dict(raw)
     assert again.outcome is Outcome.DONE and again.spec == state.spec
+    assert again.tests == state.tests and again.test_record() == state.test_record()
     assert again.ledger and again.ledger[0]["stage"] == "plan"
 
 

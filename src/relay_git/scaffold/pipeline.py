@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 from relay_git.app import App
 from relay_git.errors import RelayError, UsageError
@@ -151,7 +152,7 @@ def _workbench(relay: Relay, wt: wtmod.RelayWorktree, state: RunState) -> Workbe
         skipped = TestOutcome(
             Status.SKIPPED, reason=found.source, needs_confirmation=found.needs_confirmation
         )
-        state.tests = skipped.to_dict() | {"rounds": 0}
+        state.tested(skipped)
     return Workbench(
         wt,
         relay.app.environ,
@@ -187,7 +188,6 @@ def _dry_run(relay: Relay) -> Report:
     finally:
         wtmod.remove(relay.repo, wt.path)
     state.wall_seconds = time.monotonic() - start
-    state.tests = {"status": "not run", "reason": "dry run"}
     state.outcome, state.reasons = Outcome.NOT_DONE, ["dry run: nothing was committed"]
     return _report(relay, state, None, diff)
 
@@ -222,7 +222,7 @@ def _report(relay: Relay, state: RunState, path: Path | None, diff: str | None =
         dry_run=relay.opts.dry_run,
         large_only=relay.opts.large_only,
         commits=tuple(state.commits),
-        tests=state.tests | {"total_seconds": round(state.test_seconds, 3)},
+        tests=_tests(relay, state),
         verdict=state.verdict,
         summary=state.summary,
         notes=state.notes,
@@ -241,6 +241,13 @@ def _report(relay: Relay, state: RunState, path: Path | None, diff: str | None =
         support=state.support,
         model_load_seconds=_load_seconds(relay),
     )
+
+
+def _tests(relay: Relay, state: RunState) -> dict[str, Any]:
+    record = state.test_record()
+    if relay.opts.dry_run:
+        record = {"status": "not run", "reason": "dry run"}
+    return record | {"total_seconds": round(state.test_seconds, 3)}
 
 
 def _load_seconds(relay: Relay) -> dict[str, float]:

@@ -14,6 +14,7 @@ from typing import Any
 from relay_git.scaffold.finish.report import CommitInfo
 from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.verify.gate import Outcome
+from relay_git.scaffold.verify.testrun import Status, TestOutcome
 from relay_git.types import LedgerEntry
 
 
@@ -30,7 +31,8 @@ class RunState:
     completed: list[str] = field(default_factory=list)
     plan: TaskPlan | None = None  # the planner's, checked
     spec: TaskPlan | None = None  # the reviewed plan, checked: what the code is written to
-    tests: dict[str, Any] = field(default_factory=dict)
+    tests: TestOutcome | None = None  # the latest run of the test command (None: not run)
+    after_review_fix: bool = False  # ``tests`` is the rerun after the reviewer's own fix
     rounds: int = 0
     escalated: bool = False
     fix_problems: list[str] = field(default_factory=list)  # what the last fix round said
@@ -55,8 +57,21 @@ class RunState:
     def done(self, stage: str) -> bool:
         return stage in self.completed
 
+    def tested(self, outcome: TestOutcome, *, after_review_fix: bool = False) -> None:
+        self.tests, self.after_review_fix = outcome, after_review_fix
+
+    def test_record(self) -> dict[str, Any]:
+        """The tests as the report and the gate read them: the outcome and its fix rounds."""
+        if self.tests is None:
+            return {}
+        if self.tests.status is Status.SKIPPED:
+            return self.tests.to_dict() | {"rounds": 0}
+        record = self.tests.to_dict() | {"rounds": self.rounds, "escalated": self.escalated}
+        return record | ({"after_review_fix": True} if self.after_review_fix else {})
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data["tests"] = self.test_record()
         data["plan"] = self.plan.to_dict() if self.plan else None
         data["spec"] = self.spec.to_dict() if self.spec else None
         data["commits"] = [c.to_dict() for c in self.commits]
@@ -69,6 +84,9 @@ class RunState:
             if known.get(name):
                 known[name] = TaskPlan.from_dict(known[name])
         known["commits"] = [CommitInfo(**c) for c in known.get("commits", [])]
+        tests = known.pop("tests", None) or {}
+        if tests.get("status") in set(Status):
+            known["tests"] = TestOutcome.from_dict(tests)
         if known.get("outcome"):
             known["outcome"] = Outcome(known["outcome"])
         else:

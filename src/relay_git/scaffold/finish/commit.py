@@ -10,11 +10,6 @@ from relay_git.git import worktree as wtmod
 from relay_git.scaffold.finish.report import CommitInfo
 from relay_git.scaffold.relay import Relay, Seat
 from relay_git.scaffold.state import RunState
-from relay_git.scaffold.verify.testrun import TestOutcome
-
-
-def tests_dict(outcome: TestOutcome, state: RunState) -> dict[str, object]:
-    return outcome.to_dict() | {"rounds": state.rounds, "escalated": state.escalated}
 
 
 def discard_protected(relay: Relay, state: RunState) -> None:

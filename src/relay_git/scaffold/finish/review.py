@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from relay_git.errors import ModelOutputError
 from relay_git.git import worktree as wtmod
-from relay_git.scaffold.finish.commit import commit, discard_protected, tests_dict
+from relay_git.scaffold.finish.commit import commit, discard_protected
 from relay_git.scaffold.finish.notes import apply_suggestions, notes_text
 from relay_git.scaffold.finish.verdict import ask_verdict
 from relay_git.scaffold.plan.scope import Scope, is_test_path, structural
@@ -56,7 +56,7 @@ def review_stage(relay: Relay, state: RunState) -> bool:
     for round_ in range(relay.opts.review_rounds + 1):
         hollow = _gate(relay, state, target)
         before = gate.decide(
-            hollow, state.tests, target.asks_tests, tuple(state.test_names), "approve"
+            hollow, state.test_record(), target.asks_tests, tuple(state.test_names), "approve"
         )
         if not before.done:
             state.verdict = "not reviewed"
@@ -68,7 +68,7 @@ def review_stage(relay: Relay, state: RunState) -> bool:
             break
     hollow = _gate(relay, state, target)
     final = gate.decide(
-        hollow, state.tests, target.asks_tests, tuple(state.test_names), state.verdict
+        hollow, state.test_record(), target.asks_tests, tuple(state.test_names), state.verdict
     )
     state.outcome = final.outcome
     state.reasons = list(final.reasons)
@@ -82,10 +82,10 @@ def _gate(relay: Relay, state: RunState, target: Scope) -> list[str]:
     hollow = gate.hollow(state.task, target, base, head)
     hollow += gate.unconfirmed(state.test_names, state.support, _vouched(relay, target))
     hollow += evidence.signature_problems(state.task, head, target.code)
-    failing = state.tests.get("status") in (Status.FAILED, Status.TIMEOUT)
+    failing = state.tests is not None and state.tests.failed
     if structural(state.task) or hollow or failing:
         return hollow  # a failing branch is not done already; its evidence is moot
-    command = str(state.tests.get("command") or "") or None
+    command = (state.tests.command or None) if state.tests else None
     return hollow + relay.bench.evidence(base, head, target.code, command).reasons()
 
 
@@ -94,7 +94,9 @@ def _diff_review(relay: Relay, state: RunState, last: bool) -> Review | None:
     reviewer approved, gave no valid reply, or - in the ``last`` round - fixed it itself)."""
     diff = relay.repo.diff_commits(relay.wt.base, relay.wt.head())
     try:
-        first_look = ask_verdict(relay, state.task, diff, state.tests, tuple(state.test_names))
+        first_look = ask_verdict(
+            relay, state.task, diff, state.test_record(), tuple(state.test_names)
+        )
         if first_look is not None and first_look.verdict == "approve":
             state.verdict, state.summary = first_look.verdict, first_look.summary
             state.notes = f"relay-git review: approve\n\n{first_look.summary}\n"
@@ -140,12 +142,12 @@ def _review_fix(relay: Relay, state: RunState, target: Scope, review: Review, nu
     cited = [f.path for f in review.findings if f.path]
     paths = list(dict.fromkeys([*target.code, *target.tests, *cited]))
     diff = relay.repo.diff_commits(relay.wt.base, relay.wt.head())
-    failing = state.tests.get("status") == Status.FAILED
+    failing = state.tests if state.tests and state.tests.status is Status.FAILED else None
     how = Ask(
         stage,
         findings=findings_text(review),
         diff=diff[:MAX_FIX_DIFF_CHARS],
-        failure=str(state.tests.get("output_tail", "")) if failing else "",
+        failure=failing.output if failing else "",
         repairs=tuple(state.plan_problems),
     )
     written = stages.rewrite(relay, relay.coder, spec_of(state), target, paths, how)
@@ -157,7 +159,7 @@ def _review_fix(relay: Relay, state: RunState, target: Scope, review: Review, nu
     base = {p: relay.repo.read_blob(relay.wt.base, p) for p in written.files}
     state.test_names = list(dict.fromkeys([*state.test_names, *new_tests(base, written.files)]))
     if written.outcome is not None:
-        state.tests = tests_dict(written.outcome, state)
+        state.tested(written.outcome)
     subject = f"relay({stage}): the reviewer's findings"
     body = findings_text(review)
     commit(relay, state, stage, relay.coder, subject, body, list(written.files))
@@ -183,12 +185,12 @@ def _note(relay: Relay, state: RunState) -> None:
 def _review_fix_commit(
     relay: Relay, state: RunState, applied: tuple[Finding, ...], written: Sequence[str]
 ) -> None:
-    command = state.tests.get("command") or None
+    command = state.tests.command if state.tests else ""
     if command:  # through the workbench, as every test run: sandboxed, timed, summed
-        relay.progress("tests", str(command), 0)
-        outcome = relay.bench.run(str(command))
+        relay.progress("tests", command, 0)
+        outcome = relay.bench.run(command)
         discard_protected(relay, state)
-        state.tests = tests_dict(outcome, state) | {"after_review_fix": True}
+        state.tested(outcome, after_review_fix=True)
     body = "\n".join(f"- {f.path}:{f.line}: {f.message}" for f in applied)
     subject = "relay(review-fix): reviewer fixes"
     commit(relay, state, "review-fix", relay.reviewer, subject, body, list(written))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relay_git.scaffold.finish.commit import commit, discard_protected, subject, tests_dict
+from relay_git.scaffold.finish.commit import commit, discard_protected, subject
 from relay_git.scaffold.plan.scope import Scope, structural
 from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.plan.stage import run_scope, spec_of
@@ -137,7 +137,7 @@ def _commit_first(
     )
     commit(relay, state, "generate", relay.coder, subject(state.task), body, list(files))
     if outcome is not None:
-        state.tests = tests_dict(outcome, state)
+        state.tested(outcome)
 
 
 def _k_drafts(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> None:
@@ -159,4 +159,4 @@ def _k_drafts(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> N
         files = list(written.files)
         commit(relay, state, "generate", relay.coder, subject(state.task), body, files)
     if written.outcome is not None:
-        state.tests = tests_dict(written.outcome, state)
+        state.tested(written.outcome)

@@ -5,7 +5,7 @@ committed when it changed something; the pipeline saves the state after it."""
 from __future__ import annotations
 
 from relay_git.models.call import retry_temperature
-from relay_git.scaffold.finish.commit import commit, discard_protected, tests_dict
+from relay_git.scaffold.finish.commit import commit, discard_protected
 from relay_git.scaffold.plan.stage import run_scope, spec_of
 from relay_git.scaffold.relay import Relay
 from relay_git.scaffold.state import RunState
@@ -26,7 +26,7 @@ def next_stage(rounds_done: int, max_rounds: int, escalated: bool) -> str | None
 
 def fix_stage(relay: Relay, state: RunState) -> bool:
     """One fix round while the tests fail; True once they pass or the rounds are spent."""
-    outcome = TestOutcome.from_dict(state.tests) if state.tests.get("command") else None
+    outcome = state.tests if state.tests and state.tests.command else None
     if relay.command is None or outcome is None or not outcome.failed:
         return True
     stage = next_stage(state.rounds, relay.opts.max_rounds, state.escalated)
@@ -54,7 +54,7 @@ def _round(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> N
         subject = f"relay({stage}): make the tests pass"
         commit(relay, state, stage, seat, subject, body, list(written.files))
         outcome = written.outcome
-    state.tests = tests_dict(outcome, state)
+    state.tested(outcome)
 
 
 def _written(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> stages.Written:
