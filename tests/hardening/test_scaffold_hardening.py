@@ -34,11 +34,13 @@ from tests.scaffold.support import (
     snapshot,
 )
 
+from relay_git.app import App
+from relay_git.config import Config
 from relay_git.models.base import ChatRequest
 from relay_git.models.ledger import Ledger
-from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.generate import MAX_CONTEXT_FILES, select_context
-from relay_git.scaffold.plan import MAX_LISTED_FILES, make_plan
+from relay_git.scaffold import relay as run
+from relay_git.scaffold.plan.spec import MAX_LISTED_FILES, make_plan
+from relay_git.scaffold.write.generate import MAX_CONTEXT_FILES, select_context
 from relay_git.util import fs as fs_module  # the one atomic write, which edits use
 
 # fails without the change (no slugify that lowercases), passes with it: evidence
@@ -337,8 +339,9 @@ def test_100k_file_listing_stays_bounded(tmp_path: Path) -> None:
     assert time.monotonic() - start < 5
     assert 0 < len(chosen) <= MAX_CONTEXT_FILES
     fake = FakeBackend(CODER).enqueue(plan_reply())
-    seat = Seat("coder", CODER)
-    env = StageEnv(factory(fake), Ledger(), None, lambda *_: None, seat, seat, seat)
+    seat = run.Seat("coder", CODER)
+    app = App(Config(), {}, None, Ledger(), factory(fake))
+    env = run.Relay(app, run.Options("add a slug helper"), lambda *_: None, seat, seat, seat)
     start = time.monotonic()
     make_plan(env, "add a slug helper", listing)  # every file shares a word with the task
     assert time.monotonic() - start < 5
@@ -433,6 +436,8 @@ def test_protected_files_the_tests_write_never_reach_a_commit(
     assert "fixed.sh" in tree and "slug.py" in tree
     assert "notes.txt" not in tree  # only the files the relay wrote are committed
     assert ".github/workflows/evil.yml" not in tree
+    named = [p for p in report["problems"] if "a protected path: discarded" in p]
+    assert any(".github/workflows/evil.yml" in p for p in named), report["problems"]
     assert git(dirty, "show", f"{BRANCH}:.gitattributes") == "*.py text\n"
     assert not (dirty / ".github").exists()  # nor in the user's checkout
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from relay_git.models.ledger import NoComparison, Savings, large_alone, rates
-from relay_git.scaffold.report import _headline_lines, headline
+from relay_git.scaffold.finish.report import _headline_lines, headline
 from relay_git.scaffold.state import entry_from_dict
 from relay_git.types import LedgerEntry
 

@@ -31,7 +31,7 @@ from tests.conftest import git
 from relay_git.git import worktree
 from relay_git.git.repo import Repository
 from relay_git.safety.sandbox import Kind, SandboxUnavailable, environment, probe, resolve
-from relay_git.scaffold.testrun import run
+from relay_git.scaffold.verify.testrun import run
 
 ATTACK = r"""
 import json, os, socket, subprocess, sys

@@ -28,7 +28,7 @@ import pytest
 from tests.safety.test_sandbox import BEYOND, _relay_worktree, _usable
 
 from relay_git.safety.sandbox import Kind
-from relay_git.scaffold.testrun import run
+from relay_git.scaffold.verify.testrun import run
 
 SECRET = "PROD_DB_PASSWORD=" + "hunter2-" + uuid.uuid4().hex
 HISTORY = "mysql -u root -p" + uuid.uuid4().hex

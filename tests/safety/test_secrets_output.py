@@ -21,7 +21,7 @@ from tests.safety.test_sandbox import _relay_worktree, _usable
 
 from relay_git.safety.redact import encodings
 from relay_git.safety.sandbox import Kind
-from relay_git.scaffold.testrun import run
+from relay_git.scaffold.verify.testrun import run
 
 
 def _forms(value: str) -> list[str]:

@@ -14,7 +14,7 @@ from tests.conftest import git
 
 from relay_git.safety import view
 from relay_git.safety.sandbox import Kind, argv, bwrap_argv, bwrap_userns_flags, steps
-from relay_git.scaffold.testrun import run
+from relay_git.scaffold.verify.testrun import run
 
 
 def test_the_view_never_shows_the_root_home_or_run(repo: Path, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relay_git.scaffold.blocks import (
+from relay_git.scaffold.write.blocks import (
     code_block,
     copied_from,
     defined_names,

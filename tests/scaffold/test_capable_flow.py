@@ -468,13 +468,13 @@ def test_a_test_the_project_wrote_first_is_the_evidence(
 def test_a_reply_that_loops_is_not_continued(text: str, loops: bool) -> None:
     """Continuing a cut reply is for one that makes progress; a loop only costs time (the
     README demo spent minutes continuing SmolLM2's grown names three times per file)."""
-    from relay_git.scaffold.writer import looping
+    from relay_git.scaffold.write.writer import looping
 
     assert looping(text) is loops
 
 
 def test_progress_is_the_code_of_the_open_block() -> None:
-    from relay_git.scaffold.writer import progress
+    from relay_git.scaffold.write.writer import progress
 
     cut = "Here it is:\n```python\ndef a():\n    return 1\n\ndef b(:\n"
     assert progress(cut) == len("def a():\n    return 1\n")

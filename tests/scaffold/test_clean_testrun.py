@@ -11,7 +11,7 @@ from tests.conftest import git
 from tests.scaffold.support import PYTEST, Relay, Script
 
 from relay_git.cli import main
-from relay_git.scaffold.testrun import detect, run, trusted_source
+from relay_git.scaffold.verify.testrun import detect, run, trusted_source
 
 
 def clean(repo: Path, *args: str) -> int:
@@ -43,7 +43,7 @@ def test_clean_removes_relay_worktrees_and_only_relay_branches(
 
 
 def test_detect_test_command(tmp_path: Path) -> None:
-    assert detect(tmp_path, "make test", "x") == ("make test", "--test-cmd")
+    assert detect(tmp_path, "make test", "x") == ("make test", "--test-cmd", False)
     assert detect(tmp_path, None, "tox", trusted=True)[0] == "tox"
     assert detect(tmp_path, None, None, trusted=True)[0] is None
     (tmp_path / "test_a.py").write_text("")
@@ -60,8 +60,8 @@ def test_an_unconfirmed_test_command_is_not_run(
 ) -> None:
     """A command the user did not give runs only once confirmed (issue 11, item 3)."""
     (tmp_path / "tests").mkdir()
-    command, reason = detect(tmp_path, None, configured)
-    assert command is None
+    command, reason, needs_confirmation = detect(tmp_path, None, configured)
+    assert command is None and needs_confirmation
     assert origin in reason and "needs your confirmation" in reason
     assert "rerun with --test-cmd " in reason and shown in reason.split("--test-cmd ")[1]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from relay_git.scaffold.consensus import (
+from relay_git.scaffold.verify.consensus import (
     MAX_CALLS,
     agreed,
     equality_calls,
@@ -21,7 +21,7 @@ from relay_git.scaffold.consensus import (
     pinned,
     probe_script,
 )
-from relay_git.scaffold.testsmith import TestFn
+from relay_git.scaffold.write.testsmith import TestFn
 
 
 def fn(body: str, name: str = "test_x") -> TestFn:

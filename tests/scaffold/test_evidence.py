@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.scaffold.evidence import (
+from relay_git.scaffold.verify.evidence import (
     changed_functions,
+    from_runs,
     hollowed,
-    judge_runs,
     keep_existing_tests,
     renamed_only,
     signature_problems,
@@ -45,7 +45,7 @@ def test_witnesses_fail_on_the_base_and_pass_with_the_change() -> None:
             "tests/test_store.py": TESTS,
         },
     )
-    found = judge_runs(
+    found = from_runs(
         report(test_remove_raises="failed", test_low_stock="failed"),
         report(test_remove_raises="passed", test_low_stock="passed"),
         base,
@@ -53,7 +53,7 @@ def test_witnesses_fail_on_the_base_and_pass_with_the_change() -> None:
         ["store.py"],
     )
     assert found.witnesses == ("test_remove_raises", "test_low_stock") and found.reasons() == []
-    weak = judge_runs(
+    weak = from_runs(
         report(test_remove_raises="passed", test_low_stock="failed"),
         report(test_remove_raises="passed", test_low_stock="passed"),
         base,
@@ -62,7 +62,7 @@ def test_witnesses_fail_on_the_base_and_pass_with_the_change() -> None:
     )
     assert weak.uncovered == ("Store.remove",)
     assert weak.reasons() == ["no test that fails without the change calls Store.remove"]
-    none = judge_runs("", "", base, {"store.py": HEAD}, ["store.py"])
+    none = from_runs("", "", base, {"store.py": HEAD}, ["store.py"])
     assert "nothing shows it works" in none.reasons()[0]
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.scaffold import gate
-from relay_git.scaffold.gate import Tree, decide, hollow, unmet_kind
-from relay_git.scaffold.target import Target
+from relay_git.scaffold.plan.scope import Scope
+from relay_git.scaffold.verify import gate
+from relay_git.scaffold.verify.gate import Tree, decide, hollow, unmet_kind
 
 APP = "def add(a, b):\n    return a + b\n"
 TEST_APP = "from app import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
@@ -17,8 +17,8 @@ BASE: dict[str, str | None] = {"app.py": APP, "tests/test_app.py": TEST_APP}
 DOUBLE = APP + "\n\ndef double(x):\n    return x * 2\n"
 
 
-def target(code: tuple[str, ...] = ("app.py",), names: tuple[str, ...] = ("double",)) -> Target:
-    return Target(
+def target(code: tuple[str, ...] = ("app.py",), names: tuple[str, ...] = ("double",)) -> Scope:
+    return Scope(
         code=code,
         tests=("tests/test_app.py",),
         names=names,
@@ -89,7 +89,7 @@ def target(code: tuple[str, ...] = ("app.py",), names: tuple[str, ...] = ("doubl
         "file-blanked",
     ],
 )
-def test_hollow_reasons(task: str, tgt: Target, head: Tree, reasons: list[str]) -> None:
+def test_hollow_reasons(task: str, tgt: Scope, head: Tree, reasons: list[str]) -> None:
     assert sorted(hollow(task, tgt, BASE, head)) == sorted(reasons)
 
 
@@ -134,7 +134,7 @@ def test_hollow_reasons(task: str, tgt: Target, head: Tree, reasons: list[str]) 
         "changed-code-line",
     ],
 )
-def test_hollow_accepts_real_changes(task: str, tgt: Target, head: Tree) -> None:
+def test_hollow_accepts_real_changes(task: str, tgt: Scope, head: Tree) -> None:
     assert hollow(task, tgt, BASE, head) == []
 
 
@@ -190,7 +190,7 @@ def test_hollow_without_planned_code_checks_only_removals() -> None:
         ),
         (
             [],
-            {"status": "skipped", "reason": "the test command needs confirmation"},
+            {"status": "skipped", "reason": "not run", "needs_confirmation": True},
             False,
             [],
             "approve",
@@ -252,7 +252,7 @@ def test_decide(
     result = decide(hollow_reasons, tests, asks, names, verdict)
     assert list(result.reasons) == reasons
     assert result.done is (not reasons)
-    assert result.exit_code == (0 if not reasons else 1)
+    assert result.outcome == ("done" if not reasons else "not done")
 
 
 def test_held_out_runs_can_never_exit_0() -> None:
@@ -269,7 +269,6 @@ def test_held_out_runs_can_never_exit_0() -> None:
         ["test_add"],
         "approve",
     )
-    assert first.exit_code != 0 and second.exit_code != 0
     assert not first.done and not second.done
 
 
@@ -291,7 +290,7 @@ def test_held_out_runs_can_never_exit_0() -> None:
 def test_docstring_and_type_hint_tasks_are_checked_on_every_function(
     task: str, source: str, unmet: list[str]
 ) -> None:
-    target = Target(("m.py",), (), (), frozenset({"m.py"}), False)
+    target = Scope(("m.py",), (), (), frozenset({"m.py"}), False)
     reasons = unmet_kind(task, target, {"m.py": source})
     assert [r for r in reasons if any(n in r for n in unmet)] == reasons
     assert bool(reasons) == bool(unmet)
@@ -313,7 +312,7 @@ def test_docstring_and_type_hint_tasks_are_checked_on_every_function(
     ],
 )
 def test_a_section_the_task_names_must_be_a_heading(text: str, unmet: bool, task: str) -> None:
-    target = Target(("README.md",), (), (), frozenset({"README.md"}), False)
+    target = Scope(("README.md",), (), (), frozenset({"README.md"}), False)
     assert bool(unmet_kind(task, target, {"README.md": text})) == unmet
 
 

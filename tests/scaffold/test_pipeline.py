@@ -541,7 +541,7 @@ def test_a_draft_that_loops_costs_the_probe_limit_not_the_test_timeout(
     """The looping draft's scratch test run is cut at PROBE_TIMEOUT (here 8 s, long enough
     for a good draft's run on a loaded CI machine), not at the project's test timeout (here
     120 s): the run's summed test time shows which applied."""
-    from relay_git.scaffold import workbench
+    from relay_git.scaffold.verify import workbench
 
     monkeypatch.setattr(workbench, "PROBE_TIMEOUT", 8.0)
     monkeypatch.setenv("RELAY_GIT_TEST_TIMEOUT", "120")

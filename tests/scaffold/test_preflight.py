@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.scaffold.preflight import broken
-from relay_git.scaffold.testrun import TestOutcome
+from relay_git.scaffold.verify.preflight import broken
+from relay_git.scaffold.verify.testrun import TestOutcome
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from tests.fakes import FakeBackend
 from relay_git.models.base import grammar_safe
 from relay_git.models.call import backend_schema
 from relay_git.review.schema import ReviewReply
-from relay_git.scaffold.schema import (
+from relay_git.scaffold.plan.schema import (
     COMMENT_CHARS,
     MAX_PLAN_FILES,
     MAX_PLAN_TESTS,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from relay_git.scaffold.select import Matrix, judge, parse_report, rank
+from relay_git.scaffold.verify.select import Matrix, parse_report, rank, run_matrix
 
 SAMPLE = """import pytest
 
@@ -256,7 +256,7 @@ def test_judge_runs_every_draft_and_the_stub() -> None:
         seen.append(files["m.py"])
         return {"t": "passed" if files["m.py"] == "good" else "failed"}
 
-    matrix = judge([{"m.py": "good"}, {"m.py": "bad"}], {"m.py": "stub"}, run)
+    matrix = run_matrix([{"m.py": "good"}, {"m.py": "bad"}], {"m.py": "stub"}, run)
     assert seen == ["good", "bad", "stub"]
     assert matrix.drafts == ({"t": "passed"}, {"t": "failed"})
     assert matrix.stub == {"t": "failed"}

@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from relay_git.scaffold.testsmith import TestFn, compose, extract, unique
+from relay_git.scaffold.write.testsmith import TestFn, compose, extract, unique
 
 
 def names_of(tests: list[TestFn]) -> list[str]:

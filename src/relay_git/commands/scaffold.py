@@ -28,8 +28,8 @@ from relay_git.errors import ModelOutputError
 
 if TYPE_CHECKING:  # the scaffold (pydantic, jinja2) loads only when a relay runs
     from relay_git.git.repo import Repository
-    from relay_git.scaffold.env import Progress
     from relay_git.scaffold.pipeline import Options
+    from relay_git.scaffold.relay import Progress
 
 
 @contextmanager
@@ -196,8 +196,8 @@ def scaffold(ctx: click.Context, /, a: Args) -> int:
 
 def run(ctx: click.Context, a: Args) -> int:
     """Check the arguments, build the app, run the relay, render its report."""
+    from relay_git.scaffold.finish.report import render_text
     from relay_git.scaffold.pipeline import scaffold as run_scaffold
-    from relay_git.scaffold.report import render_text
 
     if not a.task.strip():  # the one check for an empty task (the pipeline trusts its caller)
         raise click.UsageError('give the TASK to do, e.g. relay-git scaffold "add a helper"')

@@ -47,6 +47,11 @@ def _matches(path: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
+def matches(path: str, patterns: Sequence[str]) -> bool:
+    """Whether ``path`` or its file name matches one of the glob ``patterns``."""
+    return _matches(path, patterns)
+
+
 def skip_reason(
     fd: FileDiff,
     exclude: Sequence[str],

@@ -1,7 +1,9 @@
 """The run's resumable state: which stages are done and what they produced.
 
-Kept as JSON in the relay worktree's own git dir, written after every stage, so an
-interrupted run continues from its last completed stage.
+Kept as JSON in the relay worktree's own git dir, written after every stage step, so an
+interrupted run continues from its last completed stage. What the stages produce is held
+as typed, immutable values (the plan and the spec, the commits, the outcome); they become
+JSON only in ``to_dict`` and are read back in ``from_dict``.
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from relay_git.scaffold.finish.report import CommitInfo
+from relay_git.scaffold.plan.spec import TaskPlan
+from relay_git.scaffold.verify.gate import Outcome
+from relay_git.scaffold.verify.testrun import Status, TestOutcome
 from relay_git.types import LedgerEntry
 
 
@@ -23,12 +29,14 @@ class RunState:
     worktree: str
     large_only: bool = False
     completed: list[str] = field(default_factory=list)
-    plan: dict[str, Any] | None = None
-    spec: dict[str, Any] | None = None
-    tests: dict[str, Any] = field(default_factory=dict)
+    plan: TaskPlan | None = None  # the planner's, checked
+    spec: TaskPlan | None = None  # the reviewed plan, checked: what the code is written to
+    tests: TestOutcome | None = None  # the latest run of the test command (None: not run)
+    after_review_fix: bool = False  # ``tests`` is the rerun after the reviewer's own fix
     rounds: int = 0
     escalated: bool = False
-    commits: list[dict[str, str]] = field(default_factory=list)
+    fix_problems: list[str] = field(default_factory=list)  # what the last fix round said
+    commits: list[CommitInfo] = field(default_factory=list)
     verdict: str = ""
     summary: str = ""
     notes: str = ""
@@ -39,7 +47,7 @@ class RunState:
     test_names: list[str] = field(default_factory=list)  # model-drafted tests kept
     pinned: int = 0  # of them, tests whose expected values came from agreeing drafts
     support: int = 0  # CodeT score of the committed draft: agreeing drafts x tests passed
-    outcome: str = ""  # "done" | "not done"
+    outcome: Outcome | None = None  # set by the review stage, or a dry run
     reasons: list[str] = field(default_factory=list)  # why not done, each plainly
     test_seconds: float = 0.0  # every test-command run, summed
     committed_entries: int = 0  # ledger entries already counted in a commit's trailer
@@ -49,12 +57,40 @@ class RunState:
     def done(self, stage: str) -> bool:
         return stage in self.completed
 
+    def tested(self, outcome: TestOutcome, *, after_review_fix: bool = False) -> None:
+        self.tests, self.after_review_fix = outcome, after_review_fix
+
+    def test_record(self) -> dict[str, Any]:
+        """The tests as the report and the gate read them: the outcome and its fix rounds."""
+        if self.tests is None:
+            return {}
+        if self.tests.status is Status.SKIPPED:
+            return self.tests.to_dict() | {"rounds": 0}
+        record = self.tests.to_dict() | {"rounds": self.rounds, "escalated": self.escalated}
+        return record | ({"after_review_fix": True} if self.after_review_fix else {})
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["tests"] = self.test_record()
+        data["plan"] = self.plan.to_dict() if self.plan else None
+        data["spec"] = self.spec.to_dict() if self.spec else None
+        data["commits"] = [c.to_dict() for c in self.commits]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunState:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for name in ("plan", "spec"):
+            if known.get(name):
+                known[name] = TaskPlan.from_dict(known[name])
+        known["commits"] = [CommitInfo(**c) for c in known.get("commits", [])]
+        tests = known.pop("tests", None) or {}
+        if tests.get("status") in set(Status):
+            known["tests"] = TestOutcome.from_dict(tests)
+        if known.get("outcome"):
+            known["outcome"] = Outcome(known["outcome"])
+        else:
+            known.pop("outcome", None)  # an older state wrote "" for "not yet decided"
         return cls(**known)
 
 

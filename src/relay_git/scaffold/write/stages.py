@@ -11,14 +11,14 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from relay_git.scaffold import writer
-from relay_git.scaffold.choose import MAX_TRIED, Chosen, choose, draft_code
-from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.generate import SourceFile, context_budget, read_text, select_context
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.target import Target
-from relay_git.scaffold.testrun import TestOutcome
-from relay_git.scaffold.workbench import Workbench
+from relay_git.scaffold.plan.scope import Scope
+from relay_git.scaffold.plan.spec import TaskPlan
+from relay_git.scaffold.relay import Relay, Seat
+from relay_git.scaffold.verify.choose import MAX_TRIED, Chosen, choose, draft_code
+from relay_git.scaffold.verify.testrun import Status, TestOutcome
+from relay_git.scaffold.verify.workbench import Workbench
+from relay_git.scaffold.write import writer
+from relay_git.scaffold.write.generate import SourceFile, context_budget, read_text, select_context
 
 Files = dict[str, str]
 
@@ -37,12 +37,12 @@ class Written:
 
 
 def context(
-    env: StageEnv, seat: Seat, spec: Plan, wb: Workbench, listing: Sequence[str]
+    relay: Relay, seat: Seat, spec: TaskPlan, wb: Workbench, listing: Sequence[str]
 ) -> list[SourceFile]:
-    count = env.backend(seat).count_tokens
-    shown = env.readable(seat, listing)
-    first = env.readable(seat, spec.paths)
-    return select_context(wb.wt.path, shown, first, spec.task, context_budget(env, seat), count)
+    count = relay.backend(seat).count_tokens
+    shown = relay.readable(seat, listing)
+    first = relay.readable(seat, spec.paths)
+    return select_context(wb.wt.path, shown, first, spec.task, context_budget(relay, seat), count)
 
 
 def _distinct(candidates: Sequence[Files]) -> list[tuple[int, Files]]:
@@ -74,32 +74,33 @@ def _try(
         if command is None:
             return done
         done.outcome = wb.run(command)
-        if done.outcome.status == "passed":
+        if done.outcome.status is Status.PASSED:
             return done
         if index + 1 < min(len(distinct), MAX_TRIED):
             wb.reset()
     return done
 
 
-def generate(
-    env: StageEnv,
-    spec: Plan,
-    target: Target,
-    wb: Workbench,
-    listing: Sequence[str],
-    command: str | None,
-    drafts: int,
-    start: int = 0,
-) -> Written:
+def generate(relay: Relay, spec: TaskPlan, target: Scope, drafts: int, start: int = 0) -> Written:
     """Draft ``drafts`` candidates per file and the tests; the best that passes stays written.
     ``start``: the draft number to begin at (a widened batch asks what no earlier one did)."""
-    shown = context(env, env.coder, spec, wb, listing)
+    wb, command = relay.bench, relay.command
+    shown = context(relay, relay.coder, spec, wb, relay.listing())
     seen: list[str] = []  # every Python block as written: the tests they carry count too
     problems: list[str] = []
 
     def batch(offset: int) -> list[Files]:  # each batch asks what no earlier one asked
         cands, said = draft_code(
-            env, env.coder, "generate", spec, target, wb, shown, drafts, offset=offset, seen=seen
+            relay,
+            relay.coder,
+            "generate",
+            spec,
+            target,
+            wb,
+            shown,
+            drafts,
+            offset=offset,
+            seen=seen,
         )
         problems.extend(said)
         return cands
@@ -111,7 +112,7 @@ def generate(
     if not cands:
         return Written(problems=problems)
     more = functools.partial(batch, offset + drafts)
-    chosen: Chosen = choose(env, spec, target, wb, cands, env.coder, drafts, more, seen)
+    chosen: Chosen = choose(relay, spec, target, wb, cands, relay.coder, drafts, more, seen)
     done = _try(wb, chosen.candidates, chosen.tests, command, chosen.support)
     done.test_names, done.pinned = chosen.test_names, chosen.pinned
     done.problems = problems + list(chosen.problems) + done.problems
@@ -119,21 +120,20 @@ def generate(
 
 
 def fix(
-    env: StageEnv,
+    relay: Relay,
     seat: Seat,
     stage: str,
-    spec: Plan,
-    target: Target,
-    wb: Workbench,
-    listing: Sequence[str],
+    spec: TaskPlan,
+    target: Scope,
     failure: TestOutcome,
     drafts: int,
 ) -> Written:
     """One fix round: new drafts of the code files, shown the failing output."""
-    shown = context(env, seat, spec, wb, listing)
+    wb = relay.bench
+    shown = context(relay, seat, spec, wb, relay.listing())
     said = failure.output.strip() or f"(exit code {failure.exit_code}, no output)"
     text = f"$ {failure.command}\n{said}"
-    cands, problems = draft_code(env, seat, stage, spec, target, wb, shown, drafts, failure=text)
+    cands, problems = draft_code(relay, seat, stage, spec, target, wb, shown, drafts, failure=text)
     if not cands:
         return Written(problems=problems)
     done = _try(wb, cands, {}, failure.command)
@@ -141,19 +141,12 @@ def fix(
     return done
 
 
-def first(
-    env: StageEnv,
-    spec: Plan,
-    target: Target,
-    wb: Workbench,
-    listing: Sequence[str],
-    command: str | None,
-    repairs: Sequence[str] = (),
-) -> Written:
+def first(relay: Relay, spec: TaskPlan, target: Scope, repairs: Sequence[str] = ()) -> Written:
     """The first draft: one request per code file, then one for each test file (a whole,
     coherent file), all at temperature 0; written and run."""
+    wb = relay.bench
     root = wb.wt.path
-    shown = context(env, env.coder, spec, wb, listing)
+    shown = context(relay, relay.coder, spec, wb, relay.listing())
     base = {p: read_text(root, p) for p in (*target.code, *target.tests)}
     current = dict(base)
     problems: list[str] = []
@@ -161,16 +154,18 @@ def first(
         for path in paths:
             drafted = [SourceFile(p, c) for p in target.code if (c := current.get(p))]
             how = writer.Ask(stage, repairs=tuple(repairs))
-            got = writer.write(env, env.coder, spec, target, [path], shown + drafted, current, how)
+            got = writer.write(
+                relay, relay.coder, spec, target, [path], shown + drafted, current, how
+            )
             if not got.files and got.problems:  # said to the model once, in a new request
                 how = writer.Ask(stage, problems=tuple(got.problems), repairs=tuple(repairs))
-                got = writer.write(env, env.coder, spec, target, [path], shown, current, how)
+                got = writer.write(relay, relay.coder, spec, target, [path], shown, current, how)
             current.update(got.files)
             problems += [f"{stage}: {p}" for p in got.problems]
         if stage == "generate" and all(current.get(p) == base.get(p) for p in target.code):
             return Written(problems=[*problems, "generate: the coder wrote no usable code"])
     files = {p: c for p, c in current.items() if c is not None and c != base.get(p)}
-    return _written(wb, files, command, base, problems)
+    return _written(wb, files, relay.command, base, problems)
 
 
 def _written(
@@ -190,24 +185,19 @@ def _written(
 
 
 def rewrite(
-    env: StageEnv,
-    seat: Seat,
-    spec: Plan,
-    target: Target,
-    wb: Workbench,
-    listing: Sequence[str],
-    paths: Sequence[str],
-    how: writer.Ask,
-    command: str | None,
+    relay: Relay, seat: Seat, spec: TaskPlan, target: Scope, paths: Sequence[str], how: writer.Ask
 ) -> Written:
     """One request for every file a fix touches, shown why; written and run."""
+    wb = relay.bench
     root = wb.wt.path
-    shown = context(env, seat, spec, wb, listing)
+    shown = context(relay, seat, spec, wb, relay.listing())
     current = {p: read_text(root, p) for p in paths}
-    got = writer.write(env, seat, spec, target, paths, shown, current, how)
+    got = writer.write(relay, seat, spec, target, paths, shown, current, how)
     if not got.files:
         return Written(
             problems=[f"{how.stage}: {p}" for p in got.problems]
             or [f"{how.stage}: the reply changed nothing"]
         )
-    return _written(wb, got.files, command, current, [f"{how.stage}: {p}" for p in got.problems])
+    return _written(
+        wb, got.files, relay.command, current, [f"{how.stage}: {p}" for p in got.problems]
+    )

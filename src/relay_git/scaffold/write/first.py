@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relay_git.git import worktree as wtmod
-from relay_git.scaffold import evidence, gate, stages
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.runctx import Ctx, commit, discard_protected, save, subject, tests_dict
-from relay_git.scaffold.runctx import listing as ls_files
+from relay_git.scaffold.finish.commit import commit, discard_protected, subject
+from relay_git.scaffold.plan.scope import Scope, structural
+from relay_git.scaffold.plan.spec import TaskPlan
+from relay_git.scaffold.plan.stage import run_scope, spec_of
+from relay_git.scaffold.relay import Relay
 from relay_git.scaffold.state import RunState
-from relay_git.scaffold.target import Target, structural
-from relay_git.scaffold.testrun import TestOutcome
-from relay_git.scaffold.workbench import Workbench
-from relay_git.scaffold.writer import Ask
+from relay_git.scaffold.verify import evidence, gate
+from relay_git.scaffold.verify.testrun import TestOutcome
+from relay_git.scaffold.write import stages
+from relay_git.scaffold.write.writer import Ask
 
 WIDEN_DRAFTS = 3  # drafts per file once the first draft falls short
 
@@ -38,34 +38,32 @@ class Shortfall:
 
 
 def trees(
-    ctx: Ctx, wt: wtmod.RelayWorktree, target: Target, files: dict[str, str]
+    relay: Relay, target: Scope, files: dict[str, str]
 ) -> tuple[evidence.Tree, evidence.Tree]:
     paths = sorted(set(files) | set(target.code) | set(target.tests))
-    base = {p: ctx.repo.read_blob(wt.base, p) for p in paths}
+    base = {p: relay.repo.read_blob(relay.wt.base, p) for p in paths}
     return base, {p: files.get(p, base[p]) for p in paths}
 
 
 def shortfall(
-    ctx: Ctx,
-    wt: wtmod.RelayWorktree,
-    target: Target,
-    wb: Workbench,
+    relay: Relay,
+    target: Scope,
     files: dict[str, str],
     outcome: TestOutcome | None,
     stage: str,
 ) -> Shortfall | None:
     """What keeps a draft from standing, as a request that could repair it (None: it stands)."""
-    task = ctx.opts.task
+    task = relay.opts.task
     code = tuple(target.code)
     if outcome is not None and outcome.failed:
         return Shortfall("its tests fail", code, Ask(stage, failure=failure_text(outcome)))
-    base, head = trees(ctx, wt, target, files)
+    base, head = trees(relay, target, files)
     wrong = gate.hollow(task, target, base, head) + evidence.signature_problems(task, head, code)
     if wrong:
         return Shortfall("; ".join(wrong), code, Ask(stage, findings=_lines(wrong)))
     if outcome is None or structural(task):
         return None
-    found = wb.evidence(base, head, code, outcome.command)
+    found = relay.bench.evidence(base, head, code, outcome.command)
     reasons = found.reasons()
     if not reasons:
         return None
@@ -77,25 +75,27 @@ def _lines(reasons: list[str]) -> str:
     return "\n".join(f"- {r}" for r in reasons)
 
 
-def first_stands(
-    ctx: Ctx,
-    wt: wtmod.RelayWorktree,
-    state: RunState,
-    spec: Plan,
-    target: Target,
-    wb: Workbench,
-    command: str | None,
-) -> bool:
+def generate_stage(relay: Relay, state: RunState) -> bool:
+    """Generate: by need, one draft first (repaired once); K drafts judged by each other
+    when it falls short, or always with --drafts K."""
+    spec, target = spec_of(state), run_scope(relay, state)
+    if relay.opts.drafts is None and first_stands(relay, state, spec, target):
+        return True
+    _k_drafts(relay, state, spec, target)
+    return True
+
+
+def first_stands(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> bool:
     """The first draft, repaired once if it falls short, committed when it stands. False:
     nothing was committed and the worktree is clean, for K drafts to follow."""
-    env, listing = ctx.env, ls_files(wt)
-    written = stages.first(env, spec, target, wb, listing, command, state.plan_problems)
+    wb = relay.bench
+    written = stages.first(relay, spec, target, state.plan_problems)
     state.problems += written.problems
     if not written.files:
         wb.reset()
         return False
     files, outcome = dict(written.files), written.outcome
-    short = shortfall(ctx, wt, target, wb, files, outcome, "fix-1")
+    short = shortfall(relay, target, files, outcome, "fix-1")
     if short is not None:
         state.rounds += 1
         how = Ask(
@@ -104,41 +104,59 @@ def first_stands(
             findings=short.how.findings,
             repairs=tuple(state.plan_problems),
         )
-        again = stages.rewrite(env, env.coder, spec, target, wb, listing, short.paths, how, command)
+        again = stages.rewrite(relay, relay.coder, spec, target, short.paths, how)
         state.problems += again.problems
         if again.files:
             files |= again.files
             outcome = again.outcome
-            short = shortfall(ctx, wt, target, wb, files, outcome, "fix-1")
+            short = shortfall(relay, target, files, outcome, "fix-1")
     if short is not None:
-        state.problems.append(
-            f"the first draft fell short ({short.why}); drafting {ctx.opts.drafts or WIDEN_DRAFTS}"
-        )
+        drafts = relay.opts.drafts or WIDEN_DRAFTS
+        state.problems.append(f"the first draft fell short ({short.why}); drafting {drafts}")
         state.rounds = 0
         wb.reset()
         return False
-    _commit_first(ctx, wt, state, spec, target, files, outcome)
+    _commit_first(relay, state, spec, target, files, outcome)
     return True
 
 
 def _commit_first(
-    ctx: Ctx,
-    wt: wtmod.RelayWorktree,
+    relay: Relay,
     state: RunState,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     files: dict[str, str],
     outcome: TestOutcome | None,
 ) -> None:
-    base, head = trees(ctx, wt, target, files)
+    base, head = trees(relay, target, files)
     state.test_names = list(evidence.new_tests(base, head))
-    discard_protected(ctx, wt, state)
+    discard_protected(relay, state)
     tests = f"tests written: {len(state.test_names)}"
     body = "\n".join(
         (spec.text(), "", "first draft" + (", fixed once" if state.rounds else ""), tests)
     )
-    commit(ctx, wt, state, "generate", ctx.env.coder, subject(state.task), body, list(files))
+    commit(relay, state, "generate", relay.coder, subject(state.task), body, list(files))
     if outcome is not None:
-        state.tests = tests_dict(outcome, state)
-    state.completed.append("generate")
-    save(ctx, wt, state)
+        state.tested(outcome)
+
+
+def _k_drafts(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> None:
+    """K drafts per file and the tests, judged by each other; the best that passes kept."""
+    drafts = relay.opts.drafts or WIDEN_DRAFTS
+    written = stages.generate(relay, spec, target, drafts)
+    state.problems += written.problems
+    state.test_names, state.pinned = list(written.test_names), written.pinned
+    state.support = written.support
+    if written.files:
+        discard_protected(relay, state)
+        tried = f"{written.tried} of the ranked drafts tried" if written.tried else ""
+        tests = f"tests kept: {len(written.test_names)}" + (
+            f" ({written.pinned} with expected values from agreeing drafts)"
+            if written.pinned
+            else ""
+        )
+        body = "\n".join(x for x in (spec.text(), "", tried, tests) if x is not None)
+        files = list(written.files)
+        commit(relay, state, "generate", relay.coder, subject(state.task), body, files)
+    if written.outcome is not None:
+        state.tested(written.outcome)

@@ -17,17 +17,15 @@ from pathlib import Path, PurePosixPath
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block
-from relay_git.scaffold.blocks import (
+from relay_git.scaffold.plan.spec import TaskPlan
+from relay_git.scaffold.relay import CODE_TOKENS, TEST_TOKENS, Relay, Seat
+from relay_git.scaffold.write.blocks import (
     code_block,
     copied_from,
-    defined_names,
     merge,
     parseable_prefix,
 )
-from relay_git.scaffold.env import CODE_TOKENS, TEST_TOKENS, Seat, StageEnv
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.target import Target, module_of
-from relay_git.scaffold.testsmith import TestFn, extract, unique
+from relay_git.scaffold.write.testsmith import TestFn, extract, unique
 
 CONTEXT_CAP_TOKENS = 3000  # existing files shown to the coder, at most
 MAX_CONTEXT_FILES = 4
@@ -112,14 +110,14 @@ def select_context(
     return chosen
 
 
-def context_budget(env: StageEnv, seat: Seat) -> int:
-    backend = env.backend(seat)
-    room = backend.context_length() - env.budget(CODE_TOKENS) - 1024
+def context_budget(relay: Relay, seat: Seat) -> int:
+    backend = relay.backend(seat)
+    room = backend.context_length() - relay.budget(CODE_TOKENS) - 1024
     return max(0, min(CONTEXT_CAP_TOKENS, room))
 
 
 def drafts(
-    env: StageEnv,
+    relay: Relay,
     seat: Seat,
     stage: str,
     variants: Sequence[list[dict[str, str]]],
@@ -131,28 +129,28 @@ def drafts(
     """Up to ``count`` fenced blocks. Draft n asks variant n mod len(variants) (different
     framings of the same ask), each framing greedy first, then hotter, each with its seed.
     A block for a file that is not Python (``python=False``) is kept whole."""
-    backend = env.backend(seat)
+    backend = relay.backend(seat)
     found: list[str] = []
     for n in range(offset, offset + count):
-        env.progress(stage, backend.spec.full, 0)
+        relay.progress(stage, backend.spec.full, 0)
         heat = min(n // len(variants), len(DRAFT_TEMPERATURES) - 1)
         result = ask(
             backend,
             variants[n % len(variants)],
             stage=stage,
             role=seat.role,
-            ledger=env.ledger,
+            ledger=relay.ledger,
             max_tokens=cap,
             temperature=DRAFT_TEMPERATURES[heat],
             seed=n,
             stop_when=for_code_block,
-            on_token=lambda k: env.progress(stage, backend.spec.full, k),
+            on_token=lambda k: relay.progress(stage, backend.spec.full, k),
         )
         block = code_block(result.text, python)
         # A draft is one sample, not a reply to retry: its outcome is recorded apart (":draft")
         # from the structured replies that must validate after retries.
         usable = block is not None
-        env.ledger.record_outcome(ParseOutcome(f"{stage}:draft", backend.spec.full, 1, usable))
+        relay.ledger.record_outcome(ParseOutcome(f"{stage}:draft", backend.spec.full, 1, usable))
         if block is not None:
             found.append(block)
     return found
@@ -201,10 +199,10 @@ def code_task(task: str) -> str:
 
 
 def file_drafts(
-    env: StageEnv,
+    relay: Relay,
     seat: Seat,
     stage: str,
-    spec: Plan,
+    spec: TaskPlan,
     path: str,
     root: Path,
     context: Sequence[SourceFile],
@@ -228,14 +226,14 @@ def file_drafts(
         "existing": bool(existing and existing.strip()),
         "failure": failure,
     }
-    in_context = env.messages("code.system.j2", "code.user.j2", files=shown, **variables)
+    in_context = relay.messages("code.system.j2", "code.user.j2", files=shown, **variables)
     variants = [in_context]
     if path.endswith(".py") and not failure:  # the same ask without the file: another view
-        variants.append(env.messages("code.system.j2", "code.user.j2", files=[], **variables))
+        variants.append(relay.messages("code.system.j2", "code.user.j2", files=[], **variables))
     out = []
     python = path.endswith(".py")
-    cap = env.budget(CODE_TOKENS)
-    for block in drafts(env, seat, stage, variants, count, cap, offset, python):
+    cap = relay.budget(CODE_TOKENS)
+    for block in drafts(relay, seat, stage, variants, count, cap, offset, python):
         if python and seen is not None:
             seen.append(block)
         code = _code_only(block, names) if python else block.rstrip("\n") + "\n"
@@ -257,22 +255,12 @@ def _merged(existing: str | None, block: str, names: Sequence[str]) -> str | Non
         return None
 
 
-def names_where(target: Target, contents: dict[str, str]) -> dict[str, str]:
-    """Each name under test -> the module that defines it in ``contents``."""
-    where: dict[str, str] = {}
-    for path in target.python:
-        for name in defined_names(contents.get(path, "")):
-            if name in target.names or not target.names:
-                where.setdefault(name, module_of(path))
-    return where
-
-
 def test_drafts(
-    env: StageEnv, seat: Seat, spec: Plan, where: dict[str, str], count: int, path: str = ""
+    relay: Relay, seat: Seat, spec: TaskPlan, where: dict[str, str], count: int, path: str = ""
 ) -> list[TestFn]:
     names = sorted(where)
     imports = sorted({f"from {where[n]} import {n}" for n in names})
-    messages = env.messages(
+    messages = relay.messages(
         "tests.system.j2",
         "tests.user.j2",
         task=spec.task,
@@ -281,7 +269,7 @@ def test_drafts(
         path=path,
     )
     found: list[TestFn] = []
-    for block in drafts(env, seat, "tests", [messages], count, env.budget(TEST_TOKENS)):
+    for block in drafts(relay, seat, "tests", [messages], count, relay.budget(TEST_TOKENS)):
         found += extract(block, names)
     return unique(found)
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from relay_git.scaffold.env import VERDICT_TOKENS, StageEnv
-from relay_git.scaffold.schema import VerdictReply
+from relay_git.scaffold.plan.schema import VerdictReply
+from relay_git.scaffold.relay import VERDICT_TOKENS, Relay
 
 MAX_VERDICT_DIFF_CHARS = 24_000
 
 
 @dataclass(frozen=True)
-class Judgement:
+class ReviewerVerdict:
     verdict: str  # approve | fix | reject
     summary: str
 
@@ -32,20 +32,22 @@ def tests_line(tests: Mapping[str, object], test_names: tuple[str, ...]) -> str:
 
 
 def ask_verdict(
-    env: StageEnv, task: str, diff: str, tests: Mapping[str, object], names: tuple[str, ...]
-) -> Judgement | None:
+    relay: Relay, task: str, diff: str, tests: Mapping[str, object], names: tuple[str, ...]
+) -> ReviewerVerdict | None:
     """The reviewer's verdict, or None when the review engine must do it: a diff too large
     for one call, or a reviewer off this machine (the engine keeps secret files from it)."""
-    if len(diff) > MAX_VERDICT_DIFF_CHARS or env.reviewer.spec not in env.local_specs:
+    if len(diff) > MAX_VERDICT_DIFF_CHARS or not relay.is_local(relay.reviewer):
         return None
-    messages = env.messages(
+    messages = relay.messages(
         "verdict.system.j2",
         "verdict.user.j2",
         task=task,
         tests=tests_line(tests, names),
         diff=diff,
-        cap=env.budget(VERDICT_TOKENS),
+        cap=relay.budget(VERDICT_TOKENS),
     )
-    reply = env.ask(env.reviewer, "review", messages, VerdictReply, env.budget(VERDICT_TOKENS))
+    reply = relay.ask(
+        relay.reviewer, "review", messages, VerdictReply, relay.budget(VERDICT_TOKENS)
+    )
     summary = "the reviewer approved" if reply.verdict == "approve" else ""
-    return Judgement(reply.verdict, summary)
+    return ReviewerVerdict(reply.verdict, summary)

@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 from relay_git.errors import UnsafeEdit
 from relay_git.git.edits import check_path, protected
-from relay_git.scaffold.plan import Plan
+from relay_git.scaffold.plan.spec import TaskPlan
 
 MAX_CODE_FILES = 3  # for a change to an existing module; a task that builds more gets more
 MAX_NEW_PACKAGE_FILES = 8  # a new package: __init__, core modules, __main__, pyproject, README
@@ -47,7 +47,7 @@ _NOT_NAMES = frozenset({"print", "len", "str", "int", "float", "list", "dict", "
 
 
 @dataclass(frozen=True)
-class Target:
+class Scope:
     """The files a run writes and the names it must define."""
 
     code: tuple[str, ...]  # files of code to create or change, in plan order
@@ -150,7 +150,7 @@ def _matching_existing(path: str, listing: Sequence[str]) -> str | None:
 
 
 def _clean_files(
-    plan: Plan, listing: Sequence[str], folder: str, allow: Sequence[str]
+    plan: TaskPlan, listing: Sequence[str], folder: str, allow: Sequence[str]
 ) -> tuple[list[tuple[str, str]], list[str]]:
     known = set(listing)
     files: list[tuple[str, str]] = []
@@ -214,7 +214,7 @@ def structural(task: str) -> bool:
     return _STRUCTURAL.search(task) is not None and not asks_for_tests(task)
 
 
-def _ensure_test(plan: Plan, files: list[tuple[str, str]], folder: str) -> list[str]:
+def _ensure_test(plan: TaskPlan, files: list[tuple[str, str]], folder: str) -> list[str]:
     """A task that asks for tests, or a plan that lists tests, gets a test file."""
     code = [p for p, _ in files if not is_test_path(p) and p.endswith(".py")]
     if any(is_test_path(p) for p, _ in files) or not code:
@@ -273,8 +273,8 @@ def _drop_unasked(
 
 
 def check_plan(
-    plan: Plan, listing: Sequence[str], allow: Sequence[str] = ()
-) -> tuple[Plan, list[str]]:
+    plan: TaskPlan, listing: Sequence[str], allow: Sequence[str] = ()
+) -> tuple[TaskPlan, list[str]]:
     """The plan made sane for the task and the tree, and what had to change. ``allow``:
     the --allow-path globs that admit protected paths."""
     folder = test_folder(listing)
@@ -329,10 +329,10 @@ def _ensure_package(files: list[tuple[str, str]], listing: Sequence[str]) -> lis
     return problems
 
 
-def target_of(plan: Plan, listing: Sequence[str]) -> Target:
+def scope_of(plan: TaskPlan, listing: Sequence[str]) -> Scope:
     code = tuple(p for p in plan.paths if not is_test_path(p))
     tests = tuple(p for p in plan.paths if is_test_path(p) and p.endswith(".py"))
-    return Target(
+    return Scope(
         code=code,
         tests=tests,
         names=tuple(task_names(plan.task)),

@@ -18,7 +18,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from relay_git.scaffold.testsmith import TestFn
+from relay_git.scaffold.write.testsmith import TestFn
 
 MIN_AGREEING = 2
 MAX_CALLS = 12

@@ -1,8 +1,9 @@
 """Trying candidates in the relay worktree: write the files, run, read the result, reset.
 
-Every run goes through ``testrun.run`` (the sandbox); every write through
-``edits.apply_edits`` (confined to the worktree, protected paths refused). After each
-try the worktree returns to its last commit, so candidates never see each other.
+Every test-command run of a relay goes through ``Workbench.run`` (then ``testrun.run``, the
+sandbox); every write through ``edits.apply_edits`` (confined to the worktree, protected
+paths refused). After each try the worktree returns to its last commit, so candidates
+never see each other.
 """
 
 from __future__ import annotations
@@ -11,17 +12,17 @@ import re
 import secrets
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from relay_git.errors import UnsafeEdit
 from relay_git.git import worktree as wtmod
 from relay_git.git.edits import Edit, EditFailed, apply_edits
 from relay_git.safety.sandbox import Kind
-from relay_git.scaffold import evidence as ev
-from relay_git.scaffold.select import parse_report
-from relay_git.scaffold.target import is_test_path, module_of
-from relay_git.scaffold.testrun import TestOutcome, run
+from relay_git.scaffold.plan.scope import is_test_path, module_of
+from relay_git.scaffold.verify import evidence as ev
+from relay_git.scaffold.verify.select import parse_report
+from relay_git.scaffold.verify.testrun import Status, TestOutcome, run
 
 
 def pytest_runner(command: str | None) -> str | None:
@@ -54,8 +55,14 @@ class Workbench:
     sandbox: Kind
     timeout: float
     allow: tuple[str, ...] = ()
-    runner: str | None = None  # pytest, as the project starts it
+    command: str | None = None  # the project's test command (None: there is none to run)
     test_seconds: float = 0.0
+    discarded: set[str] = field(default_factory=set)  # protected paths a test run wrote
+
+    @property
+    def runner(self) -> str | None:
+        """pytest, as the project's test command starts it (None: not pytest)."""
+        return pytest_runner(self.command)
 
     def write(self, files: Mapping[str, str]) -> list[str]:
         """Write ``files`` into the worktree; the paths refused, if any (nothing written then)."""
@@ -73,6 +80,7 @@ class Workbench:
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
         outcome = run(command, self.wt.path, limit, self.environ, sandbox=self.sandbox)
         self.test_seconds += outcome.seconds
+        self.discarded.update(wtmod.discard_protected(self.wt, self.allow))  # now, not later
         return outcome
 
     def remove(self, paths: Sequence[str]) -> None:
@@ -102,7 +110,7 @@ class Workbench:
             }
             found, project = self._project_tests(written, words)
             if not tests and not found:  # nothing to run: no witness
-                return ev.judge_runs("", "", base, head, code)
+                return ev.from_runs("", "", base, head, code)
             paths = " ".join(shlex.quote(p) for p in [*tests, *found])
             command = f"{self.runner} -q -rA --tb=no -p no:cacheprovider {paths}"
         try:
@@ -119,8 +127,8 @@ class Workbench:
             self.reset()
             self.write(written)
         if self.runner is None:
-            return ev.judge_command(before.failed, after.status == "passed", base, head)
-        return ev.judge_runs(before.output, after.output, base, head, code, project)
+            return ev.from_command(before.failed, after.status is Status.PASSED, base, head)
+        return ev.from_runs(before.output, after.output, base, head, code, project)
 
     def _project_tests(
         self, written: Mapping[str, str], words: set[str]

@@ -15,8 +15,9 @@ import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from relay_git.safety.redact import redact
 from relay_git.safety.sandbox import HOME, Kind, argv, environment, known_secrets, resolve
@@ -24,47 +25,67 @@ from relay_git.safety.sandbox import HOME, Kind, argv, environment, known_secret
 TAIL_CHARS = 4000
 
 
+class Status(StrEnum):
+    """How a run of the test command ended (the report's ``tests.status``)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    SKIPPED = "skipped"
+
+
 @dataclass(frozen=True)
 class TestOutcome:
-    status: str  # "passed" | "failed" | "timeout" | "skipped"
+    status: Status
     command: str = ""
     exit_code: int | None = None
     output: str = ""  # the tail of stdout+stderr
     seconds: float = 0.0
     reason: str = ""  # why skipped
     sandbox: str = ""  # "bwrap" | "unshare" | "none" (--unsandboxed-tests)
+    needs_confirmation: bool = False  # skipped: a command the user has not confirmed
 
     @property
     def failed(self) -> bool:
-        return self.status in ("failed", "timeout")
+        return self.status in (Status.FAILED, Status.TIMEOUT)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "status": self.status,
+            "status": self.status.value,
             "command": self.command,
             "exit_code": self.exit_code,
             "seconds": round(self.seconds, 3),
             "output_tail": self.output,
             "reason": self.reason,
             "sandbox": self.sandbox,
+            "needs_confirmation": self.needs_confirmation,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TestOutcome:
         return cls(
-            status=str(data["status"]),
+            status=Status(str(data["status"])),
             command=str(data.get("command", "")),
             exit_code=data.get("exit_code"),
             output=str(data.get("output_tail", "")),
             seconds=float(data.get("seconds", 0.0)),
             reason=str(data.get("reason", "")),
             sandbox=str(data.get("sandbox", "")),
+            needs_confirmation=bool(data.get("needs_confirmation", False)),
         )
+
+
+class Detected(NamedTuple):
+    """The test command to run (None: none), where it came from or why there is none."""
+
+    command: str | None
+    source: str
+    needs_confirmation: bool = False  # one was found, and waits for the user's word
 
 
 def detect(
     root: Path, flag: str | None, configured: str | None, *, trusted: bool = False
-) -> tuple[str | None, str]:
+) -> Detected:
     """The command to run and where it came from; None when there is nothing to run.
 
     A command the user did not give (``--test-cmd``) runs model-written code on their
@@ -72,18 +93,21 @@ def detect(
     the user confirms it: with ``--test-cmd``, or by trusting the repository (``trusted``).
     """
     if flag:
-        return flag, "--test-cmd"
+        return Detected(flag, "--test-cmd")
     has_tests = (root / "tests").is_dir() or any(root.glob("test_*.py"))
     found = configured or (f"{shlex.quote(sys.executable)} -m pytest -q" if has_tests else None)
     if found is None:
-        return None, "no --test-cmd, no test_command setting and no tests/ folder or test_*.py"
+        return Detected(
+            None, "no --test-cmd, no test_command setting and no tests/ folder or test_*.py"
+        )
     origin = "test_command in configuration" if configured else "auto-detected pytest"
     if trusted:
-        return found, origin
-    return None, (
+        return Detected(found, origin)
+    said = (
         f"not run: the {origin} needs your confirmation before it runs model-written code; "
         f"rerun with --test-cmd {shlex.quote(found)}"
     )
+    return Detected(None, said, needs_confirmation=True)
 
 
 def trusted_source(repo_root: Path, environ: Mapping[str, str], configured: str | None) -> bool:
@@ -156,7 +180,7 @@ def _run(
         out, _ = proc.communicate()
         text = tail(out.decode("utf-8", "replace"))
         return TestOutcome(
-            "timeout",
+            Status.TIMEOUT,
             command,
             None,
             text + f"\n[timed out after {timeout:g}s]",
@@ -167,7 +191,7 @@ def _run(
         proc.wait()
         raise
     text = tail(out.decode("utf-8", "replace"))
-    status = "passed" if proc.returncode == 0 else "failed"
+    status = Status.PASSED if proc.returncode == 0 else Status.FAILED
     return TestOutcome(status, command, proc.returncode, text, time.monotonic() - start)
 
 

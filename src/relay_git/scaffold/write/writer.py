@@ -17,13 +17,13 @@ from relay_git.models.base import Message
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block, for_json
-from relay_git.scaffold import replies
-from relay_git.scaffold.blocks import parseable_prefix
-from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.evidence import keep_existing_tests
-from relay_git.scaffold.generate import SourceFile
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.target import Target, is_test_path, module_of
+from relay_git.scaffold.plan.scope import Scope, is_test_path, module_of
+from relay_git.scaffold.plan.spec import TaskPlan
+from relay_git.scaffold.relay import Relay, Seat
+from relay_git.scaffold.verify.evidence import keep_existing_tests
+from relay_git.scaffold.write import replies
+from relay_git.scaffold.write.blocks import parseable_prefix
+from relay_git.scaffold.write.generate import SourceFile
 
 NEW_FILE_TOKENS = 1024  # a new file of up to ~150 lines
 CHANGE_ROOM_TOKENS = 512  # beyond twice the file's own size, for what the change adds
@@ -82,23 +82,23 @@ class Drafted:
     problems: list[str] = field(default_factory=list)
 
 
-def file_cap(env: StageEnv, seat: Seat, existing: str | None) -> int:
+def file_cap(relay: Relay, seat: Seat, existing: str | None) -> int:
     """A file's output cap: twice its current tokens plus room for the change."""
     if not existing or not existing.strip():
         return NEW_FILE_TOKENS
-    return 2 * env.backend(seat).count_tokens(existing) + CHANGE_ROOM_TOKENS
+    return 2 * relay.backend(seat).count_tokens(existing) + CHANGE_ROOM_TOKENS
 
 
-def fit(env: StageEnv, seat: Seat, messages: Sequence[Message], want: int) -> int:
+def fit(relay: Relay, seat: Seat, messages: Sequence[Message], want: int) -> int:
     """``want`` bounded by --max-tokens and by what the model's context leaves."""
-    backend = env.backend(seat)
+    backend = relay.backend(seat)
     prompt = sum(backend.count_tokens(m["content"]) + 4 for m in messages)
     room = backend.context_length() - prompt - 32
-    return max(16, min(env.budget(want), room))
+    return max(16, min(relay.budget(want), room))
 
 
 def ask_whole(
-    env: StageEnv,
+    relay: Relay,
     seat: Seat,
     stage: str,
     messages: list[Message],
@@ -108,22 +108,22 @@ def ask_whole(
 ) -> str:
     """The whole reply: one call, continued while it is cut at its cap. ``single``: the
     reply is one fenced block, so it ends when the block closes."""
-    backend = env.backend(seat)
+    backend = relay.backend(seat)
     text, reached = "", -1
     convo = list(messages)
     for turn in range(1 + CONTINUATIONS):
-        env.progress(stage, backend.spec.full, 0)
+        relay.progress(stage, backend.spec.full, 0)
         result = ask(
             backend,
             convo,
             stage=stage,
             role=seat.role,
-            ledger=env.ledger,
-            max_tokens=fit(env, seat, convo, cap),
+            ledger=relay.ledger,
+            max_tokens=fit(relay, seat, convo, cap),
             temperature=how.temperature,
             seed=how.seed,
             stop_when=for_code_block if turn == 0 and single else for_json,
-            on_token=lambda k: env.progress(stage, backend.spec.full, k),
+            on_token=lambda k: relay.progress(stage, backend.spec.full, k),
         )
         text += result.text
         if result.done_reason != "length" or looping(text):  # a loop is not continued
@@ -142,7 +142,7 @@ def ask_whole(
     return text
 
 
-def _asks(paths: Sequence[str], existing: dict[str, str | None], target: Target) -> list[str]:
+def _asks(paths: Sequence[str], existing: dict[str, str | None], target: Scope) -> list[str]:
     lines = []
     modules = ", ".join(f"`{module_of(p)}` ({p})" for p in target.python if module_of(p))
     for path in paths:
@@ -174,17 +174,17 @@ def _asks(paths: Sequence[str], existing: dict[str, str | None], target: Target)
 
 
 def write(
-    env: StageEnv,
+    relay: Relay,
     seat: Seat,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     paths: Sequence[str],
     shown: Sequence[SourceFile],
     current: dict[str, str | None],
     how: Ask,
 ) -> Drafted:
     """One request for ``paths``; the files its reply writes, and what could not be used."""
-    want = sum(file_cap(env, seat, current.get(p)) for p in paths)
+    want = sum(file_cap(relay, seat, current.get(p)) for p in paths)
     formats = replies.edit_formats(paths, any(current.get(p) for p in paths))
     variables = {
         "files": [f for f in shown if f.path not in paths]
@@ -200,14 +200,14 @@ def write(
         "formats": formats,
         "paths": list(paths),
     }
-    messages = env.messages("write.system.j2", "write.user.j2", cap=want, **variables)
-    cap = fit(env, seat, messages, want)
+    messages = relay.messages("write.system.j2", "write.user.j2", cap=want, **variables)
+    cap = fit(relay, seat, messages, want)
     if cap < want:
-        messages = env.messages("write.system.j2", "write.user.j2", cap=cap, **variables)
-    reply = ask_whole(env, seat, how.stage, messages, cap, how, single=not formats)
+        messages = relay.messages("write.system.j2", "write.user.j2", cap=cap, **variables)
+    reply = ask_whole(relay, seat, how.stage, messages, cap, how, single=not formats)
     applied = replies.apply_reply(reply, current.get, list(paths))
     usable = bool(applied.files)
-    env.ledger.record_outcome(ParseOutcome(f"{how.stage}:draft", seat.spec, 1, usable))
+    relay.ledger.record_outcome(ParseOutcome(f"{how.stage}:draft", seat.spec, 1, usable))
     files = {
         p: keep_existing_tests(current.get(p), c) if is_test_path(p) else c
         for p, c in applied.files.items()
@@ -218,6 +218,6 @@ def write(
 
 def test_names(base: dict[str, str | None], files: dict[str, str]) -> tuple[str, ...]:
     """The tests ``files`` add to their test files."""
-    from relay_git.scaffold.evidence import new_tests
+    from relay_git.scaffold.verify.evidence import new_tests
 
     return tuple(new_tests(base, {p: c for p, c in files.items() if is_test_path(p)}))

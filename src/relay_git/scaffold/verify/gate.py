@@ -13,9 +13,11 @@ import ast
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
-from relay_git.scaffold.blocks import defined_names
-from relay_git.scaffold.target import Target
+from relay_git.scaffold.plan.scope import Scope
+from relay_git.scaffold.verify.testrun import Status
+from relay_git.scaffold.write.blocks import defined_names
 
 _REMOVAL = re.compile(r"\b(remove|delete|drop|empty|clear)\b", re.I)
 _DOCSTRINGS = re.compile(r"\bdocstrings?\b", re.I)
@@ -29,14 +31,23 @@ _DOCS = (".md", ".rst", ".txt")
 Tree = Mapping[str, str | None]  # path -> content (None: absent)
 
 
+class Outcome(StrEnum):
+    """The run's outcome, as the gate decides it (the report's ``outcome``)."""
+
+    DONE = "done"
+    NOT_DONE = "not done"
+
+
 @dataclass(frozen=True)
-class Verdict:
-    done: bool
+class Decision:
+    """The gate's decision: done, or not done and every reason why."""
+
+    outcome: Outcome
     reasons: tuple[str, ...]
 
     @property
-    def exit_code(self) -> int:
-        return 0 if self.done else 1
+    def done(self) -> bool:
+        return self.outcome is Outcome.DONE
 
 
 def _code_lines(path: str, before: str, after: str) -> int:
@@ -51,7 +62,7 @@ def _code_lines(path: str, before: str, after: str) -> int:
     return len(code(before) ^ code(after))
 
 
-def hollow(task: str, target: Target, base: Tree, head: Tree) -> list[str]:
+def hollow(task: str, target: Scope, base: Tree, head: Tree) -> list[str]:
     """Why the change is not a real change for this task ([] when it is)."""
     changed = [p for p in set(base) | set(head) if base.get(p) != head.get(p)]
     if not changed:
@@ -96,7 +107,7 @@ def _unhinted(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return node.returns is None or any(a.annotation is None for a in params)
 
 
-def _sections(task: str, target: Target, head: Tree) -> list[str]:
+def _sections(task: str, target: Scope, head: Tree) -> list[str]:
     """A task that asks for "a Usage section" in a document gets a heading of that name."""
     wanted = _SECTION.search(task)
     docs = [p for p in target.code if p.lower().endswith(_DOCS)]
@@ -110,7 +121,7 @@ def _sections(task: str, target: Target, head: Tree) -> list[str]:
     return [f"no {name!r} heading in {', '.join(docs)}"]
 
 
-def unmet_kind(task: str, target: Target, head: Tree) -> list[str]:
+def unmet_kind(task: str, target: Scope, head: Tree) -> list[str]:
     """What a docstring or type-hint task asks of every function, checked on the result."""
     reasons = _sections(task, target, head)
     for path in target.python:
@@ -148,15 +159,16 @@ def decide(
     asks_tests: bool,
     test_names: Sequence[str],
     verdict: str,
-) -> Verdict:
+) -> Decision:
+    """Done only with no reason against it; ``tests`` is the run's test record."""
     reasons = list(hollow_reasons)
     status = tests.get("status")
-    if status in ("failed", "timeout"):
+    if status in (Status.FAILED, Status.TIMEOUT):
         reasons.append(f"the tests fail ({tests.get('command', '')})")
-    elif status == "skipped" and "confirmation" in str(tests.get("reason", "")):
+    elif status == Status.SKIPPED and tests.get("needs_confirmation"):
         reasons.append("the tests were not run: the test command needs your confirmation")
     if asks_tests and not test_names:
         reasons.append("the task asks for tests, and no drafted test survived")
     if verdict != "approve":
         reasons.append(f"the reviewer did not approve ({verdict or 'not reviewed'})")
-    return Verdict(not reasons, tuple(reasons))
+    return Decision(Outcome.NOT_DONE if reasons else Outcome.DONE, tuple(reasons))

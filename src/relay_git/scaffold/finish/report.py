@@ -17,6 +17,8 @@ from relay_git.models.ledger import (
     rates,
 )
 from relay_git.reporters.ledger import render_table
+from relay_git.scaffold.verify.gate import Outcome
+from relay_git.scaffold.verify.testrun import Status
 from relay_git.types import LedgerEntry, totals
 
 
@@ -105,7 +107,7 @@ class Report:
     wall_seconds: float
     problems: tuple[str, ...] = ()  # what did not go to plan, said plainly
     outcomes: tuple[ParseOutcome, ...] = ()  # each structured reply: attempts, validated or not
-    outcome: str = "not done"  # "done" only when the gate and the reviewer both say so
+    outcome: Outcome = Outcome.NOT_DONE  # DONE only when the gate and the reviewer say so
     reasons: tuple[str, ...] = ()  # why it is not done
     plan_problems: tuple[str, ...] = ()  # what the plan check repaired
     test_names: tuple[str, ...] = ()  # the model-drafted tests the branch keeps
@@ -119,7 +121,7 @@ class Report:
         drafted a change did what it was asked. 1 otherwise."""
         if self.dry_run:
             return 0 if self.edits.strip() else 1
-        return 0 if self.outcome == "done" else 1
+        return 0 if self.outcome is Outcome.DONE else 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -221,13 +223,13 @@ def _outcome_line(r: Report) -> str:
         if r.exit_code:
             return "Outcome: DRY RUN — the draft changed nothing; nothing committed (exit 1)."
         return "Outcome: DRY RUN — the plan and draft are shown above; nothing committed (exit 0)."
-    if r.outcome == "done":
+    if r.outcome is Outcome.DONE:
         return f"Outcome: DONE — {r.branch} holds a tested, approved change (exit 0)."
     return f"Outcome: NOT DONE (exit {r.exit_code}):"
 
 
 def _tests_detail(tests: dict[str, Any]) -> str:
-    if tests.get("status") == "skipped":
+    if tests.get("status") == Status.SKIPPED:
         return f" ({tests.get('reason', '')})"
     if tests.get("command"):
         where = {"none": ", UNSANDBOXED"}.get(tests.get("sandbox", ""), "")

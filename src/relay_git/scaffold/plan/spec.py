@@ -7,13 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from relay_git.scaffold.env import (
-    CORRECTION_TOKENS,
-    PLAN_REVIEW_TOKENS,
-    StageEnv,
-    plan_tokens,
-)
-from relay_git.scaffold.schema import (
+from relay_git.scaffold.plan.schema import (
     COMMENT_CHARS,
     LINE_CHARS,
     MAX_PLAN_FILES,
@@ -22,13 +16,19 @@ from relay_git.scaffold.schema import (
     PlanReply,
     PlanReviewReply,
 )
+from relay_git.scaffold.relay import (
+    CORRECTION_TOKENS,
+    PLAN_REVIEW_TOKENS,
+    Relay,
+    plan_tokens,
+)
 
 MAX_LISTED_FILES = 40
 _WORD = re.compile(r"[a-z0-9]{3,}")
 
 
 @dataclass(frozen=True)
-class Plan:
+class TaskPlan:
     task: str
     summary: str
     files: tuple[tuple[str, str], ...]  # (path, what changes)
@@ -64,7 +64,7 @@ class Plan:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Plan:
+    def from_dict(cls, data: dict[str, Any]) -> TaskPlan:
         return cls(
             task=str(data["task"]),
             summary=str(data["summary"]),
@@ -88,10 +88,10 @@ def listing_for(task: str, listing: Sequence[str], limit: int = MAX_LISTED_FILES
     return list(dict.fromkeys([*named, *related, *top, *tests]))[:limit]
 
 
-def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
+def make_plan(relay: Relay, task: str, listing: Sequence[str]) -> TaskPlan:
     shown = listing_for(task, listing)
-    cap = env.budget(plan_tokens(task))
-    messages = env.messages(
+    cap = relay.budget(plan_tokens(task))
+    messages = relay.messages(
         "plan.system.j2",
         "plan.user.j2",
         task=task,
@@ -102,8 +102,8 @@ def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
         max_tests=MAX_PLAN_TESTS,
         cap=cap,
     )
-    reply = env.ask(env.planner, "plan", messages, PlanReply, cap)
-    return Plan(
+    reply = relay.ask(relay.planner, "plan", messages, PlanReply, cap)
+    return TaskPlan(
         task=task,
         summary=reply.summary.strip(),
         files=tuple((f.path.strip(), f.change.strip()) for f in reply.files),
@@ -112,20 +112,20 @@ def make_plan(env: StageEnv, task: str, listing: Sequence[str]) -> Plan:
 
 
 def review_plan(
-    env: StageEnv, plan: Plan, listing: Sequence[str], problems: Sequence[str] = ()
-) -> Plan:
+    relay: Relay, plan: TaskPlan, listing: Sequence[str], problems: Sequence[str] = ()
+) -> TaskPlan:
     """The reviewer approves or corrects the plan; the result is the spec."""
-    messages = env.messages(
+    messages = relay.messages(
         "plan_review.system.j2",
         "plan_review.user.j2",
         task=plan.task,
         plan=plan.text(),
         files=listing_for(plan.task, listing),
         problems=list(problems),
-        cap=env.budget(PLAN_REVIEW_TOKENS),
+        cap=relay.budget(PLAN_REVIEW_TOKENS),
     )
-    reply = env.ask(
-        env.reviewer, "plan-review", messages, PlanReviewReply, env.budget(PLAN_REVIEW_TOKENS)
+    reply = relay.ask(
+        relay.reviewer, "plan-review", messages, PlanReviewReply, relay.budget(PLAN_REVIEW_TOKENS)
     )
     comments = ""
     if reply.verdict == "revise":
@@ -138,9 +138,11 @@ def review_plan(
                 f"{COMMENT_CHARS} characters, as a JSON object with the key comments.",
             },
         ]
-        budget = env.budget(CORRECTION_TOKENS)
-        comments = env.ask(env.reviewer, "plan-review", ask_more, PlanCorrection, budget).comments
-    return Plan(
+        budget = relay.budget(CORRECTION_TOKENS)
+        comments = relay.ask(
+            relay.reviewer, "plan-review", ask_more, PlanCorrection, budget
+        ).comments
+    return TaskPlan(
         task=plan.task,
         summary=plan.summary,
         files=plan.files,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from relay_git.errors import UsageError
-from relay_git.scaffold.testrun import TestOutcome
+from relay_git.scaffold.verify.testrun import Status, TestOutcome
 
 
 class Broken(UsageError):
@@ -26,7 +26,7 @@ PYTEST_INTERRUPTED, PYTEST_USAGE = 2, 4
 def broken(outcome: TestOutcome, pytest: bool) -> Broken | None:
     """Why the test command cannot test anything, as the usage error to raise (None: it ran
     tests, passing or not, or found none)."""
-    if not outcome.failed or outcome.status == "timeout":
+    if not outcome.failed or outcome.status is Status.TIMEOUT:
         return None
     code, out = outcome.exit_code, outcome.output
     missing = _NO_MODULE.search(out)

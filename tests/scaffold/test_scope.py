@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.target import (
+from relay_git.scaffold.plan.scope import (
     MAX_CODE_FILES,
     MAX_TEST_FILES,
     asks_for_tests,
     check_plan,
     is_test_path,
     module_of,
-    target_of,
+    scope_of,
     task_names,
     task_paths,
 )
+from relay_git.scaffold.plan.spec import TaskPlan
 
 LISTING = (
     "README.md",
@@ -27,8 +27,8 @@ LISTING = (
 )
 
 
-def plan(task: str, *files: tuple[str, str]) -> Plan:
-    return Plan(task=task, summary="", files=tuple(files), tests=())
+def plan(task: str, *files: tuple[str, str]) -> TaskPlan:
+    return TaskPlan(task=task, summary="", files=tuple(files), tests=())
 
 
 @pytest.mark.parametrize(
@@ -315,7 +315,7 @@ def test_test_intent_from_how_people_ask(task: str, asks: bool) -> None:
     ],
 )
 def test_target_of_asks_tests(task: str, asks: bool) -> None:
-    assert target_of(plan(task, ("app.py", "x")), ["app.py"]).asks_tests is asks
+    assert scope_of(plan(task, ("app.py", "x")), ["app.py"]).asks_tests is asks
 
 
 def test_target_of_splits_code_tests_names_and_existing() -> None:
@@ -326,7 +326,7 @@ def test_target_of_splits_code_tests_names_and_existing() -> None:
         ("tests/test_slug.py", "tests"),
         ("tests/data.json", "data"),
     )
-    target = target_of(p, LISTING)
+    target = scope_of(p, LISTING)
     assert target.code == ("textkit/slug.py", "README.md")
     assert target.python == ("textkit/slug.py",)
     assert target.tests == ("tests/test_slug.py",)
@@ -371,7 +371,7 @@ def test_check_plan_keeps_a_protected_path_the_user_allows() -> None:
 def test_docs_and_config_the_task_does_not_name_leave_the_plan(
     path: str, task: str, kept: bool
 ) -> None:
-    plan = Plan(task, "", ((path, "x"), ("mathkit/numbers.py", "y")), ())
+    plan = TaskPlan(task, "", ((path, "x"), ("mathkit/numbers.py", "y")), ())
     checked, problems = check_plan(plan, ["mathkit/numbers.py", "README.md", "pyproject.toml"])
     assert (path in checked.paths) == kept
     assert any("does not ask to change it" in p for p in problems) == (not kept)
@@ -388,7 +388,7 @@ def test_docs_and_config_the_task_does_not_name_leave_the_plan(
 )
 def test_when_the_task_names_the_code_files_others_leave_the_plan(task: str, kept: bool) -> None:
     listing = ["geo/__init__.py", "geo/units.py", "conftest.py", "tests/test_units.py"]
-    planned = Plan(task, "", (("geo/units.py", "x"), ("geo/__init__.py", "y")), ())
+    planned = TaskPlan(task, "", (("geo/units.py", "x"), ("geo/__init__.py", "y")), ())
     checked, problems = check_plan(planned, listing)
     assert ("geo/__init__.py" in checked.paths) == kept
     assert any("the task names the files to change" in p for p in problems) == (not kept)

@@ -16,9 +16,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from relay_git.scaffold.blocks import stub
-from relay_git.scaffold.select import parse_report
-from relay_git.scaffold.target import is_test_path, module_of
+from relay_git.scaffold.plan.scope import is_test_path, module_of
+from relay_git.scaffold.verify.select import parse_report
+from relay_git.scaffold.write.blocks import stub
 
 Tree = Mapping[str, str | None]  # path -> content (None: absent)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -193,7 +193,7 @@ def without_change(base: Tree, head: Tree, code: Sequence[str]) -> dict[str, str
     return out
 
 
-def judge_runs(
+def from_runs(
     base_run: str,
     head_run: str,
     base: Tree,
@@ -230,7 +230,7 @@ def judge_runs(
     return Evidence(True, tuple(witnesses), tuple(sorted(changed)), tuple(missing))
 
 
-def judge_command(base_failed: bool, head_passed: bool, base: Tree, head: Tree) -> Evidence:
+def from_command(base_failed: bool, head_passed: bool, base: Tree, head: Tree) -> Evidence:
     """Evidence from a test command that is not pytest: it fails on the base code and passes
     on the change (which functions it calls cannot be told)."""
     changed = tuple(

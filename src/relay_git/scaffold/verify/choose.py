@@ -1,4 +1,4 @@
-"""Draft k code candidates and the tests, let them judge each other, rank the candidates.
+"""Draft k code candidates and the tests, let them check each other, rank the candidates.
 
 The ranking is CodeT's (``select``); when no drafted test survives, the inputs of the
 drafted tests are kept and their expected values pinned by the drafts that agree
@@ -14,21 +14,21 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from relay_git.scaffold import consensus
-from relay_git.scaffold.blocks import defined_names, stub
-from relay_git.scaffold.env import Seat, StageEnv
-from relay_git.scaffold.generate import (
+from relay_git.scaffold.plan.scope import Scope, module_of
+from relay_git.scaffold.plan.spec import TaskPlan
+from relay_git.scaffold.relay import Relay, Seat
+from relay_git.scaffold.verify import consensus
+from relay_git.scaffold.verify.select import Choice, Matrix, rank, run_matrix
+from relay_git.scaffold.verify.workbench import Workbench, probe_path
+from relay_git.scaffold.write.blocks import defined_names, stub
+from relay_git.scaffold.write.generate import (
     SourceFile,
     carried_tests,
     file_drafts,
     read_text,
     test_drafts,
 )
-from relay_git.scaffold.plan import Plan
-from relay_git.scaffold.select import Choice, Matrix, judge, rank
-from relay_git.scaffold.target import Target, module_of
-from relay_git.scaffold.testsmith import TestFn, compose, unique
-from relay_git.scaffold.workbench import Workbench, probe_path
+from relay_git.scaffold.write.testsmith import TestFn, compose, unique
 
 Files = dict[str, str]
 MAX_TRIED = 3  # ranked candidates tried against the project's tests
@@ -53,14 +53,14 @@ def _candidates(per_file: Mapping[str, list[str]]) -> list[Files]:
     return out
 
 
-def _defines(target: Target, base: Files, files: Files) -> bool:
+def _defines(target: Scope, base: Files, files: Files) -> bool:
     names: set[str] = set()
     for path in target.python:
         names |= defined_names(files.get(path, base.get(path, "")))
     return set(target.names) <= names
 
 
-def names_under_test(target: Target, base: Files, files: Files) -> dict[str, str]:
+def names_under_test(target: Scope, base: Files, files: Files) -> dict[str, str]:
     """name -> module for the names the tests should call: those the task names, else the
     ones this change adds."""
     where: dict[str, str] = {}
@@ -73,11 +73,11 @@ def names_under_test(target: Target, base: Files, files: Files) -> dict[str, str
 
 
 def draft_code(
-    env: StageEnv,
+    relay: Relay,
     seat: Seat,
     stage: str,
-    spec: Plan,
-    target: Target,
+    spec: TaskPlan,
+    target: Scope,
     wb: Workbench,
     context: Sequence[SourceFile],
     count: int,
@@ -92,7 +92,7 @@ def draft_code(
     opaque = [p for p in target.code if text[p] is None and os.path.lexists(root / p)]
     per_file = {
         p: file_drafts(
-            env, seat, stage, spec, p, root, context, count, failure, offset, target.names, seen
+            relay, seat, stage, spec, p, root, context, count, failure, offset, target.names, seen
         )
         for p in target.code
         if p not in opaque
@@ -136,7 +136,7 @@ class _Trial:
         """Every drafted test against every code draft and the stub, in a scratch file."""
         test_path = probe_path(self.folder)
         source = compose(None, self.where, tests)
-        return judge(cands, self.stub_files, _Memo(self.wb, test_path, source))
+        return run_matrix(cands, self.stub_files, _Memo(self.wb, test_path, source))
 
     def pin(self, cands: list[Files], tests: list[TestFn]) -> list[TestFn]:
         calls = consensus.equality_calls(tests, sorted(self.where))
@@ -160,9 +160,9 @@ class _Trial:
 
 
 def choose(
-    env: StageEnv,
-    spec: Plan,
-    target: Target,
+    relay: Relay,
+    spec: TaskPlan,
+    target: Scope,
     wb: Workbench,
     cands: list[Files],
     test_seat: Seat,
@@ -181,7 +181,7 @@ def choose(
         return Chosen(tuple(cands), {}, (), 0)
     tests = unique(
         [
-            *test_drafts(env, test_seat, spec, where, count, target.tests[0]),
+            *test_drafts(relay, test_seat, spec, where, count, target.tests[0]),
             *carried_tests(seen, sorted(where)),
         ]
     )

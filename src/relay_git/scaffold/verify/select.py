@@ -73,5 +73,5 @@ def rank(matrix: Matrix) -> list[Choice]:
 Runner = Callable[[Files], Outcomes]  # writes the files, runs the candidate tests
 
 
-def judge(drafts: Sequence[Files], stub: Files, run: Runner) -> Matrix:
+def run_matrix(drafts: Sequence[Files], stub: Files, run: Runner) -> Matrix:
     return Matrix(tuple(run(d) for d in drafts), run(stub))

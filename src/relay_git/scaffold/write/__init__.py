@@ -1,0 +1,1 @@
+"""Write: the coder's drafts of code and tests, one request per file, the first draft first."""
