@@ -18,6 +18,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
@@ -78,7 +80,7 @@ def private_imports(root: Path) -> set[str]:
 def test_the_import_contracts_hold() -> None:
     proc = _lint_imports(ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "3 kept, 0 broken" in proc.stdout
+    assert "4 kept, 0 broken" in proc.stdout
 
 
 def test_no_private_names_are_imported_across_packages() -> None:
@@ -110,13 +112,18 @@ def test_every_relay_error_is_defined_in_errors_py() -> None:
     assert set(found) == PENDING_ERRORS, found
 
 
-def test_the_readme_draws_the_contracts_layers() -> None:
+@pytest.mark.parametrize(
+    ("contract_id", "start"), [("layers", "`cli` → "), ("scaffold", "Inside `scaffold/`: ")]
+)
+def test_the_readme_draws_the_contracts_layers(contract_id: str, start: str) -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    (contract,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["id"] == "layers"]
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (contract,) = [c for c in contracts if c["id"] == contract_id]
     layers = [[name.strip() for name in layer.split("|")] for layer in contract["layers"]]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    (line,) = [ln for ln in readme.splitlines() if ln.startswith("`cli` → ")]
-    drawn = [re.findall(r"`([a-z_]+)/?`", step) for step in line.split(" → ")]
+    (line,) = [ln for ln in readme.splitlines() if ln.startswith(start)]
+    steps = line.split(": ", 1)[-1].split(" → ")  # without its label ("Inside `scaffold/`: ")
+    drawn = [re.findall(r"`([a-z_]+)/?`", step) for step in steps]
     assert drawn == layers
 
 
@@ -136,11 +143,13 @@ def test_an_upward_import_and_a_loop_break_the_contracts(tmp_path: Path) -> None
     root = _copy(tmp_path)
     _append(root / "src/relay_git/util/text.py", "from relay_git import cli")
     _append(root / "src/relay_git/config/schema.py", "from relay_git.config import validation")
+    _append(root / "src/relay_git/scaffold/verify/gate.py", "from relay_git.scaffold import state")
     proc = _lint_imports(root)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "relay_git.util.text -> relay_git.cli" in proc.stdout
     assert "in relay_git.config." in proc.stdout and ".validation -> .schema" in proc.stdout
-    assert "0 kept, 3 broken" in proc.stdout  # reporters reach app through the loop too
+    assert "relay_git.scaffold.verify.gate -> relay_git.scaffold.state" in proc.stdout
+    assert "0 kept, 4 broken" in proc.stdout  # reporters reach app through the loop too
 
 
 def test_a_private_import_across_packages_is_found(tmp_path: Path) -> None:

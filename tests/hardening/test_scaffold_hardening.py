@@ -39,7 +39,8 @@ from relay_git.config import Config
 from relay_git.models.base import ChatRequest
 from relay_git.models.ledger import Ledger
 from relay_git.scaffold import relay as run
-from relay_git.scaffold.plan.spec import MAX_LISTED_FILES, make_plan
+from relay_git.scaffold.plan.spec import MAX_LISTED_FILES
+from relay_git.scaffold.stages.plan import make_plan
 from relay_git.scaffold.write.generate import MAX_CONTEXT_FILES, select_context
 from relay_git.util import fs as fs_module  # the one atomic write, which edits use
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relay_git.scaffold.write.blocks import (
+from relay_git.scaffold.draft.blocks import (
     code_block,
     copied_from,
     defined_names,

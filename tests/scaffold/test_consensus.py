@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from relay_git.scaffold.verify.consensus import (
+from relay_git.scaffold.write.consensus import (
     MAX_CALLS,
     agreed,
     equality_calls,

@@ -19,15 +19,15 @@ from relay_git.git import runstate
 from relay_git.git import worktree as wtmod
 from relay_git.safety.sandbox import Kind
 from relay_git.scaffold import pipeline
-from relay_git.scaffold.finish.review import review_stage
-from relay_git.scaffold.plan.stage import plan_review_stage, plan_stage, spec_of
 from relay_git.scaffold.relay import Options, Relay
+from relay_git.scaffold.stages.first import generate_stage
+from relay_git.scaffold.stages.plan import plan_review_stage, plan_stage, spec_of
+from relay_git.scaffold.stages.review import review_stage
+from relay_git.scaffold.stages.testfix import fix_stage
 from relay_git.scaffold.state import RunState
 from relay_git.scaffold.verify.gate import Outcome
 from relay_git.scaffold.verify.testrun import Status, TestOutcome
 from relay_git.scaffold.verify.workbench import Workbench
-from relay_git.scaffold.write.first import generate_stage
-from relay_git.scaffold.write.testfix import fix_stage
 
 TASK = "add a slugify() helper with tests"
 

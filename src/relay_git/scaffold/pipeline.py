@@ -23,19 +23,19 @@ from relay_git.git.repo import DIFF_FLAGS
 from relay_git.models.ledger import ParseOutcome
 from relay_git.safety.sandbox import Kind, resolve
 from relay_git.scaffold.finish.report import Report, headline
-from relay_git.scaffold.finish.review import review_stage
 from relay_git.scaffold.plan.scope import check_plan, scope_of
-from relay_git.scaffold.plan.stage import plan_review_stage, plan_stage, planned, reviewed
 from relay_git.scaffold.relay import Options, Progress, Relay
+from relay_git.scaffold.stages.first import generate_stage
+from relay_git.scaffold.stages.plan import plan_review_stage, plan_stage, planned, reviewed
+from relay_git.scaffold.stages.review import review_stage
+from relay_git.scaffold.stages.testfix import fix_stage
 from relay_git.scaffold.state import RunState, entry_from_dict
 from relay_git.scaffold.verify import preflight
-from relay_git.scaffold.verify.choose import draft_code
 from relay_git.scaffold.verify.gate import Outcome
 from relay_git.scaffold.verify.testrun import Status, TestOutcome, detect, trusted_source
 from relay_git.scaffold.verify.workbench import Workbench
-from relay_git.scaffold.write import stages
-from relay_git.scaffold.write.first import generate_stage
-from relay_git.scaffold.write.testfix import fix_stage
+from relay_git.scaffold.write import rounds
+from relay_git.scaffold.write.choose import draft_code
 
 __all__ = ["STAGES", "Options", "scaffold"]
 
@@ -200,7 +200,7 @@ def _draft_once(relay: Relay, state: RunState) -> str:
     )
     spec, _ = check_plan(reviewed(relay, plan, listing, state), listing, allow)
     state.plan, state.spec = plan, spec
-    shown = stages.context(relay, relay.coder, spec, relay.bench, listing)
+    shown = rounds.context(relay, relay.coder, spec, relay.bench, listing)
     target = scope_of(spec, listing)
     cands, more = draft_code(relay, relay.coder, "generate", spec, target, relay.bench, shown, 1)
     state.problems += more

@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.scaffold.draft.samples import CLASS_PARTIAL, SEARCH_REPLACE, STORE
 
-from relay_git.scaffold.draft import Applied, apply_reply
+from relay_git.scaffold.draft import Applied, apply_reply, blocks
 from relay_git.scaffold.draft.validate import parse_error, parseable_prefix
-from relay_git.scaffold.write import blocks
 
 FRAGMENTS = [
     "```",

@@ -2,7 +2,8 @@
 qualified name, SEARCH/REPLACE blocks and unified diffs, several files per reply.
 
 Pure: no I/O, no git, no models. ``apply_reply`` is the entry point, ``edit_formats`` the
-matching prompt text.
+matching prompt text. ``blocks`` is the one-fenced-block form the K drafts are written in,
+with the Python helpers the verifier shares (``defined_names``, ``stub``).
 """
 
 from __future__ import annotations

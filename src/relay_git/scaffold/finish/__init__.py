@@ -1,1 +1,1 @@
-"""Finish: the diff review and its fix rounds, the review notes, and the report."""
+"""Finish: the reviewer's verdict, the review notes, and the report."""

@@ -1,1 +1,1 @@
-"""Plan: the coder's plan, the reviewer's correction, and what the spec means for the tree."""
+"""Plan: the plan's reply schema, the spec, and what the spec means for the tree."""

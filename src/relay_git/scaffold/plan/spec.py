@@ -1,4 +1,4 @@
-"""The plan stage (coder by default) and the plan review (reviewer): the spec for the code."""
+"""The spec the code is written to (``TaskPlan``), and what of the listing a planner sees."""
 
 from __future__ import annotations
 
@@ -6,22 +6,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from relay_git.scaffold.plan.schema import (
-    COMMENT_CHARS,
-    LINE_CHARS,
-    MAX_PLAN_FILES,
-    MAX_PLAN_TESTS,
-    PlanCorrection,
-    PlanReply,
-    PlanReviewReply,
-)
-from relay_git.scaffold.relay import (
-    CORRECTION_TOKENS,
-    PLAN_REVIEW_TOKENS,
-    Relay,
-    plan_tokens,
-)
 
 MAX_LISTED_FILES = 40
 _WORD = re.compile(r"[a-z0-9]{3,}")
@@ -86,67 +70,3 @@ def listing_for(task: str, listing: Sequence[str], limit: int = MAX_LISTED_FILES
     top = [p for p in listing if "/" not in p]
     tests = [p for p in listing if p.startswith(("tests/", "test/"))][:5]
     return list(dict.fromkeys([*named, *related, *top, *tests]))[:limit]
-
-
-def make_plan(relay: Relay, task: str, listing: Sequence[str]) -> TaskPlan:
-    shown = listing_for(task, listing)
-    cap = relay.budget(plan_tokens(task))
-    messages = relay.messages(
-        "plan.system.j2",
-        "plan.user.j2",
-        task=task,
-        files=shown,
-        more=max(0, len(listing) - len(shown)),
-        line_chars=LINE_CHARS,
-        max_files=MAX_PLAN_FILES,
-        max_tests=MAX_PLAN_TESTS,
-        cap=cap,
-    )
-    reply = relay.ask(relay.planner, "plan", messages, PlanReply, cap)
-    return TaskPlan(
-        task=task,
-        summary=reply.summary.strip(),
-        files=tuple((f.path.strip(), f.change.strip()) for f in reply.files),
-        tests=tuple(t.strip() for t in reply.tests if t.strip()),
-    )
-
-
-def review_plan(
-    relay: Relay, plan: TaskPlan, listing: Sequence[str], problems: Sequence[str] = ()
-) -> TaskPlan:
-    """The reviewer approves or corrects the plan; the result is the spec."""
-    messages = relay.messages(
-        "plan_review.system.j2",
-        "plan_review.user.j2",
-        task=plan.task,
-        plan=plan.text(),
-        files=listing_for(plan.task, listing),
-        problems=list(problems),
-        cap=relay.budget(PLAN_REVIEW_TOKENS),
-    )
-    reply = relay.ask(
-        relay.reviewer, "plan-review", messages, PlanReviewReply, relay.budget(PLAN_REVIEW_TOKENS)
-    )
-    comments = ""
-    if reply.verdict == "revise":
-        ask_more = [
-            *messages,
-            {"role": "assistant", "content": '{"verdict": "revise"}'},
-            {
-                "role": "user",
-                "content": "Give the coder your correction, in at most "
-                f"{COMMENT_CHARS} characters, as a JSON object with the key comments.",
-            },
-        ]
-        budget = relay.budget(CORRECTION_TOKENS)
-        comments = relay.ask(
-            relay.reviewer, "plan-review", ask_more, PlanCorrection, budget
-        ).comments
-    return TaskPlan(
-        task=plan.task,
-        summary=plan.summary,
-        files=plan.files,
-        tests=plan.tests,
-        review=comments.strip(),
-        approved=reply.verdict == "approve",
-    )

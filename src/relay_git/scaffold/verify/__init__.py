@@ -1,1 +1,1 @@
-"""Verify: test runs in the sandbox, drafts judged by each other, evidence and the gate."""
+"""Verify: test runs in the sandbox, evidence, the preflight and the honesty gate."""

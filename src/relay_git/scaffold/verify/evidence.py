@@ -16,9 +16,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from relay_git.scaffold.draft.blocks import stub
 from relay_git.scaffold.plan.scope import is_test_path, module_of
 from relay_git.scaffold.verify.select import parse_report
-from relay_git.scaffold.write.blocks import stub
 
 Tree = Mapping[str, str | None]  # path -> content (None: absent)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)

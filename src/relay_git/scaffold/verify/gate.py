@@ -15,9 +15,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from relay_git.scaffold.draft.blocks import defined_names
 from relay_git.scaffold.plan.scope import Scope
 from relay_git.scaffold.verify.testrun import Status
-from relay_git.scaffold.write.blocks import defined_names
 
 _REMOVAL = re.compile(r"\b(remove|delete|drop|empty|clear)\b", re.I)
 _DOCSTRINGS = re.compile(r"\bdocstrings?\b", re.I)

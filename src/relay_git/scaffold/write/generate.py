@@ -17,14 +17,14 @@ from pathlib import Path, PurePosixPath
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block
-from relay_git.scaffold.plan.spec import TaskPlan
-from relay_git.scaffold.relay import CODE_TOKENS, TEST_TOKENS, Relay, Seat
-from relay_git.scaffold.write.blocks import (
+from relay_git.scaffold.draft.blocks import (
     code_block,
     copied_from,
     merge,
     parseable_prefix,
 )
+from relay_git.scaffold.plan.spec import TaskPlan
+from relay_git.scaffold.relay import CODE_TOKENS, TEST_TOKENS, Relay, Seat
 from relay_git.scaffold.write.testsmith import TestFn, extract, unique
 
 CONTEXT_CAP_TOKENS = 3000  # existing files shown to the coder, at most

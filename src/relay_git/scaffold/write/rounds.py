@@ -1,4 +1,4 @@
-"""The writing stages of the relay: generate (draft k, verify, keep the first that passes),
+"""The writing rounds of the relay: generate (draft k, verify, keep the first that passes),
 then bounded fix rounds, each one file per call with the failing output.
 
 The pipeline owns commits and state; these functions leave the chosen files written in
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from relay_git.scaffold.plan.scope import Scope
 from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.relay import Relay, Seat
-from relay_git.scaffold.verify.choose import MAX_TRIED, Chosen, choose, draft_code
 from relay_git.scaffold.verify.testrun import Status, TestOutcome
 from relay_git.scaffold.verify.workbench import Workbench
 from relay_git.scaffold.write import writer
+from relay_git.scaffold.write.choose import MAX_TRIED, Chosen, choose, draft_code
 from relay_git.scaffold.write.generate import SourceFile, context_budget, read_text, select_context
 
 Files = dict[str, str]

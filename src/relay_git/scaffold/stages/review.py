@@ -10,17 +10,17 @@ from collections.abc import Sequence
 
 from relay_git.errors import ModelOutputError
 from relay_git.git import worktree as wtmod
-from relay_git.scaffold.finish.commit import commit, discard_protected
 from relay_git.scaffold.finish.notes import apply_suggestions, notes_text
 from relay_git.scaffold.finish.verdict import ask_verdict
 from relay_git.scaffold.plan.scope import Scope, is_test_path, structural
-from relay_git.scaffold.plan.stage import run_scope, spec_of
 from relay_git.scaffold.relay import Relay, review_tokens
+from relay_git.scaffold.stages.commit import commit, discard_protected
+from relay_git.scaffold.stages.plan import run_scope, spec_of
 from relay_git.scaffold.state import RunState
 from relay_git.scaffold.verify import evidence, gate
 from relay_git.scaffold.verify.evidence import new_tests
 from relay_git.scaffold.verify.testrun import Status
-from relay_git.scaffold.write import stages
+from relay_git.scaffold.write import rounds
 from relay_git.scaffold.write.writer import Ask
 from relay_git.types import Finding, Review
 
@@ -150,7 +150,7 @@ def _review_fix(relay: Relay, state: RunState, target: Scope, review: Review, nu
         failure=failing.output if failing else "",
         repairs=tuple(state.plan_problems),
     )
-    written = stages.rewrite(relay, relay.coder, spec_of(state), target, paths, how)
+    written = rounds.rewrite(relay, relay.coder, spec_of(state), target, paths, how)
     state.problems += written.problems
     if not written.files:
         relay.bench.reset()

@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from relay_git.scaffold.draft.blocks import defined_names, stub
 from relay_git.scaffold.plan.scope import Scope, module_of
 from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.relay import Relay, Seat
-from relay_git.scaffold.verify import consensus
 from relay_git.scaffold.verify.select import Choice, Matrix, rank, run_matrix
 from relay_git.scaffold.verify.workbench import Workbench, probe_path
-from relay_git.scaffold.write.blocks import defined_names, stub
+from relay_git.scaffold.write import consensus
 from relay_git.scaffold.write.generate import (
     SourceFile,
     carried_tests,

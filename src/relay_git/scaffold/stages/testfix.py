@@ -5,13 +5,13 @@ committed when it changed something; the pipeline saves the state after it."""
 from __future__ import annotations
 
 from relay_git.models.call import retry_temperature
-from relay_git.scaffold.finish.commit import commit, discard_protected
-from relay_git.scaffold.plan.stage import run_scope, spec_of
 from relay_git.scaffold.relay import Relay
+from relay_git.scaffold.stages.commit import commit, discard_protected
+from relay_git.scaffold.stages.first import failure_text
+from relay_git.scaffold.stages.plan import run_scope, spec_of
 from relay_git.scaffold.state import RunState
 from relay_git.scaffold.verify.testrun import TestOutcome
-from relay_git.scaffold.write import stages
-from relay_git.scaffold.write.first import failure_text
+from relay_git.scaffold.write import rounds
 from relay_git.scaffold.write.writer import Ask
 
 
@@ -57,7 +57,7 @@ def _round(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> N
     state.tested(outcome)
 
 
-def _written(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> stages.Written:
+def _written(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> rounds.Written:
     seat = relay.reviewer if stage == "escalate" else relay.coder
     spec, target = spec_of(state), run_scope(relay, state)
     if relay.opts.drafts is None:  # by need: one request for the files, shown the failure
@@ -70,6 +70,6 @@ def _written(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) ->
             seed=state.rounds + 1,
         )
         code = list(target.code)
-        return stages.rewrite(relay, seat, spec, target, code, how)
+        return rounds.rewrite(relay, seat, spec, target, code, how)
     count = 1 if stage == "escalate" else relay.opts.drafts
-    return stages.fix(relay, seat, stage, spec, target, outcome, count)
+    return rounds.fix(relay, seat, stage, spec, target, outcome, count)

@@ -1,5 +1,5 @@
 """Drafts by need: one draft first, verified; one repair request when it falls short;
-only then K drafts judged by each other (CodeT, ``stages.generate``).
+only then K drafts judged by each other (CodeT, ``rounds.generate``).
 
 The first draft stands when its tests pass, the signature the task names is kept, what
 the task asks for is defined, and its new tests fail without it (``evidence``). What falls
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from relay_git.scaffold.finish.commit import commit, discard_protected, subject
 from relay_git.scaffold.plan.scope import Scope, structural
 from relay_git.scaffold.plan.spec import TaskPlan
-from relay_git.scaffold.plan.stage import run_scope, spec_of
 from relay_git.scaffold.relay import Relay
+from relay_git.scaffold.stages.commit import commit, discard_protected, subject
+from relay_git.scaffold.stages.plan import run_scope, spec_of
 from relay_git.scaffold.state import RunState
 from relay_git.scaffold.verify import evidence, gate
 from relay_git.scaffold.verify.testrun import TestOutcome
-from relay_git.scaffold.write import stages
+from relay_git.scaffold.write import rounds
 from relay_git.scaffold.write.writer import Ask
 
 WIDEN_DRAFTS = 3  # drafts per file once the first draft falls short
@@ -89,7 +89,7 @@ def first_stands(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -
     """The first draft, repaired once if it falls short, committed when it stands. False:
     nothing was committed and the worktree is clean, for K drafts to follow."""
     wb = relay.bench
-    written = stages.first(relay, spec, target, state.plan_problems)
+    written = rounds.first(relay, spec, target, state.plan_problems)
     state.problems += written.problems
     if not written.files:
         wb.reset()
@@ -104,7 +104,7 @@ def first_stands(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -
             findings=short.how.findings,
             repairs=tuple(state.plan_problems),
         )
-        again = stages.rewrite(relay, relay.coder, spec, target, short.paths, how)
+        again = rounds.rewrite(relay, relay.coder, spec, target, short.paths, how)
         state.problems += again.problems
         if again.files:
             files |= again.files
@@ -143,7 +143,7 @@ def _commit_first(
 def _k_drafts(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> None:
     """K drafts per file and the tests, judged by each other; the best that passes kept."""
     drafts = relay.opts.drafts or WIDEN_DRAFTS
-    written = stages.generate(relay, spec, target, drafts)
+    written = rounds.generate(relay, spec, target, drafts)
     state.problems += written.problems
     state.test_names, state.pinned = list(written.test_names), written.pinned
     state.support = written.support
