@@ -23,10 +23,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
-# Known until the scaffold restructuring of issue 20 removes them; then delete their lines (and
-# in pyproject.toml the reporters contract's ignored imports that no longer exist).
+# Known exceptions to the rules below: none left since the scaffold's restructuring (issue 20).
 PENDING_PRIVATE: set[str] = set()
-PENDING_ERRORS = {"Broken"}  # scaffold/preflight.py (scaffold restructuring of issue 20)
+PENDING_ERRORS: set[str] = set()
 
 
 def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:

@@ -46,6 +46,11 @@ class SandboxUnavailable(UsageError):
     """No working sandbox for model-written code and no opt-out: exit 2, with the reason."""
 
 
+class BrokenTestCommand(UsageError):
+    """The project's test command cannot run a test, on the base commit before any model
+    worked (scaffold's preflight): exit 2, with the fix."""
+
+
 class BackendUnavailable(RelayError):
     """Model server down, model missing, key missing, timeout: exit 3."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from relay_git.app import App
-from relay_git.errors import RelayError, UsageError
+from relay_git.errors import BrokenTestCommand, RelayError, UsageError
 from relay_git.git import runstate
 from relay_git.git import worktree as wtmod
 from relay_git.git.repo import DIFF_FLAGS
@@ -65,13 +65,13 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
     for seat in relay.seats:  # a model server that is down costs no branch
         relay.backend(seat).check()
     wt, state = _open(relay)
-    broken: preflight.Broken | None = None
+    broken: BrokenTestCommand | None = None
     with runstate.locked(wt.path):  # nothing below runs while another run works here
         if opts.resume:
             wtmod.reset_clean(wt)  # drop what the interrupted run left uncommitted
         try:
             _run(relay.at(_workbench(relay, wt, state)), state)
-        except preflight.Broken as err:  # before any model worked: leave nothing behind
+        except BrokenTestCommand as err:  # before any model worked: leave nothing behind
             broken = err
     if broken is not None:
         _remove(relay, wt)
@@ -95,7 +95,7 @@ def _run(relay: Relay, state: RunState) -> None:
                 if stage(relay, state):
                     state.completed.append(name)
                 save(relay, state)
-    except preflight.Broken:
+    except BrokenTestCommand:
         raise
     except RelayError as err:
         if err.fix is None:
