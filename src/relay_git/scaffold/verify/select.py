@@ -51,8 +51,7 @@ class Matrix:
 class Choice:
     draft: int  # index into the code drafts
     tests: frozenset[str]  # the tests it passes that can fail
-    score: int
-    agreeing: int  # drafts in its group
+    score: int  # drafts in its group x tests passed
 
 
 def rank(matrix: Matrix) -> list[Choice]:
@@ -61,12 +60,11 @@ def rank(matrix: Matrix) -> list[Choice]:
     for index in range(len(matrix.drafts)):
         groups.setdefault(matrix.passed(index), []).append(index)
     choices = [
-        Choice(members[0], tests, len(members) * len(tests), len(members))
-        for tests, members in groups.items()
+        Choice(members[0], tests, len(members) * len(tests)) for tests, members in groups.items()
     ]
     ranked = sorted(choices, key=lambda c: (-c.score, c.draft))
     firsts = {c.draft for c in ranked}
-    rest = [Choice(i, matrix.passed(i), 0, 1) for i in range(len(matrix.drafts)) if i not in firsts]
+    rest = [Choice(i, matrix.passed(i), 0) for i in range(len(matrix.drafts)) if i not in firsts]
     return ranked + rest
 
 
