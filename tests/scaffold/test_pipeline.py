@@ -41,9 +41,19 @@ def trailers(cwd: Path, rev: str) -> str:
     return git(cwd, "log", "-1", "--format=%(trailers)", rev)
 
 
-def test_full_relay_leaves_dirty_checkout_untouched(
+HOOKS = ("pre-commit", "commit-msg", "post-commit", "post-checkout", "post-rewrite")
+
+
+def test_full_relay_leaves_dirty_checkout_untouched_runs_no_hook_and_bounds_every_stage(
     dirty: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """One relay run, asserted on all sides: the user's checkout, the branch, the commits'
+    trailers and authors, the report, the stages' output bounds, and no repository hook run
+    by relay commits, notes or the worktree checkout."""
+    for hook in HOOKS:
+        script = dirty / ".git" / "hooks" / hook
+        script.write_text(f"#!/bin/sh\ntouch '{dirty.parent / f'{hook}-ran'}'\n")
+        script.chmod(0o755)
     before = snapshot(dirty)
     Script().install(relay)
     report = run_json(relay, dirty, capsys, "--test-cmd", PYTEST, TASK)
@@ -74,6 +84,26 @@ def test_full_relay_leaves_dirty_checkout_untouched(
     assert changed == ["slug.py", "tests/test_slug.py"]  # nothing the tests left behind
     head = report["headline"]
     assert head["small_model"] == CODER and 0 < head["small_share"] < 1
+    _assert_every_stage_bounded(relay)
+    assert not [h for h in HOOKS if (dirty.parent / f"{h}-ran").exists()]
+    git(dirty, "commit", "-q", "--allow-empty", "-m", "the user's own commit")
+    ran = [h for h in HOOKS if (dirty.parent / f"{h}-ran").exists()]
+    assert ran == ["pre-commit", "commit-msg", "post-commit"]  # the hooks work
+
+
+def _assert_every_stage_bounded(relay: Relay) -> None:
+    bounds = {(kind(r), r.max_tokens) for r in relay.coder.history + relay.reviewer.history}
+    assert bounds == {  # a plan's grows with the task, a new file's is NEW_FILE_TOKENS
+        ("plan", 512 + 4 * len(TASK.split())),
+        ("plan-review", 64),
+        ("code", 1024),
+        ("tests", 1024),
+        ("verdict", 96),
+    }
+    for request in relay.coder.history + relay.reviewer.history:  # each bound is stated
+        assert f"at most {request.max_tokens} tokens" in "".join(
+            m["content"] for m in request.messages
+        )
 
 
 def test_text_report_and_plain_progress_lines(
@@ -426,25 +456,6 @@ def test_usage_errors_exit_2_with_one_line(
         assert git(root, "branch", "--list", "relay/*") == ""
 
 
-@pytest.mark.parametrize(
-    "hook", ["pre-commit", "commit-msg", "post-commit", "post-checkout", "post-rewrite"]
-)
-def test_relay_git_runs_no_hook(
-    repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str], hook: str
-) -> None:
-    """Relay commits, notes and the worktree checkout run none of the repository's hooks."""
-    ran = repo.parent / f"{hook}-ran"
-    script = repo / ".git" / "hooks" / hook
-    script.write_text(f"#!/bin/sh\ntouch '{ran}'\n")
-    script.chmod(0o755)
-    Script().install(relay)
-    report = run_json(relay, repo, capsys, "--test-cmd", PYTEST, TASK)
-    assert [c["stage"] for c in report["commits"]] == ["generate"]
-    assert not ran.exists()
-    git(repo, "commit", "-q", "--allow-empty", "-m", "the user's own commit")
-    assert ran.exists() == (hook in ("pre-commit", "commit-msg", "post-commit"))  # hooks work
-
-
 def test_custom_worktree_path(
     repo: Path, tmp_path: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -455,27 +466,13 @@ def test_custom_worktree_path(
     assert (where / "slug.py").is_file()
 
 
-def test_every_stage_bounds_its_output_and_max_tokens_lowers_it(
+def test_max_tokens_lowers_every_stage_bound(
     repo: Path, relay: Relay, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """--max-tokens caps every stage (their own bounds: the full relay test)."""
     Script().install(relay)
-    run_json(relay, repo, capsys, "--test-cmd", PYTEST, TASK)
-    bounds = {(kind(r), r.max_tokens) for r in relay.coder.history + relay.reviewer.history}
-    assert bounds == {  # a plan's grows with the task, a new file's is NEW_FILE_TOKENS
-        ("plan", 512 + 4 * len(TASK.split())),
-        ("plan-review", 64),
-        ("code", 1024),
-        ("tests", 1024),
-        ("verdict", 96),
-    }
-    for request in relay.coder.history + relay.reviewer.history:  # each bound is stated
-        assert f"at most {request.max_tokens} tokens" in "".join(
-            m["content"] for m in request.messages
-        )
-    fresh = Relay()
-    Script().install(fresh)
-    run_json(fresh, repo, capsys, "--max-tokens", "80", "--test-cmd", PYTEST, TASK_NO_TESTS)
-    capped = {r.max_tokens for r in fresh.coder.history + fresh.reviewer.history}
+    run_json(relay, repo, capsys, "--max-tokens", "80", "--test-cmd", PYTEST, TASK_NO_TESTS)
+    capped = {r.max_tokens for r in relay.coder.history + relay.reviewer.history}
     assert max(capped) == 80 and 64 in capped
 
 

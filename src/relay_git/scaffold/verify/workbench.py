@@ -8,12 +8,16 @@ never see each other.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import secrets
 import shlex
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from relay_git.errors import UnsafeEdit
 from relay_git.git import worktree as wtmod
@@ -58,6 +62,7 @@ class Workbench:
     command: str | None = None  # the project's test command (None: there is none to run)
     test_seconds: float = 0.0
     discarded: set[str] = field(default_factory=set)  # protected paths a test run wrote
+    results: dict[tuple[str, str, float], TestOutcome] = field(default_factory=dict)
 
     @property
     def runner(self) -> str | None:
@@ -78,8 +83,13 @@ class Workbench:
 
     def run(self, command: str, timeout: float | None = None) -> TestOutcome:
         limit = self.timeout if timeout is None else min(timeout, self.timeout)
-        outcome = run(command, self.wt.path, limit, self.environ, sandbox=self.sandbox)
-        self.test_seconds += outcome.seconds
+        key = (tree_key(self.wt), command, limit) if self.sandbox is not Kind.NONE else None
+        outcome = self.results.get(key) if key else None
+        if outcome is None:
+            outcome = run(command, self.wt.path, limit, self.environ, sandbox=self.sandbox)
+            self.test_seconds += outcome.seconds
+            if key and outcome.status is not Status.TIMEOUT and tree_key(self.wt) == key[0]:
+                self.results[key] = outcome  # the run changed nothing: its result is the tree's
         self.discarded.update(wtmod.discard_protected(self.wt, self.allow))  # now, not later
         return outcome
 
@@ -174,6 +184,33 @@ class Workbench:
             return self.run(f"{python} {name}", PROBE_TIMEOUT).output
         finally:
             self.reset()
+
+
+def tree_key(wt: wtmod.RelayWorktree) -> str:
+    """A hash of the files in the worktree (all but ``.git``; ignored ones too): each path,
+    its mode, and its bytes or a link's target. Two runs on one key saw the same tree."""
+    digest = hashlib.sha256()
+    root = wt.path
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        if here == root:
+            dirs[:] = [d for d in dirs if d != ".git"]
+            files = [f for f in files if f != ".git"]
+        dirs.sort()
+        for name in sorted([*files, *(d for d in dirs if (here / d).is_symlink())]):
+            _hash_file(digest, here / name, root)
+    return digest.hexdigest()
+
+
+def _hash_file(digest: Any, path: Path, root: Path) -> None:
+    mode = path.lstat().st_mode
+    name = str(path.relative_to(root)).encode("utf-8", "surrogateescape")
+    digest.update(b"\0%s\0%o\0" % (name, mode))
+    if stat.S_ISLNK(mode):
+        digest.update(os.readlink(path).encode("utf-8", "surrogateescape"))
+    elif stat.S_ISREG(mode):
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
 
 
 def probe_path(folder: str) -> str:
