@@ -52,8 +52,8 @@ def fresh(relay: Relay) -> RunState:
 
 
 def planned(relay: Relay) -> RunState:
-    state = fresh(relay)
-    assert plan_stage(relay, state) and plan_review_stage(relay, state)
+    state = plan_review_stage(relay, plan_stage(relay, fresh(relay)))
+    assert state.completed == ["plan", "plan-review"]
     return state
 
 
@@ -66,9 +66,8 @@ def stand() -> Stand:
 
 def test_plan_stage_keeps_the_checked_plan(repo: Path, stand: Stand) -> None:
     relay = start(repo, stand)
-    state = fresh(relay)
-    assert plan_stage(relay, state) is True
-    assert state.plan is not None
+    state = plan_stage(relay, fresh(relay))
+    assert state.done("plan") and state.plan is not None
     assert state.plan.paths == ("slug.py", "tests/test_slug.py")
     assert state.spec is None  # the spec is the review's to set
 
@@ -78,8 +77,8 @@ def test_a_planner_without_a_valid_plan_is_replaced_by_the_checker(
 ) -> None:
     stand.coder.default = "no plan here"
     relay = start(repo, stand)
-    state = fresh(relay)
-    assert plan_stage(relay, state)
+    state = plan_stage(relay, fresh(relay))
+    assert state.done("plan")
     assert any("the planner gave no valid plan" in p for p in state.problems)
     assert state.plan is not None and state.plan.task == TASK
 
@@ -91,8 +90,7 @@ def test_plan_review_sets_the_spec_and_a_silent_reviewer_leaves_the_plan(
     state = planned(relay)
     assert spec_of(state).paths == ("slug.py", "tests/test_slug.py")
     stand.reviewer.default = "not json"
-    state = fresh(relay)
-    assert plan_stage(relay, state) and plan_review_stage(relay, state)
+    state = planned(relay)
     assert any("the plan stands unreviewed" in p for p in state.problems)
     assert "not reviewed" in spec_of(state).review
 
@@ -100,7 +98,8 @@ def test_plan_review_sets_the_spec_and_a_silent_reviewer_leaves_the_plan(
 def test_generate_stage_commits_a_first_draft_that_stands(repo: Path, stand: Stand) -> None:
     relay = start(repo, stand)
     state = planned(relay)
-    assert generate_stage(relay, state) is True
+    state = generate_stage(relay, state)
+    assert state.done("generate")
     assert [c.stage for c in state.commits] == ["generate"]
     assert state.tests and state.tests.status is Status.PASSED
     assert state.test_names == ["test_slugify"]
@@ -113,7 +112,8 @@ def test_fix_stage_is_complete_when_the_tests_pass(repo: Path, stand: Stand) -> 
     state = fresh(relay)
     state.tested(TestOutcome(Status.PASSED, PYTEST))
     asked = len(stand.coder.history)
-    assert fix_stage(relay, state) is True
+    state = fix_stage(relay, state)
+    assert state.done("test-fix")
     assert len(stand.coder.history) == asked and state.rounds == 0
 
 
@@ -122,7 +122,8 @@ def test_fix_stage_stops_when_the_rounds_are_spent(repo: Path, stand: Stand) -> 
     state = fresh(relay)
     state.tested(TestOutcome(Status.FAILED, PYTEST, 1, "boom"))
     state.escalated = True
-    assert fix_stage(relay, state) is True
+    state = fix_stage(relay, state)
+    assert state.done("test-fix")
     assert state.problems == ["tests still fail after 0 fix round(s) and an escalation"]
 
 
@@ -140,11 +141,11 @@ def test_fix_stage_runs_one_round_per_step(repo: Path, stand: Stand) -> None:
     failing = relay.bench.run(PYTEST)
     assert failing.failed
     state.tested(failing)
-    done = fix_stage(relay, state)
+    state = fix_stage(relay, state)
     assert state.rounds == 1 and [c.stage for c in state.commits] == ["fix-1"]
-    assert done is False and state.tests and state.tests.status is Status.PASSED
+    assert not state.done("test-fix") and state.tests and state.tests.status is Status.PASSED
     assert state.test_record()["rounds"] == 1
-    assert fix_stage(relay, state) is True  # passing now: complete
+    assert fix_stage(relay, state).done("test-fix")  # passing now: complete
 
 
 def test_review_stage_of_an_empty_branch_is_not_done_and_not_reviewed(
@@ -153,7 +154,8 @@ def test_review_stage_of_an_empty_branch_is_not_done_and_not_reviewed(
     relay = start(repo, stand)
     state = planned(relay)
     asked = len(stand.reviewer.history)
-    assert review_stage(relay, state) is True
+    state = review_stage(relay, state)
+    assert state.done("review")
     assert state.outcome is Outcome.NOT_DONE and state.finished
     assert state.verdict == "not reviewed" and len(stand.reviewer.history) == asked
     assert "the change is empty: the branch holds no change" in state.reasons
@@ -164,8 +166,8 @@ def test_review_stage_after_generate_is_done_when_the_reviewer_approves(
 ) -> None:
     relay = start(repo, stand)
     state = planned(relay)
-    assert generate_stage(relay, state)
-    assert review_stage(relay, state)
+    state = review_stage(relay, generate_stage(relay, state))
+    assert state.done("generate") and state.done("review")
     assert state.verdict == "approve" and state.outcome is Outcome.DONE, state.reasons
 
 

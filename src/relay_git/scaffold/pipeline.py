@@ -39,7 +39,7 @@ from relay_git.scaffold.write.choose import draft_code
 
 __all__ = ["STAGES", "Options", "scaffold"]
 
-Stage = Callable[[Relay, RunState], bool]  # True: complete; False: run it again (a fix round)
+Stage = Callable[[Relay, RunState], RunState]  # the new state; done once it records the stage
 
 STAGES: tuple[tuple[str, Stage], ...] = (
     ("plan", plan_stage),
@@ -70,7 +70,7 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         if opts.resume:
             wtmod.reset_clean(wt)  # drop what the interrupted run left uncommitted
         try:
-            _run(relay.at(_workbench(relay, wt, state)), state)
+            state = _run(relay.at(_workbench(relay, wt, state)), state)
         except BrokenTestCommand as err:  # before any model worked: leave nothing behind
             broken = err
     if broken is not None:
@@ -84,16 +84,15 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
     return report
 
 
-def _run(relay: Relay, state: RunState) -> None:
-    """Every stage not yet done, the state saved after each step."""
+def _run(relay: Relay, state: RunState) -> RunState:
+    """Every stage not yet done, the state saved after each step; the final state."""
     start = time.monotonic()
     try:
         if not state.done("plan") and relay.command is not None:
             _preflight(relay)
         for name, stage in STAGES:
             while not state.done(name):
-                if stage(relay, state):
-                    state.completed.append(name)
+                state = stage(relay, state)  # not done yet: run it again (a fix round)
                 save(relay, state)
     except BrokenTestCommand:
         raise
@@ -109,6 +108,7 @@ def _run(relay: Relay, state: RunState) -> None:
         relay.bench.test_seconds = 0.0
         state.wall_seconds += time.monotonic() - start
         save(relay, state)
+    return state
 
 
 def save(relay: Relay, state: RunState) -> None:

@@ -8,7 +8,7 @@ JSON only in ``to_dict`` and are read back in ``from_dict``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from relay_git.scaffold.finish.report import CommitInfo
@@ -56,6 +56,10 @@ class RunState:
 
     def done(self, stage: str) -> bool:
         return stage in self.completed
+
+    def complete(self, stage: str) -> RunState:
+        """This state with ``stage`` done: the pipeline moves on to the next stage."""
+        return replace(self, completed=[*self.completed, stage])
 
     def tested(self, outcome: TestOutcome, *, after_review_fix: bool = False) -> None:
         self.tests, self.after_review_fix = outcome, after_review_fix

@@ -75,14 +75,14 @@ def _lines(reasons: list[str]) -> str:
     return "\n".join(f"- {r}" for r in reasons)
 
 
-def generate_stage(relay: Relay, state: RunState) -> bool:
+def generate_stage(relay: Relay, state: RunState) -> RunState:
     """Generate: by need, one draft first (repaired once); K drafts judged by each other
     when it falls short, or always with --drafts K."""
     spec, target = spec_of(state), run_scope(relay, state)
     if relay.opts.drafts is None and first_stands(relay, state, spec, target):
-        return True
+        return state.complete("generate")
     _k_drafts(relay, state, spec, target)
-    return True
+    return state.complete("generate")
 
 
 def first_stands(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> bool:

@@ -23,17 +23,17 @@ from relay_git.scaffold.relay import CORRECTION_TOKENS, PLAN_REVIEW_TOKENS, Rela
 from relay_git.scaffold.state import RunState
 
 
-def plan_stage(relay: Relay, state: RunState) -> bool:
+def plan_stage(relay: Relay, state: RunState) -> RunState:
     """Plan: the planner's plan, checked against the tree (what was repaired is kept)."""
     listing = relay.listing()
     drafted = planned(relay, state.task, listing, state.problems)
     checked, repaired = check_plan(drafted, listing, relay.opts.allow_paths)
     state.plan = checked
     state.plan_problems = repaired
-    return True
+    return state.complete("plan")
 
 
-def plan_review_stage(relay: Relay, state: RunState) -> bool:
+def plan_review_stage(relay: Relay, state: RunState) -> RunState:
     """Plan review: the reviewer's correction, checked again; the result is the spec."""
     assert state.plan is not None  # the plan stage ran
     listing = relay.listing()
@@ -41,7 +41,7 @@ def plan_review_stage(relay: Relay, state: RunState) -> bool:
     spec, repaired = check_plan(corrected, listing, relay.opts.allow_paths)  # checked too
     state.plan_problems += [p for p in repaired if p not in state.plan_problems]
     state.spec = spec
-    return True
+    return state.complete("plan-review")
 
 
 def spec_of(state: RunState) -> TaskPlan:

@@ -48,7 +48,7 @@ def _vouched(relay: Relay, target: Scope) -> bool:
     return any(is_test_path(p) for p in paths)
 
 
-def review_stage(relay: Relay, state: RunState) -> bool:
+def review_stage(relay: Relay, state: RunState) -> RunState:
     """The honesty gate, then the reviewer (only for a change that passed the gate); the
     reviewer's findings go back to the coder for up to --review-rounds fix rounds, each
     first_look again. The reviewer writes code itself only in the last round."""
@@ -73,7 +73,7 @@ def review_stage(relay: Relay, state: RunState) -> bool:
     state.outcome = final.outcome
     state.reasons = list(final.reasons)
     state.finished = True
-    return True
+    return state.complete("review")
 
 
 def _gate(relay: Relay, state: RunState, target: Scope) -> list[str]:

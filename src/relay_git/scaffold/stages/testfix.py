@@ -24,19 +24,19 @@ def next_stage(rounds_done: int, max_rounds: int, escalated: bool) -> str | None
     return None
 
 
-def fix_stage(relay: Relay, state: RunState) -> bool:
-    """One fix round while the tests fail; True once they pass or the rounds are spent."""
+def fix_stage(relay: Relay, state: RunState) -> RunState:
+    """One fix round while the tests fail; complete once they pass or the rounds are spent."""
     outcome = state.tests if state.tests and state.tests.command else None
     if relay.command is None or outcome is None or not outcome.failed:
-        return True
+        return state.complete("test-fix")
     stage = next_stage(state.rounds, relay.opts.max_rounds, state.escalated)
     if stage is None:
         state.problems.append(
             f"tests still fail after {state.rounds} fix round(s) and an escalation"
         )
-        return True
+        return state.complete("test-fix")
     _round(relay, state, stage, outcome)
-    return False
+    return state
 
 
 def _round(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> None:
