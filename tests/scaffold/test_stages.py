@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import FrozenInstanceError, replace
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,8 @@ def fresh(relay: Relay) -> RunState:
 
 
 def planned(relay: Relay) -> RunState:
-    state = fresh(relay)
-    assert plan_stage(relay, state) and plan_review_stage(relay, state)
+    state = plan_review_stage(relay, plan_stage(relay, fresh(relay)))
+    assert state.completed == ("plan", "plan-review")
     return state
 
 
@@ -66,9 +67,8 @@ def stand() -> Stand:
 
 def test_plan_stage_keeps_the_checked_plan(repo: Path, stand: Stand) -> None:
     relay = start(repo, stand)
-    state = fresh(relay)
-    assert plan_stage(relay, state) is True
-    assert state.plan is not None
+    state = plan_stage(relay, fresh(relay))
+    assert state.done("plan") and state.plan is not None
     assert state.plan.paths == ("slug.py", "tests/test_slug.py")
     assert state.spec is None  # the spec is the review's to set
 
@@ -78,8 +78,8 @@ def test_a_planner_without_a_valid_plan_is_replaced_by_the_checker(
 ) -> None:
     stand.coder.default = "no plan here"
     relay = start(repo, stand)
-    state = fresh(relay)
-    assert plan_stage(relay, state)
+    state = plan_stage(relay, fresh(relay))
+    assert state.done("plan")
     assert any("the planner gave no valid plan" in p for p in state.problems)
     assert state.plan is not None and state.plan.task == TASK
 
@@ -91,8 +91,7 @@ def test_plan_review_sets_the_spec_and_a_silent_reviewer_leaves_the_plan(
     state = planned(relay)
     assert spec_of(state).paths == ("slug.py", "tests/test_slug.py")
     stand.reviewer.default = "not json"
-    state = fresh(relay)
-    assert plan_stage(relay, state) and plan_review_stage(relay, state)
+    state = planned(relay)
     assert any("the plan stands unreviewed" in p for p in state.problems)
     assert "not reviewed" in spec_of(state).review
 
@@ -100,30 +99,32 @@ def test_plan_review_sets_the_spec_and_a_silent_reviewer_leaves_the_plan(
 def test_generate_stage_commits_a_first_draft_that_stands(repo: Path, stand: Stand) -> None:
     relay = start(repo, stand)
     state = planned(relay)
-    assert generate_stage(relay, state) is True
+    state = generate_stage(relay, state)
+    assert state.done("generate")
     assert [c.stage for c in state.commits] == ["generate"]
     assert state.tests and state.tests.status is Status.PASSED
-    assert state.test_names == ["test_slugify"]
+    assert state.test_names == ("test_slugify",)
     tree = git(repo, "ls-tree", "-r", "--name-only", relay.wt.branch).split()
     assert "slug.py" in tree and "tests/test_slug.py" in tree
 
 
 def test_fix_stage_is_complete_when_the_tests_pass(repo: Path, stand: Stand) -> None:
     relay = start(repo, stand)
-    state = fresh(relay)
-    state.tested(TestOutcome(Status.PASSED, PYTEST))
+    state = fresh(relay).tested(TestOutcome(Status.PASSED, PYTEST))
     asked = len(stand.coder.history)
-    assert fix_stage(relay, state) is True
+    state = fix_stage(relay, state)
+    assert state.done("test-fix")
     assert len(stand.coder.history) == asked and state.rounds == 0
 
 
 def test_fix_stage_stops_when_the_rounds_are_spent(repo: Path, stand: Stand) -> None:
     relay = start(repo, stand, max_rounds=0)
-    state = fresh(relay)
-    state.tested(TestOutcome(Status.FAILED, PYTEST, 1, "boom"))
-    state.escalated = True
-    assert fix_stage(relay, state) is True
-    assert state.problems == ["tests still fail after 0 fix round(s) and an escalation"]
+    state = replace(fresh(relay), escalated=True).tested(
+        TestOutcome(Status.FAILED, PYTEST, 1, "boom")
+    )
+    state = fix_stage(relay, state)
+    assert state.done("test-fix")
+    assert state.problems == ("tests still fail after 0 fix round(s) and an escalation",)
 
 
 def test_fix_stage_runs_one_round_per_step(repo: Path, stand: Stand) -> None:
@@ -139,12 +140,11 @@ def test_fix_stage_runs_one_round_per_step(repo: Path, stand: Stand) -> None:
     git(relay.wt.path, "commit", "-q", "-m", "a test first")
     failing = relay.bench.run(PYTEST)
     assert failing.failed
-    state.tested(failing)
-    done = fix_stage(relay, state)
+    state = fix_stage(relay, state.tested(failing))
     assert state.rounds == 1 and [c.stage for c in state.commits] == ["fix-1"]
-    assert done is False and state.tests and state.tests.status is Status.PASSED
+    assert not state.done("test-fix") and state.tests and state.tests.status is Status.PASSED
     assert state.test_record()["rounds"] == 1
-    assert fix_stage(relay, state) is True  # passing now: complete
+    assert fix_stage(relay, state).done("test-fix")  # passing now: complete
 
 
 def test_review_stage_of_an_empty_branch_is_not_done_and_not_reviewed(
@@ -153,7 +153,8 @@ def test_review_stage_of_an_empty_branch_is_not_done_and_not_reviewed(
     relay = start(repo, stand)
     state = planned(relay)
     asked = len(stand.reviewer.history)
-    assert review_stage(relay, state) is True
+    state = review_stage(relay, state)
+    assert state.done("review")
     assert state.outcome is Outcome.NOT_DONE and state.finished
     assert state.verdict == "not reviewed" and len(stand.reviewer.history) == asked
     assert "the change is empty: the branch holds no change" in state.reasons
@@ -164,16 +165,15 @@ def test_review_stage_after_generate_is_done_when_the_reviewer_approves(
 ) -> None:
     relay = start(repo, stand)
     state = planned(relay)
-    assert generate_stage(relay, state)
-    assert review_stage(relay, state)
+    state = review_stage(relay, generate_stage(relay, state))
+    assert state.done("generate") and state.done("review")
     assert state.verdict == "approve" and state.outcome is Outcome.DONE, state.reasons
 
 
 def test_the_state_is_saved_and_read_back_with_its_outcome(repo: Path, stand: Stand) -> None:
     relay = start(repo, stand)
-    state = planned(relay)
-    state.outcome = Outcome.DONE
-    state.tested(TestOutcome(Status.PASSED, PYTEST, 0, "1 passed", 0.5))
+    state = replace(planned(relay), outcome=Outcome.DONE)
+    state = state.tested(TestOutcome(Status.PASSED, PYTEST, 0, "1 passed", 0.5))
     pipeline.save(relay, state)
     raw = runstate.read_state(relay.wt.path) or {}
     assert json.loads(json.dumps(raw))["outcome"] == "done"
@@ -181,6 +181,42 @@ def test_the_state_is_saved_and_read_back_with_its_outcome(repo: Path, stand: St
     assert again.outcome is Outcome.DONE and again.spec == state.spec
     assert again.tests == state.tests and again.test_record() == state.test_record()
     assert again.ledger and again.ledger[0]["stage"] == "plan"
+
+
+def test_a_stage_returns_a_new_state_and_leaves_the_old_one(repo: Path, stand: Stand) -> None:
+    relay = start(repo, stand)
+    before = fresh(relay)
+    after = plan_stage(relay, before)
+    assert after.done("plan") and after.plan is not None
+    assert before.completed == () and before.plan is None and before.problems == ()
+    with pytest.raises(FrozenInstanceError):
+        before.rounds = 1  # type: ignore[misc]
+
+
+def test_an_older_saved_state_still_loads() -> None:
+    """A state saved before the stage results were immutable: JSON lists, and "" for an
+    outcome not yet decided."""
+    raw = {
+        "task": TASK,
+        "slug": "s",
+        "branch": "relay/s",
+        "base": "abc",
+        "worktree": "/nowhere",
+        "completed": ["plan", "plan-review"],
+        "problems": ["one"],
+        "reasons": [],
+        "commits": [{"sha": "1" * 40, "stage": "generate", "author": "a", "subject": "s"}],
+        "tests": {},
+        "outcome": "",
+        "gone": "a field this version no longer has",
+    }
+    state = RunState.from_dict(raw)
+    assert state.completed == ("plan", "plan-review") and state.problems == ("one",)
+    assert state.done("plan-review") and not state.done("generate")
+    assert state.outcome is None and state.tests is None and state.commits[0].stage == "generate"
+    again = state.to_dict()
+    assert again["completed"] == ["plan", "plan-review"] and again["reasons"] == []
+    assert RunState.from_dict(json.loads(json.dumps(again))) == state
 
 
 def test_the_pipeline_is_the_list_of_stages_in_the_workflow_order() -> None:

@@ -3,7 +3,9 @@
 plan -> plan-review -> generate (one draft first; K drafts judged by each other only when it
 falls short) -> test-fix (a commit per round, then one escalation) -> review (the honesty
 gate, then the reviewer, whose findings go back to the coder). Each stage is
-``stage(relay, state)``, and the state is saved after each step, in one place, for --resume.
+``stage(relay, state) -> state`` over an immutable ``RunState``; a stage is done when the
+state it returns records it, and the state is saved after each step, in one place, for
+--resume.
 The run is done only when the gate and the reviewer both say so.
 """
 
@@ -39,7 +41,7 @@ from relay_git.scaffold.write.choose import draft_code
 
 __all__ = ["STAGES", "Options", "scaffold"]
 
-Stage = Callable[[Relay, RunState], bool]  # True: complete; False: run it again (a fix round)
+Stage = Callable[[Relay, RunState], RunState]  # the new state; done once it records the stage
 
 STAGES: tuple[tuple[str, Stage], ...] = (
     ("plan", plan_stage),
@@ -70,7 +72,8 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
         if opts.resume:
             wtmod.reset_clean(wt)  # drop what the interrupted run left uncommitted
         try:
-            _run(relay.at(_workbench(relay, wt, state)), state)
+            bench, state = _workbench(relay, wt, state)
+            state = _run(relay.at(bench), state)
         except BrokenTestCommand as err:  # before any model worked: leave nothing behind
             broken = err
     if broken is not None:
@@ -84,16 +87,15 @@ def scaffold(app: App, opts: Options, progress: Progress) -> Report:
     return report
 
 
-def _run(relay: Relay, state: RunState) -> None:
-    """Every stage not yet done, the state saved after each step."""
+def _run(relay: Relay, state: RunState) -> RunState:
+    """Every stage not yet done, the state saved after each step; the final state."""
     start = time.monotonic()
     try:
         if not state.done("plan") and relay.command is not None:
             _preflight(relay)
         for name, stage in STAGES:
             while not state.done(name):
-                if stage(relay, state):
-                    state.completed.append(name)
+                state = stage(relay, state)  # not done yet: run it again (a fix round)
                 save(relay, state)
     except BrokenTestCommand:
         raise
@@ -105,17 +107,23 @@ def _run(relay: Relay, state: RunState) -> None:
             )
         raise
     finally:
-        state.test_seconds += relay.bench.test_seconds
+        state = replace(
+            state,
+            test_seconds=state.test_seconds + relay.bench.test_seconds,
+            wall_seconds=state.wall_seconds + time.monotonic() - start,
+        )
         relay.bench.test_seconds = 0.0
-        state.wall_seconds += time.monotonic() - start
         save(relay, state)
+    return state
 
 
 def save(relay: Relay, state: RunState) -> None:
-    """The one place the run's state is written (after every stage step)."""
-    state.ledger = [e.to_dict() for e in relay.ledger.entries]
-    state.outcomes = [asdict(o) for o in relay.ledger.outcomes]
-    runstate.write_state(Path(state.worktree), state.to_dict())
+    """The one place the run's state is written (after every stage step), with the ledger
+    so far: the relay keeps it as the run goes; the saved state carries it for --resume."""
+    ledger = tuple(e.to_dict() for e in relay.ledger.entries)
+    outcomes = tuple(asdict(o) for o in relay.ledger.outcomes)
+    saved = replace(state, ledger=ledger, outcomes=outcomes)
+    runstate.write_state(Path(state.worktree), saved.to_dict())
 
 
 def _remove(relay: Relay, wt: wtmod.RelayWorktree) -> None:
@@ -143,8 +151,11 @@ def _open(relay: Relay) -> tuple[wtmod.RelayWorktree, RunState]:
     return wt, state
 
 
-def _workbench(relay: Relay, wt: wtmod.RelayWorktree, state: RunState) -> Workbench:
-    """Where drafts are written and the project's test command runs (sandboxed)."""
+def _workbench(
+    relay: Relay, wt: wtmod.RelayWorktree, state: RunState
+) -> tuple[Workbench, RunState]:
+    """Where drafts are written and the project's test command runs (sandboxed); the state,
+    its tests skipped when there is no command to run."""
     configured = relay.app.config.test_command
     trusted = trusted_source(relay.repo.root, relay.app.environ, configured)
     found = detect(wt.path, relay.opts.test_cmd, configured, trusted=trusted)
@@ -152,8 +163,8 @@ def _workbench(relay: Relay, wt: wtmod.RelayWorktree, state: RunState) -> Workbe
         skipped = TestOutcome(
             Status.SKIPPED, reason=found.source, needs_confirmation=found.needs_confirmation
         )
-        state.tested(skipped)
-    return Workbench(
+        state = state.tested(skipped)
+    bench = Workbench(
         wt,
         relay.app.environ,
         Kind.NONE if relay.opts.unsandboxed_tests else Kind.AUTO,
@@ -161,6 +172,7 @@ def _workbench(relay: Relay, wt: wtmod.RelayWorktree, state: RunState) -> Workbe
         relay.opts.allow_paths,
         command=found.command,
     )
+    return bench, state
 
 
 def _preflight(relay: Relay) -> None:
@@ -181,33 +193,36 @@ def _dry_run(relay: Relay) -> Report:
     wt = wtmod.create(relay.repo, "", base, None, detach=True)
     state = RunState(relay.opts.task, wtmod.slugify(relay.opts.task), "", base, str(wt.path))
     try:
-        diff = _draft_once(
+        state, diff = _draft_once(
             relay.at(Workbench(wt, relay.app.environ, Kind.NONE, relay.app.config.test_timeout)),
             state,
         )
     finally:
         wtmod.remove(relay.repo, wt.path)
-    state.wall_seconds = time.monotonic() - start
-    state.outcome, state.reasons = Outcome.NOT_DONE, ["dry run: nothing was committed"]
+    state = replace(
+        state,
+        wall_seconds=time.monotonic() - start,
+        outcome=Outcome.NOT_DONE,
+        reasons=("dry run: nothing was committed",),
+    )
     return _report(relay, state, None, diff)
 
 
-def _draft_once(relay: Relay, state: RunState) -> str:
-    """The plan, its review and one draft, written (not run); the staged diff."""
+def _draft_once(relay: Relay, state: RunState) -> tuple[RunState, str]:
+    """The plan, its review and one draft, written (not run); the state and the staged diff."""
     listing, allow = relay.listing(), relay.opts.allow_paths
-    plan, state.plan_problems = check_plan(
-        planned(relay, state.task, listing, state.problems), listing, allow
-    )
-    spec, _ = check_plan(reviewed(relay, plan, listing, state), listing, allow)
-    state.plan, state.spec = plan, spec
+    drafted, said = planned(relay, state.task, listing)
+    plan, repaired = check_plan(drafted, listing, allow)
+    corrected, more = reviewed(relay, plan, listing, repaired)
+    spec, _ = check_plan(corrected, listing, allow)
     shown = rounds.context(relay, relay.coder, spec, relay.bench, listing)
     target = scope_of(spec, listing)
-    cands, more = draft_code(relay, relay.coder, "generate", spec, target, relay.bench, shown, 1)
-    state.problems += more
+    cands, wrong = draft_code(relay, relay.coder, "generate", spec, target, relay.bench, shown, 1)
     if cands:
         relay.bench.write(cands[0])
     relay.wt.git("add", "-A")
-    return relay.wt.git("diff", "--cached", *DIFF_FLAGS)
+    state = replace(state, plan=plan, spec=spec, plan_problems=tuple(repaired))
+    return state.noted([*said, *more, *wrong]), relay.wt.git("diff", "--cached", *DIFF_FLAGS)
 
 
 def _report(relay: Relay, state: RunState, path: Path | None, diff: str | None = None) -> Report:

@@ -1,2 +1,3 @@
-"""Stages: each a function of (relay, state), as the pipeline runs them — plan, plan review,
-generate, test-fix, the diff review — and the commit each makes on the branch."""
+"""Stages: each ``stage(relay, state) -> state``, a new state and never a changed one, as
+the pipeline runs them — plan, plan review, generate, test-fix, the diff review — and the
+commit each makes on the branch."""

@@ -4,6 +4,7 @@ that wrote it; what the model-written tests wrote to a protected path is discard
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from relay_git.errors import UsageError
 from relay_git.git import worktree as wtmod
@@ -12,16 +13,14 @@ from relay_git.scaffold.relay import Relay, Seat
 from relay_git.scaffold.state import RunState
 
 
-def discard_protected(relay: Relay, state: RunState) -> None:
+def discard_protected(relay: Relay, state: RunState) -> RunState:
     """Undo what test runs wrote to protected paths, and name each path in the report once
     (the workbench discards them after every run; the worktree may be clean by now)."""
     found = set(wtmod.discard_protected(relay.wt, relay.opts.allow_paths))
     found |= relay.bench.discarded
     relay.bench.discarded.clear()
-    for path in sorted(found):
-        said = f"the tests wrote {path!r}, a protected path: discarded"
-        if said not in state.problems:
-            state.problems.append(said)
+    said = (f"the tests wrote {path!r}, a protected path: discarded" for path in sorted(found))
+    return state.noted(line for line in said if line not in state.problems)
 
 
 def subject(task: str) -> str:
@@ -37,7 +36,8 @@ def commit(
     subject: str,
     body: str,
     paths: Sequence[str] | None = None,
-) -> None:
+) -> RunState:
+    """The commit on the branch; the state that holds it."""
     wt = relay.wt
     current = wt.git("symbolic-ref", "-q", "--short", "HEAD").strip()
     if current != wt.branch:
@@ -55,5 +55,6 @@ def commit(
         ("Relay-Tokens", f"{out} output, {prompt} prompt"),
     ]
     sha = wtmod.commit(wt, subject, body, trailers, author, relay.app.environ, paths)
-    state.committed_entries = len(relay.ledger.entries)
-    state.commits.append(CommitInfo(sha, stage, author.name, subject))
+    made = CommitInfo(sha, stage, author.name, subject)
+    counted = len(relay.ledger.entries)
+    return replace(state, committed_entries=counted, commits=(*state.commits, made))

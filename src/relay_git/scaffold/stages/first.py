@@ -9,7 +9,7 @@ or the behaviour no test shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from relay_git.scaffold.plan.scope import Scope, structural
 from relay_git.scaffold.plan.spec import TaskPlan
@@ -75,49 +75,52 @@ def _lines(reasons: list[str]) -> str:
     return "\n".join(f"- {r}" for r in reasons)
 
 
-def generate_stage(relay: Relay, state: RunState) -> bool:
+def generate_stage(relay: Relay, state: RunState) -> RunState:
     """Generate: by need, one draft first (repaired once); K drafts judged by each other
     when it falls short, or always with --drafts K."""
     spec, target = spec_of(state), run_scope(relay, state)
-    if relay.opts.drafts is None and first_stands(relay, state, spec, target):
-        return True
-    _k_drafts(relay, state, spec, target)
-    return True
+    if relay.opts.drafts is None:
+        state, stood = first_stands(relay, state, spec, target)
+        if stood:
+            return state.complete("generate")
+    return _k_drafts(relay, state, spec, target).complete("generate")
 
 
-def first_stands(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> bool:
+def first_stands(
+    relay: Relay, state: RunState, spec: TaskPlan, target: Scope
+) -> tuple[RunState, bool]:
     """The first draft, repaired once if it falls short, committed when it stands. False:
     nothing was committed and the worktree is clean, for K drafts to follow."""
     wb = relay.bench
     written = rounds.first(relay, spec, target, state.plan_problems)
-    state.problems += written.problems
+    said = list(written.problems)
     if not written.files:
         wb.reset()
-        return False
+        return state.noted(said), False
     files, outcome = dict(written.files), written.outcome
     short = shortfall(relay, target, files, outcome, "fix-1")
+    fixed = 0
     if short is not None:
-        state.rounds += 1
+        fixed = 1
         how = Ask(
             short.how.stage,
             failure=short.how.failure,
             findings=short.how.findings,
-            repairs=tuple(state.plan_problems),
+            repairs=state.plan_problems,
         )
         again = rounds.rewrite(relay, relay.coder, spec, target, short.paths, how)
-        state.problems += again.problems
+        said += again.problems
         if again.files:
             files |= again.files
             outcome = again.outcome
             short = shortfall(relay, target, files, outcome, "fix-1")
     if short is not None:
         drafts = relay.opts.drafts or WIDEN_DRAFTS
-        state.problems.append(f"the first draft fell short ({short.why}); drafting {drafts}")
-        state.rounds = 0
+        said.append(f"the first draft fell short ({short.why}); drafting {drafts}")
         wb.reset()
-        return False
-    _commit_first(relay, state, spec, target, files, outcome)
-    return True
+        return replace(state, rounds=0).noted(said), False
+    state = replace(state, rounds=state.rounds + fixed).noted(said)
+    return _commit_first(relay, state, spec, target, files, outcome), True
 
 
 def _commit_first(
@@ -127,28 +130,30 @@ def _commit_first(
     target: Scope,
     files: dict[str, str],
     outcome: TestOutcome | None,
-) -> None:
+) -> RunState:
     base, head = trees(relay, target, files)
-    state.test_names = list(evidence.new_tests(base, head))
-    discard_protected(relay, state)
-    tests = f"tests written: {len(state.test_names)}"
+    names = tuple(evidence.new_tests(base, head))
+    state = discard_protected(relay, replace(state, test_names=names))
+    tests = f"tests written: {len(names)}"
     body = "\n".join(
         (spec.text(), "", "first draft" + (", fixed once" if state.rounds else ""), tests)
     )
-    commit(relay, state, "generate", relay.coder, subject(state.task), body, list(files))
-    if outcome is not None:
-        state.tested(outcome)
+    state = commit(relay, state, "generate", relay.coder, subject(state.task), body, list(files))
+    return state.tested(outcome) if outcome is not None else state
 
 
-def _k_drafts(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> None:
+def _k_drafts(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> RunState:
     """K drafts per file and the tests, judged by each other; the best that passes kept."""
     drafts = relay.opts.drafts or WIDEN_DRAFTS
     written = rounds.generate(relay, spec, target, drafts)
-    state.problems += written.problems
-    state.test_names, state.pinned = list(written.test_names), written.pinned
-    state.support = written.support
+    state = replace(
+        state,
+        test_names=tuple(written.test_names),
+        pinned=written.pinned,
+        support=written.support,
+    ).noted(written.problems)
     if written.files:
-        discard_protected(relay, state)
+        state = discard_protected(relay, state)
         tried = f"{written.tried} of the ranked drafts tried" if written.tried else ""
         tests = f"tests kept: {len(written.test_names)}" + (
             f" ({written.pinned} with expected values from agreeing drafts)"
@@ -157,6 +162,5 @@ def _k_drafts(relay: Relay, state: RunState, spec: TaskPlan, target: Scope) -> N
         )
         body = "\n".join(x for x in (spec.text(), "", tried, tests) if x is not None)
         files = list(written.files)
-        commit(relay, state, "generate", relay.coder, subject(state.task), body, files)
-    if written.outcome is not None:
-        state.tested(written.outcome)
+        state = commit(relay, state, "generate", relay.coder, subject(state.task), body, files)
+    return state.tested(written.outcome) if written.outcome is not None else state

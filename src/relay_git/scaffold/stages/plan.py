@@ -23,25 +23,24 @@ from relay_git.scaffold.relay import CORRECTION_TOKENS, PLAN_REVIEW_TOKENS, Rela
 from relay_git.scaffold.state import RunState
 
 
-def plan_stage(relay: Relay, state: RunState) -> bool:
+def plan_stage(relay: Relay, state: RunState) -> RunState:
     """Plan: the planner's plan, checked against the tree (what was repaired is kept)."""
     listing = relay.listing()
-    drafted = planned(relay, state.task, listing, state.problems)
+    drafted, said = planned(relay, state.task, listing)
     checked, repaired = check_plan(drafted, listing, relay.opts.allow_paths)
-    state.plan = checked
-    state.plan_problems = repaired
-    return True
+    done = replace(state, plan=checked, plan_problems=tuple(repaired))
+    return done.noted(said).complete("plan")
 
 
-def plan_review_stage(relay: Relay, state: RunState) -> bool:
+def plan_review_stage(relay: Relay, state: RunState) -> RunState:
     """Plan review: the reviewer's correction, checked again; the result is the spec."""
     assert state.plan is not None  # the plan stage ran
     listing = relay.listing()
-    corrected = reviewed(relay, state.plan, listing, state)
+    corrected, said = reviewed(relay, state.plan, listing, state.plan_problems)
     spec, repaired = check_plan(corrected, listing, relay.opts.allow_paths)  # checked too
-    state.plan_problems += [p for p in repaired if p not in state.plan_problems]
-    state.spec = spec
-    return True
+    more = tuple(p for p in repaired if p not in state.plan_problems)
+    done = replace(state, spec=spec, plan_problems=(*state.plan_problems, *more))
+    return done.noted(said).complete("plan-review")
 
 
 def spec_of(state: RunState) -> TaskPlan:
@@ -54,23 +53,27 @@ def run_scope(relay: Relay, state: RunState) -> Scope:
     return scope_of(spec_of(state), relay.base_listing())
 
 
-def planned(relay: Relay, task: str, listing: list[str], problems: list[str]) -> TaskPlan:
-    """The drafted plan; one that never validates is replaced by the checker's own."""
+def planned(relay: Relay, task: str, listing: list[str]) -> tuple[TaskPlan, list[str]]:
+    """The drafted plan; one that never validates is replaced by the checker's own (and
+    said so, in the problems returned with it)."""
     try:
-        return make_plan(relay, task, listing)
+        return make_plan(relay, task, listing), []
     except ModelOutputError as err:
-        problems.append(f"the planner gave no valid plan; planned from the task: {err.message}")
-        return TaskPlan(task, "", (), ())
+        said = f"the planner gave no valid plan; planned from the task: {err.message}"
+        return TaskPlan(task, "", (), ()), [said]
 
 
-def reviewed(relay: Relay, plan: TaskPlan, listing: list[str], state: RunState) -> TaskPlan:
+def reviewed(
+    relay: Relay, plan: TaskPlan, listing: list[str], repairs: Sequence[str]
+) -> tuple[TaskPlan, list[str]]:
     """The reviewed spec; a reviewer that never gives a valid reply leaves the plan standing,
-    unreviewed and said so, rather than throwing away the coder's work."""
+    unreviewed and said so (in the problems returned with it), rather than throwing away
+    the coder's work."""
     try:
-        return review_plan(relay, plan, listing, state.plan_problems)
+        return review_plan(relay, plan, listing, repairs), []
     except ModelOutputError as err:
-        state.problems.append(f"plan review failed, the plan stands unreviewed: {err.message}")
-        return replace(plan, review="(not reviewed: the reviewer gave no valid reply)")
+        said = f"plan review failed, the plan stands unreviewed: {err.message}"
+        return replace(plan, review="(not reviewed: the reviewer gave no valid reply)"), [said]
 
 
 def make_plan(relay: Relay, task: str, listing: Sequence[str]) -> TaskPlan:

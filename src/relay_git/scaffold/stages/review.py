@@ -7,6 +7,7 @@ reviewer) and notes only when it does not approve.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from relay_git.errors import ModelOutputError
 from relay_git.git import worktree as wtmod
@@ -48,7 +49,7 @@ def _vouched(relay: Relay, target: Scope) -> bool:
     return any(is_test_path(p) for p in paths)
 
 
-def review_stage(relay: Relay, state: RunState) -> bool:
+def review_stage(relay: Relay, state: RunState) -> RunState:
     """The honesty gate, then the reviewer (only for a change that passed the gate); the
     reviewer's findings go back to the coder for up to --review-rounds fix rounds, each
     first_look again. The reviewer writes code itself only in the last round."""
@@ -56,24 +57,25 @@ def review_stage(relay: Relay, state: RunState) -> bool:
     for round_ in range(relay.opts.review_rounds + 1):
         hollow = _gate(relay, state, target)
         before = gate.decide(
-            hollow, state.test_record(), target.asks_tests, tuple(state.test_names), "approve"
+            hollow, state.test_record(), target.asks_tests, state.test_names, "approve"
         )
         if not before.done:
-            state.verdict = "not reviewed"
-            state.summary = "not sent to the reviewer: " + "; ".join(before.reasons)
+            why = "not sent to the reviewer: " + "; ".join(before.reasons)
+            state = replace(state, verdict="not reviewed", summary=why)
             break
         last = round_ == relay.opts.review_rounds
-        review = _diff_review(relay, state, last)
-        if review is None or not _review_fix(relay, state, target, review, round_ + 1):
+        state, review = _diff_review(relay, state, last)
+        if review is None:
+            break
+        state, fixed = _review_fix(relay, state, target, review, round_ + 1)
+        if not fixed:
             break
     hollow = _gate(relay, state, target)
     final = gate.decide(
-        hollow, state.test_record(), target.asks_tests, tuple(state.test_names), state.verdict
+        hollow, state.test_record(), target.asks_tests, state.test_names, state.verdict
     )
-    state.outcome = final.outcome
-    state.reasons = list(final.reasons)
-    state.finished = True
-    return True
+    done = replace(state, outcome=final.outcome, reasons=tuple(final.reasons), finished=True)
+    return done.complete("review")
 
 
 def _gate(relay: Relay, state: RunState, target: Scope) -> list[str]:
@@ -89,40 +91,36 @@ def _gate(relay: Relay, state: RunState, target: Scope) -> list[str]:
     return hollow + relay.bench.evidence(base, head, target.code, command).reasons()
 
 
-def _diff_review(relay: Relay, state: RunState, last: bool) -> Review | None:
+def _diff_review(relay: Relay, state: RunState, last: bool) -> tuple[RunState, Review | None]:
     """The verdict; on no approval the findings. Returned for the coder to fix (None: the
     reviewer approved, gave no valid reply, or - in the ``last`` round - fixed it itself)."""
     diff = relay.repo.diff_commits(relay.wt.base, relay.wt.head())
     try:
-        first_look = ask_verdict(
-            relay, state.task, diff, state.test_record(), tuple(state.test_names)
-        )
+        first_look = ask_verdict(relay, state.task, diff, state.test_record(), state.test_names)
         if first_look is not None and first_look.verdict == "approve":
-            state.verdict, state.summary = first_look.verdict, first_look.summary
-            state.notes = f"relay-git review: approve\n\n{first_look.summary}\n"
-            _note(relay, state)
-            return None
+            state = replace(state, verdict=first_look.verdict, summary=first_look.summary)
+            notes = f"relay-git review: approve\n\n{first_look.summary}\n"
+            return _noted(relay, state, notes), None
         review = _engine_review(relay, diff, state.task)
     except ModelOutputError as err:  # the branch's commits stand; say plainly it is unreviewed
-        state.problems.append(f"diff review failed, the branch is NOT reviewed: {err.message}")
-        state.verdict, state.summary = "unreviewed", "the reviewer gave no valid reply"
-        return None
-    state.verdict = review.verdict.value if not first_look else first_look.verdict
-    state.summary = review.summary or (first_look.summary if first_look else "")
+        said = f"diff review failed, the branch is NOT reviewed: {err.message}"
+        state = replace(state, verdict="unreviewed", summary="the reviewer gave no valid reply")
+        return state.noted([said]), None
+    state = replace(
+        state,
+        verdict=review.verdict.value if not first_look else first_look.verdict,
+        summary=review.summary or (first_look.summary if first_look else ""),
+    )
     if state.verdict == "approve":
-        state.notes = notes_text(review, None)
-        _note(relay, state)
-        return None
+        return _noted(relay, state, notes_text(review, None)), None
     if not last and (review.findings or review.summary):
-        return review
+        return state, review
     fix = None
     if review.findings and any(f.suggestion for f in review.findings):
         fix = apply_suggestions(relay.wt.path, review, relay.opts.allow_paths)
         if fix.applied:
-            _review_fix_commit(relay, state, fix.applied, fix.written)
-    state.notes = notes_text(review, fix)
-    _note(relay, state)
-    return None
+            state = _review_fix_commit(relay, state, fix.applied, fix.written)
+    return _noted(relay, state, notes_text(review, fix)), None
 
 
 def findings_text(review: Review) -> str:
@@ -135,7 +133,9 @@ def findings_text(review: Review) -> str:
     return "\n".join(lines)
 
 
-def _review_fix(relay: Relay, state: RunState, target: Scope, review: Review, number: int) -> bool:
+def _review_fix(
+    relay: Relay, state: RunState, target: Scope, review: Review, number: int
+) -> tuple[RunState, bool]:
     """The coder's fix round for the reviewer's findings: committed when it changes
     something; the tests rerun. False when the coder changed nothing."""
     stage = f"review-fix-{number}"
@@ -148,22 +148,22 @@ def _review_fix(relay: Relay, state: RunState, target: Scope, review: Review, nu
         findings=findings_text(review),
         diff=diff[:MAX_FIX_DIFF_CHARS],
         failure=failing.output if failing else "",
-        repairs=tuple(state.plan_problems),
+        repairs=state.plan_problems,
     )
     written = rounds.rewrite(relay, relay.coder, spec_of(state), target, paths, how)
-    state.problems += written.problems
+    state = state.noted(written.problems)
     if not written.files:
         relay.bench.reset()
-        return False
-    discard_protected(relay, state)
+        return state, False
+    state = discard_protected(relay, state)
     base = {p: relay.repo.read_blob(relay.wt.base, p) for p in written.files}
-    state.test_names = list(dict.fromkeys([*state.test_names, *new_tests(base, written.files)]))
+    names = tuple(dict.fromkeys([*state.test_names, *new_tests(base, written.files)]))
+    state = replace(state, test_names=names)
     if written.outcome is not None:
-        state.tested(written.outcome)
+        state = state.tested(written.outcome)
     subject = f"relay({stage}): the reviewer's findings"
     body = findings_text(review)
-    commit(relay, state, stage, relay.coder, subject, body, list(written.files))
-    return True
+    return commit(relay, state, stage, relay.coder, subject, body, list(written.files)), True
 
 
 def _engine_review(relay: Relay, diff: str, task: str) -> Review:
@@ -176,21 +176,22 @@ def _engine_review(relay: Relay, diff: str, task: str) -> Review:
     return reviewer.review(diff, task=task)
 
 
-def _note(relay: Relay, state: RunState) -> None:
+def _noted(relay: Relay, state: RunState, notes: str) -> RunState:
+    """The review's notes, attached to the branch head as a git note and kept in the state."""
     spec = relay.reviewer.spec
     author = wtmod.Identity(f"relay-git reviewer ({spec})", "reviewer@relay-git.invalid")
-    wtmod.add_note(relay.wt, state.notes, author, relay.app.environ)
+    wtmod.add_note(relay.wt, notes, author, relay.app.environ)
+    return replace(state, notes=notes)
 
 
 def _review_fix_commit(
     relay: Relay, state: RunState, applied: tuple[Finding, ...], written: Sequence[str]
-) -> None:
+) -> RunState:
     command = state.tests.command if state.tests else ""
     if command:  # through the workbench, as every test run: sandboxed, timed, summed
         relay.progress("tests", command, 0)
         outcome = relay.bench.run(command)
-        discard_protected(relay, state)
-        state.tested(outcome, after_review_fix=True)
+        state = discard_protected(relay, state).tested(outcome, after_review_fix=True)
     body = "\n".join(f"- {f.path}:{f.line}: {f.message}" for f in applied)
     subject = "relay(review-fix): reviewer fixes"
-    commit(relay, state, "review-fix", relay.reviewer, subject, body, list(written))
+    return commit(relay, state, "review-fix", relay.reviewer, subject, body, list(written))

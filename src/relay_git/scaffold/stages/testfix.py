@@ -4,6 +4,8 @@ committed when it changed something; the pipeline saves the state after it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from relay_git.models.call import retry_temperature
 from relay_git.scaffold.relay import Relay
 from relay_git.scaffold.stages.commit import commit, discard_protected
@@ -24,37 +26,36 @@ def next_stage(rounds_done: int, max_rounds: int, escalated: bool) -> str | None
     return None
 
 
-def fix_stage(relay: Relay, state: RunState) -> bool:
-    """One fix round while the tests fail; True once they pass or the rounds are spent."""
+def fix_stage(relay: Relay, state: RunState) -> RunState:
+    """One fix round while the tests fail; complete once they pass or the rounds are spent."""
     outcome = state.tests if state.tests and state.tests.command else None
     if relay.command is None or outcome is None or not outcome.failed:
-        return True
+        return state.complete("test-fix")
     stage = next_stage(state.rounds, relay.opts.max_rounds, state.escalated)
     if stage is None:
-        state.problems.append(
-            f"tests still fail after {state.rounds} fix round(s) and an escalation"
-        )
-        return True
-    _round(relay, state, stage, outcome)
-    return False
+        said = f"tests still fail after {state.rounds} fix round(s) and an escalation"
+        return state.noted([said]).complete("test-fix")
+    return _round(relay, state, stage, outcome)
 
 
-def _round(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> None:
+def _round(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> RunState:
     seat = relay.reviewer if stage == "escalate" else relay.coder
     written = _written(relay, state, stage, outcome)
-    state.escalated = state.escalated or stage == "escalate"
-    state.rounds += stage != "escalate"
-    state.problems += written.problems
-    state.fix_problems = [p.split(": ", 1)[-1] for p in written.problems]
+    state = replace(
+        state,
+        escalated=state.escalated or stage == "escalate",
+        rounds=state.rounds + (stage != "escalate"),
+        fix_problems=tuple(p.split(": ", 1)[-1] for p in written.problems),
+    ).noted(written.problems)
     if written.outcome is None:
         relay.bench.reset()
     else:
-        discard_protected(relay, state)
+        state = discard_protected(relay, state)
         body = f"Failing: {relay.command}\n\n{outcome.output[-400:]}".strip()
         subject = f"relay({stage}): make the tests pass"
-        commit(relay, state, stage, seat, subject, body, list(written.files))
+        state = commit(relay, state, stage, seat, subject, body, list(written.files))
         outcome = written.outcome
-    state.tested(outcome)
+    return state.tested(outcome)
 
 
 def _written(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) -> rounds.Written:
@@ -64,8 +65,8 @@ def _written(relay: Relay, state: RunState, stage: str, outcome: TestOutcome) ->
         how = Ask(  # never the same request twice: what the last round did, hotter
             stage,
             failure=failure_text(outcome),
-            problems=tuple(state.fix_problems),
-            repairs=tuple(state.plan_problems),
+            problems=state.fix_problems,
+            repairs=state.plan_problems,
             temperature=retry_temperature(min(state.rounds + 1, 3)),
             seed=state.rounds + 1,
         )
