@@ -227,3 +227,21 @@ def test_the_pipeline_is_the_list_of_stages_in_the_workflow_order() -> None:
         "test-fix",
         "review",
     ]
+
+
+def test_a_stage_that_changes_nothing_stops_the_run_instead_of_looping(
+    repo: Path, stand: Stand, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stage that neither marks itself done nor changes the state would be run forever by
+    the pipeline's loop; the loop stops at the first such step and names the stage."""
+    relay = start(repo, stand)
+    calls: list[int] = []
+
+    def stuck(_relay: Relay, state: RunState) -> RunState:
+        calls.append(1)
+        return state
+
+    monkeypatch.setattr(pipeline, "STAGES", (("plan", stuck),))
+    with pytest.raises(RuntimeError, match="the plan stage changed nothing"):
+        pipeline._run(relay, fresh(relay))
+    assert calls == [1]

@@ -95,7 +95,9 @@ def _run(relay: Relay, state: RunState) -> RunState:
             _preflight(relay)
         for name, stage in STAGES:
             while not state.done(name):
-                state = stage(relay, state)  # not done yet: run it again (a fix round)
+                before, state = state, stage(relay, state)  # not done: again (a fix round)
+                if state == before:  # a stage that neither finished nor progressed
+                    raise RuntimeError(f"the {name} stage changed nothing: it would loop")
                 save(relay, state)
     except BrokenTestCommand:
         raise

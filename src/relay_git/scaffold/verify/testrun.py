@@ -36,6 +36,8 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class TestOutcome:
+    __test__ = False  # a value, not a test class for pytest to collect
+
     status: Status
     command: str = ""
     exit_code: int | None = None
