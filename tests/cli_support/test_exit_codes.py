@@ -118,6 +118,7 @@ def test_the_one_no_log_works_before_and_after_the_command(probe: list[BaseExcep
     assert len(history()) == 1
 
 
+@pytest.mark.slow  # a real relay-git process
 def test_a_real_broken_pipe_exits_141_and_is_logged_as_141(repo: Path) -> None:
     """A real process whose stdout's reader is gone (`| head -0`): a document on an empty
     patch needs no model. click alone would end it with 1 while the log said otherwise."""
@@ -148,6 +149,7 @@ def test_a_real_broken_pipe_exits_141_and_is_logged_as_141(repo: Path) -> None:
     assert run["command"] == "review" and run["exit_code"] == 141
 
 
+@pytest.mark.slow  # real relay-git processes
 @pytest.mark.parametrize(
     ("args", "code"),
     [(["review", "no-such-rev..HEAD"], 2), (["review", "--reviewer", "ollama:x"], 3)],

@@ -70,6 +70,7 @@ def test_a_model_that_answers_one_token_is_ok(
     assert sent["options"]["num_predict"] == 1
 
 
+@pytest.mark.slow  # waits out the probe timeout
 def test_a_server_that_hangs_is_not_ok(
     ollama: Loopback, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -186,6 +186,7 @@ def test_transient_fault_then_success_exits_0(
     assert code == 0, err
 
 
+@pytest.mark.slow  # waits out a real timeout per backend
 @pytest.mark.parametrize("name", list(KINDS))
 def test_reply_slower_than_the_timeout(
     staged: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str

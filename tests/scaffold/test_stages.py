@@ -30,6 +30,8 @@ from relay_git.scaffold.verify.gate import Outcome
 from relay_git.scaffold.verify.testrun import Status, TestOutcome
 from relay_git.scaffold.verify.workbench import Workbench
 
+pytestmark = pytest.mark.slow  # stages run on real worktrees, with real test runs
+
 TASK = "add a slugify() helper with tests"
 
 

@@ -18,6 +18,8 @@ from relay_git.safety.sandbox import Kind
 from relay_git.scaffold.verify.testrun import Status
 from relay_git.scaffold.verify.workbench import Workbench, tree_key
 
+pytestmark = pytest.mark.slow  # real sandboxed test runs
+
 CLOCK = "date +%s%N"
 
 
