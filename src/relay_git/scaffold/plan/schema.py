@@ -54,10 +54,7 @@ class PlanReviewReply(BaseModel):
     @field_validator("verdict", mode="before")
     @classmethod
     def _verdict(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            v = value.strip().lower()
-            return {"approved": "approve", "ok": "approve", "fix": "revise"}.get(v, v)
-        return value
+        return _aliased(value, {"fix": "revise"})
 
 
 class PlanCorrection(BaseModel):
@@ -79,7 +76,13 @@ class VerdictReply(BaseModel):
     @field_validator("verdict", mode="before")
     @classmethod
     def _verdict(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            v = value.strip().lower()
-            return {"approved": "approve", "ok": "approve", "revise": "fix"}.get(v, v)
+        return _aliased(value, {"revise": "fix"})
+
+
+def _aliased(value: Any, aliases: dict[str, str]) -> Any:
+    """A verdict word as the schema spells it: trimmed, lower case, the common synonyms
+    ("approved", "ok") and this reply's own ``aliases`` mapped; anything else unchanged."""
+    if not isinstance(value, str):
         return value
+    word = value.strip().lower()
+    return ({"approved": "approve", "ok": "approve"} | aliases).get(word, word)
