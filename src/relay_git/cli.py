@@ -54,6 +54,19 @@ class Group(click.Group):
     """The root group: a broken pipe reaches :func:`main` (exit 141, as the run log
     records it), not click's EPIPE handler (exit 1)."""
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """Parsing prints ``--help`` and ``--version``: a reader gone then is exit 141 too."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except BrokenPipeError as err:
+            raise ReaderGone(str(err)) from err
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)

@@ -150,6 +150,27 @@ def test_a_real_broken_pipe_exits_141_and_is_logged_as_141(repo: Path) -> None:
 
 
 @pytest.mark.slow  # real relay-git processes
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["review", "--help"]], ids=" ".join)
+def test_help_to_a_reader_that_is_gone_exits_141(tmp_path: Path, args: list[str]) -> None:
+    """``relay-git --help | true``: click prints help while parsing, and its own EPIPE
+    handler would exit 1 there; like git, it is 128 + SIGPIPE."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "relay_git", *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=dict(os.environ, PYTHONPATH=SRC),
+        )
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (141, "")
+
+
+@pytest.mark.slow  # real relay-git processes
 @pytest.mark.parametrize(
     ("args", "code"),
     [(["review", "no-such-rev..HEAD"], 2), (["review", "--reviewer", "ollama:x"], 3)],
