@@ -54,6 +54,12 @@ def test_git_missing_from_path_is_a_usage_error(repo: Path, tmp_path: Path) -> N
         git(["status"], repo, env={"PATH": str(tmp_path / "empty")})
 
 
+def test_a_missing_folder_is_not_reported_as_missing_git(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such directory") as caught:
+        git(["status"], tmp_path / "gone")
+    assert "not installed" not in str(caught.value)
+
+
 def test_repository_run_returns_the_result_and_never_raises(repo: Path) -> None:
     r = Repository.discover(repo)
     assert r.run("rev-parse", "--verify", "-q", "nope").rc == 1

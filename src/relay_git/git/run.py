@@ -42,6 +42,8 @@ def git(
             capture_output=True,
         )
     except FileNotFoundError:
+        if cwd is not None and not Path(cwd).is_dir():  # the folder, not git, is missing
+            raise UsageError(f"no such directory: {cwd}") from None
         raise UsageError("git is not installed or not on PATH", "install git") from None
     # Decoded by hand: text mode would turn a lone \r in file content into a line break.
     result = Result(raw.returncode, _decode(raw.stdout), _decode(raw.stderr))
