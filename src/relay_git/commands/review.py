@@ -150,7 +150,7 @@ def app_for(ctx: click.Context, o: Options) -> App:
 def show(app: App, o: Options, out: run.Outcome) -> int:
     """Print one diff's outcome; its exit code."""
     if out.not_done is not None:
-        emit_failure(o, out.not_done)
+        emit_failure(o, out.not_done, failed_open=True)
         click.echo(hook_report.not_done(out.not_done), err=True)
         return 0
     if out.said is None or out.review is None:
@@ -177,10 +177,14 @@ def show(app: App, o: Options, out: run.Outcome) -> int:
     return out.exit_code
 
 
-def emit_failure(o: Options, err: RelayError) -> None:
+def emit_failure(o: Options, err: RelayError, *, failed_open: bool = False) -> None:
     """``--format json|sarif|markdown``: a valid document holding the error, so ``jq`` and a
-    SARIF upload get input (the error itself still goes to stderr)."""
-    document = render_failure(o.fmt or "text", str(err), exit_code_for(err))
+    SARIF upload get input (the error itself still goes to stderr). A hook that fails open
+    exits 0, and its document says that code and why."""
+    message, code = str(err), exit_code_for(err)
+    if failed_open:
+        message, code = f"{message} (not blocking: the hook fails open)", 0
+    document = render_failure(o.fmt or "text", message, code)
     if document is not None:
         emit(document, o.output)
 
