@@ -13,9 +13,9 @@ from relay_git.scaffold.draft.blocks import (
     copied_from,
     defined_names,
     merge,
-    parseable_prefix,
     stub,
 )
+from relay_git.scaffold.draft.validate import parseable_prefix
 
 FENCE = "```"
 

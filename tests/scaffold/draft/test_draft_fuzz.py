@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.scaffold.draft.samples import CLASS_PARTIAL, SEARCH_REPLACE, STORE
 
-from relay_git.scaffold.draft import Applied, apply_reply, blocks
-from relay_git.scaffold.draft.validate import parse_error, parseable_prefix
+from relay_git.scaffold.draft import Applied, apply_reply
+from relay_git.scaffold.draft.validate import parse_error, parseable_prefix, python_error
 
 FRAGMENTS = [
     "```",
@@ -134,7 +134,17 @@ def test_real_replies_cut_anywhere_never_raise(reply: str, cut: int, old: str | 
 @given(st.lists(st.sampled_from(STORE.splitlines() + CLASS_PARTIAL.splitlines() + FRAGMENTS)))
 def test_fast_parseable_prefix_finds_what_the_line_by_line_search_finds(lines: list[str]) -> None:
     source = "\n".join(lines)
-    assert parseable_prefix(source) == blocks.parseable_prefix(source)
+    assert parseable_prefix(source) == _line_by_line_prefix(source)
+
+
+def _line_by_line_prefix(source: str) -> str:
+    """The plain search the fast one must agree with: every prefix, longest first."""
+    lines = source.splitlines()
+    for end in range(len(lines), 0, -1):
+        candidate = "\n".join(lines[:end])
+        if python_error(candidate) is None:
+            return candidate.rstrip() + "\n"
+    return ""
 
 
 def test_a_block_broken_at_its_top_is_given_up_quickly() -> None:

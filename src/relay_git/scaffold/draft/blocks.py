@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from relay_git.scaffold.draft.validate import parseable_prefix
+
 _OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+.#-]*)[^\n]*$", re.MULTILINE)
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _IMPORTS = (ast.Import, ast.ImportFrom)
@@ -37,24 +39,6 @@ def code_block(text: str, python: bool = True) -> str | None:
     if python:
         body = parseable_prefix(body)
     return body if body.strip() else None
-
-
-def parseable_prefix(source: str) -> str:
-    """The longest run of whole leading lines that parses as Python ('' if none does)."""
-    lines = source.splitlines()
-    for end in range(len(lines), 0, -1):
-        candidate = "\n".join(lines[:end])
-        if _parses(candidate):
-            return candidate.rstrip() + "\n"
-    return ""
-
-
-def _parses(source: str) -> bool:
-    try:
-        ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
 
 
 def defined_names(source: str) -> set[str]:

@@ -52,9 +52,9 @@ def _syntax_line(text: str) -> int | None:
 def parseable_prefix(source: str) -> str:
     """The longest run of whole leading lines that parses as Python ('' if none does).
 
-    Like ``blocks.parseable_prefix``, but a prefix that fails at line L is next cut to end
-    before L (a prefix still holding the broken line fails the same way), so a block broken
-    near its top costs a few parses, not one per line."""
+    A prefix that fails at line L is next cut to end before L (a prefix still holding the
+    broken line fails the same way), so a block broken near its top costs a few parses, not
+    one per line."""
     lines = source.splitlines()
     end = len(lines)
     while end > 0:

@@ -17,12 +17,8 @@ from pathlib import Path, PurePosixPath
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block
-from relay_git.scaffold.draft.blocks import (
-    code_block,
-    copied_from,
-    merge,
-    parseable_prefix,
-)
+from relay_git.scaffold.draft.blocks import code_block, copied_from, merge
+from relay_git.scaffold.draft.validate import parseable_prefix
 from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.relay import CODE_TOKENS, TEST_TOKENS, Relay, Seat
 from relay_git.scaffold.write.testsmith import TestFn, extract, unique

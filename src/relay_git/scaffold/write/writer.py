@@ -17,7 +17,7 @@ from relay_git.models.base import Message
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
 from relay_git.models.stops import for_code_block, for_json
-from relay_git.scaffold.draft.blocks import parseable_prefix
+from relay_git.scaffold.draft.validate import parseable_prefix
 from relay_git.scaffold.plan.scope import Scope, is_test_path, module_of
 from relay_git.scaffold.plan.spec import TaskPlan
 from relay_git.scaffold.relay import Relay, Seat
