@@ -113,8 +113,19 @@ def test_fork_with_read_only_token_reports_in_job_summary(
     assert [r["status"] for r in gh.calls("POST", "/reviews")] == [403]
     assert "::warning title=relay-git::" in r.out and "::error file=app.py" in r.out
     text = summary_file(pr)
-    assert "div() raises ZeroDivisionError" in text and "token is read-only" in text
+    assert "div() raises ZeroDivisionError" in text
+    assert "the fork forker/Hello-World gets a read-only token" in text
     assert "Traceback" not in r.err
+
+
+def test_read_only_token_on_a_pull_request_that_is_no_fork_names_the_permission(
+    pr: PR, run: Runner
+) -> None:
+    with FakeGitHub(pr.diff(), pr.head, token=TOKEN, read_only=True) as gh:
+        run(gh.url, [DIV])
+    text = summary_file(pr)
+    assert "token is read-only (grant `permissions: pull-requests: write`)" in text
+    assert "fork" not in text
 
 
 def test_pagination_follows_link_headers(pr: PR, run: Runner) -> None:

@@ -30,10 +30,16 @@ from relay_git.review.findings import reaches
 from relay_git.types import Coverage, Review, Verdict
 
 FETCH_FIX = "check out with actions/checkout and `fetch-depth: 0` so both commits are present"
-READ_ONLY = (
-    "could not comment: the token is read-only (a pull request from a fork?);"
-    " the review is in this job summary and in the annotations"
-)
+REVIEW_IS_HERE = "the review is in this job summary and in the annotations"
+
+
+def read_only(pr: PullRequest) -> str:
+    """Why nothing was posted: a fork's pull request is named as one, by its head repository."""
+    if pr.head_repo.lower() != pr.full_name.lower():
+        why = f"a pull request from the fork {pr.head_repo} gets a read-only token"
+    else:
+        why = "the token is read-only (grant `permissions: pull-requests: write`)"
+    return f"could not comment: {why}; {REVIEW_IS_HERE}"
 
 
 @dataclass(frozen=True)
@@ -202,7 +208,7 @@ def publish(
             return post_all(client, pr, review, files, opts)
     except ReadOnlyToken as err:
         annotate(f"::warning title=relay-git::{gh.escape_data(str(err))}")
-        return READ_ONLY
+        return read_only(pr)
 
 
 def _ours(comment: Mapping[str, Any], logins: set[str]) -> bool:
