@@ -6,12 +6,19 @@ The checks run at every streamed token, so ordinary replies are checked at every
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from relay_git.models.stops import block_closed, for_code_block, for_json, looping
+from relay_git.models.stops import (
+    block_closed,
+    for_code_block,
+    for_json,
+    looping,
+    repeated_lines,
+)
 
 FENCE = "```"
 ISSUE_LOOP = '{"edits": [' + '{"path": "1.0.0", "action": "write"}, ' * 8
@@ -230,3 +237,69 @@ def test_for_code_block(text: str, want: str | None) -> None:
 )
 def test_for_json(text: str, want: str | None) -> None:
     assert for_json(text) == want
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOLLM2 = ROOT / "tests" / "data" / "smollm2"
+
+
+@pytest.mark.parametrize("name", ["generate", "tests", "fix"])
+def test_definitions_nested_ever_deeper_stop_after_three_repeats(name: str) -> None:
+    """SmolLM2-135M's replies in the README demo (recorded with RELAY_GIT_TRACE): the same
+    seven lines nested one level deeper each time, so no stretch of text and no single line
+    repeats. Before, two ran to the cap (58 and 68 lines) and were continued once more; the
+    third was stopped at its 33rd line."""
+    text = (SMOLLM2 / f"nested_loop_{name}.txt").read_text()
+    ends = [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    first = next(end for end in ends if looping(text[:end]))
+    assert text[:first].count("\n") <= min(36, text.count("\n") - 7)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(
+            f"{'    ' * i}def f():\n{'    ' * i}    return helper_value + offset + 1\n"
+            for i in range(3)
+        ),
+        "x = 1\n" + "    def test_add():\n\n        assert add(2, 3) == 5 + zero\n" * 3,
+    ],
+    ids=["deeper-each-time", "blank-lines-between"],
+)
+def test_a_run_of_lines_three_times_over_is_a_loop(text: str) -> None:
+    assert repeated_lines(text) and looping(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "}\n    }\n}\n" * 4,  # closing brackets: too little text to be a loop
+        "".join(f"def test_{i}():\n    assert f({i}) == {i}\n" for i in range(9)),
+        "@pytest.mark.slow\ndef test_a():\n    run()\n" * 2,  # twice is not a loop
+        "def test_add():\n    assert add(2, 3) == 5\n" * 3,  # the last line is not complete
+    ],
+    ids=["brackets", "distinct-tests", "twice", "no-complete-third-repeat"],
+)
+def test_what_is_not_a_run_of_lines_three_times_over(text: str) -> None:
+    assert not repeated_lines(text.rstrip("\n") if text.endswith("5\n") else text)
+
+
+def _texts_a_capable_model_writes() -> list[Path]:
+    sources = sorted((ROOT / "src").rglob("*.py")) + sorted((ROOT / "bench").rglob("*.py"))
+    return sources + sorted((ROOT / "bench" / "capable" / "tasks").glob("*.toml"))
+
+
+def test_no_file_of_ours_or_of_the_capable_tasks_is_a_loop_at_any_line() -> None:
+    """Every line end of relay-git's own code and of the capable tasks' replies and files:
+    code with repeated structure (decorators, closing lines, test tables) is never taken
+    for a run of lines three times over."""
+    flagged = []
+    for path in _texts_a_capable_model_writes():
+        text = path.read_text(encoding="utf-8")
+        ends = [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        flagged += [
+            f"{path.relative_to(ROOT)}:{n}"
+            for n, e in enumerate(ends, 1)
+            if repeated_lines(text[:e])
+        ]
+    assert flagged == []

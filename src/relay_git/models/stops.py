@@ -16,6 +16,9 @@ MAX_PERIOD = 240
 REPEATS = 3
 RUN = 160  # one character repeated this often is a loop (a `# ----` ruler is shorter)
 LINE_REPEATS = 4  # the same non-trivial line this often is a loop, even with lines between
+MAX_UNIT_LINES = 16  # a run of up to this many lines, three times over, is a loop
+MIN_UNIT_CHARS = 40  # ... when it holds this much text (a few closing brackets are not)
+_TAIL_CHARS = 8000  # what the line checks read: enough for the longest unit three times
 _FENCE_OPEN = re.compile(r"^[ \t]*```[\w+.-]*[ \t]*$", re.M)
 _FENCE_CLOSE = re.compile(r"^[ \t]*```[ \t]*$", re.M)
 
@@ -23,7 +26,8 @@ StopWhen = Callable[[str], "str | None"]
 
 
 def looping(text: str) -> bool:
-    """True when the text ends in the same stretch three times over, or repeats a line."""
+    """True when the text ends in the same stretch three times over, repeats a line, or
+    repeats a run of lines."""
     tail = text[-REPEATS * MAX_PERIOD :]
     for period in range(MIN_PERIOD, min(MAX_PERIOD, len(tail) // REPEATS) + 1):
         unit = tail[-period:]
@@ -31,7 +35,31 @@ def looping(text: str) -> bool:
             continue  # blank, or a ruler such as `# ------...` that is not yet a runaway
         if tail.endswith(unit * REPEATS):
             return True
-    return _repeated_line(text)
+    return _repeated_line(text) or repeated_lines(text)
+
+
+def repeated_lines(text: str) -> bool:
+    """The last complete lines are one run of 2 to 16 lines three times over, each line
+    compared without its indentation or blank lines between.
+
+    A tiny model nesting the same few definitions ever deeper writes no stretch of text
+    twice (the indentation grows) and no single line every other line; its lines, read
+    without their indentation, repeat. Code a capable model writes does not: repeated
+    structure differs in its names or values.
+    """
+    complete = text[-_TAIL_CHARS:].rpartition("\n")[0]
+    lines = [line.strip() for line in complete.split("\n") if line.strip()]
+    lines = lines[-REPEATS * MAX_UNIT_LINES :]
+    for size in range(2, MAX_UNIT_LINES + 1):
+        if len(lines) < REPEATS * size:
+            return False
+        unit = lines[-size:]
+        if sum(map(len, unit)) < MIN_UNIT_CHARS:
+            continue
+        starts = range(len(lines) - REPEATS * size, len(lines) - size, size)
+        if all(lines[start : start + size] == unit for start in starts):
+            return True
+    return False
 
 
 def _repeated_line(text: str) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from relay_git.models.base import Message
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
-from relay_git.models.stops import for_code_block, for_json
+from relay_git.models.stops import for_code_block, for_json, repeated_lines
 from relay_git.scaffold.draft.validate import parseable_prefix
 from relay_git.scaffold.plan.scope import Scope, is_test_path, module_of
 from relay_git.scaffold.plan.spec import TaskPlan
@@ -40,13 +40,14 @@ LOOP_TAIL = 4000  # characters of a cut reply judged for progress
 def looping(text: str) -> bool:
     """A cut reply that has stopped saying anything new, so continuing it only costs time:
     its tail compresses far better than any code or test table does (a tiny model growing
-    one name, or echoing the prompt line after line), or repeats its lines."""
+    one name, or echoing the prompt line after line), or repeats its lines (one, or a run of
+    them nested ever deeper)."""
     tail = text[-LOOP_TAIL:]
     raw = tail.encode("utf-8", "surrogateescape")
     if len(raw) >= 800 and len(zlib.compress(raw)) * 16 < len(raw):
         return True
     lines = [ln.strip() for ln in tail.splitlines() if ln.strip()][-24:]
-    return len(lines) >= 12 and len(set(lines)) * 3 < len(lines)
+    return (len(lines) >= 12 and len(set(lines)) * 3 < len(lines)) or repeated_lines(tail)
 
 
 def progress(text: str) -> int:
