@@ -12,6 +12,7 @@ from tests.scaffold.support import PYTEST, Relay, Script
 
 from relay_git.cli import main
 from relay_git.scaffold.verify.testrun import detect, run, trusted_source
+from relay_git.scaffold.verify.workbench import pytest_runner
 
 
 def clean(repo: Path, *args: str) -> int:
@@ -49,6 +50,28 @@ def test_detect_test_command(tmp_path: Path) -> None:
     (tmp_path / "test_a.py").write_text("")
     cmd = detect(tmp_path, None, None, trusted=True)[0]
     assert cmd is not None and cmd.endswith("-m pytest -q")
+
+
+@pytest.mark.parametrize(
+    ("command", "runner"),
+    [
+        ("pytest -q", "pytest"),
+        ("/venv/bin/python3 -m pytest -x tests", "/venv/bin/python3 -m pytest"),
+        ("PYTHONPATH=src pytest", "PYTHONPATH=src pytest"),
+        ("A=1 'B=two words' python -m pytest -q", "A=1 'B=two words' python -m pytest"),
+        ("make test", None),
+        ("A=1", None),
+        ("python -m unittest", None),
+        ("pytest 'unclosed", None),
+        (None, None),
+    ],
+)
+def test_pytest_runner_keeps_the_variables_the_command_sets(
+    command: str | None, runner: str | None
+) -> None:
+    """The drafted tests are run one by one with the project's pytest, as its command starts
+    it: ``PYTHONPATH=src pytest`` is still pytest, with its PYTHONPATH."""
+    assert pytest_runner(command) == runner
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ never see each other.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import secrets
@@ -28,22 +29,29 @@ from relay_git.scaffold.verify import evidence as ev
 from relay_git.scaffold.verify.select import parse_report
 from relay_git.scaffold.verify.testrun import Status, TestOutcome, run
 
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+
 
 def pytest_runner(command: str | None) -> str | None:
-    """How to start pytest the way the project's test command does, or None (not pytest)."""
+    """How to start pytest the way the project's test command does, or None (not pytest).
+
+    Variables the command sets first (``PYTHONPATH=src pytest``) are kept in front."""
     if not command:
         return None
     try:
         words = shlex.split(command)
     except ValueError:
         return None
+    settings = list(itertools.takewhile(_ASSIGNMENT.match, words))
+    words = words[len(settings) :]
     if not words:
         return None
     first = words[0]
+    env = "".join(f"{shlex.quote(s)} " for s in settings)
     if PurePosixPath(first).name.startswith("pytest"):
-        return shlex.quote(first)
+        return f"{env}{shlex.quote(first)}"
     if PurePosixPath(first).name.startswith("python") and words[1:3] == ["-m", "pytest"]:
-        return f"{shlex.quote(first)} -m pytest"
+        return f"{env}{shlex.quote(first)} -m pytest"
     return None
 
 
@@ -177,13 +185,19 @@ class Workbench:
         if self.runner is None:
             return ""
         name = f"relay_probe_{secrets.token_hex(4)}.py"
-        python = self.runner.split(" -m ")[0] if " -m " in self.runner else "python"
+        python = self.runner.split(" -m ")[0] if " -m " in self.runner else _python(self.runner)
         try:
             if self.write({**files, name: source}):
                 return ""
             return self.run(f"{python} {name}", PROBE_TIMEOUT).output
         finally:
             self.reset()
+
+
+def _python(runner: str) -> str:
+    """``python``, with the variables a ``pytest`` runner sets first."""
+    words = shlex.split(runner)
+    return " ".join([*map(shlex.quote, words[:-1]), "python"])
 
 
 def tree_key(wt: wtmod.RelayWorktree) -> str:
