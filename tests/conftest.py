@@ -36,6 +36,10 @@ CLEARED = (
     "GITHUB_STEP_SUMMARY",
     "SKIP",
 )
+# Under pytest-xdist other workers share the cores: llama.cpp then runs one thread, as two
+# threads fighting another process for two cores took 3.3x as long (bench-free check: a
+# 300-token SmolLM2 reply, 3.3 s idle, 11.0 s beside a busy loop; one thread 5.4 s).
+SHARED_CORES = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +56,8 @@ def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     for key in list(os.environ):
         if key.startswith("RELAY_GIT_"):
             monkeypatch.delenv(key)
+    if SHARED_CORES:
+        monkeypatch.setenv("RELAY_GIT_LLAMACPP_THREADS", "1")
     (home / ".gitconfig").write_text(
         "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
     )
@@ -120,12 +126,17 @@ def _is_slow(item: pytest.Item, folders: tuple[str, ...]) -> bool:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Add the ``slow`` marker by folder, fixture, sandbox parameter or ``realmodel``."""
+    """Add the ``slow`` marker by folder, fixture, sandbox parameter or ``realmodel``; and
+    put every ``realmodel`` test in one xdist group, so the real models run one at a time on
+    one worker (each llama.cpp run takes both cores' worth of threads) while the other
+    workers run the rest."""
     here = Path(__file__).parent
     for item in items:
         folders = item.path.relative_to(here).parts[:-1] if item.path.is_relative_to(here) else ()
         if _is_slow(item, folders):
             item.add_marker(pytest.mark.slow)
+        if item.get_closest_marker("realmodel") is not None:
+            item.add_marker(pytest.mark.xdist_group("realmodel"))
 
 
 REALMODEL_SKIPPED_IN_CI = "real-model test skipped in CI"

@@ -39,6 +39,20 @@ def test_bad_context_setting_is_a_usage_error(raw: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("environ", "expected"), [({}, 2), ({"RELAY_GIT_LLAMACPP_THREADS": " 1 "}, 1)]
+)
+def test_threads(environ: dict[str, str], expected: int) -> None:
+    assert LlamaCpp.threads(BackendOptions(environ=environ)) == expected
+
+
+@pytest.mark.parametrize("raw", ["many", "0", "-1"])
+def test_bad_threads_setting_is_a_usage_error(raw: str) -> None:
+    options = BackendOptions(environ={"RELAY_GIT_LLAMACPP_THREADS": raw})
+    with pytest.raises(UsageError, match="RELAY_GIT_LLAMACPP_THREADS"):
+        LlamaCpp.threads(options)
+
+
+@pytest.mark.parametrize(
     ("metadata", "expected"),
     [
         ({"tokenizer.chat_template": "{% for m in messages %}…", "general.architecture": "llama"},

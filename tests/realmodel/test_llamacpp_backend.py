@@ -6,6 +6,7 @@ No fakes: llama-cpp-python loads the real weights and generates every token here
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 
 from relay_git.errors import BackendUnavailable
 from relay_git.models import llamacpp
-from relay_git.models.base import Backend, BackendOptions, ChatRequest, create
+from relay_git.models.base import Backend, BackendOptions, ChatRequest, LlamaCpp, create
 
 pytestmark = pytest.mark.realmodel
 
@@ -37,7 +38,10 @@ STORY = ({"role": "user", "content": "Write a long story about a cat."},)
 
 
 def _backend(path: Path, **environ: str) -> Backend:
-    return create(f"llamacpp:{path}", BackendOptions(environ=environ))
+    """The backend with ``environ``, and the suite's thread count (tests/conftest.py sets
+    one thread while other test workers share the cores)."""
+    threads = {k: v for k, v in os.environ.items() if k == LlamaCpp.THREADS_ENV}
+    return create(f"llamacpp:{path}", BackendOptions(environ={**threads, **environ}))
 
 
 @pytest.fixture
@@ -138,6 +142,12 @@ def test_model_is_loaded_once_per_process(smollm2_gguf: Path) -> None:
     first = llamacpp.load(smollm2_gguf, 4096)
     assert llamacpp.load(smollm2_gguf, 4096) is first
     assert first.llm.chat_format == "chat_template.default"  # SmolLM2 ships its template
+
+
+def test_the_thread_setting_reaches_llama_cpp(smollm2_gguf: Path) -> None:
+    threads = LlamaCpp.THREADS_ENV
+    _backend(smollm2_gguf, **{threads: "1", llamacpp.CTX_ENV: "1536"}).check()
+    assert llamacpp.load(smollm2_gguf, 1536).llm.n_threads == 1
 
 
 def test_check_loads_the_model(smollm2: Backend) -> None:

@@ -20,6 +20,7 @@ OTHER = frozenset(
         "RELAY_GIT_REQUIRE_FULL_COVERAGE",  # review --require-full-coverage
         "RELAY_GIT_TRACE",  # append every model exchange to a file
         "RELAY_GIT_LLAMACPP_CTX",  # the in-process llama.cpp context
+        "RELAY_GIT_LLAMACPP_THREADS",  # and its threads
         "RELAY_GIT_MAX_COMMENTS",  # relay-git github (the Action's inputs)
         "RELAY_GIT_REQUEST_CHANGES",
         "RELAY_GIT_SARIF",

@@ -325,6 +325,8 @@ class LlamaCpp(BackendType):
     structured = Structured.GRAMMAR  # its converter keeps maxItems/maxLength bounds
     CTX_ENV: ClassVar[str] = "RELAY_GIT_LLAMACPP_CTX"
     DEFAULT_CTX: ClassVar[int] = 4096
+    THREADS_ENV: ClassVar[str] = "RELAY_GIT_LLAMACPP_THREADS"
+    DEFAULT_THREADS: ClassVar[int] = 2
 
     @classmethod
     def is_local(cls, options: BackendOptions) -> bool:
@@ -333,15 +335,26 @@ class LlamaCpp(BackendType):
     @classmethod
     def context_limit(cls, options: BackendOptions) -> int:
         """min(options.max_context, $RELAY_GIT_LLAMACPP_CTX or 4096); the model may cap it."""
-        raw = options.environ.get(cls.CTX_ENV, "").strip()
-        fix = f"set {cls.CTX_ENV}={cls.DEFAULT_CTX}"
-        try:
-            wanted = int(raw) if raw else cls.DEFAULT_CTX
-        except ValueError:
-            raise UsageError(f"{cls.CTX_ENV}={raw!r} is not a number", fix) from None
-        if wanted <= 0:
-            raise UsageError(f"{cls.CTX_ENV} must be positive, got {wanted}", fix)
-        return min(wanted, options.max_context)
+        return min(_positive(options, cls.CTX_ENV, cls.DEFAULT_CTX), options.max_context)
+
+    @classmethod
+    def threads(cls, options: BackendOptions) -> int:
+        """$RELAY_GIT_LLAMACPP_THREADS or 2: llama.cpp's threads. On a busy machine one
+        thread can be faster than two fighting another process for the cores."""
+        return _positive(options, cls.THREADS_ENV, cls.DEFAULT_THREADS)
+
+
+def _positive(options: BackendOptions, name: str, default: int) -> int:
+    """The positive whole number environment variable ``name`` holds, else ``default``."""
+    raw = options.environ.get(name, "").strip()
+    fix = f"set {name}={default}"
+    try:
+        wanted = int(raw) if raw else default
+    except ValueError:
+        raise UsageError(f"{name}={raw!r} is not a number", fix) from None
+    if wanted <= 0:
+        raise UsageError(f"{name} must be positive, got {wanted}", fix)
+    return wanted
 
 
 # The registry: backend name -> its type, in the order `relay-git models` lists them.

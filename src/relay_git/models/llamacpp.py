@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 LOCAL_FIX = local_fix()
 CTX_ENV = LlamaCpp.CTX_ENV
-THREADS = 2
 SEED = 0
 
 
@@ -93,7 +92,7 @@ def _silence_llama_logs(llama_cpp: Any) -> None:
         llama_cpp.llama_log_set(_LOG_SINK, ctypes.c_void_p(0))
 
 
-def _construct(path: Path, n_ctx: int) -> Any:
+def _construct(path: Path, n_ctx: int, threads: int) -> Any:
     try:
         import llama_cpp
     except ImportError:
@@ -103,8 +102,8 @@ def _construct(path: Path, n_ctx: int) -> Any:
         return llama_cpp.Llama(
             model_path=str(path),
             n_ctx=n_ctx,
-            n_threads=THREADS,
-            n_threads_batch=THREADS,
+            n_threads=threads,
+            n_threads_batch=threads,
             seed=SEED,
             verbose=False,
         )
@@ -112,13 +111,13 @@ def _construct(path: Path, n_ctx: int) -> Any:
         raise BackendUnavailable(f"llama.cpp could not load {path}: {err}", LOCAL_FIX) from None
 
 
-def _load(path: Path, n_ctx: int) -> _Loaded:
+def _load(path: Path, n_ctx: int, threads: int) -> _Loaded:
     started = time.monotonic()
-    llm = _construct(path, n_ctx)
+    llm = _construct(path, n_ctx, threads)
     trained = int(llm._model.n_ctx_train())
     if 0 < trained < n_ctx:
         llm.close()
-        llm = _construct(path, trained)
+        llm = _construct(path, trained, threads)
     llm.chat_format = chat_format_for(llm.metadata)
     return _Loaded(llm, int(llm.n_ctx()), threading.Lock(), time.monotonic() - started)
 
@@ -133,15 +132,16 @@ def _close_all() -> None:
         _MODELS.clear()
 
 
-def load(path: Path, n_ctx: int) -> _Loaded:
-    """The process-wide instance of ``path`` at context ``n_ctx``, loading it the first time."""
+def load(path: Path, n_ctx: int, threads: int = LlamaCpp.DEFAULT_THREADS) -> _Loaded:
+    """The process-wide instance of ``path`` at context ``n_ctx``, loading it the first time
+    (with ``threads``, which a later caller cannot change)."""
     if not path.is_file():
         raise Misconfigured(f"model file {path} does not exist", LOCAL_FIX)
     key = (str(path.resolve()), n_ctx)
     with _MODELS_LOCK:
         loaded = _MODELS.get(key)
         if loaded is None:
-            loaded = _MODELS[key] = _load(path, n_ctx)
+            loaded = _MODELS[key] = _load(path, n_ctx, threads)
         return loaded
 
 
@@ -153,26 +153,27 @@ class LlamaCppBackend(LlamaCpp):
         self.local = self.is_local(options)  # runs in this process
         self.path = Path(spec.name).expanduser()
         self.n_ctx = self.context_limit(options)
+        self.n_threads = self.threads(options)
 
     @contextmanager
     def _model(self) -> Iterator[_Loaded]:
-        loaded = load(self.path, self.n_ctx)
+        loaded = load(self.path, self.n_ctx, self.n_threads)
         with loaded.lock:
             yield loaded
 
     def context_length(self) -> int:
-        return load(self.path, self.n_ctx).n_ctx
+        return load(self.path, self.n_ctx, self.n_threads).n_ctx
 
     def count_tokens(self, text: str) -> int:
         with self._model() as loaded:
             return len(loaded.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def check(self) -> None:
-        load(self.path, self.n_ctx)
+        load(self.path, self.n_ctx, self.n_threads)
 
     def load_seconds(self) -> float:
         """Seconds this process spent loading the model (reported apart from generation)."""
-        return load(self.path, self.n_ctx).load_seconds
+        return load(self.path, self.n_ctx, self.n_threads).load_seconds
 
     def chat(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResult:
         with self._model() as loaded:
