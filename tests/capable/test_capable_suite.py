@@ -22,6 +22,8 @@ import pytest
 from bench.capable import run
 from bench.capable.script import Script, load_all
 
+# One worker runs the whole suite: the share test reuses the tasks' runs, made in its process.
+pytestmark = pytest.mark.xdist_group("capable")
 TASKS = load_all()
 _RUNS: dict[str, run.TaskRun] = {}
 
