@@ -58,6 +58,10 @@ def hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
             monkeypatch.delenv(key)
     if SHARED_CORES:
         monkeypatch.setenv("RELAY_GIT_LLAMACPP_THREADS", "1")
+    # A pytest the tests start outside the sandbox (the bench checker's, a toy project's)
+    # loads none of this virtualenv's plugins: each run starts in 0.25 s instead of 0.6 s.
+    # The sandbox passes no such variable: scaffold's own runs say it in their command.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     (home / ".gitconfig").write_text(
         "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
     )
