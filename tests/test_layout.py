@@ -131,3 +131,12 @@ def test_editable_install_finds_templates(tmp_path: Path) -> None:
     assert Path(module) == project / "src" / "relay_git" / "__init__.py"
     assert Path(found) == project / "templates" / "review.system.j2"
     assert int(size) == len((ROOT / "templates" / "review.system.j2").read_text())
+
+
+def test_every_package_has_its_mirror_under_tests() -> None:
+    """``tests/X/`` mirrors ``src/relay_git/X/`` (scaffold's sub-packages too), so a
+    package's tests are found where its code is."""
+    src = ROOT / "src" / "relay_git"
+    packages = [p.parent.relative_to(src) for p in src.rglob("__init__.py") if p.parent != src]
+    missing = [str(p) for p in packages if not (ROOT / "tests" / p).is_dir()]
+    assert missing == [], f"packages without a tests/ folder of the same path: {missing}"
