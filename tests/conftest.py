@@ -37,8 +37,8 @@ CLEARED = (
     "SKIP",
 )
 # Under pytest-xdist other workers share the cores: llama.cpp then runs one thread, as two
-# threads fighting another process for two cores took 3.3x as long (bench-free check: a
-# 300-token SmolLM2 reply, 3.3 s idle, 11.0 s beside a busy loop; one thread 5.4 s).
+# threads beside a busy core took 13.0 s for a reply that one thread wrote in 5.4 s
+# (`python -m bench.llama_threads`; idle, two threads: 4.4 s).
 SHARED_CORES = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1
 
 
