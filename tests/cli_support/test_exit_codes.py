@@ -118,31 +118,30 @@ def test_the_one_no_log_works_before_and_after_the_command(probe: list[BaseExcep
     assert len(history()) == 1
 
 
-@pytest.mark.slow  # a real relay-git process
-def test_a_real_broken_pipe_exits_141_and_is_logged_as_141(repo: Path) -> None:
-    """A real process whose stdout's reader is gone (`| head -0`): a document on an empty
-    patch needs no model. click alone would end it with 1 while the log said otherwise."""
-    (repo / "empty.patch").write_text("")
+def to_gone_reader(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``relay-git ARGS`` as a real process whose stdout's reader is gone before it writes
+    a byte (``| head -0``)."""
     read, write = os.pipe()
-    os.close(read)  # the reader is gone before relay-git writes a byte
+    os.close(read)
     try:
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "relay_git",
-                "review",
-                "--diff-file=empty.patch",
-                "--format=json",
-            ],
+        return subprocess.run(
+            [sys.executable, "-m", "relay_git", *args],
             stdout=write,
             stderr=subprocess.PIPE,
             text=True,
-            cwd=repo,
+            cwd=cwd,
             env=dict(os.environ, PYTHONPATH=SRC),
         )
     finally:
         os.close(write)
+
+
+@pytest.mark.slow  # a real relay-git process
+def test_a_real_broken_pipe_exits_141_and_is_logged_as_141(repo: Path) -> None:
+    """A document on an empty patch needs no model. click alone would end it with 1 while
+    the log said otherwise."""
+    (repo / "empty.patch").write_text("")
+    proc = to_gone_reader(["review", "--diff-file=empty.patch", "--format=json"], repo)
     assert proc.returncode == 141, proc.stderr
     assert "Traceback" not in proc.stderr
     [run] = history()
@@ -154,19 +153,7 @@ def test_a_real_broken_pipe_exits_141_and_is_logged_as_141(repo: Path) -> None:
 def test_help_to_a_reader_that_is_gone_exits_141(tmp_path: Path, args: list[str]) -> None:
     """``relay-git --help | true``: click prints help while parsing, and its own EPIPE
     handler would exit 1 there; like git, it is 128 + SIGPIPE."""
-    read, write = os.pipe()
-    os.close(read)
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "relay_git", *args],
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=tmp_path,
-            env=dict(os.environ, PYTHONPATH=SRC),
-        )
-    finally:
-        os.close(write)
+    proc = to_gone_reader(args, tmp_path)
     assert (proc.returncode, proc.stderr) == (141, "")
 
 
