@@ -17,7 +17,7 @@ from relay_git.models.stops import (
     for_code_block,
     for_json,
     looping,
-    repeated_lines,
+    repeated_run,
 )
 
 FENCE = "```"
@@ -267,7 +267,7 @@ def test_definitions_nested_ever_deeper_stop_after_three_repeats(name: str) -> N
     ids=["deeper-each-time", "blank-lines-between"],
 )
 def test_a_run_of_lines_three_times_over_is_a_loop(text: str) -> None:
-    assert repeated_lines(text) and looping(text)
+    assert repeated_run(text) and looping(text)
 
 
 @pytest.mark.parametrize(
@@ -281,7 +281,7 @@ def test_a_run_of_lines_three_times_over_is_a_loop(text: str) -> None:
     ids=["brackets", "distinct-tests", "twice", "no-complete-third-repeat"],
 )
 def test_what_is_not_a_run_of_lines_three_times_over(text: str) -> None:
-    assert not repeated_lines(text.rstrip("\n") if text.endswith("5\n") else text)
+    assert not repeated_run(text.rstrip("\n") if text.endswith("5\n") else text)
 
 
 def _texts_a_capable_model_writes() -> list[Path]:
@@ -298,8 +298,6 @@ def test_no_file_of_ours_or_of_the_capable_tasks_is_a_loop_at_any_line() -> None
         text = path.read_text(encoding="utf-8")
         ends = [i + 1 for i, ch in enumerate(text) if ch == "\n"]
         flagged += [
-            f"{path.relative_to(ROOT)}:{n}"
-            for n, e in enumerate(ends, 1)
-            if repeated_lines(text[:e])
+            f"{path.relative_to(ROOT)}:{n}" for n, e in enumerate(ends, 1) if repeated_run(text[:e])
         ]
     assert flagged == []

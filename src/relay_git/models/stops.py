@@ -35,10 +35,10 @@ def looping(text: str) -> bool:
             continue  # blank, or a ruler such as `# ------...` that is not yet a runaway
         if tail.endswith(unit * REPEATS):
             return True
-    return _repeated_line(text) or repeated_lines(text)
+    return _repeated_line(text) or repeated_run(text)
 
 
-def repeated_lines(text: str) -> bool:
+def repeated_run(text: str) -> bool:
     """The last complete lines are one run of 2 to 16 lines three times over, each line
     compared without its indentation or blank lines between.
 

@@ -12,7 +12,7 @@ from tests.scaffold.support import PYTEST, Relay, Script
 
 from relay_git.cli import main
 from relay_git.scaffold.verify.testrun import detect, run, trusted_source
-from relay_git.scaffold.verify.workbench import pytest_runner
+from relay_git.scaffold.verify.workbench import _python, pytest_runner
 
 
 def clean(repo: Path, *args: str) -> int:
@@ -72,6 +72,19 @@ def test_pytest_runner_keeps_the_variables_the_command_sets(
     """The drafted tests are run one by one with the project's pytest, as its command starts
     it: ``PYTHONPATH=src pytest`` is still pytest, with its PYTHONPATH."""
     assert pytest_runner(command) == runner
+
+
+@pytest.mark.parametrize(
+    ("command", "python"),
+    [
+        ("pytest -q", "python"),
+        ("PYTHONPATH=src pytest", "PYTHONPATH=src python"),
+        ("A=1 '/my venv/bin/python' -m pytest -x", "A=1 '/my venv/bin/python'"),
+    ],
+)
+def test_the_values_probe_runs_the_python_the_test_command_runs(command: str, python: str) -> None:
+    runner = pytest_runner(command)
+    assert runner is not None and _python(runner) == python
 
 
 @pytest.mark.parametrize(

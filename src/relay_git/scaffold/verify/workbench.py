@@ -185,7 +185,7 @@ class Workbench:
         if self.runner is None:
             return ""
         name = f"relay_probe_{secrets.token_hex(4)}.py"
-        python = self.runner.split(" -m ")[0] if " -m " in self.runner else _python(self.runner)
+        python = _python(self.runner)
         try:
             if self.write({**files, name: source}):
                 return ""
@@ -195,9 +195,10 @@ class Workbench:
 
 
 def _python(runner: str) -> str:
-    """``python``, with the variables a ``pytest`` runner sets first."""
+    """The Python a runner starts pytest with (``A=1 /venv/bin/python -m pytest``: all but
+    ``-m pytest``), or ``python`` after the variables a ``pytest`` runner sets first."""
     words = shlex.split(runner)
-    return " ".join([*map(shlex.quote, words[:-1]), "python"])
+    return shlex.join(words[: words.index("-m")] if "-m" in words else [*words[:-1], "python"])
 
 
 def tree_key(wt: wtmod.RelayWorktree) -> str:

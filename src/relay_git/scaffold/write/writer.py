@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from relay_git.models.base import Message
 from relay_git.models.call import ask
 from relay_git.models.ledger import ParseOutcome
-from relay_git.models.stops import for_code_block, for_json, repeated_lines
+from relay_git.models.stops import for_code_block, for_json, repeated_run
 from relay_git.scaffold.draft.validate import parseable_prefix
 from relay_git.scaffold.plan.scope import Scope, is_test_path, module_of
 from relay_git.scaffold.plan.spec import TaskPlan
@@ -47,7 +47,7 @@ def looping(text: str) -> bool:
     if len(raw) >= 800 and len(zlib.compress(raw)) * 16 < len(raw):
         return True
     lines = [ln.strip() for ln in tail.splitlines() if ln.strip()][-24:]
-    return (len(lines) >= 12 and len(set(lines)) * 3 < len(lines)) or repeated_lines(tail)
+    return (len(lines) >= 12 and len(set(lines)) * 3 < len(lines)) or repeated_run(tail)
 
 
 def progress(text: str) -> int:
