@@ -199,17 +199,22 @@ def child_env() -> dict[str, str]:
 
 
 def _run(argv: Sequence[str] | str, cwd: Path, timeout: float) -> tuple[bool, str]:
-    """(passed, a one-line detail); the whole process group is killed at the timeout."""
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=child_env(), shell=isinstance(argv, str), text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        return False, f"timed out after {timeout:.0f} s"
+    """(passed, a one-line detail); the whole process group is killed at the timeout.
+
+    The child has a TMPDIR of its own: a pytest there deletes old numbered folders of
+    /tmp/pytest-of-USER when it exits, and a machine's old ones (a test suite's virtualenvs,
+    gigabytes) once took it past the timeout on a passing tree."""
+    with tempfile.TemporaryDirectory(prefix="bench-tmp-") as tmp:
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env={**child_env(), "TMPDIR": tmp}, shell=isinstance(argv, str),
+            text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return False, f"timed out after {timeout:.0f} s"
     if proc.returncode == 0:
         return True, "passed"
     lines = [ln.strip() for ln in out.replace(f"{cwd}{os.sep}", "").splitlines() if ln.strip()]

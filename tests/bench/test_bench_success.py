@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,6 +98,19 @@ def test_the_issue_17_wrong_signature_draft_is_not_done(tmp_path: Path) -> None:
     reasons = checker.judge(checker.evaluate(task, repo), test_for=task.test_for)
     assert any("square must take x" in r for r in reasons), reasons
     assert reasons[-1] == "no added or edited test mentions square"
+
+
+def test_a_tree_s_tests_run_with_a_tmpdir_of_their_own(tmp_path: Path) -> None:
+    """A pytest there deletes old numbered folders under its TMPDIR as it exits: never the
+    machine's /tmp/pytest-of-USER, whose old suites' virtualenvs once took it past the
+    120 s limit on a passing tree."""
+    said = tmp_path / "tmpdir.txt"
+    code = "import sys, tempfile; open(sys.argv[1], 'w').write(tempfile.gettempdir())"
+    ok, detail = checker.run_tests(f'{sys.executable} -c "{code}" {said}', tmp_path)
+    assert ok, detail
+    theirs = Path(said.read_text())
+    assert theirs.name.startswith("bench-tmp-") and theirs.parent == Path(tempfile.gettempdir())
+    assert not theirs.exists()  # removed with what the tests left there
 
 
 def test_no_relay_branch_and_the_named_branch(tmp_path: Path) -> None:
