@@ -45,7 +45,7 @@ def test_scaffold_on_real_models(
             "scaffold", "--json", "-q",
             "--coder", f"llamacpp:{smollm2_gguf}",
             "--reviewer", f"llamacpp:{gemma_gguf}",
-            "--max-rounds", "1", "--test-timeout", "60", "--max-tokens", "768",
+            "--max-rounds", "1", "--test-timeout", "60", "--max-tokens", "320",
             "--test-cmd", PYTEST,  # a pytest command: the drafted tests can be judged
             TASK,
         ]
