@@ -129,18 +129,31 @@ def _is_slow(item: pytest.Item, folders: tuple[str, ...]) -> bool:
     )
 
 
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: ``-n auto`` asks it
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """One worker more than cores: a third of the suite's time waits on child processes,
+    sockets and timeouts, so with only one worker a core the cores sit idle meanwhile."""
+    return len(os.sched_getaffinity(0)) + 1
+
+
+def _start_order(item: pytest.Item) -> int:
+    """Real models first, then the other slow tests, then the rest: under xdist a worker
+    takes the next test as it frees up, so the longest runs start at once and the short
+    tests fill the gaps, instead of one long run ending the suite alone."""
+    if item.get_closest_marker("realmodel") is not None:
+        return 0
+    return 1 if item.get_closest_marker("slow") is not None else 2
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Add the ``slow`` marker by folder, fixture, sandbox parameter or ``realmodel``; and
-    put every ``realmodel`` test in one xdist group, so the real models run one at a time on
-    one worker (each llama.cpp run takes both cores' worth of threads) while the other
-    workers run the rest."""
+    """Add the ``slow`` marker by folder, fixture, sandbox parameter or ``realmodel``, and
+    start the slow tests first (a stable sort: the same order on every xdist worker)."""
     here = Path(__file__).parent
     for item in items:
         folders = item.path.relative_to(here).parts[:-1] if item.path.is_relative_to(here) else ()
         if _is_slow(item, folders):
             item.add_marker(pytest.mark.slow)
-        if item.get_closest_marker("realmodel") is not None:
-            item.add_marker(pytest.mark.xdist_group("realmodel"))
+    items.sort(key=_start_order)
 
 
 REALMODEL_SKIPPED_IN_CI = "real-model test skipped in CI"

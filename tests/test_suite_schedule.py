@@ -1,0 +1,68 @@
+"""How the suite shares out its tests under pytest-xdist (tests/conftest.py, pyproject.toml).
+
+Each test runs pytest in a subprocess on a small generated suite: the order the real hook
+gives, and the xdist group that tests/capable relies on (one worker makes the task runs
+that its share test reuses).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # each test runs pytest on a generated suite in a subprocess
+SUITE = """
+import pytest
+
+@pytest.mark.parametrize("n", range(4))
+def test_plain(n):
+    pass
+
+@pytest.mark.slow
+def test_slow():
+    pass
+
+@pytest.mark.xdist_group("together")
+@pytest.mark.parametrize("n", range(6))
+def test_grouped(n):
+    pass
+
+@pytest.mark.realmodel
+def test_model():
+    pass
+"""
+
+
+def _run(tmp_path: Path, *args: str) -> list[list[str]]:
+    """Run SUITE with the real collection hook; the words of each ``-v`` result line."""
+    (tmp_path / "conftest.py").write_text(
+        "from tests.conftest import pytest_collection_modifyitems  # noqa: F401\n"
+    )
+    (tmp_path / "test_suite.py").write_text(SUITE)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "xdist", "-v"]
+    result = subprocess.run(
+        [*command, *args, str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [line.split() for line in result.stdout.splitlines() if " PASSED" in line]
+
+
+def test_real_models_start_first_then_the_slow_tests(tmp_path: Path) -> None:
+    ran = [words[0].split("::")[1] for words in _run(tmp_path, "-n0")]
+    assert ran[:2] == ["test_model", "test_slow"], ran
+    assert len(ran) == 12
+
+
+def test_an_xdist_group_runs_on_one_worker(tmp_path: Path) -> None:
+    """pytest 9.2 node ids lose xdist 3.8's group (pytest-xdist#1386): the runs share out
+    as if unmarked, and this fails."""
+    done = [words for words in _run(tmp_path, "-n", "2", "--dist", "loadgroup")]
+    grouped = [(words[0], words[-1]) for words in done if "::test_grouped[" in words[-1]]
+    assert len(grouped) == 6 and len({worker for worker, _ in grouped}) == 1, done
+    assert all(test.endswith("@together") for _, test in grouped), done
