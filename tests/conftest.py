@@ -136,13 +136,26 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return len(os.sched_getaffinity(0)) + 1
 
 
+# Whole relays on the real models, a minute or more each: they start first, one a worker.
+LONGEST = (
+    "test_bench_runs_one_task_on_the_real_models",
+    "test_readme_first_command_ends_with_a_tested_relay_branch",
+    "test_scaffold_on_real_models",
+)
+
+
 def _start_order(item: pytest.Item) -> int:
-    """Real models first, then the other slow tests, then the rest: under xdist a worker
-    takes the next test as it frees up, so the longest runs start at once and the short
-    tests fill the gaps, instead of one long run ending the suite alone."""
-    if item.get_closest_marker("realmodel") is not None:
+    """The longest runs, the other real-model tests, the other slow tests, then the rest.
+
+    Under xdist each worker holds up to three tests at a time and takes the next as one
+    ends: the longest runs start at once on different workers, the short tests fill the
+    gaps, and no long run ends the suite alone or waits behind another one.
+    """
+    if getattr(item, "originalname", item.name) in LONGEST:
         return 0
-    return 1 if item.get_closest_marker("slow") is not None else 2
+    if item.get_closest_marker("realmodel") is not None:
+        return 1
+    return 2 if item.get_closest_marker("slow") is not None else 3
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -35,6 +35,9 @@ def test_grouped(n):
 @pytest.mark.realmodel
 def test_model():
     pass
+
+def test_scaffold_on_real_models():
+    pass
 """
 
 
@@ -53,10 +56,10 @@ def _run(tmp_path: Path, *args: str) -> list[list[str]]:
     return [line.split() for line in result.stdout.splitlines() if " PASSED" in line]
 
 
-def test_real_models_start_first_then_the_slow_tests(tmp_path: Path) -> None:
+def test_the_longest_runs_start_first_then_real_models_then_slow_tests(tmp_path: Path) -> None:
     ran = [words[0].split("::")[1] for words in _run(tmp_path, "-n0")]
-    assert ran[:2] == ["test_model", "test_slow"], ran
-    assert len(ran) == 12
+    assert ran[:3] == ["test_scaffold_on_real_models", "test_model", "test_slow"], ran
+    assert len(ran) == 13
 
 
 def test_an_xdist_group_runs_on_one_worker(tmp_path: Path) -> None:
