@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -36,17 +37,24 @@ def test_grouped(n):
 def test_model():
     pass
 
-def test_scaffold_on_real_models():
+@pytest.mark.parametrize("n", range(3))
+def test_scaffold_on_real_models(n):
     pass
 """
 
 
 def _run(tmp_path: Path, *args: str) -> list[list[str]]:
-    """Run SUITE with the real collection hook; the words of each ``-v`` result line."""
+    """Run SUITE with the real collection hook and the suite's own addopts; the words of
+    each ``-v`` result line."""
     (tmp_path / "conftest.py").write_text(
         "from tests.conftest import pytest_collection_modifyitems  # noqa: F401\n"
     )
     (tmp_path / "test_suite.py").write_text(SUITE)
+    ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    markers = "".join(f"\n    {m}" for m in ini["markers"])
+    (tmp_path / "pytest.ini").write_text(
+        f"[pytest]\naddopts = {ini['addopts']}\nmarkers ={markers}\n"
+    )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "xdist", "-v"]
     result = subprocess.run(
@@ -58,14 +66,24 @@ def _run(tmp_path: Path, *args: str) -> list[list[str]]:
 
 def test_the_longest_runs_start_first_then_real_models_then_slow_tests(tmp_path: Path) -> None:
     ran = [words[0].split("::")[1] for words in _run(tmp_path, "-n0")]
-    assert ran[:3] == ["test_scaffold_on_real_models", "test_model", "test_slow"], ran
-    assert len(ran) == 13
+    assert ran[:4] == [f"test_scaffold_on_real_models[{n}]" for n in range(3)] + ["test_model"]
+    assert ran[4] == "test_slow" and len(ran) == 15, ran
+
+
+def test_each_worker_starts_with_one_of_the_longest_runs(tmp_path: Path) -> None:
+    """xdist puts its largest group first unless told to keep the collected order; then
+    one worker runs the group and two long runs queue behind one another."""
+    done = _run(tmp_path, "-n", "3")
+    first = {words[0]: words[-1] for words in reversed(done)}  # each worker's first test
+    assert sorted(first.values()) == [
+        f"test_suite.py::test_scaffold_on_real_models[{n}]" for n in range(3)
+    ], done
 
 
 def test_an_xdist_group_runs_on_one_worker(tmp_path: Path) -> None:
     """pytest 9.2 node ids lose xdist 3.8's group (pytest-xdist#1386): the runs share out
     as if unmarked, and this fails."""
-    done = [words for words in _run(tmp_path, "-n", "2", "--dist", "loadgroup")]
+    done = _run(tmp_path, "-n", "2")
     grouped = [(words[0], words[-1]) for words in done if "::test_grouped[" in words[-1]]
     assert len(grouped) == 6 and len({worker for worker, _ in grouped}) == 1, done
     assert all(test.endswith("@together") for _, test in grouped), done
