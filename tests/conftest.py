@@ -132,8 +132,10 @@ def _is_slow(item: pytest.Item, folders: tuple[str, ...]) -> bool:
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: ``-n auto`` asks it
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """One worker more than cores: a third of the suite's time waits on child processes,
-    sockets and timeouts, so with only one worker a core the cores sit idle meanwhile."""
-    return len(os.sched_getaffinity(0)) + 1
+    sockets and timeouts, so with only one worker a core the cores sit idle meanwhile.
+    The cores this process may use where the system says (Linux), else all of them."""
+    usable = getattr(os, "sched_getaffinity", None)  # absent on macOS
+    return (len(usable(0)) if usable else os.cpu_count() or 1) + 1
 
 
 # Whole relays on the real models, a minute or more each: they start first, one a worker.
@@ -160,7 +162,7 @@ def _start_order(item: pytest.Item) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Add the ``slow`` marker by folder, fixture, sandbox parameter or ``realmodel``, and
-    start the slow tests first (a stable sort: the same order on every xdist worker)."""
+    order the tests by ``_start_order`` (a stable sort: the same order on every worker)."""
     here = Path(__file__).parent
     for item in items:
         folders = item.path.relative_to(here).parts[:-1] if item.path.is_relative_to(here) else ()
