@@ -146,7 +146,6 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 LONGEST = (
     "test_bench_runs_one_task_on_the_real_models",
     "test_readme_first_command_ends_with_a_tested_relay_branch",
-    "test_scaffold_on_real_models",
 )
 
 

@@ -38,7 +38,7 @@ def test_model():
     pass
 
 @pytest.mark.parametrize("n", range(3))
-def test_scaffold_on_real_models(n):
+def test_readme_first_command_ends_with_a_tested_relay_branch(n):
     pass
 """
 
@@ -66,7 +66,9 @@ def _run(tmp_path: Path, *args: str) -> list[list[str]]:
 
 def test_the_longest_runs_start_first_then_real_models_then_slow_tests(tmp_path: Path) -> None:
     ran = [words[0].split("::")[1] for words in _run(tmp_path, "-n0")]
-    assert ran[:4] == [f"test_scaffold_on_real_models[{n}]" for n in range(3)] + ["test_model"]
+    assert ran[:4] == [
+        f"test_readme_first_command_ends_with_a_tested_relay_branch[{n}]" for n in range(3)
+    ] + ["test_model"]
     assert ran[4] == "test_slow" and len(ran) == 15, ran
 
 
@@ -76,7 +78,8 @@ def test_each_worker_starts_with_one_of_the_longest_runs(tmp_path: Path) -> None
     done = _run(tmp_path, "-n", "3")
     first = {words[0]: words[-1] for words in reversed(done)}  # each worker's first test
     assert sorted(first.values()) == [
-        f"test_suite.py::test_scaffold_on_real_models[{n}]" for n in range(3)
+        f"test_suite.py::test_readme_first_command_ends_with_a_tested_relay_branch[{n}]"
+        for n in range(3)
     ], done
 
 

