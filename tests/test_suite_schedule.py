@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from tests.conftest import LONGEST
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow  # each test runs pytest on a generated suite in a subprocess
@@ -37,10 +38,8 @@ def test_grouped(n):
 def test_model():
     pass
 
-@pytest.mark.parametrize("n", range(3))
-def test_readme_first_command_ends_with_a_tested_relay_branch(n):
-    pass
 """
+LONG = "".join(f"\ndef {name}():\n    pass\n" for name in LONGEST)  # the real names
 
 
 def _run(tmp_path: Path, *args: str) -> list[list[str]]:
@@ -49,7 +48,7 @@ def _run(tmp_path: Path, *args: str) -> list[list[str]]:
     (tmp_path / "conftest.py").write_text(
         "from tests.conftest import pytest_collection_modifyitems  # noqa: F401\n"
     )
-    (tmp_path / "test_suite.py").write_text(SUITE)
+    (tmp_path / "test_suite.py").write_text(SUITE + LONG)
     ini = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     markers = "".join(f"\n    {m}" for m in ini["markers"])
     (tmp_path / "pytest.ini").write_text(
@@ -66,21 +65,17 @@ def _run(tmp_path: Path, *args: str) -> list[list[str]]:
 
 def test_the_longest_runs_start_first_then_real_models_then_slow_tests(tmp_path: Path) -> None:
     ran = [words[0].split("::")[1] for words in _run(tmp_path, "-n0")]
-    assert ran[:4] == [
-        f"test_readme_first_command_ends_with_a_tested_relay_branch[{n}]" for n in range(3)
-    ] + ["test_model"]
-    assert ran[4] == "test_slow" and len(ran) == 15, ran
+    longest = len(LONGEST)
+    assert ran[:longest] == list(LONGEST) and ran[longest] == "test_model", ran
+    assert ran[longest + 1] == "test_slow" and len(ran) == 12 + longest, ran
 
 
 def test_each_worker_starts_with_one_of_the_longest_runs(tmp_path: Path) -> None:
     """xdist puts its largest group first unless told to keep the collected order; then
-    one worker runs the group and two long runs queue behind one another."""
-    done = _run(tmp_path, "-n", "3")
+    one worker runs the group and the long runs queue behind one another."""
+    done = _run(tmp_path, "-n", str(len(LONGEST)))
     first = {words[0]: words[-1] for words in reversed(done)}  # each worker's first test
-    assert sorted(first.values()) == [
-        f"test_suite.py::test_readme_first_command_ends_with_a_tested_relay_branch[{n}]"
-        for n in range(3)
-    ], done
+    assert sorted(first.values()) == sorted(f"test_suite.py::{name}" for name in LONGEST), done
 
 
 def test_an_xdist_group_runs_on_one_worker(tmp_path: Path) -> None:
